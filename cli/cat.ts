@@ -1,0 +1,46 @@
+/** `tasklet-rt cat /proc/FILE`: boot a machine, read one proc file on a CPU, print it. */
+import { Machine } from '../runtime/index.ts';
+import { find_proc } from '../runtime/module.ts';
+import { EXIT_FAULT, UsageError } from './errors.ts';
+import { builtinModule } from './paths.ts';
+
+export interface CatOptions {
+  cpus: number;
+  cpu: number;
+  hz: number;
+  load: boolean;
+  module: string[];
+}
+
+const BUILTIN = new Set(['softirqs', 'interrupts']);
+
+export async function cat(path: string, options: CatOptions): Promise<number> {
+  const name = path.replace(/^\/proc\//, '');
+  if (!/^[\w.-]+$/.test(name)) throw new UsageError(`not a proc file: '${path}'`);
+  if (options.cpu >= options.cpus)
+    throw new UsageError(`--cpu ${options.cpu} does not exist on a ${options.cpus}-CPU machine`);
+  const machine = await Machine.boot({
+    cpus: options.cpus,
+    hz: options.hz,
+    modules: [builtinModule('jit'), builtinModule('load'), ...options.module],
+  });
+  try {
+    if (!BUILTIN.has(name) && find_proc(name) === undefined) {
+      throw new UsageError(`${path}: No such file or directory`);
+    }
+    if (!BUILTIN.has(name)) {
+      // First execution of freshly loaded code is slow enough to cross a tick; warm it once.
+      await machine.readProc(name, options.cpu).catch(() => undefined);
+      if (options.load) {
+        await machine.startTask(options.cpu, 'cc1');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } else {
+      await new Promise((r) => setTimeout(r, 50)); // let the CPUs count a few ticks
+    }
+    process.stdout.write(await machine.readProc(name, options.cpu));
+    return machine.oopses.length > 0 || machine.faults.length > 0 ? EXIT_FAULT : 0;
+  } finally {
+    await machine.shutdown();
+  }
+}

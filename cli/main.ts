@@ -1,0 +1,88 @@
+/**
+ * The tasklet-rt command. Every bad flag or value ends in one line on stderr and exit code 2;
+ * faults inside the machine end in exit code 3.
+ */
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { MAX_CPUS, MachineError } from '../runtime/index.ts';
+import { duration, integer } from './args.ts';
+import { cat } from './cat.ts';
+import { die, EXIT_FAULT, EXIT_USAGE, UsageError } from './errors.ts';
+import { runModule } from './run.ts';
+
+const defaultCpus = Math.min(availableParallelism(), MAX_CPUS);
+
+export function buildProgram(): Command {
+  const program = new Command('tasklet-rt')
+    .description('Linux kernel tasklets on an emulated SMP machine (worker threads over shared memory)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+
+  const cpusOption = () =>
+    new Option('--cpus <n>', `emulated CPUs (1-${MAX_CPUS})`)
+      .argParser(integer('--cpus', 1, MAX_CPUS))
+      .default(defaultCpus);
+  const hzOption = () =>
+    new Option('--hz <hz>', 'timer ticks per second').argParser(integer('--hz', 10, 10_000)).default(250);
+
+  program
+    .command('cat')
+    .description('read a /proc file: jitasklet, jitasklethi (LDD3 jit), softirqs, interrupts')
+    .argument('<file>', 'e.g. /proc/jitasklet')
+    .addOption(cpusOption())
+    .addOption(
+      new Option('--cpu <n>', 'CPU the reader runs on')
+        .argParser(integer('--cpu', 0, MAX_CPUS - 1))
+        .default(0),
+    )
+    .addOption(hzOption())
+    .option('--load', "run a busy background task (cc1) on the reader's CPU", false)
+    .addOption(new Option('--module <file...>', 'extra module files to load').default([]))
+    .action(async (file: string, opts) => {
+      process.exitCode = await cat(file, opts);
+    });
+
+  program
+    .command('run')
+    .description('boot a machine with your module (TypeScript, importing from tasklet-rt) and run it')
+    .argument('<module>', 'module file, e.g. ./my-module.ts')
+    .addOption(cpusOption())
+    .addOption(
+      new Option('--duration <d>', 'how long to run (10s, 500ms, 2m)')
+        .argParser(duration('--duration'))
+        .default(5000, '5s'),
+    )
+    .addOption(hzOption())
+    .action(async (file: string, opts) => {
+      process.exitCode = await runModule(file, opts);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.exitCode === 0 ||
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version'
+      ) {
+        process.exit(0);
+      }
+      die(error.message.replace(/^error: /, ''), EXIT_USAGE);
+    }
+    if (error instanceof UsageError) die(error.message, EXIT_USAGE);
+    if (error instanceof MachineError) die(error.message, EXIT_FAULT);
+    die(
+      `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      EXIT_FAULT,
+    );
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,420 @@
+/**
+ * The controller: boots N CPU workers over one SharedArrayBuffer, talks to them (interrupts,
+ * proc reads, tasks, hotplug), collects their logs and oopses, and shuts them all down.
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { setBootEpoch } from './clock.ts';
+import { cpu_online, set_cpu_online } from './cpumask.ts';
+import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
+import {
+  C_HI_HEAD,
+  C_HI_TAIL,
+  C_REQUEST,
+  C_STATE,
+  C_VEC_HEAD,
+  C_VEC_TAIL,
+  CpuRequest,
+  CpuState,
+  createMemory,
+  G_GO,
+  G_HZ,
+  G_JIFFIES,
+  G_MAGIC,
+  G_MAX_TASKLETS,
+  G_NEXT_PID,
+  G_NR_CPUS,
+  G_OOPSES,
+  G_STOP,
+  G_WARNINGS,
+  type LayoutParams,
+  MAGIC,
+  MAX_CPUS,
+  type MachineMemory,
+  NR_IRQS,
+} from './layout.ts';
+import { attachMemory, shm } from './memory.ts';
+import { loaded_modules } from './module.ts';
+import type { OopsReport } from './oops.ts';
+import type { LogLevel } from './printk.ts';
+import { render_interrupts, render_softirqs } from './procfs.ts';
+import type { CpuCommandBody, CpuMessage, CpuWorkerData } from './protocol.ts';
+import { FIRST_DYNAMIC_PID } from './sched.ts';
+import { write_static_tasklets } from './tasklet-table.ts';
+import { boot_jiffies, jiffies } from './tick.ts';
+import { kick_cpu } from './wake.ts';
+
+export interface MachineOptions {
+  /** Emulated CPUs, 1..64. Default: this host's cores. */
+  cpus?: number;
+  /** Timer ticks per second. Default 250. */
+  hz?: number;
+  /** Tasklet table slots (static + run time). Default 4096. */
+  maxTasklets?: number;
+  /** Module files (paths or URLs) every CPU loads, in this order. */
+  modules?: (string | URL)[];
+  /** Code every CPU imports before the modules (bug injection, tracers). */
+  preload?: (string | URL)[];
+  preloadOptions?: Record<string, unknown>;
+  /** How long an idle CPU polls before it sleeps, in microseconds. Default 0 (sleep at once). */
+  idlePollUs?: number;
+  /** Receives every printk line. Default: warnings and worse go to stderr. */
+  onPrintk?: (cpu: number, level: LogLevel, text: string) => void;
+  /** Receives every oops; the default only records it in `oopses`. */
+  onOops?: (report: OopsReport) => void;
+  /** Receives reports that modules send (`report(key, value)`). */
+  onReport?: (cpu: number, key: string, value: unknown) => void;
+  /** Called once when a CPU worker dies unexpectedly. */
+  onFault?: (fault: MachineFault) => void;
+  /** Per-worker V8 limits (an out-of-memory worker is reported as a fault). */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
+}
+
+export interface MachineFault {
+  cpu: number;
+  message: string;
+}
+
+export class MachineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MachineError';
+  }
+}
+
+const DEFAULT_HZ = 250;
+const DEFAULT_MAX_TASKLETS = 4096;
+const REQUEST_TIMEOUT_MS = 10_000;
+const SHUTDOWN_GRACE_MS = 2_000;
+
+function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new MachineError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+export function moduleUrl(spec: string | URL): string {
+  if (spec instanceof URL) return spec.href;
+  if (/^(file|data|node):/.test(spec)) return spec;
+  if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolve(spec)).href;
+  return spec;
+}
+
+let attached: Machine | null = null;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Machine {
+  readonly dmesg: { cpu: number; level: LogLevel; text: string }[] = [];
+  readonly oopses: OopsReport[] = [];
+  readonly faults: MachineFault[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly ports: MessagePort[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly stopped = new Set<number>();
+  private nextRequest = 1;
+  private shuttingDown = false;
+  private down = false;
+  bootMs = 0;
+
+  private constructor(
+    readonly memory: MachineMemory,
+    readonly nrCpus: number,
+    private readonly options: MachineOptions,
+  ) {}
+
+  static async boot(options: MachineOptions = {}): Promise<Machine> {
+    if (attached !== null && !attached.down) {
+      throw new MachineError('a machine is already running in this thread; shut it down first');
+    }
+    const started = performance.now();
+    const nrCpus = checkInt('cpus', options.cpus ?? Math.min(availableParallelism(), MAX_CPUS), 1, MAX_CPUS);
+    const hz = checkInt('hz', options.hz ?? DEFAULT_HZ, 10, 10_000);
+    const maxTasklets = checkInt('maxTasklets', options.maxTasklets ?? DEFAULT_MAX_TASKLETS, 1, 1 << 20);
+    const params: LayoutParams = { nrCpus, maxTasklets };
+    const memory = createMemory(params);
+    attachMemory(memory);
+    const { mem, layout } = memory;
+    mem[G_MAGIC] = MAGIC;
+    mem[G_NR_CPUS] = nrCpus;
+    mem[G_HZ] = hz;
+    mem[G_JIFFIES] = boot_jiffies(hz);
+    mem[G_NEXT_PID] = FIRST_DYNAMIC_PID;
+    mem[G_MAX_TASKLETS] = maxTasklets;
+    for (let cpu = 0; cpu < nrCpus; cpu++) {
+      const base = layout.cpu(cpu);
+      mem[base + C_VEC_TAIL] = base + C_VEC_HEAD; // empty queue: tail points at head
+      mem[base + C_HI_TAIL] = base + C_HI_HEAD;
+    }
+    const modules = (options.modules ?? []).map(moduleUrl);
+    const preload = (options.preload ?? []).map(moduleUrl);
+    for (const url of [...preload, ...modules]) await import(url);
+    write_static_tasklets();
+
+    const machine = new Machine(memory, nrCpus, options);
+    attached = machine;
+    try {
+      await machine.startWorkers(params, modules, preload);
+    } catch (error) {
+      await machine.shutdown();
+      throw error;
+    }
+    for (let cpu = 0; cpu < nrCpus; cpu++) {
+      set_cpu_online(cpu, true);
+      mem[layout.cpu(cpu) + C_STATE] = CpuState.Online;
+    }
+    setBootEpoch(); // time 0 and INITIAL_JIFFIES: the moment every CPU starts
+    Atomics.store(mem, G_GO, 1);
+    Atomics.notify(mem, G_GO);
+    machine.bootMs = performance.now() - started;
+    return machine;
+  }
+
+  private startWorkers(params: LayoutParams, modules: string[], preload: string[]): Promise<void> {
+    const entry = new URL('../workers/cpu.mjs', import.meta.url);
+    return new Promise((resolveBoot, rejectBoot) => {
+      let ready = 0;
+      for (let cpu = 0; cpu < this.nrCpus; cpu++) {
+        const channel = new MessageChannel();
+        const data: CpuWorkerData = {
+          sab: this.memory.sab,
+          layout: params,
+          cpu,
+          modules,
+          preload,
+          preloadOptions: this.options.preloadOptions ?? {},
+          idlePollUs: this.options.idlePollUs ?? 0,
+          commandPort: channel.port2,
+        };
+        const worker = new Worker(entry, {
+          workerData: data,
+          transferList: [channel.port2],
+          resourceLimits: this.options.resourceLimits,
+          stderr: false,
+        });
+        this.workers.push(worker);
+        this.ports.push(channel.port1);
+        worker.on('message', (message: CpuMessage) => {
+          if (message.type === 'ready' && ++ready === this.nrCpus) resolveBoot();
+          else this.onMessage(message);
+        });
+        worker.on('error', (error) => {
+          const fault = { cpu, message: `CPU${cpu} worker crashed: ${error.message}` };
+          if (ready < this.nrCpus) rejectBoot(new MachineError(`boot failed: ${fault.message}`));
+          this.fault(fault);
+        });
+        worker.on('exit', (code) => {
+          if (!this.stopped.has(cpu) && !this.shuttingDown) {
+            const fault = { cpu, message: `CPU${cpu} worker exited unexpectedly (code ${code})` };
+            if (ready < this.nrCpus) rejectBoot(new MachineError(`boot failed: ${fault.message}`));
+            this.fault(fault);
+          }
+          this.stopped.add(cpu);
+        });
+      }
+    });
+  }
+
+  private fault(fault: MachineFault): void {
+    if (this.faults.some((f) => f.cpu === fault.cpu)) return;
+    this.faults.push(fault);
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new MachineError(fault.message));
+      this.pending.delete(id);
+    }
+    this.options.onFault?.(fault);
+  }
+
+  private onMessage(message: CpuMessage): void {
+    switch (message.type) {
+      case 'printk':
+        this.dmesg.push({ cpu: message.cpu, level: message.level, text: message.text });
+        if (this.options.onPrintk) this.options.onPrintk(message.cpu, message.level, message.text);
+        else if (['emerg', 'alert', 'crit', 'err', 'warning'].includes(message.level)) {
+          process.stderr.write(`[CPU${message.cpu}] ${message.text}\n`);
+        }
+        return;
+      case 'oops': {
+        const { type: _type, ...report } = message;
+        this.oopses.push(report);
+        this.options.onOops?.(report);
+        return;
+      }
+      case 'report':
+        this.options.onReport?.(message.cpu, message.key, message.value);
+        return;
+      case 'reply': {
+        const p = this.pending.get(message.id);
+        if (p === undefined) return;
+        this.pending.delete(message.id);
+        clearTimeout(p.timer);
+        if (message.ok) p.resolve(message.value);
+        else p.reject(new MachineError(message.error));
+        return;
+      }
+      case 'stopped':
+        this.stopped.add(message.cpu);
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  private checkCpu(cpu: number): void {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.nrCpus) {
+      throw new MachineError(`no CPU ${cpu}: this machine has CPUs 0-${this.nrCpus - 1}`);
+    }
+  }
+
+  private checkRunning(): void {
+    if (this.down || this.shuttingDown) throw new MachineError('the machine has been shut down');
+  }
+
+  /** Raises a hard interrupt line on a CPU (like a device would). */
+  raiseIrq(cpu: number, irq: number): void {
+    this.checkRunning();
+    this.checkCpu(cpu);
+    if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS)
+      throw new MachineError(`no irq ${irq}: lines are 0-${NR_IRQS - 1}`);
+    raise_irq(cpu, irq);
+  }
+
+  /** Sends a command to a CPU through the function-call IPI and waits for its reply. */
+  private request(cpu: number, command: CpuCommandBody, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+    this.checkRunning();
+    this.checkCpu(cpu);
+    if (!cpu_online(cpu)) return Promise.reject(new MachineError(`CPU${cpu} is offline`));
+    const id = this.nextRequest++;
+    return new Promise((resolveReply, rejectReply) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        rejectReply(
+          new MachineError(`CPU${cpu} did not answer '${command.op}' within ${timeoutMs / 1000} s`),
+        );
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolveReply, reject: rejectReply, timer });
+      this.ports[cpu].postMessage({ ...command, id });
+      raise_irq(cpu, CALL_FUNCTION_IRQ);
+    });
+  }
+
+  /** Reads a /proc file: softirqs and interrupts from the counters, others from a module on `cpu`. */
+  async readProc(path: string, cpu = 0, timeoutMs = REQUEST_TIMEOUT_MS): Promise<string> {
+    const name = path.replace(/^\/proc\//, '');
+    if (name === 'softirqs') return render_softirqs();
+    if (name === 'interrupts') return render_interrupts(this.irqNames());
+    return (await this.request(cpu, { op: 'read-proc', name }, timeoutMs)) as string;
+  }
+
+  /** Starts a module's task on a CPU; resolves to its pid. */
+  async startTask(cpu: number, name: string, arg: unknown = null, comm = name): Promise<number> {
+    return (await this.request(cpu, { op: 'start-task', name, comm, arg, waitForExit: false })) as number;
+  }
+
+  /** Runs a module's task on a CPU to its end; resolves to what the task returned. */
+  runTask(cpu: number, name: string, arg: unknown = null, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+    return this.request(cpu, { op: 'start-task', name, comm: name, arg, waitForExit: true }, timeoutMs);
+  }
+
+  /** Runs a module's named call on a CPU in hard-irq context; resolves to what it returned. */
+  call(cpu: number, name: string, arg: unknown = null, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+    return this.request(cpu, { op: 'call', name, arg }, timeoutMs);
+  }
+
+  private async waitState(cpu: number, state: CpuState, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (Atomics.load(shm.mem, shm.layout.cpu(cpu) + C_STATE) !== state) {
+      if (performance.now() > deadline)
+        throw new MachineError(`CPU${cpu} did not reach state ${CpuState[state]} within ${timeoutMs} ms`);
+      if (this.faults.length > 0) throw new MachineError(this.faults[0].message);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** Takes a CPU offline: its queued tasklets move to a live CPU (takeover_tasklets). */
+  async cpuDown(cpu: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+    this.checkRunning();
+    this.checkCpu(cpu);
+    if (!cpu_online(cpu)) throw new MachineError(`CPU${cpu} is already offline`);
+    if (this.onlineCpus().length === 1) throw new MachineError(`CPU${cpu} is the last online CPU`);
+    Atomics.store(shm.mem, shm.layout.cpu(cpu) + C_REQUEST, CpuRequest.Offline);
+    kick_cpu(cpu);
+    await this.waitState(cpu, CpuState.Dead, timeoutMs);
+  }
+
+  async cpuUp(cpu: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+    this.checkRunning();
+    this.checkCpu(cpu);
+    if (cpu_online(cpu)) throw new MachineError(`CPU${cpu} is already online`);
+    Atomics.store(shm.mem, shm.layout.cpu(cpu) + C_REQUEST, CpuRequest.Online);
+    kick_cpu(cpu);
+    await this.waitState(cpu, CpuState.Online, timeoutMs);
+  }
+
+  onlineCpus(): number[] {
+    const cpus: number[] = [];
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) if (cpu_online(cpu)) cpus.push(cpu);
+    return cpus;
+  }
+
+  /** One word of a CPU's block (see layout.ts C_*). */
+  cpuWord(cpu: number, offset: number): number {
+    return Atomics.load(this.memory.mem, this.memory.layout.cpu(cpu) + offset);
+  }
+
+  jiffies(): number {
+    return jiffies();
+  }
+
+  warnings(): number {
+    return Atomics.load(this.memory.mem, G_WARNINGS);
+  }
+
+  oopsCount(): number {
+    return Atomics.load(this.memory.mem, G_OOPSES);
+  }
+
+  irqNames(): Map<number, string> {
+    const names = new Map<number, string>();
+    for (const m of loaded_modules())
+      for (const [irq, decl] of Object.entries(m.irqs ?? {})) names.set(Number(irq), decl.name);
+    return names;
+  }
+
+  get running(): boolean {
+    return !this.down && !this.shuttingDown;
+  }
+
+  /** Stops every CPU (module_exit runs on CPU 0) and waits until no worker is left. */
+  async shutdown(): Promise<void> {
+    if (this.down) return;
+    this.shuttingDown = true;
+    const mem = this.memory.mem;
+    Atomics.store(mem, G_STOP, 1);
+    Atomics.store(mem, G_GO, 1);
+    Atomics.notify(mem, G_GO);
+    for (let cpu = 0; cpu < this.nrCpus; cpu++) kick_cpu(cpu);
+    const exits = this.workers.map(
+      (worker) => new Promise<void>((r) => (worker.threadId === -1 ? r() : worker.once('exit', () => r()))),
+    );
+    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), SHUTDOWN_GRACE_MS).unref());
+    if ((await Promise.race([Promise.all(exits), grace])) === 'late') {
+      await Promise.all(this.workers.map((w) => w.terminate()));
+    }
+    for (const port of this.ports) port.close();
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new MachineError('the machine was shut down'));
+    }
+    this.pending.clear();
+    this.down = true;
+  }
+}

@@ -1,0 +1,42 @@
+/** Messages between the controller and CPU workers (boot, logs and commands; never the hot path). */
+import type { MessagePort } from 'node:worker_threads';
+import type { LayoutParams } from './layout.ts';
+import type { LogLevel } from './printk.ts';
+
+export interface CpuWorkerData {
+  sab: SharedArrayBuffer;
+  layout: LayoutParams;
+  cpu: number;
+  /** Module URLs, imported in this order on every CPU and on the controller. */
+  modules: string[];
+  /** Imported before the modules (bug injection, tracers); they patch runtime hooks. */
+  preload: string[];
+  /** Options for preloaded code (e.g. which mutant). */
+  preloadOptions: Record<string, unknown>;
+  /** Microseconds an idle CPU polls for work before sleeping in Atomics.wait. */
+  idlePollUs: number;
+  commandPort: MessagePort;
+}
+
+/** Controller → CPU, delivered through the function-call IPI. */
+export type CpuCommand =
+  | { op: 'read-proc'; id: number; name: string }
+  | { op: 'start-task'; id: number; name: string; comm: string; arg: unknown; waitForExit: boolean }
+  | { op: 'call'; id: number; name: string; arg: unknown };
+
+/** A command before the controller numbers it. */
+export type CpuCommandBody = CpuCommand extends infer C
+  ? C extends CpuCommand
+    ? Omit<C, 'id'>
+    : never
+  : never;
+
+/** CPU → controller. */
+export type CpuMessage =
+  | { type: 'ready'; cpu: number }
+  | { type: 'printk'; cpu: number; level: LogLevel; text: string }
+  | { type: 'oops'; cpu: number; context: string; culprit: string; message: string; stack: string }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string }
+  | { type: 'report'; cpu: number; key: string; value: unknown }
+  | { type: 'stopped'; cpu: number };

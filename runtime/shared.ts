@@ -1,0 +1,21 @@
+/**
+ * Shared state for modules: words claimed at module load, in load order, so every CPU gets the
+ * same offsets (a module's global variables, which every CPU of a real machine shares).
+ */
+import { MODULE_WORDS } from './layout.ts';
+import { shm } from './memory.ts';
+
+let used = 0;
+
+/** Claims `length` zeroed words of shared memory; call it at module top level. */
+export function shared_words(length: number): Int32Array {
+  if (!Number.isInteger(length) || length <= 0) throw new RangeError(`shared_words: bad length ${length}`);
+  if (used + length > MODULE_WORDS) {
+    throw new RangeError(`shared_words: modules asked for more than ${MODULE_WORDS} shared words`);
+  }
+  if (shm.sab === null)
+    throw new Error('shared_words: no machine memory is attached (call it from a module file)');
+  const view = new Int32Array(shm.sab, (shm.layout.moduleBase + used) * 4, length);
+  used += length;
+  return view;
+}

@@ -1,0 +1,41 @@
+/**
+ * One emulated CPU. Attaches to the machine's memory, loads the modules, brings the CPU up and
+ * runs its loop until the controller stops the machine.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { G_BOOTED, G_GO } from '../runtime/layout.ts';
+import { attachBuffer, shm } from '../runtime/memory.ts';
+import { setOopsSink } from '../runtime/oops.ts';
+import { this_cpu } from '../runtime/percpu.ts';
+import { setCurrentPidSource, setPrintkSink } from '../runtime/printk.ts';
+import type { CpuMessage, CpuWorkerData } from '../runtime/protocol.ts';
+import { current } from '../runtime/sched.ts';
+import { init_tick } from '../runtime/tick.ts';
+import { setCommandPort } from './commands.ts';
+import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-loop.ts';
+
+const data = workerData as CpuWorkerData;
+const send = (message: CpuMessage): void => parentPort!.postMessage(message);
+
+attachBuffer(data.sab, data.layout);
+this_cpu.id = data.cpu;
+this_cpu.base = shm.layout.cpu(data.cpu);
+setPrintkSink((level, text) => send({ type: 'printk', cpu: data.cpu, level, text }));
+setCurrentPidSource(() => current().pid);
+setOopsSink((report) => send({ type: 'oops', ...report }));
+setCommandPort(data.commandPort);
+
+(globalThis as { __taskletRtPreloadOptions?: unknown }).__taskletRtPreloadOptions = data.preloadOptions;
+for (const url of data.preload) await import(url);
+for (const url of data.modules) await import(url);
+
+boot_cpu(data.cpu, data.idlePollUs);
+Atomics.add(shm.mem, G_BOOTED, 1);
+send({ type: 'ready', cpu: data.cpu });
+while (Atomics.load(shm.mem, G_GO) === 0) Atomics.wait(shm.mem, G_GO, 0, 50);
+
+init_tick();
+if (data.cpu === 0) start_module_inits();
+cpu_loop();
+if (data.cpu === 0) run_module_exits();
+send({ type: 'stopped', cpu: data.cpu });
