@@ -1,0 +1,160 @@
+/**
+ * Deliberately broken variants of the tasklet algorithm. Each replaces one entry of taskletOps
+ * or softirqOps at boot (see mutant-preload.ts), so the correct code carries no test branches.
+ * Each breaks at least one guarantee of the semantics doc; the oracles must notice.
+ */
+import { atomic_read, READ_ONCE, test_and_clear_bit, WRITE_ONCE } from '../runtime/atomic.ts';
+import { nr_cpu_ids } from '../runtime/cpumask.ts';
+import { local_irq_disable, local_irq_enable } from '../runtime/irqflags.ts';
+import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_SCHED } from '../runtime/layout.ts';
+import { shm } from '../runtime/memory.ts';
+import { this_cpu } from '../runtime/percpu.ts';
+import { raise_softirq_irqoff, softirqOps } from '../runtime/softirq.ts';
+import {
+  queue_append,
+  requeue,
+  run_tasklet,
+  tasklet_clear_sched,
+  tasklet_trylock,
+  tasklet_unlock,
+  taskletOps,
+} from '../runtime/tasklet.ts';
+import { tasklet_from_ptr } from '../runtime/tasklet-table.ts';
+
+export interface Mutant {
+  description: string;
+  /** The guarantees (numbers in the semantics doc) it breaks. */
+  breaks: number[];
+  install(): void;
+}
+
+type Queue = Parameters<typeof taskletOps.schedule_common>[1];
+
+/** Splices the queue out like the real action; `body` handles each entry. */
+function forEachSpliced(queue: Queue, body: (t: ReturnType<typeof tasklet_from_ptr>) => void): void {
+  const head = this_cpu.base + queue.head;
+  local_irq_disable();
+  let list = READ_ONCE(head);
+  WRITE_ONCE(head, 0);
+  WRITE_ONCE(head + 1, head);
+  local_irq_enable();
+  while (list !== 0) {
+    const t = tasklet_from_ptr(list);
+    list = READ_ONCE(t.addr + T_NEXT);
+    body(t);
+  }
+}
+
+export const MUTANTS: Record<string, Mutant> = {
+  'no-sched-bit': {
+    description: 'tasklet_schedule tests and sets SCHED with a plain read and a plain write',
+    breaks: [2, 11],
+    install() {
+      const enqueue = taskletOps.schedule_common;
+      taskletOps.schedule = (t, queue) => {
+        const state = READ_ONCE(t.addr + T_STATE);
+        if ((state & (1 << TASKLET_STATE_SCHED)) !== 0) return;
+        WRITE_ONCE(t.addr + T_STATE, READ_ONCE(t.addr + T_STATE) | (1 << TASKLET_STATE_SCHED));
+        enqueue(t, queue);
+      };
+    },
+  },
+  'no-run-lock': {
+    description: 'tasklet_action runs the callback without taking the RUN bit',
+    breaks: [1],
+    install() {
+      taskletOps.action_common = (queue) =>
+        forEachSpliced(queue, (t) => {
+          if (atomic_read(t.addr + T_COUNT) === 0) {
+            if (tasklet_clear_sched(t)) run_tasklet(t);
+          } else {
+            requeue(t, queue);
+          }
+        });
+    },
+  },
+  'clear-sched-after-run': {
+    description: 'tasklet_action clears SCHED after the callback instead of before it',
+    breaks: [3, 4],
+    install() {
+      taskletOps.action_common = (queue) =>
+        forEachSpliced(queue, (t) => {
+          if (tasklet_trylock(t)) {
+            if (atomic_read(t.addr + T_COUNT) === 0) {
+              run_tasklet(t);
+              test_and_clear_bit(TASKLET_STATE_SCHED, t.addr + T_STATE);
+              tasklet_unlock(t);
+              return;
+            }
+            tasklet_unlock(t);
+          }
+          requeue(t, queue);
+        });
+    },
+  },
+  'no-unlock-wait': {
+    description: 'tasklet_disable (and tasklet_unlock_wait) return without waiting for RUN to clear',
+    breaks: [9],
+    install() {
+      taskletOps.unlock_wait = () => {};
+    },
+  },
+  'no-irq-save': {
+    description: 'tasklet_schedule appends to the queue with interrupts enabled',
+    breaks: [4, 11],
+    install() {
+      taskletOps.schedule_common = (t, queue) => {
+        queue_append(this_cpu.base, queue, t);
+        raise_softirq_irqoff(queue.softirq);
+      };
+    },
+  },
+  'no-count-check': {
+    description: 'tasklet_action runs a tasklet even while it is disabled',
+    breaks: [8],
+    install() {
+      taskletOps.action_common = (queue) =>
+        forEachSpliced(queue, (t) => {
+          if (tasklet_trylock(t)) {
+            if (tasklet_clear_sched(t)) run_tasklet(t);
+            tasklet_unlock(t);
+            return;
+          }
+          requeue(t, queue);
+        });
+    },
+  },
+  'kill-no-wait': {
+    description: 'tasklet_kill clears SCHED and returns without waiting for the pending run',
+    breaks: [10],
+    install() {
+      taskletOps.kill = (t) => {
+        test_and_clear_bit(TASKLET_STATE_SCHED, t.addr + T_STATE);
+      };
+    },
+  },
+  'hi-after-normal': {
+    description: 'a softirq pass runs TASKLET_SOFTIRQ before HI_SOFTIRQ',
+    breaks: [7],
+    install() {
+      const order = softirqOps.order.filter((nr) => nr !== 0);
+      order.splice(order.indexOf(6) + 1, 0, 0);
+      softirqOps.order = order;
+    },
+  },
+  'wrong-cpu': {
+    description: "tasklet_schedule appends to the next CPU's queue instead of this CPU's",
+    breaks: [5, 11],
+    install() {
+      taskletOps.schedule_common = (t, queue) => {
+        local_irq_disable();
+        const other = (this_cpu.id + 1) % nr_cpu_ids();
+        queue_append(shm.layout.cpu(other), queue, t);
+        raise_softirq_irqoff(queue.softirq);
+        local_irq_enable();
+      };
+    },
+  },
+};
+
+export const MUTANT_NAMES = Object.keys(MUTANTS);
