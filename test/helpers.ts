@@ -2,6 +2,26 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { Machine, type MachineOptions } from '../runtime/index.ts';
+import {
+  C_HI_HEAD,
+  C_VEC_HEAD,
+  G_MAX_TASKLETS,
+  T_COUNT,
+  T_NEXT,
+  T_STATE,
+  TASKLET_STATE_RUN,
+  TASKLET_STATE_SCHED,
+} from '../runtime/layout.ts';
+import {
+  FIELDS,
+  field,
+  LOG_REC,
+  PROBE_WORDS,
+  PROBES,
+  type RunRecord,
+  W_LOG,
+  W_LOG_LEN,
+} from './modules/probe-layout.ts';
 
 export const probeModule = fileURLToPath(new URL('./modules/probe.ts', import.meta.url));
 export const jitModule = fileURLToPath(new URL('../modules/jit.ts', import.meta.url));
@@ -49,3 +69,103 @@ export const probe = (m: Machine, id: number, cpu = 0): Promise<ProbeSnapshot> =
   m.call(cpu, 'get', { id }) as Promise<ProbeSnapshot>;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Direct views of shared memory from the controller thread (synchronous, no CPU round trip).
+
+/** The probe module's shared words (it is the first module to claim any). */
+export function probeWords(m: Machine): Int32Array {
+  return new Int32Array(m.memory.sab, m.memory.layout.moduleBase * 4, PROBE_WORDS);
+}
+
+/** One field of one probe tasklet. */
+export const pf = (m: Machine, id: number, f: number): number => Atomics.load(probeWords(m), field(id, f));
+
+export function setPf(m: Machine, id: number, f: number, value: number): void {
+  Atomics.store(probeWords(m), field(id, f), value);
+}
+
+/** Zeroes a probe tasklet's record (only while it is idle). */
+export function resetProbe(m: Machine, id: number): void {
+  probeWords(m).fill(0, field(id, 0), field(id, 0) + FIELDS);
+}
+
+export function resetRunLog(m: Machine): void {
+  Atomics.store(probeWords(m), W_LOG_LEN, 0);
+}
+
+export function runLog(m: Machine): RunRecord[] {
+  const w = probeWords(m);
+  const n = Math.min(Atomics.load(w, W_LOG_LEN), 256);
+  const out: RunRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const [id, cpu, pid, ctx, passCpu, pass] = w.subarray(W_LOG + i * LOG_REC, W_LOG + (i + 1) * LOG_REC);
+    out.push({ id, cpu, pid, ctx, passCpu, pass });
+  }
+  return out;
+}
+
+/** A tasklet's state word and disable count, read from shared memory. */
+export function taskletWord(m: Machine, id: number): { state: number; count: number } {
+  const a = m.memory.layout.tasklet(id);
+  return { state: Atomics.load(m.memory.mem, a + T_STATE), count: Atomics.load(m.memory.mem, a + T_COUNT) };
+}
+
+export const SCHED = 1 << TASKLET_STATE_SCHED;
+export const RUN = 1 << TASKLET_STATE_RUN;
+
+export interface QueueAudit {
+  /** Tasklet ids on each online CPU's queues, in order. */
+  queues: { cpu: number; vec: number[]; hi: number[] }[];
+  /** Every broken structural rule found (guarantee 11). */
+  problems: string[];
+}
+
+/**
+ * Walks every CPU's two tasklet queues from the controller and checks guarantee 11: every
+ * tasklet is on at most one queue at most once, each queue's tail points at its last `next`,
+ * and (for the probe tasklets) SCHED is set exactly when the tasklet is queued. Only meaningful
+ * while no softirq pass can splice a queue (nothing queued, or every CPU holding bh off).
+ */
+export function auditQueues(m: Machine, cpus = m.onlineCpus()): QueueAudit {
+  const { mem, layout } = m.memory;
+  const max = mem[G_MAX_TASKLETS];
+  const seen = new Map<number, number>();
+  const problems: string[] = [];
+  const queues: QueueAudit['queues'] = [];
+  for (let cpu = 0; cpu < m.nrCpus; cpu++) {
+    const lists: number[][] = [];
+    for (const head of [C_VEC_HEAD, C_HI_HEAD]) {
+      const headWord = layout.cpu(cpu) + head;
+      const ids: number[] = [];
+      let lastNext = headWord;
+      let ptr = Atomics.load(mem, headWord);
+      while (ptr !== 0 && ids.length <= max) {
+        const id = ptr - 1;
+        ids.push(id);
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+        lastNext = layout.tasklet(id) + T_NEXT;
+        ptr = Atomics.load(mem, lastNext);
+      }
+      if (ids.length > max) problems.push(`CPU${cpu} queue at ${head} has a cycle`);
+      else if (Atomics.load(mem, headWord + 1) !== lastNext)
+        problems.push(`CPU${cpu} queue at ${head}: tail does not point at the last next field`);
+      if (ids.length > 0 && !cpus.includes(cpu)) problems.push(`offline CPU${cpu} still holds tasklets`);
+      lists.push(ids);
+    }
+    if (cpus.includes(cpu)) queues.push({ cpu, vec: lists[0], hi: lists[1] });
+  }
+  for (const [id, n] of seen) if (n > 1) problems.push(`tasklet ${id} is queued ${n} times`);
+  for (let id = 0; id < PROBES; id++) {
+    const sched = (taskletWord(m, id).state & SCHED) !== 0;
+    const queued = (seen.get(id) ?? 0) > 0;
+    if (sched !== queued)
+      problems.push(`tasklet ${id}: SCHED ${sched ? 'set' : 'clear'} but ${queued ? '' : 'not '}queued`);
+  }
+  return { queues, problems };
+}
+
+/** Boots a machine for a whole describe block (the caller shuts it down in afterAll). */
+export function bootShared(options: MachineOptions = {}): Promise<Machine> {
+  return Machine.boot({ cpus: 2, modules: [probeModule], onPrintk: () => {}, ...options });
+}

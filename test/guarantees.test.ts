@@ -1,0 +1,553 @@
+/**
+ * The 15 guarantees of docs section 6 (shared/design/kernel-semantics.md), each checked on a
+ * correct machine, and each check shown able to fail: where a mutant of harness/mutants.ts
+ * breaks the guarantee, the same scenario runs on a machine with that mutant and must report
+ * the violation.
+ *
+ * Every scenario is a `check*` function that returns what it observed; the tests decide.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injectMutant } from '../harness/inject.ts';
+import type { Machine } from '../runtime/index.ts';
+import { C_KSOFTIRQD_WAKEUPS, C_SOFTIRQ_DEFERRED } from '../runtime/layout.ts';
+import { KSOFTIRQD_PID_BASE } from '../runtime/sched.ts';
+import {
+  auditQueues,
+  boot,
+  bootShared,
+  pf,
+  probeWords,
+  RUN,
+  resetProbe,
+  resetRunLog,
+  runLog,
+  SCHED,
+  setPf,
+  sleep,
+  taskletWord,
+  until,
+} from './helpers.ts';
+import {
+  CTX_HARDIRQ,
+  CTX_INTERRUPT,
+  CTX_SERVING,
+  CTX_SOFTIRQ,
+  CTX_TASK,
+  F_CHAIN,
+  F_CPU_MASK,
+  F_DELAY_US,
+  F_INSIDE,
+  F_LAST_CPU,
+  F_OVERLAPS,
+  F_RESCHEDULE,
+  F_RESCHEDULE_HI,
+  F_RUNS,
+  F_SAME_PASS,
+  F_TRACE_ENTRIES,
+  F_TRACE_EXITS,
+  PROBES,
+  W_HOLDERS,
+  W_RELEASE,
+} from './modules/probe-layout.ts';
+
+/** Waits for `check` up to `ms`; unlike until() it reports instead of throwing. */
+async function within(ms: number, check: () => boolean): Promise<boolean> {
+  try {
+    await until('condition', check, ms);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const runs = (m: Machine, id: number): number => pf(m, id, F_RUNS);
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios.
+
+/** G1: a long run on CPU0, the same tasklet scheduled on CPU1 meanwhile; overlaps are counted. */
+async function checkG1(m: Machine, id: number, rounds: number): Promise<{ overlaps: number }> {
+  resetProbe(m, id);
+  setPf(m, id, F_DELAY_US, 15_000);
+  for (let round = 0; round < rounds; round++) {
+    const before = runs(m, id);
+    await m.call(0, 'schedule', { id });
+    await until('G1 first run inside', () => pf(m, id, F_INSIDE) !== 0);
+    await m.call(1, 'schedule', { id });
+    await until('G1 second run', () => runs(m, id) >= before + 2);
+    await until('G1 idle', () => taskletWord(m, id).state === 0);
+    if (pf(m, id, F_OVERLAPS) > 0) break;
+  }
+  setPf(m, id, F_DELAY_US, 0);
+  return { overlaps: pf(m, id, F_OVERLAPS) };
+}
+
+interface HoldRound {
+  /** Times the tasklet sat on the queues while both CPUs held bh off. */
+  queued: number;
+  problems: string[];
+  runs: number;
+  warnings: number;
+  accesses: number;
+}
+
+/**
+ * Both CPUs in bh-disabled sections (no softirq can run anywhere), `id` scheduled from both,
+ * several times, with CPU1's schedule injected at shared access `at` of CPU0's first schedule.
+ * Then the queues are audited, both sections end, and the runs are counted.
+ */
+async function holdRound(m: Machine, id: number, at: number, extra: number[] = []): Promise<HoldRound> {
+  const w = probeWords(m);
+  Atomics.store(w, W_RELEASE, 0);
+  Atomics.store(w, W_HOLDERS, 0);
+  const before = runs(m, id);
+  const warningsBefore = m.warnings();
+  const p1 = m.runTask(1, 'hold', { ops: [] });
+  await until('CPU1 holds bh', () => Atomics.load(w, W_HOLDERS) === 1);
+  const p0 = m.runTask(0, 'hold', { ops: [{ id, n: 3 }], inj: { at, cpu: 1, id } });
+  await until('CPU0 holds bh', () => Atomics.load(w, W_HOLDERS) === 2);
+  await m.call(1, 'schedule', { id, n: 2 });
+  await m.call(0, 'schedule', { id, n: 2 });
+  for (const other of extra) {
+    await m.call(other % 2, 'schedule', { id: other, hi: other % 3 === 0 });
+    await m.call((other + 1) % 2, 'schedule', { id: other, n: 2 });
+  }
+  const audit = auditQueues(m);
+  const queued = audit.queues.reduce((n, q) => n + [...q.vec, ...q.hi].filter((x) => x === id).length, 0);
+  Atomics.store(w, W_RELEASE, 1);
+  const [r0] = (await Promise.all([p0, p1])) as { accesses: number }[];
+  await within(2000, () => runs(m, id) > before && (taskletWord(m, id).state & (SCHED | RUN)) === 0);
+  await sleep(30);
+  await within(2000, () => (taskletWord(m, id).state & (SCHED | RUN)) === 0);
+  return {
+    queued,
+    problems: audit.problems,
+    runs: runs(m, id) - before,
+    warnings: m.warnings() - warningsBefore,
+    accesses: r0.accesses,
+  };
+}
+
+/** G2 and G11: sweep the injection over every shared access of CPU0's schedule. */
+async function checkCoalescing(m: Machine, id: number, extra: number[] = []): Promise<HoldRound[]> {
+  resetProbe(m, id);
+  const rounds: HoldRound[] = [];
+  for (let at = 1; at <= 8; at++) {
+    const round = await holdRound(m, id, at, extra);
+    rounds.push(round);
+    if (round.queued !== 1 || round.runs !== 1 || round.warnings !== 0 || round.problems.length > 0) break;
+    if (at >= round.accesses) break;
+  }
+  return rounds;
+}
+
+/** G3: schedules from the other CPU and from an irq on the running CPU, and from the callback. */
+async function checkG3(m: Machine, id: number): Promise<{ fromOthers: number; fromSelf: number }> {
+  resetProbe(m, id);
+  setPf(m, id, F_DELAY_US, 20_000);
+  let fromOthers = 0;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = runs(m, id);
+    await m.call(0, 'schedule', { id });
+    await until('G3 run inside', () => pf(m, id, F_INSIDE) !== 0);
+    await m.call(1, 'schedule', { id, n: 3 });
+    await m.call(0, 'schedule', { id, n: 2 }); // a hard irq on the CPU that runs it
+    const conclusive = pf(m, id, F_INSIDE) !== 0 && runs(m, id) === before;
+    setPf(m, id, F_DELAY_US, 0);
+    await within(1000, () => runs(m, id) >= before + 2);
+    await sleep(100);
+    await within(2000, () => taskletWord(m, id).state === 0);
+    fromOthers = runs(m, id) - before;
+    if (conclusive) break;
+    setPf(m, id, F_DELAY_US, 20_000);
+  }
+  const before = runs(m, id);
+  setPf(m, id, F_RESCHEDULE, 1);
+  await m.call(1, 'schedule', { id });
+  await within(1000, () => runs(m, id) >= before + 2);
+  await sleep(100);
+  return { fromOthers, fromSelf: runs(m, id) - before };
+}
+
+/**
+ * G4: every schedule is followed by a run. A process-context schedule of `a` on CPU0 is
+ * interrupted (at each of its shared accesses in turn) by a hard irq that schedules `b` on the
+ * same CPU; both must run. Also: a schedule while disabled runs once enabled.
+ */
+async function checkG4(m: Machine, a: number, b: number): Promise<{ lost: string[]; problems: string[] }> {
+  const lost: string[] = [];
+  for (let at = 1; at <= 12 && lost.length === 0; at++) {
+    const [ra, rb] = [runs(m, a), runs(m, b)];
+    const accesses = (await m.runTask(0, 'injectSchedule', {
+      op: { id: a },
+      inj: { at, cpu: 0, id: b },
+    })) as number;
+    if (accesses < at) break; // the schedule made fewer accesses: no irq was injected
+    if (!(await within(1500, () => runs(m, a) > ra && runs(m, b) > rb)))
+      lost.push(`irq at access ${at}: a ran ${runs(m, a) - ra}, b ran ${runs(m, b) - rb}`);
+  }
+  if (lost.length === 0) {
+    // Disabled, scheduled from both contexts, enabled later: runs.
+    const r = runs(m, a);
+    await m.call(1, 'disable_nosync', { id: a });
+    await m.runTask(1, 'schedule', { id: a });
+    await m.call(1, 'enable', { id: a });
+    if (!(await within(2000, () => runs(m, a) > r))) lost.push('scheduled while disabled, never ran');
+  }
+  await sleep(20);
+  return { lost, problems: auditQueues(m).problems };
+}
+
+/** G5: alternating schedules from both CPUs; where did each run? */
+async function checkG5(m: Machine): Promise<string[]> {
+  const plan: [number, number, boolean][] = [
+    [1, 5, false],
+    [0, 6, false],
+    [1, 7, true],
+    [0, 8, true],
+    [1, 9, false],
+    [0, 10, false],
+  ];
+  for (const [, id] of plan) resetProbe(m, id);
+  for (const [cpu, id, hi] of plan) await m.call(cpu, 'schedule', { id, hi });
+  await within(1500, () => plan.every(([, id]) => runs(m, id) === 1));
+  const wrong: string[] = [];
+  for (const [cpu, id] of plan) {
+    if (runs(m, id) !== 1) wrong.push(`probe${id} scheduled on CPU${cpu} ran ${runs(m, id)} times`);
+    else if (pf(m, id, F_LAST_CPU) !== cpu)
+      wrong.push(`probe${id} scheduled on CPU${cpu} ran on CPU${pf(m, id, F_LAST_CPU)}`);
+  }
+  return wrong;
+}
+
+/** G7: one irq on CPU1 schedules normal and hi tasklets interleaved; the run order. */
+async function checkG7(m: Machine): Promise<number[]> {
+  const plan = [
+    { id: 1, hi: false },
+    { id: 2, hi: true },
+    { id: 3, hi: false },
+    { id: 4, hi: true },
+    { id: 5, hi: false },
+    { id: 6, hi: false },
+  ];
+  for (const { id } of plan) resetProbe(m, id);
+  resetRunLog(m);
+  await m.call(1, 'scheduleMany', plan);
+  await until('G7 all ran', () => plan.every(({ id }) => runs(m, id) === 1));
+  return runLog(m).map((r) => r.id);
+}
+
+/** G8: twice disabled, scheduled: never runs, stays queued with SCHED; two enables run it. */
+async function checkG8(m: Machine, id: number) {
+  resetProbe(m, id);
+  await m.call(1, 'disable_nosync', { id });
+  await m.call(1, 'disable_nosync', { id });
+  await m.call(1, 'schedule', { id });
+  await sleep(100);
+  const whileDisabled = {
+    runs: runs(m, id),
+    sched: taskletWord(m, id).state & SCHED,
+    count: taskletWord(m, id).count,
+  };
+  await m.call(0, 'enable', { id });
+  await sleep(100);
+  const afterOneEnable = {
+    runs: runs(m, id),
+    sched: taskletWord(m, id).state & SCHED,
+    count: taskletWord(m, id).count,
+  };
+  await m.call(0, 'enable', { id });
+  await within(2000, () => runs(m, id) >= 1);
+  return { whileDisabled, afterOneEnable, runsAfter: runs(m, id) };
+}
+
+/** G9: tasklet_disable from CPU1 while the callback runs on CPU0: running when it returned? */
+async function checkG9(m: Machine, id: number): Promise<number[]> {
+  resetProbe(m, id);
+  const insideAfterDisable: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    setPf(m, id, F_DELAY_US, 30_000);
+    await m.call(0, 'schedule', { id });
+    await until('G9 run inside', () => pf(m, id, F_INSIDE) !== 0);
+    const r = (await m.runTask(1, 'disablePeek', { id })) as { inside: number };
+    insideAfterDisable.push(r.inside);
+    setPf(m, id, F_DELAY_US, 0);
+    await m.call(1, 'enable', { id });
+    await until('G9 idle', () => taskletWord(m, id).state === 0 && pf(m, id, F_INSIDE) === 0);
+    if (r.inside !== 0) break;
+  }
+  return insideAfterDisable;
+}
+
+/** G10: tasklet_kill on a running tasklet that is also scheduled again. */
+async function checkG10(m: Machine, id: number) {
+  resetProbe(m, id);
+  setPf(m, id, F_DELAY_US, 30_000);
+  await m.call(0, 'schedule', { id });
+  await until('G10 run inside', () => pf(m, id, F_INSIDE) !== 0);
+  await m.call(1, 'schedule', { id }); // pending behind the running one
+  setPf(m, id, F_DELAY_US, 5_000);
+  const atReturn = (await m.runTask(1, 'killPeek', { id })) as {
+    state: number;
+    inside: number;
+    runs: number;
+  };
+  await sleep(100);
+  setPf(m, id, F_DELAY_US, 0);
+  return { atReturn, runsLater: runs(m, id) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('guarantees on a correct machine', () => {
+  let m: Machine;
+  beforeAll(async () => {
+    m = await bootShared();
+  });
+  afterAll(async () => {
+    await m.shutdown();
+  });
+
+  it('G1 mutual exclusion: a callback never runs on two CPUs at once', async () => {
+    expect(await checkG1(m, 1, 3)).toEqual({ overlaps: 0 });
+  });
+
+  it('G2 coalescing: schedules from both CPUs while SCHED is set and before the run give one run', async () => {
+    const rounds = await checkCoalescing(m, 2);
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    for (const round of rounds) {
+      expect(round.queued).toBe(1);
+      expect(round.runs).toBe(1);
+      expect(round.warnings).toBe(0);
+    }
+  });
+
+  it('G3 schedule while running (other CPU, irq on the running CPU, the callback itself) → exactly one more run', async () => {
+    expect(await checkG3(m, 3)).toEqual({ fromOthers: 2, fromSelf: 2 });
+  });
+
+  it('G4 at least once: a schedule interrupted anywhere by another schedule, and one while disabled, all run', async () => {
+    expect(await checkG4(m, 4, 5)).toEqual({ lost: [], problems: [] });
+  });
+
+  it('G5 locality: a tasklet runs on the CPU that scheduled it', async () => {
+    expect(await checkG5(m)).toEqual([]);
+    resetProbe(m, 11);
+    setPf(m, 11, F_RESCHEDULE, 8);
+    await m.call(1, 'schedule', { id: 11 });
+    await until('self-rescheduling probe done', () => runs(m, 11) === 9);
+    expect(pf(m, 11, F_CPU_MASK)).toBe(0b10);
+  });
+
+  it('G6 one run per pass: a self-rescheduling tasklet runs at most once per tasklet_action call', async () => {
+    for (const [id, f] of [
+      [6, F_RESCHEDULE],
+      [7, F_RESCHEDULE_HI],
+    ]) {
+      resetProbe(m, id);
+      setPf(m, id, f, 40);
+      await m.call(1, 'schedule', { id, hi: f === F_RESCHEDULE_HI });
+      await until(`probe${id} rescheduled 40 times`, () => runs(m, id) === 41);
+      expect(pf(m, id, F_SAME_PASS)).toBe(0);
+    }
+  });
+
+  it('G7 order: HI work of a pass runs before TASKLET work, FIFO within each queue', async () => {
+    expect(await checkG7(m)).toEqual([2, 4, 1, 3, 5, 6]);
+  });
+
+  it('G7 order: an entry re-queued by tasklet_action goes behind work queued during the pass', async () => {
+    // One irq on CPU1 queues b then a (a disabled); b's run queues c. The pass re-queues a
+    // behind c, so while both wait the queue must read [c, a] whenever it is at rest.
+    const [a, b, c] = [12, 13, 14];
+    for (const id of [a, b, c]) resetProbe(m, id);
+    setPf(m, b, F_CHAIN, c + 1);
+    const w = probeWords(m);
+    Atomics.store(w, W_RELEASE, 0);
+    Atomics.store(w, W_HOLDERS, 0);
+    await m.call(1, 'disable_nosync', { id: a });
+    await m.call(1, 'disable_nosync', { id: c });
+    await m.call(1, 'scheduleMany', [{ id: b }, { id: a }]);
+    await until('b ran', () => runs(m, b) === 1);
+    // Freeze CPU1's queue (bh off in a task) and look at it.
+    const hold = m.runTask(1, 'hold', {});
+    await until('CPU1 holds bh', () => Atomics.load(w, W_HOLDERS) === 1);
+    const q = auditQueues(m).queues.find((x) => x.cpu === 1)!;
+    expect(q.vec).toEqual([c, a]);
+    await m.call(1, 'enableMany', [{ id: a }, { id: c }]);
+    resetRunLog(m);
+    Atomics.store(w, W_RELEASE, 1);
+    await hold;
+    await until('a and c ran', () => runs(m, a) === 1 && runs(m, c) === 1);
+    expect(runLog(m).map((r) => r.id)).toEqual([c, a]);
+  });
+
+  it('G8 disabled: no run while count > 0, stays queued with SCHED set; n disables need n enables', async () => {
+    const r = await checkG8(m, 8);
+    expect(r.whileDisabled).toEqual({ runs: 0, sched: SCHED, count: 2 });
+    expect(r.afterOneEnable).toEqual({ runs: 0, sched: SCHED, count: 1 });
+    expect(r.runsAfter).toBe(1);
+  });
+
+  it('G9 after tasklet_disable returns the callback is not running anywhere', async () => {
+    expect(await checkG9(m, 9)).toEqual([0, 0, 0]);
+  });
+
+  it('G10 after tasklet_kill returns the state is 0: not queued, not running (the pending run happened)', async () => {
+    const r = await checkG10(m, 10);
+    expect(r.atReturn).toEqual({ state: 0, inside: 0, runs: 2 });
+    expect(r.runsLater).toBe(2);
+  });
+
+  it('G11 structure: SCHED exactly when queued once; never on two queues or twice on one', async () => {
+    const rounds = await checkCoalescing(m, 11, [0, 3, 12, 13]);
+    for (const round of rounds) {
+      expect(round.problems).toEqual([]);
+      expect(round.queued).toBe(1);
+    }
+    await until('quiet', () => auditQueues(m).queues.every((q) => q.vec.length + q.hi.length === 0));
+    expect(auditQueues(m).problems).toEqual([]);
+  });
+
+  it('G13 pass bounds: at most 10 passes and about 2 ms per invocation, the rest goes to ksoftirqd', async () => {
+    const id = 12;
+    resetProbe(m, id);
+    resetRunLog(m);
+    const deferred = m.cpuWord(1, C_SOFTIRQ_DEFERRED);
+    const wakeups = m.cpuWord(1, C_KSOFTIRQD_WAKEUPS);
+    setPf(m, id, F_RESCHEDULE, 30);
+    await m.call(1, 'schedule', { id });
+    await until('31 runs', () => runs(m, id) === 31);
+    const pids = runLog(m).map((r) => r.pid);
+    const ksoftirqd = KSOFTIRQD_PID_BASE + 1;
+    const leading = pids.findIndex((pid) => pid === ksoftirqd);
+    expect(leading).toBeGreaterThanOrEqual(1);
+    expect(leading).toBeLessThanOrEqual(10);
+    expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferred);
+    expect(m.cpuWord(1, C_KSOFTIRQD_WAKEUPS)).toBeGreaterThan(wakeups);
+
+    // The time bound: 1 ms runs leave the irq-exit invocation after 2 ms, so at most 3 run there.
+    resetProbe(m, id);
+    resetRunLog(m);
+    setPf(m, id, F_DELAY_US, 1000);
+    setPf(m, id, F_RESCHEDULE, 6);
+    await m.call(1, 'schedule', { id });
+    await until('7 runs', () => runs(m, id) === 7);
+    setPf(m, id, F_DELAY_US, 0);
+    const slow = runLog(m).map((r) => r.pid);
+    const slowLeading = slow.findIndex((pid) => pid === ksoftirqd);
+    expect(slowLeading).toBeGreaterThanOrEqual(1);
+    expect(slowLeading).toBeLessThanOrEqual(3);
+  });
+
+  it('G14 context: in the callback in_serving_softirq and in_interrupt hold, in_hardirq not, in irq_exit and ksoftirqd alike', async () => {
+    const id = 13;
+    resetProbe(m, id);
+    resetRunLog(m);
+    setPf(m, id, F_RESCHEDULE, 25);
+    await m.call(1, 'schedule', { id });
+    await until('26 runs', () => runs(m, id) === 26);
+    await m.runTask(0, 'schedule', { id }); // process context: ksoftirqd/0 runs it
+    await until('27 runs', () => runs(m, id) === 27);
+    const log = runLog(m).filter((r) => r.id === id);
+    const want = CTX_SERVING | CTX_INTERRUPT | CTX_SOFTIRQ;
+    for (const r of log) {
+      expect(r.ctx & (want | CTX_HARDIRQ | CTX_TASK)).toBe(want);
+    }
+    const pids = new Set(log.map((r) => r.pid));
+    expect(pids.has(KSOFTIRQD_PID_BASE + 1)).toBe(true); // ksoftirqd/1
+    expect(pids.has(KSOFTIRQD_PID_BASE)).toBe(true); // ksoftirqd/0
+    expect([...pids].some((pid) => pid < KSOFTIRQD_PID_BASE)).toBe(true); // on irq exit over idle
+  });
+
+  it('G15 trace: every run so far emitted exactly one tasklet_entry/tasklet_exit pair', async () => {
+    await until('all idle', () => auditQueues(m).queues.every((q) => q.vec.length + q.hi.length === 0));
+    let total = 0;
+    for (let id = 0; id < PROBES; id++) {
+      const r = runs(m, id);
+      total += r;
+      expect({ id, entries: pf(m, id, F_TRACE_ENTRIES), exits: pf(m, id, F_TRACE_EXITS) }).toEqual({
+        id,
+        entries: r,
+        exits: r,
+      });
+    }
+    expect(total).toBeGreaterThan(0);
+  });
+});
+
+describe('each guarantee check catches the mutant that breaks it', () => {
+  const mutant = (name: string) => boot({ ...injectMutant(name) });
+
+  it('G1 check catches no-run-lock (callbacks overlap on two CPUs)', async () => {
+    const m = await mutant('no-run-lock');
+    expect((await checkG1(m, 1, 10)).overlaps).toBeGreaterThan(0);
+  });
+
+  it('G2 check catches no-sched-bit (a racing schedule queues it twice: two runs or a skipped entry)', async () => {
+    const m = await mutant('no-sched-bit');
+    const rounds = await checkCoalescing(m, 2);
+    const bad = rounds.filter((r) => r.queued !== 1 || r.runs !== 1 || r.warnings !== 0);
+    expect(bad.length).toBeGreaterThan(0);
+    expect(bad[0].queued).toBe(2);
+    expect(bad[0].runs !== 1 || bad[0].warnings !== 0).toBe(true);
+  });
+
+  it('G3 check catches clear-sched-after-run (the schedule made during the run is lost)', async () => {
+    const m = await mutant('clear-sched-after-run');
+    expect(await checkG3(m, 3)).toEqual({ fromOthers: 1, fromSelf: 1 });
+  });
+
+  it('G4 check catches no-irq-save (an irq inside the unprotected append loses a tasklet)', async () => {
+    const m = await mutant('no-irq-save');
+    const r = await checkG4(m, 4, 5);
+    expect(r.lost.length).toBeGreaterThan(0);
+  });
+
+  it('G4 check catches clear-sched-after-run (a tasklet scheduled by its own callback never runs again)', async () => {
+    const m = await mutant('clear-sched-after-run');
+    resetProbe(m, 3);
+    setPf(m, 3, F_RESCHEDULE, 1);
+    await m.call(1, 'schedule', { id: 3 });
+    expect(await within(1000, () => runs(m, 3) >= 2)).toBe(false);
+  });
+
+  it('G5 check catches wrong-cpu (tasklets run on another CPU, or not at all)', async () => {
+    const m = await mutant('wrong-cpu');
+    expect((await checkG5(m)).length).toBeGreaterThan(0);
+  });
+
+  it('G7 check catches hi-after-normal (TASKLET work runs before HI work)', async () => {
+    const m = await mutant('hi-after-normal');
+    expect(await checkG7(m)).toEqual([1, 3, 5, 6, 2, 4]);
+  });
+
+  it('G8 check catches no-count-check (a disabled tasklet runs)', async () => {
+    const m = await mutant('no-count-check');
+    const r = await checkG8(m, 8);
+    expect(r.whileDisabled.runs).toBeGreaterThan(0);
+  });
+
+  it('G9 check catches no-unlock-wait (tasklet_disable returns while the callback runs)', async () => {
+    const m = await mutant('no-unlock-wait');
+    expect((await checkG9(m, 9)).some((inside) => inside !== 0)).toBe(true);
+  });
+
+  it('G10 check catches kill-no-wait (tasklet_kill returns while it runs and is still queued)', async () => {
+    const m = await mutant('kill-no-wait');
+    const r = await checkG10(m, 10);
+    expect(r.atReturn).not.toEqual({ state: 0, inside: 0, runs: 2 });
+  });
+
+  it("G11 check catches no-sched-bit (one tasklet on two CPUs' queues)", async () => {
+    const m = await mutant('no-sched-bit');
+    const rounds = await checkCoalescing(m, 11, [0, 3]);
+    expect(rounds.some((r) => r.problems.some((p) => p.includes('queued 2 times')))).toBe(true);
+  });
+
+  it('G11 check catches no-irq-save (SCHED set but on no queue, tail left dangling)', async () => {
+    const m = await mutant('no-irq-save');
+    const r = await checkG4(m, 4, 5);
+    expect(r.problems.length).toBeGreaterThan(0);
+  });
+});
