@@ -19,6 +19,7 @@ import {
   C_WAIT_SINCE,
   C_WAIT_TASKLET,
   C_WAKE,
+  G_NR_CPUS,
   G_STOP,
   T_STATE,
   T_WAITERS,
@@ -58,7 +59,9 @@ export function might_sleep(where: string): boolean {
 /** wake_up_var(&t->state): wakes the CPUs sleeping on this tasklet. */
 export function wake_up_var(t: TaskletStruct): void {
   const mask = t.addr + T_WAITERS;
-  if ((Atomics.load(shm.mem, mask) | Atomics.load(shm.mem, mask + 1)) === 0) return;
+  // The second word holds CPUs 32-63: with fewer CPUs one load decides (this runs at every unlock).
+  const upper = shm.mem[G_NR_CPUS] > 32 ? Atomics.load(shm.mem, mask + 1) : 0;
+  if ((Atomics.load(shm.mem, mask) | upper) === 0) return;
   for (let word = 0; word < 2; word++) {
     let bits = Atomics.load(shm.mem, mask + word);
     while (bits !== 0) {

@@ -1,0 +1,64 @@
+/**
+ * The report's tables as plain rows of strings, so the terminal and Markdown renderers show
+ * exactly the same figures.
+ */
+import type { BenchResults } from '../results.ts';
+import { mib, micros, params, rate, spread } from './format.ts';
+
+export interface TextTable {
+  title: string;
+  head: string[];
+  rows: string[][];
+}
+
+export function reportTables(r: BenchResults): TextTable[] {
+  const runs = `median of ${r.settings.runs} (min–max)`;
+  return [
+    {
+      title: `Throughput, dispatches per second (${runs})`,
+      head: ['workload', 'impl', 'CPUs', 'total /s', 'per CPU /s', 'requeues /s', 'params'],
+      rows: r.throughput.map((t) => [
+        t.workload,
+        t.implementation,
+        String(t.cpus),
+        spread(t.perSecond, rate),
+        spread(t.perSecondPerCpu, rate),
+        t.requeuesPerSecond ? spread(t.requeuesPerSecond, rate) : '',
+        params(t.params),
+      ]),
+    },
+    {
+      title: `Latency, µs (p50 ${runs}; other percentiles: median over runs)`,
+      head: ['workload', 'target', 'CPUs', 'idlePollUs', 'samples', 'p50', 'p99', 'p99.9', 'max', 'hops /s'],
+      rows: r.latency.map((l) => [
+        l.workload,
+        l.target,
+        String(l.cpus),
+        String(l.idlePollUs),
+        `${l.samples}${l.lost > 0 ? ` (${l.lost} lost)` : ''}`,
+        spread(l.p50, micros),
+        micros(l.p99.median),
+        micros(l.p999.median),
+        micros(l.max.median),
+        l.perSecond ? spread(l.perSecond, rate) : '',
+      ]),
+    },
+    {
+      title: 'Machines: boot time and memory per CPU worker',
+      head: ['CPUs', 'idlePollUs', 'boot', 'RSS growth / CPU', 'worker heap used', 'worker heap total'],
+      rows: r.machines.map((m) => [
+        String(m.cpus),
+        String(m.idlePollUs),
+        `${m.bootMs.toFixed(0)} ms`,
+        mib(m.rssPerCpuBytes),
+        mib(m.heapUsedPerCpuBytes),
+        mib(m.heapTotalPerCpuBytes),
+      ]),
+    },
+    {
+      title: 'Targets',
+      head: ['target', 'goal', 'measured', 'met'],
+      rows: r.targets.map((t) => [t.name, t.goal, t.measured, t.met ? 'yes' : 'NO']),
+    },
+  ].filter((t) => t.rows.length > 0);
+}

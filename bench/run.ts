@@ -1,0 +1,158 @@
+/**
+ * The bench run: boots machines at each CPU count, runs the selected workloads on the runtime,
+ * the bare ceiling and piscina, and collects everything into one BenchResults.
+ */
+import { availableParallelism, cpus as hostCpus } from 'node:os';
+import { type BenchMachine, bootBenchMachine } from './machine.ts';
+import { bestPiscinaConfig, measurePiscina, type PiscinaConfig } from './piscina/piscina.ts';
+import type { BenchResults, LatencyRow, MachineRow, ThroughputRow, Workload } from './results.ts';
+import { checkTargets } from './targets.ts';
+import type { Window } from './window.ts';
+import { measureBare } from './workloads/baseline-bare.ts';
+import { measureCrossCpu } from './workloads/cross-cpu.ts';
+import { measureIrqLatency } from './workloads/irq-latency.ts';
+import { measureLocal } from './workloads/local.ts';
+import { measureShared } from './workloads/shared.ts';
+
+export interface BenchSettings {
+  cpus: number;
+  durationMs: number;
+  runs: number;
+  only: Workload[];
+  quick: boolean;
+  idlePollUs: number;
+  /** One line per step, for progress on stderr. */
+  log: (line: string) => void;
+}
+
+/** Sizes: the full run, and --quick (tiny, for smoke tests). */
+const SIZES = {
+  full: { warmupMs: 300, localTasklets: 16, sharedTasklets: 16, busyTasklets: 16, piscinaProbeMs: 400 },
+  quick: { warmupMs: 30, localTasklets: 4, sharedTasklets: 4, busyTasklets: 4, piscinaProbeMs: 60 },
+};
+
+export async function runBench(s: BenchSettings): Promise<BenchResults> {
+  const size = s.quick ? SIZES.quick : SIZES.full;
+  const window: Window = { warmupMs: size.warmupMs, durationMs: s.durationMs, runs: s.runs };
+  const want = (w: Workload) => s.only.includes(w);
+  const throughput: ThroughputRow[] = [];
+  const latency: LatencyRow[] = [];
+  const machines: MachineRow[] = [];
+  const counts = want('scaling') ? Array.from({ length: s.cpus }, (_, i) => i + 1) : [s.cpus];
+  let piscinaConfig: PiscinaConfig | null = null;
+
+  const withMachine = async (cpus: number, idlePollUs: number, body: (bm: BenchMachine) => Promise<void>) => {
+    s.log(`boot ${cpus} CPU${cpus > 1 ? 's' : ''} (idlePollUs ${idlePollUs})`);
+    const bm = await bootBenchMachine(cpus, idlePollUs);
+    machines.push(bm.cost);
+    try {
+      await body(bm);
+    } finally {
+      await bm.machine.shutdown();
+    }
+  };
+  const step = async <T>(what: string, run: () => Promise<T>, into: T[]) => {
+    s.log(what);
+    into.push(await run());
+  };
+
+  for (const cpus of counts) {
+    const atTop = cpus === s.cpus;
+    const local = want('local') || want('scaling');
+    const shared = want('shared') || want('scaling');
+    await withMachine(cpus, s.idlePollUs, async (bm) => {
+      const tag = `${cpus} CPU${cpus > 1 ? 's' : ''}`;
+      if (local && (atTop || want('scaling')))
+        await step(
+          `local @ ${tag}`,
+          () => measureLocal(bm, { tasklets: size.localTasklets, hi: false }, window),
+          throughput,
+        );
+      if (shared && (atTop || want('scaling')))
+        await step(
+          `shared @ ${tag}`,
+          () => measureShared(bm, { tasklets: size.sharedTasklets, hi: false }, window),
+          throughput,
+        );
+      if (want('hi') && atTop) {
+        await step(
+          `local-hi @ ${tag}`,
+          () => measureLocal(bm, { tasklets: size.localTasklets, hi: true }, window),
+          throughput,
+        );
+        await step(
+          `shared-hi @ ${tag}`,
+          () => measureShared(bm, { tasklets: size.sharedTasklets, hi: true }, window),
+          throughput,
+        );
+      }
+      if (want('cross-cpu') && atTop && cpus >= 2)
+        await step(`cross-cpu @ ${tag}`, () => measureCrossCpu(bm, window), latency);
+    });
+    if (want('baselines') && (atTop || want('scaling'))) {
+      if (local)
+        await step(
+          `bare local @ ${cpus}`,
+          () => measureBare(cpus, 'local', size.localTasklets, window),
+          throughput,
+        );
+      if (shared)
+        await step(
+          `bare shared @ ${cpus}`,
+          () => measureBare(cpus, 'shared', size.sharedTasklets, window),
+          throughput,
+        );
+      if (piscinaConfig === null) {
+        s.log('piscina: trying configurations');
+        piscinaConfig = await bestPiscinaConfig(s.cpus, size.piscinaProbeMs);
+      }
+      const config = piscinaConfig;
+      await step(`piscina @ ${cpus}`, () => measurePiscina(cpus, config, window), throughput);
+    }
+  }
+
+  if (want('latency')) {
+    // One CPU and the controller: two threads on two host cores, so neither waits for a core.
+    await withMachine(1, s.idlePollUs, async (bm) => {
+      await step(
+        'latency, busy target',
+        () => measureIrqLatency(bm, 'busy', size.busyTasklets, window),
+        latency,
+      );
+      await step('latency, idle target + spin', () => measureIrqLatency(bm, 'idle-spin', 0, window), latency);
+    });
+    await withMachine(1, 0, async (bm) => {
+      await step(
+        'latency, idle target, sleeping',
+        () => measureIrqLatency(bm, 'idle-sleep', 0, window),
+        latency,
+      );
+    });
+  }
+
+  const settings = {
+    cpus: s.cpus,
+    durationMs: s.durationMs,
+    runs: s.runs,
+    warmupMs: window.warmupMs,
+    idlePollUs: s.idlePollUs,
+    localTasklets: size.localTasklets,
+    sharedTasklets: size.sharedTasklets,
+    quick: s.quick,
+    only: s.only,
+  };
+  return {
+    startedAt: new Date().toISOString(),
+    host: {
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpuModel: hostCpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+    },
+    settings,
+    throughput,
+    latency,
+    machines,
+    targets: checkTargets({ throughput, latency, settings }),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * `tasklet-rt bench`: dispatch benchmarks of the runtime against the bare ceiling and piscina.
+ * Every flag is validated, and every output path is checked before anything runs.
+ */
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { htmlReport } from '../bench/report/html.ts';
+import { markdownReport } from '../bench/report/markdown.ts';
+import { terminalReport } from '../bench/report/terminal.ts';
+import { WORKLOADS, type Workload } from '../bench/results.ts';
+import { runBench } from '../bench/run.ts';
+import { MAX_CPUS } from '../runtime/index.ts';
+import { choice, duration, integer } from './args.ts';
+import { UsageError } from './errors.ts';
+
+interface BenchFlags {
+  cpus: number;
+  duration: number;
+  runs: number;
+  only: Workload[];
+  quick: boolean;
+  idlePollUs: number;
+  json?: string;
+  md?: string;
+  html?: string;
+}
+
+/** --quick shortens the defaults; values given explicitly still win. */
+const QUICK_DEFAULTS = { duration: 100, runs: 1 };
+
+function workloadList(value: string): Workload[] {
+  const parse = choice('--only', WORKLOADS);
+  const list = value.split(',').map((w) => parse(w.trim()));
+  if (list.length === 0) throw new InvalidArgumentError('--only needs at least one workload');
+  return [...new Set(list)];
+}
+
+/** Fails now, not after minutes of benchmarking, when a report could not be written. */
+function checkWritable(flag: string, file: string): string {
+  const path = resolve(file);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new Error('it is a directory');
+    accessSync(statSync(path, { throwIfNoEntry: false }) ? path : dirname(path), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(
+      `${flag}: cannot write '${file}': ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return path;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('dispatch benchmarks: tasklet-rt vs the bare algorithm vs piscina')
+    .addOption(
+      new Option('--cpus <n>', `largest machine (1-${MAX_CPUS}); scaling runs 1..n`)
+        .argParser(integer('--cpus', 1, MAX_CPUS))
+        .default(Math.min(availableParallelism(), MAX_CPUS)),
+    )
+    .addOption(
+      new Option('--duration <d>', 'measured time per run (500ms, 1s)')
+        .argParser(duration('--duration', 10, 600_000))
+        .default(1000, '1s'),
+    )
+    .addOption(
+      new Option('--runs <n>', 'repeats per figure (median, min, max)')
+        .argParser(integer('--runs', 1, 100))
+        .default(3),
+    )
+    .addOption(
+      new Option('--only <workloads>', `comma-separated: ${WORKLOADS.join(', ')}`)
+        .argParser(workloadList)
+        .default([...WORKLOADS], 'all'),
+    )
+    .option('--quick', 'tiny sizes and short runs (smoke test)', false)
+    .addOption(
+      new Option('--idle-poll-us <us>', 'idle CPUs poll this long before sleeping (0 = sleep at once)')
+        .argParser(integer('--idle-poll-us', 0, 100_000))
+        .default(100),
+    )
+    .option('--json <file>', 'write the results as JSON')
+    .option('--md <file>', 'write a Markdown report')
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .action(async (flags: BenchFlags, command: Command) => {
+      const outputs = {
+        json: flags.json && checkWritable('--json', flags.json),
+        md: flags.md && checkWritable('--md', flags.md),
+        html: flags.html && checkWritable('--html', flags.html),
+      };
+      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+      const results = await runBench({
+        cpus: flags.cpus,
+        durationMs: flags.quick && !given('duration') ? QUICK_DEFAULTS.duration : flags.duration,
+        runs: flags.quick && !given('runs') ? QUICK_DEFAULTS.runs : flags.runs,
+        only: flags.only,
+        quick: flags.quick,
+        idlePollUs: flags.idlePollUs,
+        log: (line) => process.stderr.write(`bench: ${line}\n`),
+      });
+      process.stdout.write(terminalReport(results));
+      if (outputs.json) writeFileSync(outputs.json, `${JSON.stringify(results, null, 2)}\n`);
+      if (outputs.md) writeFileSync(outputs.md, markdownReport(results));
+      if (outputs.html) writeFileSync(outputs.html, htmlReport(results));
+    });
+}
