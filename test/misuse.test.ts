@@ -1,0 +1,185 @@
+/**
+ * Misuse: the kernel's warnings for API abuse, guarantee 12 (a queued tasklet without SCHED is
+ * skipped with one warning), and kernel calls from the controller thread.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Machine } from '../runtime/index.ts';
+import {
+  tasklet_disable,
+  tasklet_disable_nosync,
+  tasklet_enable,
+  tasklet_from_id,
+  tasklet_hi_schedule,
+  tasklet_kill,
+  tasklet_schedule,
+  tasklet_unlock_spin_wait,
+  tasklet_unlock_wait,
+} from '../runtime/index.ts';
+import { NotOnCpuError } from '../runtime/percpu.ts';
+import { bootShared, pf, probeWords, SCHED, sleep, taskletWord, until } from './helpers.ts';
+import { F_RUNS, W_DYN_RUNS, W_HOLDERS, W_RELEASE } from './modules/probe-layout.ts';
+
+interface Line {
+  cpu: number;
+  level: string;
+  text: string;
+}
+
+describe('misuse warnings', () => {
+  let m: Machine;
+  const log: Line[] = [];
+  const lines = (re: RegExp) => log.filter((l) => re.test(l.text));
+
+  beforeAll(async () => {
+    m = await bootShared({ onPrintk: (cpu, level, text) => log.push({ cpu, level, text }) });
+  });
+  afterAll(async () => {
+    await m.shutdown();
+  });
+
+  it('G12 a queued tasklet found without SCHED (tasklet_init on it): one warning, callback skipped', async () => {
+    const warnings = m.warnings();
+    await m.call(1, 'scheduleThenInit', { id: 1 });
+    await until('warning', () => lines(/tasklet SCHED state not set/).length === 1);
+    await sleep(50);
+    expect(pf(m, 1, F_RUNS)).toBe(0);
+    expect(taskletWord(m, 1).state).toBe(0);
+    expect(m.warnings()).toBe(warnings + 1);
+    const [warn] = lines(/tasklet SCHED state not set/);
+    expect(warn).toMatchObject({ cpu: 1, level: 'warning' });
+    expect(warn.text).toMatch(/tasklet SCHED state not set: func probe_func\nWARNING: CPU: 1 PID: \d+ at /);
+    // WARN_ONCE: a second case is skipped as well, silently.
+    await m.call(0, 'scheduleThenInit', { id: 2 });
+    await sleep(50);
+    expect(pf(m, 2, F_RUNS)).toBe(0);
+    expect(lines(/tasklet SCHED state not set/)).toHaveLength(1);
+    expect(m.warnings()).toBe(warnings + 1);
+    // It is an ordinary tasklet again afterwards.
+    await m.call(1, 'schedule', { id: 1 });
+    await until('runs normally', () => pf(m, 1, F_RUNS) === 1);
+  });
+
+  it('tasklet_kill from hard-irq context: "Attempt to kill tasklet from interrupt" notice', async () => {
+    await m.call(1, 'kill', { id: 3 });
+    const [notice] = lines(/Attempt to kill tasklet from interrupt/);
+    expect(notice).toMatchObject({ cpu: 1, level: 'notice' });
+    expect(taskletWord(m, 3).state).toBe(0);
+  });
+
+  it('unbalanced tasklet_enable: warns once, the count stays 0', async () => {
+    const warnings = m.warnings();
+    await m.call(0, 'enable', { id: 4 });
+    expect(taskletWord(m, 4).count).toBe(0);
+    expect(m.warnings()).toBe(warnings + 1);
+    expect(lines(/unbalanced enable/)).toHaveLength(1);
+    expect(lines(/unbalanced enable/)[0].text).toMatch(/probe4 was not disabled/);
+    await m.call(0, 'disable_nosync', { id: 4 });
+    await m.call(0, 'enable', { id: 4 });
+    expect(taskletWord(m, 4).count).toBe(0);
+  });
+
+  it('tasklet_schedule on a freed or never-initialised tasklet warns and does nothing', async () => {
+    const { ids } = (await m.call(0, 'alloc', { n: 2 })) as { ids: number[] };
+    const [uninit, freed] = ids;
+    const warnings = m.warnings();
+    await m.call(1, 'schedule', { id: uninit });
+    expect(taskletWord(m, uninit).state).toBe(0);
+    expect(m.warnings()).toBe(warnings + 1);
+    expect(lines(/tasklet_schedule: tasklet #\d+ was never initialised/)).toHaveLength(1);
+    await m.call(0, 'initDyn', { id: freed, data: 1 });
+    await m.call(0, 'free', [freed]);
+    await m.call(1, 'schedule', { id: freed });
+    await m.call(1, 'schedule', { id: freed, hi: true });
+    expect(taskletWord(m, freed).state).toBe(0);
+    await sleep(50);
+    expect(Atomics.load(probeWords(m), W_DYN_RUNS)).toBe(0); // neither ran
+    expect(m.warnings()).toBe(warnings + 1); // the same WARN_ONCE site
+  });
+
+  it('tasklet_disable from atomic context while it runs: "BUG: sleeping function called from invalid context", then spins', async () => {
+    const id = 5;
+    expect(await m.call(1, 'trylock', { id })).toBe(true); // RUN held: disable must wait
+    const disable = m.call(0, 'disable', { id });
+    try {
+      await until('BUG line', () => lines(/BUG: sleeping function called from invalid context/).length === 1);
+      const [bug] = lines(/BUG: sleeping function called from invalid context/);
+      expect(bug).toMatchObject({ cpu: 0, level: 'err' });
+      expect(bug.text).toMatch(
+        /\((tasklet_disable|tasklet_unlock_wait)\)\nin_atomic\(\): 1, irqs_disabled\(\): 1, non_block: 0, pid: 0, name: swapper\/0/,
+      );
+    } finally {
+      await m.call(1, 'unlock', { id });
+    }
+    await disable;
+    expect(taskletWord(m, id).count).toBe(1);
+    await m.call(0, 'enable', { id });
+  });
+
+  it('tasklet_kill from atomic context on a scheduled tasklet: notice, BUG line, then it waits for the run', async () => {
+    const id = 6;
+    const w = probeWords(m);
+    Atomics.store(w, W_RELEASE, 0);
+    Atomics.store(w, W_HOLDERS, 0);
+    const hold = m.runTask(1, 'hold', { ops: [{ id }] });
+    await until('held', () => Atomics.load(w, W_HOLDERS) === 1);
+    expect(taskletWord(m, id).state & SCHED).toBe(SCHED);
+    const before = lines(/BUG: sleeping function/).length;
+    const notices = lines(/Attempt to kill tasklet from interrupt/).length;
+    const kill = m.call(0, 'kill', { id });
+    try {
+      await until('BUG line for kill', () => lines(/BUG: sleeping function/).length === before + 1);
+      expect(lines(/BUG: sleeping function/).at(-1)!.text).toMatch(/\(tasklet_kill\)/);
+      expect(lines(/Attempt to kill tasklet from interrupt/)).toHaveLength(notices + 1);
+    } finally {
+      Atomics.store(w, W_RELEASE, 1);
+    }
+    await hold;
+    await kill;
+    expect(pf(m, id, F_RUNS)).toBe(1);
+    expect(taskletWord(m, id).state).toBe(0);
+  });
+
+  it('no stray oopses or faults', () => {
+    expect(m.oopsCount()).toBe(0);
+    expect(m.faults).toEqual([]);
+  });
+});
+
+describe('kernel calls from the controller thread', () => {
+  let m: Machine;
+  beforeAll(async () => {
+    m = await bootShared({ cpus: 1 });
+  });
+  afterAll(async () => {
+    await m.shutdown();
+  });
+
+  it('throw NotOnCpuError naming the alternative (a module on a CPU, or the Machine API)', () => {
+    const t = tasklet_from_id(0);
+    const calls: [string, () => void][] = [
+      ['tasklet_schedule', () => tasklet_schedule(t)],
+      ['tasklet_hi_schedule', () => tasklet_hi_schedule(t)],
+      ['tasklet_disable_nosync', () => tasklet_disable_nosync(t)],
+      ['tasklet_disable', () => tasklet_disable(t)],
+      ['tasklet_enable', () => tasklet_enable(t)],
+      ['tasklet_kill', () => tasklet_kill(t)],
+      ['tasklet_unlock_wait', () => tasklet_unlock_wait(t)],
+      ['tasklet_unlock_spin_wait', () => tasklet_unlock_spin_wait(t)],
+    ];
+    for (const [name, call] of calls) {
+      let error: unknown;
+      try {
+        call();
+      } catch (e) {
+        error = e;
+      }
+      expect(error, name).toBeInstanceOf(NotOnCpuError);
+      expect((error as Error).name).toBe('NotOnCpuError');
+      expect((error as Error).message).toContain(
+        `${name}() needs a CPU context and this is the controller thread`,
+      );
+      expect((error as Error).message).toMatch(/module running on a CPU.*machine\.raiseIrq/);
+    }
+    expect(taskletWord(m, 0)).toEqual({ state: 0, count: 0 });
+  });
+});
