@@ -288,12 +288,14 @@ export function tasklet_disable_nosync(t: TaskletStruct): void {
 
 /** Disables and waits (sleeping) until the callback is not running anywhere. */
 export function tasklet_disable(t: TaskletStruct): void {
+  requireCpu('tasklet_disable');
   tasklet_disable_nosync(t);
   taskletOps.unlock_wait(t);
 }
 
 /** For atomic context: disables and spins until the callback is not running anywhere. */
 export function tasklet_disable_in_atomic(t: TaskletStruct): void {
+  requireCpu('tasklet_disable_in_atomic');
   tasklet_disable_nosync(t);
   spin_until_clear(t, TASKLET_STATE_RUN);
 }

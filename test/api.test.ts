@@ -1,18 +1,7 @@
 /** The tasklet API, call by call, on a 2-CPU machine with the probe module. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Machine } from '../runtime/index.ts';
-import {
-  boot,
-  bootShared,
-  pf,
-  probeModule,
-  probeWords,
-  resetProbe,
-  SCHED,
-  setPf,
-  sleep,
-  until,
-} from './helpers.ts';
+import { boot, bootShared, pf, probeModule, probeWords, SCHED, setPf, sleep, until } from './helpers.ts';
 import {
   CTX_INTERRUPT,
   CTX_SERVING,

@@ -420,7 +420,7 @@ describe('guarantees on a correct machine', () => {
     await until('31 runs', () => runs(m, id) === 31);
     const pids = runLog(m).map((r) => r.pid);
     const ksoftirqd = KSOFTIRQD_PID_BASE + 1;
-    const leading = pids.findIndex((pid) => pid === ksoftirqd);
+    const leading = pids.indexOf(ksoftirqd);
     expect(leading).toBeGreaterThanOrEqual(1);
     expect(leading).toBeLessThanOrEqual(10);
     expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferred);
@@ -435,7 +435,7 @@ describe('guarantees on a correct machine', () => {
     await until('7 runs', () => runs(m, id) === 7);
     setPf(m, id, F_DELAY_US, 0);
     const slow = runLog(m).map((r) => r.pid);
-    const slowLeading = slow.findIndex((pid) => pid === ksoftirqd);
+    const slowLeading = slow.indexOf(ksoftirqd);
     expect(slowLeading).toBeGreaterThanOrEqual(1);
     expect(slowLeading).toBeLessThanOrEqual(3);
   });
