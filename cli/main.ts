@@ -6,9 +6,12 @@ import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { MAX_CPUS, MachineError } from '../runtime/index.ts';
 import { duration, integer } from './args.ts';
+import { registerBench } from './bench.ts';
 import { cat } from './cat.ts';
 import { die, EXIT_FAULT, EXIT_USAGE, UsageError } from './errors.ts';
 import { runModule } from './run.ts';
+import { registerSelftest } from './selftest.ts';
+import { registerStress } from './stress.ts';
 
 const defaultCpus = Math.min(availableParallelism(), MAX_CPUS);
 
@@ -58,6 +61,9 @@ export function buildProgram(): Command {
       process.exitCode = await runModule(file, opts);
     });
 
+  registerStress(program);
+  registerSelftest(program);
+  registerBench(program);
   return program;
 }
 

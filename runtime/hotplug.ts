@@ -5,15 +5,18 @@
 import { READ_ONCE, WRITE_ONCE } from './atomic.ts';
 import { cpumask_any_but, set_cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq, TIMER_IRQ } from './irq.ts';
-import { local_irq_disable, local_irq_enable } from './irqflags.ts';
+import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
 import {
   C_HI_HEAD,
   C_IRQ_PENDING,
+  C_OFFLINE_COUNT,
   C_SOFTIRQ_PENDING,
   C_STATE,
   C_TAKEOVER,
   C_VEC_HEAD,
+  C_WAKE,
   CpuState,
+  G_STOP,
 } from './layout.ts';
 import { shm } from './memory.ts';
 import { this_cpu } from './percpu.ts';
@@ -23,7 +26,7 @@ import { trace } from './trace.ts';
 /** takeover_tasklets(cpu): runs on the live CPU that adopts `dead`'s queues. */
 export function takeover_tasklets(dead: number): void {
   const deadBase = shm.layout.cpu(dead);
-  local_irq_disable();
+  const flags = local_irq_save(); // called from the function-call IPI: interrupts stay as they were
   for (const [offset, softirq] of [
     [C_VEC_HEAD, TASKLET_SOFTIRQ],
     [C_HI_HEAD, HI_SOFTIRQ],
@@ -38,7 +41,7 @@ export function takeover_tasklets(dead: number): void {
     WRITE_ONCE(deadHead + 1, deadHead);
     raise_softirq_irqoff(softirq);
   }
-  local_irq_enable();
+  local_irq_restore(flags);
   trace.tasklet_takeover?.(dead);
 }
 
@@ -63,14 +66,21 @@ export function cpu_die(): boolean {
   const heir = cpumask_any_but(me);
   if (heir < 0) return false;
   local_irq_disable();
+  shm.mem[this_cpu.base + C_OFFLINE_COUNT]++;
   set_cpu_online(me, false);
-  Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Dead);
   // Pending softirqs belong to the queues being handed over; the heir raises its own.
   WRITE_ONCE(this_cpu.base + C_SOFTIRQ_PENDING, 0);
   const pending = Atomics.exchange(shm.mem, this_cpu.base + C_IRQ_PENDING, 0) & ~(1 << TIMER_IRQ);
   for (let irq = 0; irq < 32; irq++) if (pending & (1 << irq)) raise_irq(heir, irq);
-  Atomics.or(shm.mem, shm.layout.cpu(heir) + C_TAKEOVER + (me >> 5), 1 << (me & 31));
+  const takeover = shm.layout.cpu(heir) + C_TAKEOVER + (me >> 5);
+  Atomics.or(shm.mem, takeover, 1 << (me & 31));
   raise_irq(heir, CALL_FUNCTION_IRQ);
+  // Dead only once the heir has adopted the queues (the kernel's CPUHP_SOFTIRQ_DEAD step).
+  const wake = this_cpu.base + C_WAKE;
+  while ((Atomics.load(shm.mem, takeover) & (1 << (me & 31))) !== 0 && Atomics.load(shm.mem, G_STOP) === 0) {
+    Atomics.wait(shm.mem, wake, Atomics.load(shm.mem, wake), 1);
+  }
+  Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Dead);
   return true;
 }
 

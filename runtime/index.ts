@@ -61,6 +61,7 @@ export { smp_processor_id } from './smp.ts';
 export {
   __raise_softirq_irqoff,
   HI_SOFTIRQ,
+  kstat_softirqs_cpu,
   local_bh_disable,
   local_bh_enable,
   local_softirq_pending,

@@ -67,6 +67,7 @@ export const C_KSOFTIRQD_WAKEUPS = 27;
 export const C_SOFTIRQ_DEFERRED = 28; // handle_softirqs hit its pass or time bound
 export const C_IRQS_TAKEN = 29;
 export const C_TAKEOVER = 30; // two words: mask of dead CPUs whose queues this CPU must splice in
+export const C_OFFLINE_COUNT = 19; // times this CPU went offline (bumped as it dies, interrupts off)
 export const C_SOFTIRQ_COUNT = 32; // NR_SOFTIRQS words: /proc/softirqs
 export const C_IRQ_COUNT = C_SOFTIRQ_COUNT + NR_SOFTIRQS; // NR_IRQS words: /proc/interrupts
 export const CPU_STRIDE = 128;

@@ -120,6 +120,7 @@ export class Machine {
   private readonly pending = new Map<number, Pending>();
   private readonly stopped = new Set<number>();
   private nextRequest = 1;
+  private sharedWordMap: Record<string, [number, number]> = {};
   private shuttingDown = false;
   private down = false;
   bootMs = 0;
@@ -202,8 +203,9 @@ export class Machine {
         this.workers.push(worker);
         this.ports.push(channel.port1);
         worker.on('message', (message: CpuMessage) => {
-          if (message.type === 'ready' && ++ready === this.nrCpus) resolveBoot();
-          else this.onMessage(message);
+          if (message.type !== 'ready') return this.onMessage(message);
+          if (cpu === 0) this.sharedWordMap = message.sharedWords;
+          if (++ready === this.nrCpus) resolveBoot();
         });
         worker.on('error', (error) => {
           const fault = { cpu, message: `CPU${cpu} worker crashed: ${error.message}` };
@@ -368,6 +370,14 @@ export class Machine {
   /** One word of a CPU's block (see layout.ts C_*). */
   cpuWord(cpu: number, offset: number): number {
     return Atomics.load(this.memory.mem, this.memory.layout.cpu(cpu) + offset);
+  }
+
+  /** A module's named shared words (see shared_words), viewed from the controller. */
+  sharedWords(name: string): Int32Array {
+    const allocation = this.sharedWordMap[name];
+    if (allocation === undefined) throw new MachineError(`no module allocated shared words named '${name}'`);
+    const [offset, length] = allocation;
+    return new Int32Array(this.memory.sab, (this.memory.layout.moduleBase + offset) * 4, length);
   }
 
   jiffies(): number {

@@ -33,7 +33,7 @@ export type CpuCommandBody = CpuCommand extends infer C
 
 /** CPU → controller. */
 export type CpuMessage =
-  | { type: 'ready'; cpu: number }
+  | { type: 'ready'; cpu: number; sharedWords: Record<string, [number, number]> }
   | { type: 'printk'; cpu: number; level: LogLevel; text: string }
   | { type: 'oops'; cpu: number; context: string; culprit: string; message: string; stack: string }
   | { type: 'reply'; id: number; ok: true; value: unknown }

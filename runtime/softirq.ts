@@ -66,6 +66,11 @@ export const softirqOps = {
   order: softirq_to_name.map((_, nr) => nr),
 };
 
+/** How often `cpu` has run softirq vector `nr` (the /proc/softirqs cell). */
+export function kstat_softirqs_cpu(nr: number, cpu: number): number {
+  return shm.mem[shm.layout.cpu(cpu) + C_SOFTIRQ_COUNT + nr];
+}
+
 export function open_softirq(nr: number, action: SoftirqAction): void {
   softirq_vec[nr] = action;
 }

@@ -90,12 +90,16 @@ describe('contexts', () => {
 
   it('ksoftirqd/N: a process-context schedule runs there, with the same softirq context', async () => {
     for (const cpu of [0, 1]) {
-      resetProbe(m, 2);
-      await m.runTask(cpu, 'schedule', { id: 2 });
-      await until('ran', () => pf(m, 2, F_RUNS) === 1);
-      expect(pf(m, 2, F_CONTEXT)).toBe(softirqCtx);
+      // An irq exit on that CPU may get to the pending softirq first: retry (bounded).
+      for (let attempt = 0; attempt < 30; attempt++) {
+        resetProbe(m, 2);
+        await m.runTask(cpu, 'schedule', { id: 2 });
+        await until('ran', () => pf(m, 2, F_RUNS) === 1);
+        expect(pf(m, 2, F_CONTEXT)).toBe(softirqCtx);
+        expect(pf(m, 2, F_LAST_CPU)).toBe(cpu);
+        if (pf(m, 2, F_PID) === KSOFTIRQD_PID_BASE + cpu) break;
+      }
       expect(pf(m, 2, F_PID)).toBe(KSOFTIRQD_PID_BASE + cpu);
-      expect(pf(m, 2, F_LAST_CPU)).toBe(cpu);
     }
   });
 });

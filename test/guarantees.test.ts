@@ -46,6 +46,7 @@ import {
   F_TRACE_ENTRIES,
   F_TRACE_EXITS,
   PROBES,
+  type RunRecord,
   W_HOLDERS,
   W_RELEASE,
 } from './modules/probe-layout.ts';
@@ -61,6 +62,13 @@ async function within(ms: number, check: () => boolean): Promise<boolean> {
 }
 
 const runs = (m: Machine, id: number): number => pf(m, id, F_RUNS);
+
+/** Runs per softirq invocation on irq exit (runs outside ksoftirqd, grouped by the irq before them). */
+function irqExitInvocations(log: RunRecord[], ksoftirqdPid: number): number[] {
+  const sizes = new Map<number, number>();
+  for (const r of log) if (r.pid !== ksoftirqdPid) sizes.set(r.irqGen, (sizes.get(r.irqGen) ?? 0) + 1);
+  return [...sizes.values()];
+}
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios.
@@ -418,26 +426,27 @@ describe('guarantees on a correct machine', () => {
     setPf(m, id, F_RESCHEDULE, 30);
     await m.call(1, 'schedule', { id });
     await until('31 runs', () => runs(m, id) === 31);
-    const pids = runLog(m).map((r) => r.pid);
     const ksoftirqd = KSOFTIRQD_PID_BASE + 1;
-    const leading = pids.indexOf(ksoftirqd);
-    expect(leading).toBeGreaterThanOrEqual(1);
-    expect(leading).toBeLessThanOrEqual(10);
+    const fast = runLog(m);
+    expect(fast.some((r) => r.pid !== ksoftirqd)).toBe(true); // runs on irq exit (e.g. the call's)
+    expect(fast.some((r) => r.pid === ksoftirqd)).toBe(true); // the rest was handed over
+    expect(Math.max(...irqExitInvocations(fast, ksoftirqd))).toBeLessThanOrEqual(10);
     expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferred);
     expect(m.cpuWord(1, C_KSOFTIRQD_WAKEUPS)).toBeGreaterThan(wakeups);
 
-    // The time bound: 1 ms runs leave the irq-exit invocation after 2 ms, so at most 3 run there.
+    // The time bound: 1 ms runs leave an irq-exit invocation after 2 ms, so at most 3 run in one.
     resetProbe(m, id);
     resetRunLog(m);
+    const deferredSlow = m.cpuWord(1, C_SOFTIRQ_DEFERRED);
     setPf(m, id, F_DELAY_US, 1000);
     setPf(m, id, F_RESCHEDULE, 6);
     await m.call(1, 'schedule', { id });
     await until('7 runs', () => runs(m, id) === 7);
     setPf(m, id, F_DELAY_US, 0);
-    const slow = runLog(m).map((r) => r.pid);
-    const slowLeading = slow.indexOf(ksoftirqd);
-    expect(slowLeading).toBeGreaterThanOrEqual(1);
-    expect(slowLeading).toBeLessThanOrEqual(3);
+    const slow = runLog(m);
+    expect(slow.some((r) => r.pid !== ksoftirqd)).toBe(true);
+    expect(Math.max(...irqExitInvocations(slow, ksoftirqd))).toBeLessThanOrEqual(3);
+    expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferredSlow);
   });
 
   it('G14 context: in the callback in_serving_softirq and in_interrupt hold, in_hardirq not, in irq_exit and ksoftirqd alike', async () => {
@@ -447,8 +456,11 @@ describe('guarantees on a correct machine', () => {
     setPf(m, id, F_RESCHEDULE, 25);
     await m.call(1, 'schedule', { id });
     await until('26 runs', () => runs(m, id) === 26);
-    await m.runTask(0, 'schedule', { id }); // process context: ksoftirqd/0 runs it
-    await until('27 runs', () => runs(m, id) === 27);
+    // Process context wakes ksoftirqd/0 (an irq exit on CPU0 may get there first: retry).
+    for (let n = 27; n < 60 && !runLog(m).some((r) => r.pid === KSOFTIRQD_PID_BASE); n++) {
+      await m.runTask(0, 'schedule', { id });
+      await until(`${n} runs`, () => runs(m, id) === n);
+    }
     const log = runLog(m).filter((r) => r.id === id);
     const want = CTX_SERVING | CTX_INTERRUPT | CTX_SOFTIRQ;
     for (const r of log) {
@@ -461,6 +473,14 @@ describe('guarantees on a correct machine', () => {
   });
 
   it('G15 trace: every run so far emitted exactly one tasklet_entry/tasklet_exit pair', async () => {
+    // Runs of its own (normal, hi, self-rescheduling, on both CPUs), on top of the earlier tests'.
+    resetProbe(m, 14);
+    setPf(m, 14, F_RESCHEDULE, 5);
+    setPf(m, 14, F_RESCHEDULE_HI, 5);
+    const before = runs(m, 0);
+    await m.call(1, 'schedule', { id: 14 });
+    await m.call(0, 'schedule', { id: 0, hi: true });
+    await until('own runs', () => runs(m, 14) === 11 && runs(m, 0) === before + 1);
     await until('all idle', () => auditQueues(m).queues.every((q) => q.vec.length + q.hi.length === 0));
     let total = 0;
     for (let id = 0; id < PROBES; id++) {
@@ -472,7 +492,7 @@ describe('guarantees on a correct machine', () => {
         exits: r,
       });
     }
-    expect(total).toBeGreaterThan(0);
+    expect(total).toBeGreaterThanOrEqual(12);
   });
 });
 

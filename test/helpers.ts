@@ -99,8 +99,8 @@ export function runLog(m: Machine): RunRecord[] {
   const n = Math.min(Atomics.load(w, W_LOG_LEN), 256);
   const out: RunRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const [id, cpu, pid, ctx, passCpu, pass] = w.subarray(W_LOG + i * LOG_REC, W_LOG + (i + 1) * LOG_REC);
-    out.push({ id, cpu, pid, ctx, passCpu, pass });
+    const [id, cpu, pid, ctx, irqGen, pass] = w.subarray(W_LOG + i * LOG_REC, W_LOG + (i + 1) * LOG_REC);
+    out.push({ id, cpu, pid, ctx, irqGen, pass });
   }
   return out;
 }

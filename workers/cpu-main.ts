@@ -10,6 +10,7 @@ import { this_cpu } from '../runtime/percpu.ts';
 import { setCurrentPidSource, setPrintkSink } from '../runtime/printk.ts';
 import type { CpuMessage, CpuWorkerData } from '../runtime/protocol.ts';
 import { current } from '../runtime/sched.ts';
+import { shared_word_allocations } from '../runtime/shared.ts';
 import { init_tick } from '../runtime/tick.ts';
 import { setCommandPort } from './commands.ts';
 import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-loop.ts';
@@ -31,7 +32,7 @@ for (const url of data.modules) await import(url);
 
 boot_cpu(data.cpu, data.idlePollUs);
 Atomics.add(shm.mem, G_BOOTED, 1);
-send({ type: 'ready', cpu: data.cpu });
+send({ type: 'ready', cpu: data.cpu, sharedWords: shared_word_allocations() });
 while (Atomics.load(shm.mem, G_GO) === 0) Atomics.wait(shm.mem, G_GO, 0, 50);
 
 init_tick();

@@ -58,8 +58,10 @@ export const W_BLOCK_CPU = G + 9;
 export const W_DYN_RUNS = G + 10; // runs of dyn_func (run-time tasklets)
 export const W_DYN_DATA = G + 11; // data of its last run
 export const W_LOG_LEN = G + 12;
-/** Run log: LOG_MAX records of LOG_REC words (id, cpu, pid, ctx, pass cpu, pass). */
-export const W_LOG = G + 16;
+/** Per CPU: hard irqs that did not interrupt a softirq (each may run one softirq invocation on exit). */
+export const W_IRQ_GEN = G + 16;
+/** Run log: LOG_MAX records of LOG_REC words (id, cpu, pid, ctx, irq generation, pass). */
+export const W_LOG = W_IRQ_GEN + 64;
 export const LOG_MAX = 256;
 export const LOG_REC = 6;
 export const PROBE_WORDS = W_LOG + LOG_MAX * LOG_REC;
@@ -72,6 +74,7 @@ export interface RunRecord {
   cpu: number;
   pid: number;
   ctx: number;
-  passCpu: number;
+  /** The CPU's W_IRQ_GEN at the run: runs on irq exit with equal values share one invocation. */
+  irqGen: number;
   pass: number;
 }

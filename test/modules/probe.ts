@@ -101,6 +101,7 @@ import {
   W_INJ_DONE,
   W_INJ_ID,
   W_INJ_OP,
+  W_IRQ_GEN,
   W_LOG,
   W_LOG_LEN,
   W_RELEASE,
@@ -157,7 +158,7 @@ function record(id: number, t: TaskletStruct): void {
   const slot = Atomics.add(words, W_LOG_LEN, 1);
   if (slot < LOG_MAX) {
     const at = W_LOG + slot * LOG_REC;
-    words.set([id, me, pid, ctx, me, pass], at);
+    words.set([id, me, pid, ctx, Atomics.load(words, W_IRQ_GEN + me), pass], at);
   }
   Atomics.add(words, field(id, F_RUNS), 1);
   Atomics.compareExchange(words, field(id, F_INSIDE), me + 1, 0);
@@ -307,6 +308,11 @@ export default defineModule({
     trace.tasklet_entry = (id) => {
       if (id < PROBES) Atomics.add(words, field(id, F_TRACE_ENTRIES), 1);
       entry?.(id);
+    };
+    const irqExit = trace.irq_handler_exit;
+    trace.irq_handler_exit = (irq) => {
+      if (!in_serving_softirq()) Atomics.add(words, W_IRQ_GEN + smp_processor_id(), 1);
+      irqExit?.(irq);
     };
     trace.tasklet_exit = (id) => {
       if (id < PROBES) Atomics.add(words, field(id, F_TRACE_EXITS), 1);

@@ -1,0 +1,160 @@
+/** `tasklet-rt stress`: the main job. Exit 0 clean, 1 violation, 2 bad usage, 3 fault, 130/143 signal. */
+import { availableParallelism } from 'node:os';
+import { MultiBar, Presets } from 'cli-progress';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { MUTANT_NAMES, MUTANTS } from '../harness/mutants.ts';
+import { DEFAULT_MIX, type Mix, parseMix } from '../harness/stress/mix.ts';
+import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
+import { runStress, type StressResult } from '../harness/stress/run.ts';
+import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
+import { MAX_CPUS } from '../runtime/index.ts';
+import { choice, duration, integer } from './args.ts';
+import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
+import { checkWritable, writeOutput } from './output.ts';
+import { onTermination } from './signals.ts';
+
+export interface StressCliOptions {
+  cpus: number;
+  tasklets?: number;
+  duration: number;
+  seed?: number;
+  mix: Mix;
+  hotplug?: number;
+  inject?: string;
+  json?: string;
+  junit?: string;
+  oracles: boolean;
+  quiet: boolean;
+  listMutants?: boolean;
+}
+
+/** The fewest tasklets the workload lays out for `cpus` CPUs (pairs, private ones, some shared). */
+export const minTasklets = (cpus: number): number => cpus * (2 + PRIVATE_PER_CPU) + 2;
+export const defaultTasklets = (cpus: number): number => Math.max(64, cpus * (2 + PRIVATE_PER_CPU) + 32);
+
+export function exitCodeOf(result: StressResult): number {
+  if (result.status === 'violation') return EXIT_VIOLATION;
+  if (result.status === 'fault') return EXIT_FAULT;
+  return EXIT_OK;
+}
+
+const mixParser = (value: string): Mix => {
+  try {
+    return parseMix(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+
+export function registerStress(program: Command): void {
+  program
+    .command('stress')
+    .description('stress every tasklet guarantee on all CPUs with every oracle on, and report')
+    .addOption(
+      new Option('--cpus <n>', `emulated CPUs (1-${MAX_CPUS})`)
+        .argParser(integer('--cpus', 1, MAX_CPUS))
+        .default(Math.min(availableParallelism(), MAX_CPUS), "this host's cores"),
+    )
+    .addOption(
+      new Option('--tasklets <t>', 'tasklets in the workload').argParser(
+        integer('--tasklets', 1, MAX_STRESS_TASKLETS),
+      ),
+    )
+    .addOption(
+      new Option('--duration <d>', 'how long to run (10s, 2m)')
+        .argParser(duration('--duration', 100))
+        .default(10_000, '10s'),
+    )
+    .addOption(
+      new Option(
+        '--seed <s>',
+        'seed for every choice the workload makes (default: random, printed)',
+      ).argParser(integer('--seed', 0, 2 ** 32 - 1)),
+    )
+    .addOption(
+      new Option(
+        '--mix <ops>',
+        `op weights, e.g. sched=40,kill=10 (ops: ${Object.keys(DEFAULT_MIX).join(', ')})`,
+      )
+        .argParser(mixParser)
+        .default(DEFAULT_MIX, 'balanced'),
+    )
+    .addOption(
+      new Option('--hotplug <period>', 'take a CPU down or up every period (e.g. 500ms)').argParser(
+        duration('--hotplug', 10),
+      ),
+    )
+    .addOption(
+      new Option('--inject <mutant>', 'replace part of the algorithm with a broken variant').argParser(
+        choice('--inject', MUTANT_NAMES),
+      ),
+    )
+    .option('--list-mutants', 'list the mutants and exit')
+    .option('--json <file>', 'write the result as JSON')
+    .option('--junit <file>', 'write the result as JUnit XML')
+    .option('--no-oracles', 'run the workload without checking (to measure oracle overhead)')
+    .option('--quiet', 'print only the final report', false)
+    .action(async (opts: StressCliOptions) => {
+      process.exitCode = await stressCommand(opts);
+    });
+}
+
+export function listMutants(): string {
+  return `${MUTANT_NAMES.map((name) => `${name.padEnd(22)} ${MUTANTS[name].description} (breaks ${MUTANTS[name].breaks.map((g) => `G${g}`).join(', ')})`).join('\n')}\n`;
+}
+
+async function stressCommand(opts: StressCliOptions): Promise<number> {
+  if (opts.listMutants) {
+    process.stdout.write(listMutants());
+    return EXIT_OK;
+  }
+  const tasklets = opts.tasklets ?? defaultTasklets(opts.cpus);
+  if (tasklets < minTasklets(opts.cpus)) {
+    throw new UsageError(
+      `--tasklets ${tasklets} is too few for ${opts.cpus} CPUs (at least ${minTasklets(opts.cpus)})`,
+    );
+  }
+  checkWritable('--json', opts.json);
+  checkWritable('--junit', opts.junit);
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const log = (line: string): void => {
+    if (!opts.quiet) process.stdout.write(`${line}\n`);
+  };
+  log(
+    `tasklet-rt stress: ${opts.cpus} CPUs, ${tasklets} tasklets, ${opts.duration / 1000}s, seed ${seed}${opts.inject ? `, mutant ${opts.inject}` : ''}`,
+  );
+  const bars =
+    !opts.quiet && process.stdout.isTTY
+      ? new MultiBar({ format: ' {bar} {value}/{total}s', hideCursor: true }, Presets.shades_classic)
+      : null;
+  const bar = bars?.create(Math.round(opts.duration / 1000), 0);
+  const termination = onTermination();
+  const result = await runStress(
+    {
+      cpus: opts.cpus,
+      tasklets,
+      durationMs: opts.duration,
+      seed,
+      mix: opts.mix,
+      hotplugMs: opts.hotplug ?? 0,
+      inject: opts.inject,
+      oracles: opts.oracles,
+    },
+    {
+      interrupted: termination.signalled,
+      onSample: (sample) => {
+        const line = statsLine(sample, opts.cpus);
+        if (bars && bar) {
+          bars.log(`${line}\n`);
+          bar.update(Math.min(Math.round(sample.elapsedMs / 1000), Math.round(opts.duration / 1000)));
+        } else log(line);
+      },
+    },
+  );
+  bars?.stop();
+  termination.dispose();
+  process.stdout.write(`\n${finalReport(result)}\n`);
+  writeOutput(opts.json, toJson(result));
+  writeOutput(opts.junit, toJunit(result));
+  return termination.exitCode() ?? exitCodeOf(result);
+}

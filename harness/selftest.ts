@@ -1,0 +1,77 @@
+/**
+ * Proves the oracles work: a clean run must report nothing, and every mutant must be caught
+ * (a violation, not merely a hang) within the budget.
+ */
+import { MUTANT_NAMES } from './mutants.ts';
+import { DEFAULT_MIX } from './stress/mix.ts';
+import { runStress, type StressStatus } from './stress/run.ts';
+
+export interface SelftestOptions {
+  cpus: number;
+  tasklets: number;
+  budgetMs: number;
+  seed: number;
+  mutants?: string[];
+  onRow?: (row: SelftestRow) => void;
+}
+
+export interface SelftestRow {
+  run: string;
+  expected: 'clean' | 'caught';
+  ok: boolean;
+  status: StressStatus;
+  /** From workload start to the first violation. */
+  detectMs?: number;
+  oracle?: string;
+  guarantee?: number;
+  detail: string;
+}
+
+const CLEAN_RUN_MAX_MS = 10_000;
+
+export async function runSelftest(options: SelftestOptions): Promise<SelftestRow[]> {
+  const rows: SelftestRow[] = [];
+  const base = {
+    cpus: options.cpus,
+    tasklets: options.tasklets,
+    seed: options.seed,
+    mix: DEFAULT_MIX,
+    hotplugMs: 0,
+    oracles: true,
+  };
+  const clean = await runStress({ ...base, durationMs: Math.min(options.budgetMs, CLEAN_RUN_MAX_MS) });
+  const first = clean.violations[0];
+  rows.push({
+    run: 'clean',
+    expected: 'clean',
+    ok: clean.status === 'clean',
+    status: clean.status,
+    oracle: first?.oracle,
+    guarantee: first?.guarantee,
+    detail: first?.message ?? clean.faults[0] ?? `${clean.epochs} drain checks passed`,
+  });
+  options.onRow?.(rows[0]);
+  for (const mutant of options.mutants ?? MUTANT_NAMES) {
+    const result = await runStress({ ...base, durationMs: options.budgetMs, inject: mutant });
+    const v = result.violations[0];
+    const row: SelftestRow = {
+      run: mutant,
+      expected: 'caught',
+      ok: v !== undefined,
+      status: result.status,
+      detectMs: v?.atMs,
+      oracle: v?.oracle,
+      guarantee: v?.guarantee,
+      detail: v?.message ?? result.faults[0] ?? 'survived',
+    };
+    rows.push(row);
+    options.onRow?.(row);
+  }
+  return rows;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -1,0 +1,149 @@
+/** What a stress run prints and writes: the per-second stats line, the final report, JSON, JUnit. */
+import { MUTANTS } from '../mutants.ts';
+import { OPS } from './mix.ts';
+import { ORACLE_NAMES, ORACLES } from './oracles.ts';
+import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './run.ts';
+
+const sum = (totals: CpuTotals[], key: keyof CpuTotals): number => totals.reduce((s, t) => s + t[key], 0);
+
+function compact(n: number): string {
+  if (n >= 10_000_000) return `${(n / 1_000_000).toFixed(0)}M`;
+  if (n >= 1_000_000) return `${(n / 1_000_000).toFixed(1)}M`;
+  if (n >= 10_000) return `${(n / 1000).toFixed(0)}k`;
+  return String(n);
+}
+
+/** One line a second, in the spirit of locktorture's "Writes: Total: ... Max/Min: ... Fail: ...". */
+export function statsLine(sample: StatsSample, cpus: number): string {
+  const runs = sample.perCpu.map((t) => t.runs);
+  const field = (label: string, key: keyof CpuTotals): string =>
+    `${label}: ${compact(sum(sample.perCpu, key))}`;
+  return [
+    `[${(sample.elapsedMs / 1000).toFixed(0).padStart(4)}s]`,
+    `Runs: ${compact(sum(sample.perCpu, 'runs'))} Max/Min: ${compact(Math.max(...runs))}/${compact(Math.min(...runs))}`,
+    field('Sched', 'schedules'),
+    field('Coalesced', 'coalesced'),
+    field('Requeues', 'requeues'),
+    field('Disables', 'disables'),
+    field('Kills', 'kills'),
+    `Online: ${sample.online.length}/${cpus}`,
+    `Violations: ${sample.violations}`,
+  ].join('  ');
+}
+
+export function describeViolation(v: ViolationReport): string {
+  const who = v.tasklet >= 0 ? `tasklet ${v.name}` : 'machine';
+  const cpus = v.cpus.length > 0 ? ` [CPU ${v.cpus.join(', ')}]` : '';
+  const lines = [
+    `VIOLATION of guarantee ${v.guarantee} (${v.oracle}) at ${(v.atMs / 1000).toFixed(2)}s: ${who}${cpus}: ${v.message}`,
+  ];
+  if (v.events.length > 0) {
+    lines.push(`  recent events of ${v.name} (oldest first):`);
+    for (const e of v.events) lines.push(`    ${e.kind.padEnd(11)} CPU${e.cpu}  schedule#${e.schedSeq}`);
+  }
+  return lines.join('\n');
+}
+
+export function finalReport(result: StressResult): string {
+  const { options, totals } = result;
+  const mix = OPS.map((op) => `${op}=${options.mix[op]}`).join(',');
+  const lines: string[] = [];
+  lines.push(
+    `tasklet-rt stress: ${options.cpus} CPUs, ${options.tasklets} tasklets, ${(result.elapsedMs / 1000).toFixed(1)}s, seed ${result.seed}`,
+    `  mix ${mix}; hotplug ${options.hotplugMs > 0 ? `every ${options.hotplugMs} ms (${result.hotplugOps} ops)` : 'off'}; oracles ${options.oracles ? 'on' : 'OFF'}; mutant ${options.inject ?? 'none'}`,
+    '',
+    `  CPU ${['runs', 'schedules', 'coalesced', 'requeues', 'disables', 'kills'].map((h) => h.padStart(11)).join('')}`,
+  );
+  const row = (label: string, t: CpuTotals): string =>
+    `  ${label.padEnd(3)} ${[t.runs, t.schedules, t.coalesced, t.requeues, t.disables, t.kills].map((n) => String(n).padStart(11)).join('')}`;
+  for (const [cpu, t] of totals.entries()) lines.push(row(String(cpu), t));
+  const total = {} as CpuTotals;
+  for (const key of ['runs', 'schedules', 'coalesced', 'requeues', 'disables', 'kills'] as const)
+    total[key] = sum(totals, key);
+  lines.push(row('all', total));
+  const seconds = result.elapsedMs / 1000;
+  lines.push(
+    '',
+    `  throughput: ${compact(Math.round(total.runs / seconds))} tasklet runs/s; ${result.epochs} drain checks; boot ${result.bootMs.toFixed(0)} ms`,
+  );
+  if (options.oracles) {
+    lines.push(`  oracles: ${ORACLE_NAMES.map((name) => `G${ORACLES[name]} ${name}`).join(', ')}`);
+  }
+  lines.push('');
+  for (const fault of result.faults) lines.push(`FAULT: ${fault}`);
+  for (const oops of result.oopses) lines.push(oops.stack);
+  if (result.violations.length > 0) lines.push(describeViolation(result.violations[0]));
+  lines.push(`result: ${verdict(result)}`);
+  return lines.join('\n');
+}
+
+export function verdict(result: StressResult): string {
+  switch (result.status) {
+    case 'clean':
+      return result.options.oracles ? 'CLEAN - no violations' : 'done (oracles off: nothing was checked)';
+    case 'violation':
+      return `VIOLATION (${result.violations.length} reported; the first is shown)`;
+    case 'fault':
+      return 'FAULT - the machine failed (see above)';
+    case 'interrupted':
+      return 'INTERRUPTED - partial run, no violations so far';
+  }
+}
+
+export function toJson(result: StressResult): string {
+  return `${JSON.stringify(
+    {
+      tool: 'tasklet-rt stress',
+      status: result.status,
+      seed: result.seed,
+      options: result.options,
+      mutant: result.options.inject
+        ? { name: result.options.inject, ...MUTANTS[result.options.inject] }
+        : null,
+      elapsedMs: Math.round(result.elapsedMs),
+      bootMs: Math.round(result.bootMs),
+      epochs: result.epochs,
+      hotplugOps: result.hotplugOps,
+      totals: result.totals,
+      violations: result.violations,
+      faults: result.faults,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+const xml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** One test case per oracle (failed if it fired), plus one for the machine itself (faults). */
+export function toJunit(result: StressResult): string {
+  const seconds = (result.elapsedMs / 1000).toFixed(3);
+  const cases: string[] = [];
+  for (const name of ORACLE_NAMES) {
+    const v = result.violations.find((x) => x.oracle === name);
+    const head = `    <testcase classname="tasklet-rt.stress" name="G${ORACLES[name]} ${name}" time="${seconds}">`;
+    if (!result.options.oracles) cases.push(`${head}<skipped message="oracles off"/></testcase>`);
+    else if (v)
+      cases.push(
+        `${head}\n      <failure message="${xml(v.message)}">${xml(describeViolation(v))}</failure>\n    </testcase>`,
+      );
+    else cases.push(`${head}</testcase>`);
+  }
+  const machineCase = `    <testcase classname="tasklet-rt.stress" name="machine runs without faults" time="${seconds}">`;
+  cases.push(
+    result.faults.length > 0
+      ? `${machineCase}\n      <error message="${xml(result.faults[0])}">${xml(result.faults.join('\n'))}</error>\n    </testcase>`
+      : `${machineCase}</testcase>`,
+  );
+  const failures = ORACLE_NAMES.filter((n) => result.violations.some((v) => v.oracle === n)).length;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="tasklet-rt" tests="${cases.length}" failures="${failures}" errors="${result.faults.length > 0 ? 1 : 0}">`,
+    `  <testsuite name="stress seed=${result.seed}" tests="${cases.length}" failures="${failures}" errors="${result.faults.length > 0 ? 1 : 0}" time="${seconds}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,455 @@
+/**
+ * Runs the stress workload on a machine: epochs of free-running load, each ended by a drain
+ * (no new work, every queue empties) where the drain-time oracles check every tasklet; optional
+ * CPU hotplug cycles; a stats sample every second. Ends at the duration or the first violation.
+ */
+import { fileURLToPath } from 'node:url';
+import { Machine, type OopsReport } from '../../runtime/index.ts';
+import {
+  C_COALESCED,
+  C_DISABLES,
+  C_HI_HEAD,
+  C_KILLS,
+  C_REQUEUES,
+  C_SCHEDULES,
+  C_TASKLET_RUNS,
+  C_VEC_HEAD,
+  C_WAIT_KIND,
+  C_WAIT_PID,
+  C_WAIT_TASKLET,
+  TASKLET_STATE_SCHED,
+  WaitKind,
+} from '../../runtime/layout.ts';
+import { injectMutant } from '../inject.ts';
+import { Prng } from '../prng.ts';
+import type { Mix } from './mix.ts';
+import { at_drain, check_warnings, type Violation } from './oracles.ts';
+import { walkQueues } from './queues.ts';
+import {
+  Phase,
+  type RecentEvent,
+  recent_events,
+  S_DRAIN_ACK,
+  S_EPOCH,
+  S_FIRST_ID,
+  S_PHASE,
+} from './shadow.ts';
+import type { StressSetup } from './workload.ts';
+
+const workloadModule = fileURLToPath(new URL('./workload.ts', import.meta.url));
+
+export interface StressOptions {
+  cpus: number;
+  tasklets: number;
+  durationMs: number;
+  seed: number;
+  mix: Mix;
+  /** Hotplug period in ms: every period one CPU goes down or comes back; 0 = off. */
+  hotplugMs: number;
+  inject?: string;
+  oracles: boolean;
+  /** Length of a free-running epoch between drains. */
+  epochMs?: number;
+  delayUs?: number;
+  reschedPct?: number;
+  burst?: number;
+}
+
+export interface CpuTotals {
+  runs: number;
+  schedules: number;
+  coalesced: number;
+  requeues: number;
+  disables: number;
+  kills: number;
+}
+
+export interface StatsSample {
+  elapsedMs: number;
+  perCpu: CpuTotals[];
+  online: number[];
+  violations: number;
+}
+
+export interface ViolationReport extends Violation {
+  name: string;
+  events: RecentEvent[];
+  atMs: number;
+}
+
+export type StressStatus = 'clean' | 'violation' | 'fault' | 'interrupted';
+
+export interface StressResult {
+  status: StressStatus;
+  seed: number;
+  options: StressOptions;
+  elapsedMs: number;
+  epochs: number;
+  hotplugOps: number;
+  violations: ViolationReport[];
+  faults: string[];
+  oopses: OopsReport[];
+  totals: CpuTotals[];
+  bootMs: number;
+}
+
+export interface StressHooks {
+  /** Called about once a second. */
+  onSample?: (sample: StatsSample) => void;
+  /** Resolves when the run should stop early (SIGINT). */
+  interrupted?: Promise<void>;
+}
+
+const COUNTERS: [keyof CpuTotals, number][] = [
+  ['runs', C_TASKLET_RUNS],
+  ['schedules', C_SCHEDULES],
+  ['coalesced', C_COALESCED],
+  ['requeues', C_REQUEUES],
+  ['disables', C_DISABLES],
+  ['kills', C_KILLS],
+];
+
+const DRAIN_ACK_TIMEOUT_MS = 15_000;
+/** After this long without all acks, look for a waiter stuck on a lost tasklet. */
+const LOST_CHECK_MS = 2_000;
+const DRAIN_IDLE_TIMEOUT_MS = 3_000;
+
+class StressRun {
+  private readonly violations: ViolationReport[] = [];
+  private readonly faults: string[] = [];
+  private readonly oopses: OopsReport[] = [];
+  /** When the workload started (after boot and setup): times in reports count from here. */
+  private started = performance.now();
+  private readonly rng: Prng;
+  private machine!: Machine;
+  private sh!: Int32Array;
+  private firstId = 0;
+  private epochs = 0;
+  private hotplugOps = 0;
+  private stopping = false;
+  private wake: () => void = () => {};
+
+  constructor(
+    private readonly options: StressOptions,
+    private readonly hooks: StressHooks,
+  ) {
+    this.rng = new Prng(options.seed ^ 0x5eed);
+  }
+
+  private elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  private stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private addViolation(v: Violation & { name?: string; events?: RecentEvent[] }): void {
+    const events = v.events ?? (v.tasklet >= 0 ? recent_events(this.sh, v.tasklet) : []);
+    this.violations.push({
+      ...v,
+      name: v.name ?? (v.tasklet >= 0 ? `stress${v.tasklet}` : ''),
+      events,
+      atMs: this.elapsed(),
+    });
+    this.stop();
+  }
+
+  async run(): Promise<StressResult> {
+    const { options } = this;
+    this.machine = await Machine.boot({
+      cpus: options.cpus,
+      maxTasklets: Math.max(4096, options.tasklets + 64),
+      modules: [workloadModule],
+      ...injectMutant(options.inject),
+      onPrintk: () => {},
+      onReport: (_cpu, key, value) => {
+        if (key === 'violation') this.addViolation(value as ViolationReport);
+      },
+      onOops: (oops) => {
+        this.oopses.push(oops);
+        this.faults.push(`Oops on CPU${oops.cpu} in ${oops.context} (${oops.culprit}): ${oops.message}`);
+        this.stop();
+      },
+      onFault: (fault) => {
+        this.faults.push(fault.message);
+        this.stop();
+      },
+    });
+    const bootMs = this.machine.bootMs;
+    let interrupted = false;
+    this.hooks.interrupted?.then(() => {
+      interrupted = true;
+      this.stop();
+    });
+    try {
+      this.sh = this.machine.sharedWords('stress-shadow');
+      const setup: StressSetup = {
+        tasklets: options.tasklets,
+        seed: options.seed,
+        delayUs: options.delayUs ?? 20,
+        reschedPct: options.reschedPct ?? 30,
+        burst: options.burst ?? 4,
+        oracles: options.oracles,
+      };
+      await this.machine.call(0, 'stress_setup', setup);
+      this.firstId = Atomics.load(this.sh, S_FIRST_ID);
+      this.started = performance.now();
+      for (let cpu = 0; cpu < options.cpus; cpu++)
+        await this.machine.startTask(cpu, 'stress', { mix: options.mix });
+      await this.mainLoop();
+      if (!this.stopping || this.violations.length === 0) await this.drain(true);
+    } catch (error) {
+      this.faults.push(error instanceof Error ? error.message : String(error));
+    } finally {
+      Atomics.store(this.sh, S_PHASE, Phase.Stop);
+      await this.machine.shutdown();
+    }
+    const status: StressStatus =
+      this.violations.length > 0
+        ? 'violation'
+        : this.faults.length > 0
+          ? 'fault'
+          : interrupted
+            ? 'interrupted'
+            : 'clean';
+    return {
+      status,
+      seed: options.seed,
+      options,
+      elapsedMs: this.elapsed(),
+      epochs: this.epochs,
+      hotplugOps: this.hotplugOps,
+      violations: this.violations,
+      faults: this.faults,
+      oopses: this.oopses,
+      totals: this.totals(),
+      bootMs,
+    };
+  }
+
+  private totals(): CpuTotals[] {
+    const totals: CpuTotals[] = [];
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+      const t = {} as CpuTotals;
+      for (const [key, offset] of COUNTERS) t[key] = this.machine.cpuWord(cpu, offset) >>> 0;
+      totals.push(t);
+    }
+    return totals;
+  }
+
+  private async mainLoop(): Promise<void> {
+    const { durationMs, hotplugMs } = this.options;
+    const epochMs = this.options.epochMs ?? 1000;
+    let nextSample = 1000;
+    let nextDrain = epochMs;
+    let nextHotplug = hotplugMs > 0 ? hotplugMs : Number.POSITIVE_INFINITY;
+    while (!this.stopping && this.elapsed() < durationMs) {
+      const now = this.elapsed();
+      if (now >= nextSample) {
+        this.sample();
+        nextSample += 1000;
+      }
+      if (now >= nextHotplug) {
+        await this.hotplugStep();
+        nextHotplug += hotplugMs;
+      }
+      if (now >= nextDrain) {
+        await this.drain(false);
+        nextDrain = this.elapsed() + epochMs;
+      }
+      await this.sleep(
+        Math.max(1, Math.min(nextSample, nextDrain, nextHotplug, durationMs) - this.elapsed()),
+      );
+    }
+  }
+
+  private sample(): void {
+    this.hooks.onSample?.({
+      elapsedMs: this.elapsed(),
+      perCpu: this.totals(),
+      online: this.machine.onlineCpus(),
+      violations: this.violations.length,
+    });
+  }
+
+  /** One CPU goes down, or the offline one comes back. */
+  private async hotplugStep(): Promise<void> {
+    if (this.options.cpus < 2) return;
+    const online = this.machine.onlineCpus();
+    if (online.length < this.options.cpus) {
+      const offline = [...Array(this.options.cpus).keys()].filter((cpu) => !online.includes(cpu));
+      await this.machine.cpuUp(offline[0]);
+    } else {
+      const victim = this.rng.pick(online);
+      try {
+        await this.machine.cpuDown(victim);
+      } catch {
+        return this.hung(`CPU${victim} did not reach the offline point`);
+      }
+    }
+    this.hotplugOps++;
+  }
+
+  /**
+   * Brings every CPU online, stops new work, waits for every CPU's task to notice and for every
+   * tasklet to go idle, then runs the drain-time oracles.
+   */
+  private async drain(final: boolean): Promise<void> {
+    // An offline CPU's task is frozen, maybe holding a tasklet disabled: bring it back first.
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+      if (!this.machine.onlineCpus().includes(cpu)) await this.machine.cpuUp(cpu);
+    }
+    const epoch = ++this.epochs;
+    Atomics.store(this.sh, S_EPOCH, epoch);
+    Atomics.store(this.sh, S_PHASE, Phase.Drain);
+    const acked = () =>
+      this.machine.onlineCpus().every((cpu) => Atomics.load(this.sh, S_DRAIN_ACK + cpu) === epoch);
+    if (!(await this.waitFor(acked, LOST_CHECK_MS, () => {})) && !this.stopping) {
+      this.checkLostTasklets();
+      await this.waitFor(acked, DRAIN_ACK_TIMEOUT_MS - LOST_CHECK_MS, () =>
+        this.hung('the stress tasks did not reach the drain point'),
+      );
+    }
+    if (this.stopping && !final) return;
+    const idle = await this.waitFor(
+      () => this.allIdle(),
+      DRAIN_IDLE_TIMEOUT_MS,
+      () => {},
+    );
+    if (this.options.oracles && this.faults.length === 0) this.checkDrained(idle);
+    Atomics.store(this.sh, S_PHASE, Phase.Run);
+  }
+
+  private allIdle(): boolean {
+    const { mem, layout } = this.machine.memory;
+    for (let i = 0; i < this.options.tasklets; i++)
+      if (Atomics.load(mem, layout.tasklet(this.firstId + i)) !== 0) return false;
+    for (const cpu of this.machine.onlineCpus()) {
+      if (this.machine.cpuWord(cpu, C_VEC_HEAD) !== 0 || this.machine.cpuWord(cpu, C_HI_HEAD) !== 0)
+        return false;
+    }
+    return true;
+  }
+
+  private checkDrained(idle: boolean): void {
+    const { mem, layout } = this.machine.memory;
+    for (let i = 0; i < this.options.tasklets && this.violations.length === 0; i++) {
+      const state = Atomics.load(mem, layout.tasklet(this.firstId + i));
+      const v = at_drain(this.sh, i, state);
+      if (v !== null)
+        this.addViolation({ ...v, message: `${v.message}; ${this.whereIs(this.firstId + i, state)}` });
+    }
+    const warnings = check_warnings(this.machine.warnings());
+    if (warnings !== null && this.violations.length === 0) this.addViolation(warnings);
+    if (!idle && this.violations.length === 0) {
+      const queued = this.machine
+        .onlineCpus()
+        .filter(
+          (cpu) => this.machine.cpuWord(cpu, C_VEC_HEAD) !== 0 || this.machine.cpuWord(cpu, C_HI_HEAD) !== 0,
+        );
+      this.addViolation({
+        oracle: 'structure',
+        guarantee: 11,
+        tasklet: -1,
+        cpus: queued,
+        message: `queues of CPU ${queued.join(', ')} never emptied after the drain`,
+      });
+    }
+  }
+
+  /**
+   * A CPU sleeping in tasklet_kill until SCHED clears, on a tasklet that has SCHED set but is on
+   * no queue and not running: its pending run was lost, and the kill can never return.
+   */
+  private checkLostTasklets(): void {
+    const { mem, layout } = this.machine.memory;
+    const walk = walkQueues(this.machine, this.options.tasklets + 64);
+    for (const cpu of walk.cycles) {
+      this.addViolation({
+        oracle: 'structure',
+        guarantee: 11,
+        tasklet: -1,
+        cpus: [cpu],
+        message: `CPU${cpu}'s tasklet queue has a cycle`,
+      });
+    }
+    for (const [id, cpus] of walk.holders) {
+      if (cpus.length > 1 && id >= this.firstId && id < this.firstId + this.options.tasklets) {
+        this.addViolation({
+          oracle: 'structure',
+          guarantee: 11,
+          tasklet: id - this.firstId,
+          cpus,
+          message: `queued ${cpus.length} times (on the queues of CPU ${cpus.join(', ')})`,
+        });
+      }
+    }
+    for (let cpu = 0; cpu < this.options.cpus && this.violations.length === 0; cpu++) {
+      if (this.machine.cpuWord(cpu, C_WAIT_KIND) !== WaitKind.TaskletSchedClear) continue;
+      const id = this.machine.cpuWord(cpu, C_WAIT_TASKLET) - 1;
+      const state = Atomics.load(mem, layout.tasklet(id));
+      if (state === 1 << TASKLET_STATE_SCHED && !walk.holders.has(id)) {
+        this.addViolation({
+          oracle: 'at-least-once',
+          guarantee: 4,
+          tasklet: id - this.firstId,
+          cpus: [cpu],
+          message: `SCHED is set but the tasklet is on no queue and not running: its run was lost (tasklet_kill on CPU${cpu} waits forever)`,
+        });
+      }
+    }
+  }
+
+  /** Where a tasklet is now, read from the queues themselves. */
+  private whereIs(id: number, state: number): string {
+    const holders = walkQueues(this.machine, this.options.tasklets + 64).holders.get(id);
+    const flags =
+      [state & (1 << TASKLET_STATE_SCHED) ? 'SCHED' : '', state & 2 ? 'RUN' : ''].filter(Boolean).join('|') ||
+      '0';
+    return `now state ${flags}, ${holders ? `on the queue of CPU ${holders.join(', ')}` : 'on no queue'}`;
+  }
+
+  /** Which CPU waits for what: for a hang report. */
+  private hung(what: string): void {
+    const waits: string[] = [];
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+      const kind = this.machine.cpuWord(cpu, C_WAIT_KIND);
+      if (kind === WaitKind.None) continue;
+      const tasklet = this.machine.cpuWord(cpu, C_WAIT_TASKLET) - 1;
+      waits.push(
+        `CPU${cpu} pid ${this.machine.cpuWord(cpu, C_WAIT_PID)} waits (${WaitKind[kind]}) on tasklet #${tasklet}`,
+      );
+    }
+    this.faults.push(`hang: ${what}${waits.length > 0 ? `; ${waits.join('; ')}` : ''}`);
+    this.stop();
+  }
+
+  private async waitFor(done: () => boolean, timeoutMs: number, onTimeout: () => void): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!done()) {
+      if (this.faults.length > 0) return false;
+      if (performance.now() > deadline) {
+        onTimeout();
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return true;
+  }
+}
+
+export function runStress(options: StressOptions, hooks: StressHooks = {}): Promise<StressResult> {
+  return new StressRun(options, hooks).run();
+}
