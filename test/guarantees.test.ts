@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { injectMutant } from '../harness/inject.ts';
 import type { Machine } from '../runtime/index.ts';
-import { C_KSOFTIRQD_WAKEUPS, C_SOFTIRQ_DEFERRED } from '../runtime/layout.ts';
+import { C_KSOFTIRQD_WAKEUPS, C_NR_RUNNING, C_SOFTIRQ_DEFERRED } from '../runtime/layout.ts';
 import { KSOFTIRQD_PID_BASE } from '../runtime/sched.ts';
 import {
   auditQueues,
@@ -422,7 +422,6 @@ describe('guarantees on a correct machine', () => {
     resetProbe(m, id);
     resetRunLog(m);
     const deferred = m.cpuWord(1, C_SOFTIRQ_DEFERRED);
-    const wakeups = m.cpuWord(1, C_KSOFTIRQD_WAKEUPS);
     setPf(m, id, F_RESCHEDULE, 30);
     await m.call(1, 'schedule', { id });
     await until('31 runs', () => runs(m, id) === 31);
@@ -432,7 +431,6 @@ describe('guarantees on a correct machine', () => {
     expect(fast.some((r) => r.pid === ksoftirqd)).toBe(true); // the rest was handed over
     expect(Math.max(...irqExitInvocations(fast, ksoftirqd))).toBeLessThanOrEqual(10);
     expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferred);
-    expect(m.cpuWord(1, C_KSOFTIRQD_WAKEUPS)).toBeGreaterThan(wakeups);
 
     // The time bound: 1 ms runs leave an irq-exit invocation after 2 ms, so at most 3 run in one.
     resetProbe(m, id);
@@ -447,6 +445,26 @@ describe('guarantees on a correct machine', () => {
     expect(slow.some((r) => r.pid !== ksoftirqd)).toBe(true);
     expect(Math.max(...irqExitInvocations(slow, ksoftirqd))).toBeLessThanOrEqual(3);
     expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferredSlow);
+  });
+
+  it('G13 ksoftirqd hand-off: a disabled but queued tasklet keeps its softirq raised and wakes ksoftirqd until enabled', async () => {
+    const id = 12;
+    resetProbe(m, id);
+    await until('CPU1 idle, ksoftirqd/1 asleep', () => m.cpuWord(1, C_NR_RUNNING) === 0);
+    const deferred = m.cpuWord(1, C_SOFTIRQ_DEFERRED);
+    const wakeups = m.cpuWord(1, C_KSOFTIRQD_WAKEUPS);
+    await m.call(1, 'disable_nosync', { id });
+    await m.call(1, 'schedule', { id });
+    await until('restart limit hit again and again', () => m.cpuWord(1, C_SOFTIRQ_DEFERRED) > deferred + 3);
+    expect(m.cpuWord(1, C_KSOFTIRQD_WAKEUPS)).toBeGreaterThan(wakeups);
+    expect(runs(m, id)).toBe(0);
+    await m.call(0, 'enable', { id });
+    await until('ran once enabled', () => runs(m, id) === 1);
+    expect(pf(m, id, F_LAST_CPU)).toBe(1);
+    await until('CPU1 settles', () => m.cpuWord(1, C_NR_RUNNING) === 0);
+    const settled = m.cpuWord(1, C_SOFTIRQ_DEFERRED);
+    await sleep(50);
+    expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBe(settled);
   });
 
   it('G14 context: in the callback in_serving_softirq and in_interrupt hold, in_hardirq not, in irq_exit and ksoftirqd alike', async () => {
