@@ -87,6 +87,7 @@ function renderTable(rows: SelftestRow[]): string {
     head: ['run', 'expected', 'result', 'time to detect', 'caught by', 'detail'],
     wordWrap: true,
     colWidths: [24, 10, 10, 16, 30, 60],
+    style: process.stdout.isTTY ? {} : { head: [], border: [] },
   });
   for (const r of rows) {
     const result = r.expected === 'clean' ? (r.ok ? 'clean' : r.status) : r.ok ? 'caught' : 'SURVIVED';

@@ -1,0 +1,116 @@
+/**
+ * The stress harness end to end: a clean run with hotplug reports nothing, every mutant is
+ * caught by an oracle (a short selftest), and the CLI writes its reports and exit codes.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MUTANT_NAMES } from '../harness/mutants.ts';
+import { runSelftest } from '../harness/selftest.ts';
+import { DEFAULT_MIX } from '../harness/stress/mix.ts';
+import { runStress } from '../harness/stress/run.ts';
+
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('stress', () => {
+  it('a clean run with CPU hotplug passes every drain check', async () => {
+    const result = await runStress({
+      cpus: 2,
+      tasklets: 48,
+      durationMs: 3000,
+      seed: 2024,
+      mix: DEFAULT_MIX,
+      hotplugMs: 250,
+      oracles: true,
+      epochMs: 500,
+    });
+    expect(result.faults).toEqual([]);
+    expect(result.violations).toEqual([]);
+    expect(result.status).toBe('clean');
+    expect(result.epochs).toBeGreaterThanOrEqual(2);
+    expect(result.hotplugOps).toBeGreaterThan(0);
+    const runs = result.totals.reduce((sum, t) => sum + t.runs, 0);
+    expect(runs).toBeGreaterThan(1000);
+  });
+
+  it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {
+    const rows = await runSelftest({ cpus: 2, tasklets: 48, budgetMs: 10_000, cleanMs: 2000, seed: 99 });
+    const byRun = Object.fromEntries(rows.map((r) => [r.run, r]));
+    expect(byRun.clean.status).toBe('clean');
+    for (const mutant of MUTANT_NAMES) {
+      expect(byRun[mutant], `${mutant}: ${byRun[mutant].detail}`).toMatchObject({
+        ok: true,
+        status: 'violation',
+      });
+    }
+  }, 180_000);
+
+  it('CLI: exit 1 with the violation in JSON and JUnit for a mutant, 0 and clean files without', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stress-cli-'));
+    const bad = cli([
+      'stress',
+      '--cpus',
+      '2',
+      '--duration',
+      '5s',
+      '--seed',
+      '5',
+      '--inject',
+      'hi-after-normal',
+      '--quiet',
+      '--json',
+      join(dir, 'bad.json'),
+      '--junit',
+      join(dir, 'bad.xml'),
+    ]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/VIOLATION of guarantee 7 \(order\)/);
+    const json = JSON.parse(readFileSync(join(dir, 'bad.json'), 'utf8'));
+    expect(json).toMatchObject({ status: 'violation', seed: 5, mutant: { name: 'hi-after-normal' } });
+    expect(json.violations[0]).toMatchObject({ oracle: 'order', guarantee: 7 });
+    const xml = readFileSync(join(dir, 'bad.xml'), 'utf8');
+    expect(xml).toMatch(/<testcase classname="tasklet-rt.stress" name="G7 order"[^>]*>\s*<failure/);
+    expect(xml).toMatch(/failures="1"/);
+
+    const good = cli([
+      'stress',
+      '--cpus',
+      '2',
+      '--duration',
+      '1500ms',
+      '--seed',
+      '6',
+      '--quiet',
+      '--json',
+      join(dir, 'good.json'),
+    ]);
+    expect(good.status).toBe(0);
+    expect(good.stdout).toMatch(/result: CLEAN/);
+    expect(JSON.parse(readFileSync(join(dir, 'good.json'), 'utf8')).status).toBe('clean');
+  }, 60_000);
+
+  it('CLI: --list-mutants names every mutant and the guarantees it breaks', () => {
+    const out = cli(['stress', '--list-mutants']);
+    expect(out.status).toBe(0);
+    for (const mutant of MUTANT_NAMES) expect(out.stdout).toContain(mutant);
+    expect(out.stdout).toMatch(/breaks G\d/);
+  });
+
+  it('CLI: bad values end in one line naming them and exit 2', () => {
+    for (const args of [
+      ['stress', '--inject', 'nonsense'],
+      ['stress', '--mix', 'sched=x'],
+      ['stress', '--duration', '10q'],
+      ['stress', '--tasklets', '3'],
+      ['selftest', '--budget', 'soon'],
+    ]) {
+      const out = cli(args);
+      expect(out.status, args.join(' ')).toBe(2);
+      expect(out.stderr.trim().split('\n')).toHaveLength(1);
+      expect(out.stderr).toMatch(/^tasklet-rt: /);
+    }
+  });
+});
