@@ -45,6 +45,7 @@ import {
   F_SAME_PASS,
   F_TRACE_ENTRIES,
   F_TRACE_EXITS,
+  F_UNLOCK,
   PROBES,
   type RunRecord,
   W_HOLDERS,
@@ -364,30 +365,22 @@ describe('guarantees on a correct machine', () => {
     expect(await checkG7(m)).toEqual([2, 4, 1, 3, 5, 6]);
   });
 
-  it('G7 order: an entry re-queued by tasklet_action goes behind work queued during the pass', async () => {
-    // One irq on CPU1 queues b then a (a disabled); b's run queues c. The pass re-queues a
-    // behind c, so while both wait the queue must read [c, a] whenever it is at rest.
+  it('G7 order: an entry re-queued by tasklet_action goes to the tail, behind work queued during the pass', async () => {
+    // One irq on CPU1 queues b then a, whose RUN bit the test holds. Pass 1: b runs and queues c;
+    // a is re-queued. Pass 2 (queue [c, a]): c runs and releases a, then a runs in the same pass.
+    // Re-queued at the head, a would come first, be re-queued again and run one pass later.
     const [a, b, c] = [12, 13, 14];
     for (const id of [a, b, c]) resetProbe(m, id);
     setPf(m, b, F_CHAIN, c + 1);
-    const w = probeWords(m);
-    Atomics.store(w, W_RELEASE, 0);
-    Atomics.store(w, W_HOLDERS, 0);
-    await m.call(1, 'disable_nosync', { id: a });
-    await m.call(1, 'disable_nosync', { id: c });
-    await m.call(1, 'scheduleMany', [{ id: b }, { id: a }]);
-    await until('b ran', () => runs(m, b) === 1);
-    // Freeze CPU1's queue (bh off in a task) and look at it.
-    const hold = m.runTask(1, 'hold', {});
-    await until('CPU1 holds bh', () => Atomics.load(w, W_HOLDERS) === 1);
-    const q = auditQueues(m).queues.find((x) => x.cpu === 1)!;
-    expect(q.vec).toEqual([c, a]);
-    await m.call(1, 'enableMany', [{ id: a }, { id: c }]);
+    setPf(m, c, F_UNLOCK, a + 1);
     resetRunLog(m);
-    Atomics.store(w, W_RELEASE, 1);
-    await hold;
-    await until('a and c ran', () => runs(m, a) === 1 && runs(m, c) === 1);
-    expect(runLog(m).map((r) => r.id)).toEqual([c, a]);
+    expect(await m.call(1, 'trylock', { id: a })).toBe(true);
+    await m.call(1, 'scheduleMany', [{ id: b }, { id: a }]);
+    await until('a ran', () => runs(m, a) === 1);
+    const log = runLog(m);
+    expect(log.map((r) => r.id)).toEqual([b, c, a]);
+    expect(log[2].pass).toBe(log[1].pass); // a ran in the same pass as c
+    expect(log[1].pass).toBe(log[0].pass + 1);
   });
 
   it('G8 disabled: no run while count > 0, stays queued with SCHED set; n disables need n enables', async () => {

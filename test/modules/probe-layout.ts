@@ -33,6 +33,7 @@ export const F_TRACE_ENTRIES = 15; // tasklet_entry tracepoint hits
 export const F_TRACE_EXITS = 16; // tasklet_exit tracepoint hits
 export const F_PID = 17; // current()->pid at the last run
 export const F_CHAIN_HI = 18; // 1: F_CHAIN schedules with tasklet_hi_schedule
+export const F_UNLOCK = 19; // id + 1 of a tasklet whose RUN bit the next run releases (tasklet_unlock)
 export const FIELDS = 20;
 
 export const CTX_SERVING = 1;

@@ -83,6 +83,7 @@ import {
   F_SEQ,
   F_TRACE_ENTRIES,
   F_TRACE_EXITS,
+  F_UNLOCK,
   field,
   LOG_MAX,
   LOG_REC,
@@ -162,6 +163,8 @@ function record(id: number, t: TaskletStruct): void {
   }
   Atomics.add(words, field(id, F_RUNS), 1);
   Atomics.compareExchange(words, field(id, F_INSIDE), me + 1, 0);
+  const unlock = Atomics.exchange(words, field(id, F_UNLOCK), 0);
+  if (unlock > 0) tasklet_unlock(tasklet_from_id(unlock - 1));
   const chain = Atomics.exchange(words, field(id, F_CHAIN), 0);
   if (chain > 0) {
     const hi = Atomics.exchange(words, field(id, F_CHAIN_HI), 0) !== 0;
