@@ -1,6 +1,5 @@
 /** `tasklet-rt cat /proc/FILE`: boot a machine, read one proc file on a CPU, print it. */
 import { Machine } from '../runtime/index.ts';
-import { find_proc } from '../runtime/module.ts';
 import { EXIT_FAULT, UsageError } from './errors.ts';
 import { builtinModule } from './paths.ts';
 
@@ -25,7 +24,7 @@ export async function cat(path: string, options: CatOptions): Promise<number> {
     modules: [builtinModule('jit'), builtinModule('load'), ...options.module],
   });
   try {
-    if (!BUILTIN.has(name) && find_proc(name) === undefined) {
+    if (!machine.hasProc(name)) {
       throw new UsageError(`${path}: No such file or directory`);
     }
     if (!BUILTIN.has(name)) {

@@ -1,5 +1,6 @@
 /** `tasklet-rt run MODULE`: boot a machine with a user's module, run it, print its log and counters. */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Machine } from '../runtime/index.ts';
 import { EXIT_FAULT, UsageError } from './errors.ts';
 
@@ -17,7 +18,7 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
   const machine = await Machine.boot({
     cpus: options.cpus,
     hz: options.hz,
-    modules: [file],
+    modules: [resolve(file)], // a path, even without ./ (a bare name would mean a package)
     onPrintk: (cpu, _level, text) => process.stdout.write(`${stamp()} CPU${cpu}: ${text}\n`),
     onOops: (oops) => {
       failed = true;

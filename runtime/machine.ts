@@ -36,13 +36,11 @@ import {
   NR_IRQS,
 } from './layout.ts';
 import { attachMemory, shm } from './memory.ts';
-import { loaded_modules } from './module.ts';
 import type { OopsReport } from './oops.ts';
 import type { LogLevel } from './printk.ts';
 import { render_interrupts, render_softirqs } from './procfs.ts';
-import type { CpuCommandBody, CpuMessage, CpuWorkerData } from './protocol.ts';
+import type { BootMetadata, CpuCommandBody, CpuMessage, CpuWorkerData } from './protocol.ts';
 import { FIRST_DYNAMIC_PID } from './sched.ts';
-import { write_static_tasklets } from './tasklet-table.ts';
 import { boot_jiffies, jiffies } from './tick.ts';
 import { kick_cpu } from './wake.ts';
 
@@ -121,6 +119,8 @@ export class Machine {
   private readonly stopped = new Set<number>();
   private nextRequest = 1;
   private sharedWordMap: Record<string, [number, number]> = {};
+  /** The loaded modules, as CPU0 reported them at boot. */
+  metadata: BootMetadata = { modules: [], procs: [], irqs: {}, staticTasklets: [] };
   private shuttingDown = false;
   private down = false;
   bootMs = 0;
@@ -154,10 +154,9 @@ export class Machine {
       mem[base + C_VEC_TAIL] = base + C_VEC_HEAD; // empty queue: tail points at head
       mem[base + C_HI_TAIL] = base + C_HI_HEAD;
     }
+    // Module code runs only on the CPUs: the controller learns about it from CPU0's boot report.
     const modules = (options.modules ?? []).map(moduleUrl);
     const preload = (options.preload ?? []).map(moduleUrl);
-    for (const url of [...preload, ...modules]) await import(url);
-    write_static_tasklets();
 
     const machine = new Machine(memory, nrCpus, options);
     attached = machine;
@@ -204,7 +203,10 @@ export class Machine {
         this.ports.push(channel.port1);
         worker.on('message', (message: CpuMessage) => {
           if (message.type !== 'ready') return this.onMessage(message);
-          if (cpu === 0) this.sharedWordMap = message.sharedWords;
+          if (cpu === 0) {
+            this.sharedWordMap = message.sharedWords;
+            this.metadata = message.metadata;
+          }
           if (++ready === this.nrCpus) resolveBoot();
         });
         worker.on('error', (error) => {
@@ -393,10 +395,12 @@ export class Machine {
   }
 
   irqNames(): Map<number, string> {
-    const names = new Map<number, string>();
-    for (const m of loaded_modules())
-      for (const [irq, decl] of Object.entries(m.irqs ?? {})) names.set(Number(irq), decl.name);
-    return names;
+    return new Map(Object.entries(this.metadata.irqs).map(([irq, name]) => [Number(irq), name]));
+  }
+
+  /** Whether a loaded module provides /proc/`name` (softirqs and interrupts always exist). */
+  hasProc(name: string): boolean {
+    return name === 'softirqs' || name === 'interrupts' || this.metadata.procs.includes(name);
   }
 
   get running(): boolean {

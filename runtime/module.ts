@@ -59,6 +59,24 @@ export function loaded_modules(): readonly ModuleDefinition[] {
   return modules;
 }
 
+/** What the controller needs to know about the loaded modules (sent by CPU0 at boot). */
+export interface ModuleMetadata {
+  modules: string[];
+  procs: string[];
+  irqs: Record<number, string>;
+}
+
+export function module_metadata(): ModuleMetadata {
+  const irqs: Record<number, string> = {};
+  for (const m of modules)
+    for (const [irq, decl] of Object.entries(m.irqs ?? {})) irqs[Number(irq)] = decl.name;
+  return {
+    modules: modules.map((m) => m.name),
+    procs: modules.flatMap((m) => Object.keys(m.procs ?? {})),
+    irqs,
+  };
+}
+
 export function find_proc(name: string): ProcRead | undefined {
   for (const m of modules) {
     const read = m.procs?.[name];

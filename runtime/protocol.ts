@@ -1,6 +1,7 @@
 /** Messages between the controller and CPU workers (boot, logs and commands; never the hot path). */
 import type { MessagePort } from 'node:worker_threads';
 import type { LayoutParams } from './layout.ts';
+import type { ModuleMetadata } from './module.ts';
 import type { LogLevel } from './printk.ts';
 
 export interface CpuWorkerData {
@@ -31,9 +32,14 @@ export type CpuCommandBody = CpuCommand extends infer C
     : never
   : never;
 
+/** What CPU0 tells the controller about the loaded code at boot. */
+export interface BootMetadata extends ModuleMetadata {
+  staticTasklets: string[];
+}
+
 /** CPU → controller. */
 export type CpuMessage =
-  | { type: 'ready'; cpu: number; sharedWords: Record<string, [number, number]> }
+  | { type: 'ready'; cpu: number; sharedWords: Record<string, [number, number]>; metadata: BootMetadata }
   | { type: 'printk'; cpu: number; level: LogLevel; text: string }
   | { type: 'oops'; cpu: number; context: string; culprit: string; message: string; stack: string }
   | { type: 'reply'; id: number; ok: true; value: unknown }

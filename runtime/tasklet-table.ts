@@ -121,7 +121,10 @@ function declare(name: string, fn: AnyCallback, useCallback: boolean, disabled: 
   const id = staticTasklets.length;
   staticTasklets.push({ name, func: register_callback(fn), useCallback, data: 0, disabled });
   names.set(id, name);
-  return tasklet_from_id(id);
+  // No range check here: write_static_tasklets reports a table too small for the declarations.
+  const t = new TaskletStruct(id);
+  handles[id] = t;
+  return t;
 }
 
 export const DECLARE_TASKLET = (name: string, callback: TaskletCallback): TaskletStruct =>
@@ -133,8 +136,8 @@ export const DECLARE_TASKLET_OLD = (name: string, func: TaskletFunc): TaskletStr
 export const DECLARE_TASKLET_DISABLED_OLD = (name: string, func: TaskletFunc): TaskletStruct =>
   declare(name, func, false, true);
 
-export function static_tasklet_count(): number {
-  return staticTasklets.length;
+export function static_tasklet_names(): string[] {
+  return staticTasklets.map((decl) => decl.name);
 }
 
 /** The static initialisers, written once into shared memory by the controller before boot. */

@@ -3,14 +3,16 @@
  * runs its loop until the controller stops the machine.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { G_BOOTED, G_GO } from '../runtime/layout.ts';
+import { G_BOOTED, G_GO, G_STATIC_READY, G_STOP } from '../runtime/layout.ts';
 import { attachBuffer, shm } from '../runtime/memory.ts';
+import { module_metadata } from '../runtime/module.ts';
 import { setOopsSink } from '../runtime/oops.ts';
 import { this_cpu } from '../runtime/percpu.ts';
 import { setCurrentPidSource, setPrintkSink } from '../runtime/printk.ts';
 import type { CpuMessage, CpuWorkerData } from '../runtime/protocol.ts';
 import { current } from '../runtime/sched.ts';
 import { shared_word_allocations } from '../runtime/shared.ts';
+import { static_tasklet_names, write_static_tasklets } from '../runtime/tasklet-table.ts';
 import { init_tick } from '../runtime/tick.ts';
 import { setCommandPort } from './commands.ts';
 import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-loop.ts';
@@ -30,9 +32,23 @@ setCommandPort(data.commandPort);
 for (const url of data.preload) await import(url);
 for (const url of data.modules) await import(url);
 
+// Callback ids are this thread's; every CPU loaded the same code, so CPU0's are everyone's.
+if (data.cpu === 0) {
+  write_static_tasklets();
+  Atomics.store(shm.mem, G_STATIC_READY, 1);
+  Atomics.notify(shm.mem, G_STATIC_READY);
+}
+while (Atomics.load(shm.mem, G_STATIC_READY) === 0 && Atomics.load(shm.mem, G_STOP) === 0) {
+  Atomics.wait(shm.mem, G_STATIC_READY, 0, 50);
+}
 boot_cpu(data.cpu, data.idlePollUs);
 Atomics.add(shm.mem, G_BOOTED, 1);
-send({ type: 'ready', cpu: data.cpu, sharedWords: shared_word_allocations() });
+send({
+  type: 'ready',
+  cpu: data.cpu,
+  sharedWords: shared_word_allocations(),
+  metadata: { ...module_metadata(), staticTasklets: static_tasklet_names() },
+});
 while (Atomics.load(shm.mem, G_GO) === 0) Atomics.wait(shm.mem, G_GO, 0, 50);
 
 init_tick();
