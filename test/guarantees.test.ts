@@ -138,13 +138,19 @@ async function holdRound(m: Machine, id: number, at: number, extra: number[] = [
 }
 
 /** G2 and G11: sweep the injection over every shared access of CPU0's schedule. */
-async function checkCoalescing(m: Machine, id: number, extra: number[] = []): Promise<HoldRound[]> {
+async function checkCoalescing(
+  m: Machine,
+  id: number,
+  extra: number[] = [],
+  stopOnBad = true,
+): Promise<HoldRound[]> {
   resetProbe(m, id);
   const rounds: HoldRound[] = [];
   for (let at = 1; at <= 8; at++) {
     const round = await holdRound(m, id, at, extra);
     rounds.push(round);
-    if (round.queued !== 1 || round.runs !== 1 || round.warnings !== 0 || round.problems.length > 0) break;
+    const bad = round.queued !== 1 || round.runs !== 1 || round.warnings !== 0 || round.problems.length > 0;
+    if (bad && stopOnBad) break;
     if (at >= round.accesses) break;
   }
   return rounds;
@@ -515,13 +521,20 @@ describe('each guarantee check catches the mutant that breaks it', () => {
     expect((await checkG1(m, 1, 10)).overlaps).toBeGreaterThan(0);
   });
 
+  /** Sweeps (up to 3 times, for a loaded host) until a round shows the double queueing. */
+  async function doubleQueued(m: Machine, id: number, extra: number[] = []): Promise<HoldRound | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = (await checkCoalescing(m, id, extra, false)).find((r) => r.queued === 2);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
   it('G2 check catches no-sched-bit (a racing schedule queues it twice: two runs or a skipped entry)', async () => {
     const m = await mutant('no-sched-bit');
-    const rounds = await checkCoalescing(m, 2);
-    const bad = rounds.filter((r) => r.queued !== 1 || r.runs !== 1 || r.warnings !== 0);
-    expect(bad.length).toBeGreaterThan(0);
-    expect(bad[0].queued).toBe(2);
-    expect(bad[0].runs !== 1 || bad[0].warnings !== 0).toBe(true);
+    const round = await doubleQueued(m, 2);
+    expect(round).toBeDefined();
+    expect(round!.runs !== 1 || round!.warnings !== 0).toBe(true);
   });
 
   it('G3 check catches clear-sched-after-run (the schedule made during the run is lost)', async () => {
@@ -572,8 +585,8 @@ describe('each guarantee check catches the mutant that breaks it', () => {
 
   it("G11 check catches no-sched-bit (one tasklet on two CPUs' queues)", async () => {
     const m = await mutant('no-sched-bit');
-    const rounds = await checkCoalescing(m, 11, [0, 3]);
-    expect(rounds.some((r) => r.problems.some((p) => p.includes('queued 2 times')))).toBe(true);
+    const round = await doubleQueued(m, 11, [0, 3]);
+    expect(round?.problems).toContain('tasklet 11 is queued 2 times');
   });
 
   it('G11 check catches no-irq-save (SCHED set but on no queue, tail left dangling)', async () => {
