@@ -1,0 +1,312 @@
+/**
+ * Runs programs on one booted machine, one after another: setup (fresh tasklets, zeroed
+ * shadow), the per-CPU threads started together, hotplug requests served, a drain, then the
+ * end-of-program oracles. A machine left hung or faulty is replaced before the next program.
+ */
+import { fileURLToPath } from 'node:url';
+import { Machine } from '../../runtime/index.ts';
+import {
+  C_HI_HEAD,
+  C_VEC_HEAD,
+  C_WAIT_KIND,
+  C_WAIT_TASKLET,
+  G_WARN_ONCE,
+  T_STATE,
+  TASKLET_STATE_RUN,
+  TASKLET_STATE_SCHED,
+  WaitKind,
+} from '../../runtime/layout.ts';
+import { injectMutant } from '../inject.ts';
+import { at_drain, check_warnings } from '../stress/oracles.ts';
+import { walkQueues } from '../stress/queues.ts';
+import { F_IN_FLIGHT, recent_events, tw } from '../stress/shadow.ts';
+import { expectedRuns, orderChecks } from './expect.ts';
+import type { DelayPlan } from './injection.ts';
+import { type Interval, readIntervals } from './intervals.ts';
+import {
+  FUZZ_IRQ,
+  SHADOW_NAME,
+  W_ACTIVE,
+  W_CLOCK,
+  W_HOTPLUG,
+  W_IDS,
+  W_MAILBOX,
+  W_VIOLATIONS,
+  WORDS_NAME,
+} from './layout.ts';
+import type { FuzzSetup } from './module.ts';
+import { at_program_end, type FuzzViolation } from './oracles.ts';
+import { flatten, MAX_TASKLETS, type Program } from './program.ts';
+import type { ThreadArg } from './thread.ts';
+
+const fuzzModule = fileURLToPath(new URL('./module.ts', import.meta.url));
+
+export interface FuzzMachineOptions {
+  cpus: number;
+  /** A mutant of harness/mutants.ts to install on every CPU. */
+  inject?: string;
+  /** A thread, hotplug step or drain that takes longer than this is a hang. */
+  hangMs?: number;
+}
+
+export interface RunOutcome {
+  violation: FuzzViolation | null;
+  /** Op intervals on the logical clock, for the coverage table. */
+  intervals: Interval[];
+}
+
+const DEFAULT_HANG_MS = 3000;
+const REPORT_GRACE_MS = 500;
+const FUZZ_HZ = 1000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class FuzzMachine {
+  private machine: Machine | null = null;
+  private reported: FuzzViolation[] = [];
+  private lastWarning = '';
+  /** Set when the machine must not run another program (hung thread, fault). */
+  private poisoned = false;
+  boots = 0;
+
+  constructor(readonly options: FuzzMachineOptions) {}
+
+  private get hangMs(): number {
+    return this.options.hangMs ?? DEFAULT_HANG_MS;
+  }
+
+  private async ready(): Promise<Machine> {
+    if (this.machine !== null && !this.poisoned) return this.machine;
+    await this.shutdown();
+    this.machine = await Machine.boot({
+      cpus: this.options.cpus,
+      hz: FUZZ_HZ,
+      maxTasklets: 256,
+      modules: [fuzzModule],
+      ...injectMutant(this.options.inject),
+      onPrintk: (_cpu, level, text) => {
+        if (level === 'warning' || level === 'err') this.lastWarning = text.split('\n')[0];
+      },
+      onReport: (_cpu, key, value) => {
+        if (key === 'violation') this.reported.push(value as FuzzViolation);
+      },
+      onOops: (oops) => {
+        this.reported.push({
+          oracle: 'oops',
+          guarantee: null,
+          tasklet: -1,
+          cpus: [oops.cpu],
+          message: `oops on CPU${oops.cpu} in ${oops.context} (${oops.culprit}): ${oops.message}`,
+        });
+      },
+      onFault: () => {
+        this.poisoned = true;
+      },
+    });
+    this.poisoned = false;
+    this.boots++;
+    return this.machine;
+  }
+
+  async shutdown(): Promise<void> {
+    const machine = this.machine;
+    this.machine = null;
+    await machine?.shutdown();
+  }
+
+  private words(m: Machine): Int32Array {
+    return m.sharedWords(WORDS_NAME);
+  }
+
+  async run(program: Program, delays: DelayPlan): Promise<RunOutcome> {
+    const m = await this.ready();
+    const words = this.words(m);
+    const sh = m.sharedWords(SHADOW_NAME);
+    this.reported = [];
+    this.lastWarning = '';
+    m.dmesg.length = 0;
+    Atomics.store(m.memory.mem, G_WARN_ONCE, 0); // each program may warn once per site again
+    const setup: FuzzSetup = { tasklets: program.tasklets, threads: program.cpus, delays };
+    let violation: FuzzViolation | null = null;
+    try {
+      await m.call(0, 'fuzz_setup', setup, this.hangMs);
+    } catch (error) {
+      this.poisoned = true;
+      return { violation: this.hang(m, `setup failed: ${(error as Error).message}`), intervals: [] };
+    }
+    const warningsBefore = m.warnings();
+    const hotplugs: Interval[] = [];
+    violation = await this.runThreads(m, program, hotplugs);
+    violation ??= await this.drain(m, program);
+    Atomics.store(words, W_ACTIVE, 0);
+    const deadline = performance.now() + REPORT_GRACE_MS;
+    while (this.reported.length < Atomics.load(words, W_VIOLATIONS) && performance.now() < deadline)
+      await sleep(1);
+    violation = this.reported[0] ?? violation ?? this.endChecks(m, program, sh, warningsBefore);
+    return { violation, intervals: [...readIntervals(words, program.cpus), ...hotplugs] };
+  }
+
+  private async runThreads(
+    m: Machine,
+    program: Program,
+    hotplugs: Interval[],
+  ): Promise<FuzzViolation | null> {
+    const orders = orderChecks(program);
+    const threads = program.threads.map((ops, cpu) => {
+      const arg: ThreadArg = { ops, orders: [...orders[cpu]] };
+      return m.runTask(cpu, 'fuzz_thread', arg, this.hangMs);
+    });
+    let settled = false;
+    const all = Promise.allSettled(threads).then((results) => {
+      settled = true;
+      return results;
+    });
+    const hotplug = program.threads.some((ops) => flatten(ops).some((op) => op.op === 'hotplug'));
+    if (hotplug) {
+      while (!settled) {
+        await Promise.race([all, sleep(1)]);
+        const failed = await this.serveHotplug(m, program.cpus, hotplugs);
+        if (failed !== null) return failed;
+      }
+      const failed = await this.serveHotplug(m, program.cpus, hotplugs);
+      if (failed !== null) return failed;
+    }
+    const results = await all;
+    const stuck = results.flatMap((r, cpu) => (r.status === 'rejected' ? [cpu] : []));
+    if (stuck.length === 0) return null;
+    this.poisoned = true;
+    return this.hang(
+      m,
+      `the program thread of CPU ${stuck.join(', ')} did not finish within ${this.hangMs} ms`,
+    );
+  }
+
+  /** Takes each CPU whose cycle was asked for offline and back online. */
+  private async serveHotplug(m: Machine, cpus: number, log: Interval[]): Promise<FuzzViolation | null> {
+    const words = this.words(m);
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      while (Atomics.load(words, W_HOTPLUG + cpu) > 0) {
+        Atomics.sub(words, W_HOTPLUG + cpu, 1);
+        const start = Atomics.add(words, W_CLOCK, 1);
+        try {
+          await m.cpuDown(cpu, this.hangMs);
+          await m.cpuUp(cpu, this.hangMs);
+        } catch (error) {
+          this.poisoned = true;
+          return this.hang(m, `hotplug of CPU${cpu}: ${(error as Error).message}`);
+        }
+        m.raiseIrq(cpu, FUZZ_IRQ); // requests that waited for it while it was offline
+        log.push({ cpu, kind: 'hotplug', start, end: Atomics.add(words, W_CLOCK, 1) });
+      }
+    }
+    return null;
+  }
+
+  private idle(m: Machine, program: Program): boolean {
+    const { mem, layout } = m.memory;
+    const words = this.words(m);
+    const sh = m.sharedWords(SHADOW_NAME);
+    for (let i = 0; i < program.tasklets.length; i++) {
+      if (Atomics.load(mem, layout.tasklet(Atomics.load(words, W_IDS + i)) + T_STATE) !== 0) return false;
+      if (Atomics.load(sh, tw(i, F_IN_FLIGHT)) !== 0) return false;
+    }
+    for (let cpu = 0; cpu < m.nrCpus; cpu++)
+      if (m.cpuWord(cpu, C_VEC_HEAD) !== 0 || m.cpuWord(cpu, C_HI_HEAD) !== 0) return false;
+    for (let w = W_MAILBOX; w < W_HOTPLUG; w++) if (Atomics.load(words, w) !== 0) return false;
+    return true;
+  }
+
+  /** Waits until every tasklet is idle and every queue empty; what is left then is a finding. */
+  private async drain(m: Machine, program: Program): Promise<FuzzViolation | null> {
+    for (const cpu of m.onlineCpus()) m.raiseIrq(cpu, FUZZ_IRQ);
+    const deadline = performance.now() + this.hangMs;
+    while (!this.idle(m, program)) {
+      if (performance.now() > deadline) {
+        this.poisoned = true;
+        return this.stuckTasklet(m, program);
+      }
+      await sleep(1);
+    }
+    return null;
+  }
+
+  private stuckTasklet(m: Machine, program: Program): FuzzViolation {
+    const { mem, layout } = m.memory;
+    const words = this.words(m);
+    const sh = m.sharedWords(SHADOW_NAME);
+    const walk = walkQueues(m, 256);
+    for (let i = 0; i < program.tasklets.length; i++) {
+      const id = Atomics.load(words, W_IDS + i);
+      const state = Atomics.load(mem, layout.tasklet(id) + T_STATE);
+      const holders = walk.holders.get(id) ?? [];
+      const events = recent_events(sh, i);
+      if (holders.length > 1)
+        return {
+          oracle: 'structure',
+          guarantee: 11,
+          tasklet: i,
+          cpus: holders,
+          message: `t${i} is queued ${holders.length} times (CPU ${holders.join(', ')})`,
+          events,
+        };
+      if (state === 1 << TASKLET_STATE_SCHED && holders.length === 0)
+        return {
+          oracle: 'at-least-once',
+          guarantee: 4,
+          tasklet: i,
+          cpus: [],
+          message: `t${i} has SCHED set but is on no queue and not running: its run was lost`,
+          events,
+        };
+      if ((state & (1 << TASKLET_STATE_RUN)) !== 0 && holders.length > 0)
+        return {
+          oracle: 'structure',
+          guarantee: 11,
+          tasklet: i,
+          cpus: holders,
+          message: `t${i} stays queued with RUN set and never runs`,
+          events,
+        };
+    }
+    return this.hang(m, `the machine did not drain within ${this.hangMs} ms`);
+  }
+
+  /** A hang, with what each CPU waits for. */
+  private hang(m: Machine, what: string): FuzzViolation {
+    const words = this.words(m);
+    const waits: string[] = [];
+    for (let cpu = 0; cpu < m.nrCpus; cpu++) {
+      const kind = m.cpuWord(cpu, C_WAIT_KIND);
+      if (kind === WaitKind.None) continue;
+      const id = m.cpuWord(cpu, C_WAIT_TASKLET) - 1;
+      let i = -1;
+      for (let k = 0; k < MAX_TASKLETS; k++) if (Atomics.load(words, W_IDS + k) === id) i = k;
+      waits.push(`CPU${cpu} waits (${WaitKind[kind]}) on ${i >= 0 ? `t${i}` : `tasklet #${id}`}`);
+    }
+    return {
+      oracle: 'hang',
+      guarantee: null,
+      tasklet: -1,
+      cpus: [],
+      message: `hang: ${what}${waits.length > 0 ? `; ${waits.join('; ')}` : ''}`,
+    };
+  }
+
+  private endChecks(
+    m: Machine,
+    program: Program,
+    sh: Int32Array,
+    warningsBefore: number,
+  ): FuzzViolation | null {
+    const { mem, layout } = m.memory;
+    const words = this.words(m);
+    for (let i = 0; i < program.tasklets.length; i++) {
+      const state = Atomics.load(mem, layout.tasklet(Atomics.load(words, W_IDS + i)) + T_STATE);
+      const v = at_drain(sh, i, state) ?? at_program_end(sh, i, expectedRuns(program, i));
+      if (v !== null) return { ...v, events: recent_events(sh, i) };
+    }
+    const warned = check_warnings(m.warnings() - warningsBefore);
+    if (warned !== null) return { ...warned, message: `${warned.message}: ${this.lastWarning}` };
+    return null;
+  }
+}

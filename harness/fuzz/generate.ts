@@ -1,0 +1,90 @@
+/**
+ * fast-check arbitraries for fuzz programs. They generate raw programs freely and map them
+ * through normalize(), so every generated program, and every shrink of one, is well-formed.
+ */
+import fc from 'fast-check';
+import type { DelayPlan } from './injection.ts';
+import { MAX_IRQ_AT, normalize } from './normalize.ts';
+import {
+  MAX_BUSY_US,
+  MAX_DELAY_US,
+  MAX_OPS_PER_THREAD,
+  MAX_RESCHED,
+  MAX_SECTION_OPS,
+  MAX_TASKLETS,
+  type Op,
+  type Program,
+  type TaskletSpec,
+} from './program.ts';
+
+function taskletArb(cpus: number): fc.Arbitrary<TaskletSpec> {
+  return fc.record({
+    mode: fc.constantFrom('shared-disable' as const, 'shared-kill' as const, 'private' as const),
+    owner: fc.nat({ max: cpus - 1 }),
+    resched: fc.nat({ max: MAX_RESCHED }),
+    reschedHi: fc.boolean(),
+    busyUs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: MAX_BUSY_US })),
+  });
+}
+
+function leafArb(cpus: number): fc.Arbitrary<Op> {
+  const t = fc.nat({ max: MAX_TASKLETS - 1 });
+  const cpu = fc.nat({ max: cpus - 1 });
+  const ops = (...names: Extract<Op, { t: number }>['op'][]) =>
+    fc.record({ op: fc.constantFrom(...names), t }) as fc.Arbitrary<Op>;
+  return fc.oneof(
+    { weight: 8, arbitrary: ops('schedule', 'hi_schedule') },
+    { weight: 4, arbitrary: ops('disable', 'disable_nosync', 'disable_in_atomic') },
+    { weight: 4, arbitrary: ops('enable') },
+    { weight: 3, arbitrary: ops('kill', 'init') },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant('irq' as const),
+        cpu,
+        t,
+        hi: fc.boolean(),
+        at: fc.integer({ min: 1, max: MAX_IRQ_AT }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('delay' as const),
+        us: fc.integer({ min: 0, max: MAX_DELAY_US }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('hotplug' as const), cpu }) },
+  );
+}
+
+function opArb(cpus: number): fc.Arbitrary<Op> {
+  const leaf = leafArb(cpus);
+  const section = fc.record({
+    op: fc.constantFrom('irqsave' as const, 'bh' as const),
+    body: fc.array(leaf, { minLength: 1, maxLength: MAX_SECTION_OPS }),
+  });
+  return fc.oneof({ weight: 8, arbitrary: leaf }, { weight: 2, arbitrary: section });
+}
+
+/** Well-formed programs for `cpus` CPUs. */
+export function programArb(cpus: number): fc.Arbitrary<Program> {
+  const thread = fc.array(opArb(cpus), { maxLength: MAX_OPS_PER_THREAD });
+  return fc
+    .record({
+      tasklets: fc.array(taskletArb(cpus), { minLength: 1, maxLength: MAX_TASKLETS }),
+      threads: fc.array(thread, { minLength: cpus, maxLength: cpus }),
+    })
+    .map((raw) => normalize({ cpus, ...raw }));
+}
+
+/** The delay plan of a program seed: often none, sometimes rare long delays, sometimes many short ones. */
+export function delayPlanFor(seed: number): DelayPlan {
+  const [permille, maxUs] = [
+    [0, 0],
+    [2, 100],
+    [10, 30],
+    [50, 10],
+  ][(seed >>> 3) % 4];
+  return { seed, permille, maxUs };
+}

@@ -1,0 +1,63 @@
+/**
+ * The fuzz module's shared words, besides the stress shadow layout it reuses for the oracles
+ * (harness/stress/shadow.ts, indexed by program tasklet number). The controller reads and
+ * resets them between programs.
+ */
+import { S_TASKLETS, TASKLET_WORDS } from '../stress/shadow.ts';
+import { MAX_TASKLETS } from './program.ts';
+
+export const FUZZ_MAX_CPUS = 8;
+export const SHADOW_NAME = 'fuzz-shadow';
+export const WORDS_NAME = 'fuzz-words';
+export const FUZZ_SHADOW_WORDS = S_TASKLETS + MAX_TASKLETS * TASKLET_WORDS;
+
+// Globals.
+export const W_ACTIVE = 0; // 1 while a program runs: delay injection on
+export const W_DELAY_SEED = 1;
+export const W_DELAY_PERMILLE = 2; // chance per shared access, in 1/1000
+export const W_DELAY_MAX_US = 3;
+export const W_CLOCK = 4; // logical clock: every op start and end takes a tick
+export const W_ARRIVED = 5; // start barrier
+export const W_THREADS = 6;
+export const W_VIOLATIONS = 7;
+export const W_NR_TASKLETS = 8;
+export const W_IDS = 16; // MAX_TASKLETS runtime tasklet ids
+export const W_EXTRA = W_IDS + MAX_TASKLETS; // per tasklet: X_* words
+export const X_ORDER_FIRST = 0; // HI tasklet index + 1 that must start before this one's next run
+export const X_ORDER_RUNS = 1; // its run count when the order was recorded
+export const X_BUSY_US = 2;
+export const X_RESCHED_HI = 3;
+export const X_STRIDE = 4;
+export const W_MAILBOX = W_EXTRA + MAX_TASKLETS * X_STRIDE; // [target cpu][tasklet][hi]: schedules asked of the irq
+export const W_HOTPLUG = W_MAILBOX + FUZZ_MAX_CPUS * MAX_TASKLETS * 2; // per CPU: offline/online cycles asked
+export const W_LOG_LEN = W_HOTPLUG + FUZZ_MAX_CPUS; // per CPU: op intervals recorded
+export const LOG_CAPACITY = 256;
+export const LOG_RECORD = 3; // kind, start tick, end tick
+export const W_LOG = W_LOG_LEN + FUZZ_MAX_CPUS;
+export const FUZZ_WORDS = W_LOG + FUZZ_MAX_CPUS * LOG_CAPACITY * LOG_RECORD;
+
+export const xw = (i: number, field: number): number => W_EXTRA + i * X_STRIDE + field;
+export const mailbox = (cpu: number, t: number, hi: boolean): number =>
+  W_MAILBOX + (cpu * MAX_TASKLETS + t) * 2 + (hi ? 1 : 0);
+
+/** Kinds of recorded intervals (the coverage table's rows and columns). */
+export const INTERVAL_KINDS = [
+  'schedule',
+  'hi_schedule',
+  'disable',
+  'disable_nosync',
+  'disable_in_atomic',
+  'enable',
+  'kill',
+  'init',
+  'irq',
+  'run',
+  'irqsave',
+  'bh',
+  'hotplug',
+] as const;
+export type IntervalKind = (typeof INTERVAL_KINDS)[number];
+export const kindCode = (kind: IntervalKind): number => INTERVAL_KINDS.indexOf(kind) + 1;
+
+/** The fuzz interrupt line (the stress workload uses the first device lines). */
+export const FUZZ_IRQ = 8;

@@ -1,0 +1,151 @@
+/**
+ * The fuzz module, loaded on every CPU of a fuzz machine: the tasklet callback (oracles, busy
+ * delay, self-reschedule), the fuzz interrupt (schedules what its mailbox asks), the per-program
+ * setup that replaces the tasklets and zeroes the shadow, and the per-CPU program thread.
+ */
+import {
+  defineModule,
+  HI_SOFTIRQ,
+  in_hardirq,
+  in_interrupt,
+  in_serving_softirq,
+  kstat_softirqs_cpu,
+  smp_processor_id,
+  TASKLET_SOFTIRQ,
+  type TaskletStruct,
+  tasklet_alloc,
+  tasklet_free,
+  tasklet_from_id,
+  tasklet_setup,
+  udelay,
+} from 'tasklet-rt';
+import { trace } from '../../runtime/trace.ts';
+import { on_run_end, on_run_start, on_trace_entry, take_budget } from '../stress/oracles.ts';
+import { EventKind, F_BUDGET, F_KIND, F_OWNER, record_event, TaskletKind, tw } from '../stress/shadow.ts';
+import { type DelayPlan, installInjection } from './injection.ts';
+import {
+  FUZZ_IRQ,
+  mailbox,
+  W_ACTIVE,
+  W_DELAY_MAX_US,
+  W_DELAY_PERMILLE,
+  W_DELAY_SEED,
+  W_IDS,
+  W_NR_TASKLETS,
+  W_THREADS,
+  X_BUSY_US,
+  X_RESCHED_HI,
+  xw,
+} from './layout.ts';
+import { on_order_check } from './oracles.ts';
+import type { TaskletSpec } from './program.ts';
+import { fail, indexOf, logInterval, offlineCount, scheduleTracked, sh, tick, words } from './state.ts';
+import { fuzzThread, setFuzzCallback } from './thread.ts';
+
+function fuzz_callback(t: TaskletStruct): void {
+  const i = indexOf(t.id);
+  if (i < 0) return;
+  const cpu = smp_processor_id();
+  const start = tick();
+  record_event(sh, i, EventKind.RunStart, cpu);
+  fail(on_order_check(sh, words, i, cpu));
+  fail(
+    on_run_start(sh, i, {
+      cpu,
+      servingSoftirq: in_serving_softirq(),
+      inInterrupt: in_interrupt(),
+      inHardirq: in_hardirq(),
+      passCount: kstat_softirqs_cpu(HI_SOFTIRQ, cpu) + kstat_softirqs_cpu(TASKLET_SOFTIRQ, cpu),
+      ownerOfflineCount: offlineCount(Atomics.load(sh, tw(i, F_OWNER)) - 1),
+    }),
+  );
+  const busy = Atomics.load(words, xw(i, X_BUSY_US));
+  if (busy > 0) udelay(busy);
+  if (take_budget(sh, i)) scheduleTracked(i, cpu, Atomics.load(words, xw(i, X_RESCHED_HI)) !== 0);
+  record_event(sh, i, EventKind.RunEnd, cpu);
+  fail(on_run_end(sh, i, cpu));
+  logInterval(cpu, 'run', start);
+}
+setFuzzCallback(fuzz_callback);
+
+/** The fuzz interrupt: the schedules other CPUs (or this one) asked of this CPU. */
+function fuzz_irq(): void {
+  const cpu = smp_processor_id();
+  const start = tick();
+  const n = Atomics.load(words, W_NR_TASKLETS);
+  for (let i = 0; i < n; i++) {
+    for (const hi of [false, true]) {
+      // Taken off the mailbox only once scheduled: the drain never sees a request in between.
+      while (Atomics.load(words, mailbox(cpu, i, hi)) > 0) {
+        scheduleTracked(i, cpu, hi);
+        Atomics.sub(words, mailbox(cpu, i, hi), 1);
+      }
+    }
+  }
+  logInterval(cpu, 'irq', start);
+}
+
+export interface FuzzSetup {
+  tasklets: TaskletSpec[];
+  threads: number;
+  delays: DelayPlan;
+}
+
+/**
+ * Before each program, on one CPU (the machine is idle): frees the last program's tasklets,
+ * zeroes every shared word, allocates and sets up fresh tasklets. Returns their ids.
+ */
+function fuzz_setup(arg: unknown): number[] {
+  const setup = arg as FuzzSetup;
+  const old = Atomics.load(words, W_NR_TASKLETS);
+  for (let i = 0; i < old; i++) tasklet_free(tasklet_from_id(Atomics.load(words, W_IDS + i)));
+  sh.fill(0);
+  words.fill(0);
+  const ids = setup.tasklets.map((spec, i) => {
+    const t = tasklet_alloc(`t${i}`);
+    tasklet_setup(t, fuzz_callback);
+    Atomics.store(words, W_IDS + i, t.id);
+    Atomics.store(sh, tw(i, F_KIND), spec.mode === 'private' ? TaskletKind.Private : TaskletKind.Shared);
+    Atomics.store(sh, tw(i, F_OWNER), spec.mode === 'private' ? spec.owner + 1 : 0);
+    Atomics.store(sh, tw(i, F_BUDGET), spec.resched);
+    Atomics.store(words, xw(i, X_BUSY_US), spec.busyUs);
+    Atomics.store(words, xw(i, X_RESCHED_HI), spec.reschedHi ? 1 : 0);
+    return t.id;
+  });
+  Atomics.store(words, W_NR_TASKLETS, ids.length);
+  Atomics.store(words, W_THREADS, setup.threads);
+  Atomics.store(words, W_DELAY_SEED, setup.delays.seed | 0);
+  Atomics.store(words, W_DELAY_PERMILLE, setup.delays.permille);
+  Atomics.store(words, W_DELAY_MAX_US, setup.delays.maxUs);
+  Atomics.store(words, W_ACTIVE, 1);
+  return ids;
+}
+
+/** Guarantee 15 on the tracepoints: entry and exit alternate per CPU; entries are counted. */
+function install_trace_oracle(): void {
+  let open = -1;
+  const broken = (i: number, message: string): void =>
+    fail({ oracle: 'trace', guarantee: 15, tasklet: i, cpus: [smp_processor_id()], message });
+  trace.tasklet_entry = (id) => {
+    const i = indexOf(id);
+    if (open !== -1) broken(i, `tasklet_entry for #${id} inside the entry of #${open}`);
+    open = id;
+    if (i >= 0) on_trace_entry(sh, i);
+  };
+  trace.tasklet_exit = (id) => {
+    if (open !== id) broken(indexOf(id), `tasklet_exit for #${id} without its entry`);
+    open = -1;
+  };
+}
+
+export default defineModule({
+  name: 'fuzz',
+  callbacks: [fuzz_callback],
+  irqs: { [FUZZ_IRQ]: { name: 'fuzz', handler: fuzz_irq } },
+  calls: { fuzz_setup },
+  tasks: { fuzz_thread: fuzzThread },
+  cpu_init(cpu) {
+    installInjection(words, cpu);
+    install_trace_oracle();
+  },
+});

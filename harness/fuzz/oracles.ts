@@ -1,0 +1,100 @@
+/**
+ * Oracles the fuzzer adds to harness/stress/oracles.ts: checks a program implies (run counts,
+ * HI before TASKLET after a section) and the kill bookkeeping that lets the stress oracles
+ * judge kills racing with schedules. Pure functions of the shared words, like the stress ones.
+ */
+import type { OracleName, Violation } from '../stress/oracles.ts';
+import { F_COVERED, F_RUNS, F_SCHED_SEQ, type RecentEvent, tw } from '../stress/shadow.ts';
+import { X_ORDER_FIRST, X_ORDER_RUNS, xw } from './layout.ts';
+
+export type FuzzOracle = OracleName | 'run-count' | 'hang' | 'oops';
+
+export interface FuzzViolation {
+  oracle: FuzzOracle;
+  /** The guarantee of the semantics doc it breaks, where one applies. */
+  guarantee: number | null;
+  /** Program tasklet number, -1 for the machine. */
+  tasklet: number;
+  cpus: number[];
+  message: string;
+  /** Recent events of the tasklet, oldest first. */
+  events?: RecentEvent[];
+}
+
+export const fromStress = (v: Violation): FuzzViolation => ({ ...v });
+
+/**
+ * Inside a section, after its schedules: the next run of normal tasklet `n` must come after a
+ * run of HI tasklet `h` (both pending, no pass possible until the section ends).
+ */
+export function on_order_mark(sh: Int32Array, words: Int32Array, h: number, n: number): void {
+  Atomics.store(words, xw(n, X_ORDER_RUNS), Atomics.load(sh, tw(h, F_RUNS)));
+  Atomics.store(words, xw(n, X_ORDER_FIRST), h + 1);
+}
+
+/** At a run start of `n` (before on_run_start counts it). Check 7. */
+export function on_order_check(
+  sh: Int32Array,
+  words: Int32Array,
+  n: number,
+  cpu: number,
+): FuzzViolation | null {
+  const h = Atomics.exchange(words, xw(n, X_ORDER_FIRST), 0) - 1;
+  if (h < 0) return null;
+  if (Atomics.load(sh, tw(h, F_RUNS)) !== Atomics.load(words, xw(n, X_ORDER_RUNS))) return null;
+  return {
+    oracle: 'order',
+    guarantee: 7,
+    tasklet: n,
+    cpus: [cpu],
+    message: `TASKLET work t${n} ran on CPU${cpu} before HI work t${h} that was pending at the same pass`,
+  };
+}
+
+/**
+ * After tasklet_kill returned: schedules that started before now may have coalesced into the
+ * SCHED bit the kill held, and owe no run.
+ */
+export function on_kill_covers(sh: Int32Array, i: number): void {
+  const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
+  if (Atomics.load(sh, tw(i, F_COVERED)) < seq) Atomics.store(sh, tw(i, F_COVERED), seq);
+}
+
+/**
+ * The kill check of the stress oracles (state 0, not running) holds only when no schedule
+ * overlapped the kill: none in flight when it began or ended, none started meanwhile.
+ */
+export function kill_check_applies(
+  inFlightAtStart: number,
+  inFlightAtEnd: number,
+  seqAtStart: number,
+  seqAtEnd: number,
+): boolean {
+  return inFlightAtStart === 0 && inFlightAtEnd === 0 && seqAtStart === seqAtEnd;
+}
+
+/**
+ * At the end of a program, the machine drained: a run needs a schedule call (runs never exceed
+ * calls), and where the program determines the count, it is exact.
+ */
+export function at_program_end(sh: Int32Array, i: number, expected: number | null): FuzzViolation | null {
+  const runs = Atomics.load(sh, tw(i, F_RUNS));
+  const calls = Atomics.load(sh, tw(i, F_SCHED_SEQ));
+  if (runs > calls)
+    return {
+      oracle: 'run-count',
+      guarantee: 2,
+      tasklet: i,
+      cpus: [],
+      message: `t${i} ran ${runs} times but was scheduled only ${calls} times`,
+    };
+  if (expected !== null && runs !== expected)
+    return {
+      oracle: 'run-count',
+      guarantee: runs < expected ? 4 : 2,
+      tasklet: i,
+      cpus: [],
+      message: `t${i} ran ${runs} times; the program implies exactly ${expected} (each schedule is followed by a kill)`,
+    };
+  return null;
+}

@@ -1,0 +1,89 @@
+/**
+ * A fuzz program: a few tasklets and, per CPU, a sequence of operations on them. Programs are
+ * plain JSON (they go into repro files and across to the CPUs as a task argument).
+ */
+
+/** How a tasklet may be used, so that every program terminates (see normalize.ts). */
+export type TaskletMode =
+  /** Any CPU schedules, disables and enables it; nobody kills it (a kill could wait forever). */
+  | 'shared-disable'
+  /** Any CPU schedules and kills it; nobody disables it. */
+  | 'shared-kill'
+  /** Only its owner CPU touches it (and interrupts taken there): every op is allowed. */
+  | 'private';
+
+export interface TaskletSpec {
+  mode: TaskletMode;
+  /** Owner CPU of a private tasklet; ignored otherwise. */
+  owner: number;
+  /** How many times, over the whole program, the callback reschedules itself. */
+  resched: number;
+  /** The self-reschedule uses tasklet_hi_schedule. */
+  reschedHi: boolean;
+  /** Busy delay inside the callback, in microseconds (widens run windows). */
+  busyUs: number;
+}
+
+export type TaskletOpName =
+  | 'schedule'
+  | 'hi_schedule'
+  | 'disable'
+  | 'disable_nosync'
+  | 'disable_in_atomic'
+  | 'enable'
+  | 'kill'
+  | 'init';
+
+export const TASKLET_OPS: readonly TaskletOpName[] = [
+  'schedule',
+  'hi_schedule',
+  'disable',
+  'disable_nosync',
+  'disable_in_atomic',
+  'enable',
+  'kill',
+  'init',
+];
+
+export const DISABLES: readonly TaskletOpName[] = ['disable', 'disable_nosync', 'disable_in_atomic'];
+/** Ops that may sleep: never inside an irq-save or bh-disable section. */
+export const SLEEPING: readonly TaskletOpName[] = ['disable', 'kill', 'init'];
+
+export type Op =
+  | { op: TaskletOpName; t: number }
+  /** Raise the fuzz interrupt on `cpu`; its handler schedules `t`. On this CPU it arrives at
+   * the `at`-th shared-memory access of the next op (1: right away). */
+  | { op: 'irq'; cpu: number; t: number; hi: boolean; at: number }
+  | { op: 'delay'; us: number }
+  /** Ask the controller to take `cpu` offline and bring it back. */
+  | { op: 'hotplug'; cpu: number }
+  | { op: 'irqsave' | 'bh'; body: Op[] };
+
+export type SectionOp = Extract<Op, { body: Op[] }>;
+
+export interface Program {
+  cpus: number;
+  tasklets: TaskletSpec[];
+  /** One op sequence per CPU. */
+  threads: Op[][];
+}
+
+export const MAX_TASKLETS = 4;
+export const MAX_OPS_PER_THREAD = 14;
+export const MAX_SECTION_OPS = 4;
+export const MAX_BUSY_US = 300;
+export const MAX_DELAY_US = 400;
+export const MAX_RESCHED = 3;
+
+export const isSection = (op: Op): op is SectionOp => op.op === 'irqsave' || op.op === 'bh';
+
+/** Operations in a program, a section counting as one plus its body. */
+export function opCount(program: Program): number {
+  const count = (ops: Op[]): number => ops.reduce((n, op) => n + 1 + (isSection(op) ? count(op.body) : 0), 0);
+  return program.threads.reduce((n, ops) => n + count(ops), 0);
+}
+
+/** Every op of a thread, sections flattened, in program order. */
+export function flatten(ops: Op[]): Op[] {
+  return ops.flatMap((op) => (isSection(op) ? [op, ...op.body] : [op]));
+}

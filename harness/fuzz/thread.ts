@@ -1,0 +1,157 @@
+/**
+ * One CPU's part of a program, run as a task in process context: waits at the start barrier,
+ * then executes its ops, each bracketed by the oracles and logged as an interval of the
+ * logical clock for the coverage table.
+ */
+import {
+  cpu_relax,
+  local_bh_disable,
+  local_bh_enable,
+  local_irq_restore,
+  local_irq_save,
+  raise_irq,
+  smp_processor_id,
+  type TaskBody,
+  tasklet_disable,
+  tasklet_disable_in_atomic,
+  tasklet_disable_nosync,
+  tasklet_enable,
+  tasklet_kill,
+  tasklet_setup,
+  udelay,
+} from 'tasklet-rt';
+import { before_enable, on_disable_return, on_kill_return } from '../stress/oracles.ts';
+import { EventKind, F_IN_FLIGHT, F_SCHED_SEQ, record_event, tw } from '../stress/shadow.ts';
+import type { OrderPair } from './expect.ts';
+import { armIrq, fireArmedIrq, restartInjection } from './injection.ts';
+import { FUZZ_IRQ, mailbox, W_ARRIVED, W_HOTPLUG, W_THREADS } from './layout.ts';
+import { kill_check_applies, on_kill_covers, on_order_mark } from './oracles.ts';
+import { isSection, type Op, type TaskletOpName } from './program.ts';
+import { fail, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
+
+export interface ThreadArg {
+  ops: Op[];
+  /** Order checks of sections: [top-level op index, pairs]. */
+  orders: [number, OrderPair[]][];
+}
+
+const BARRIER_TIMEOUT_MS = 2000;
+
+/** Per tasklet, whether each disable this CPU holds was a waiting one (it told the oracle). */
+const held = new Map<number, boolean[]>();
+let fuzzCallback: Parameters<typeof tasklet_setup>[1] = () => {};
+
+export function setFuzzCallback(callback: typeof fuzzCallback): void {
+  fuzzCallback = callback;
+}
+
+function kill(i: number, cpu: number): void {
+  const inFlight = Atomics.load(sh, tw(i, F_IN_FLIGHT));
+  const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
+  const t = tl(i);
+  tasklet_kill(t);
+  const state = t.state;
+  const applies = kill_check_applies(
+    inFlight,
+    Atomics.load(sh, tw(i, F_IN_FLIGHT)),
+    seq,
+    Atomics.load(sh, tw(i, F_SCHED_SEQ)),
+  );
+  if (applies) fail(on_kill_return(sh, i, cpu, state));
+  on_kill_covers(sh, i);
+  record_event(sh, i, EventKind.Kill, cpu);
+}
+
+function disable(name: TaskletOpName, i: number, cpu: number): void {
+  const t = tl(i);
+  if (name === 'disable') tasklet_disable(t);
+  else if (name === 'disable_in_atomic') tasklet_disable_in_atomic(t);
+  else tasklet_disable_nosync(t);
+  // nosync may return while the callback runs: it makes no promise the oracle could check.
+  const waited = name !== 'disable_nosync';
+  if (waited) fail(on_disable_return(sh, i, cpu));
+  record_event(sh, i, EventKind.Disable, cpu);
+  held.set(i, [...(held.get(i) ?? []), waited]);
+}
+
+function enable(i: number, cpu: number): void {
+  const stack = held.get(i) ?? [];
+  if (stack.pop() === true) before_enable(sh, i);
+  record_event(sh, i, EventKind.Enable, cpu);
+  tasklet_enable(tl(i));
+}
+
+function taskletOp(name: TaskletOpName, i: number, cpu: number): void {
+  switch (name) {
+    case 'schedule':
+    case 'hi_schedule':
+      return scheduleTracked(i, cpu, name === 'hi_schedule');
+    case 'disable':
+    case 'disable_nosync':
+    case 'disable_in_atomic':
+      return disable(name, i, cpu);
+    case 'enable':
+      return enable(i, cpu);
+    case 'kill':
+      return kill(i, cpu);
+    case 'init': {
+      kill(i, cpu);
+      // Interrupts off: no handler on this CPU can queue it between the check and the setup.
+      const flags = local_irq_save();
+      if (tl(i).state === 0) {
+        tasklet_setup(tl(i), fuzzCallback);
+        record_event(sh, i, EventKind.Init, cpu);
+      }
+      local_irq_restore(flags);
+    }
+  }
+}
+
+function execute(op: Op, cpu: number, order: OrderPair[] | undefined): void {
+  const start = tick();
+  if (isSection(op)) {
+    const flags = op.op === 'irqsave' ? local_irq_save() : 0;
+    if (op.op === 'bh') local_bh_disable();
+    for (const inner of op.body) execute(inner, cpu, undefined);
+    for (const [h, n] of order ?? []) on_order_mark(sh, words, h, n);
+    if (op.op === 'bh') local_bh_enable();
+    else local_irq_restore(flags);
+    logInterval(cpu, op.op, start);
+    return;
+  }
+  switch (op.op) {
+    case 'irq':
+      Atomics.add(words, mailbox(op.cpu, op.t, op.hi), 1);
+      if (op.cpu === cpu) armIrq(op.at);
+      else raise_irq(op.cpu, FUZZ_IRQ);
+      return; // the handler logs its own interval
+    case 'delay':
+      udelay(op.us);
+      break;
+    case 'hotplug':
+      Atomics.add(words, W_HOTPLUG + op.cpu, 1);
+      break;
+    default:
+      taskletOp(op.op, op.t, cpu);
+      logInterval(cpu, op.op, start);
+  }
+  fireArmedIrq();
+}
+
+export function* fuzzThread(arg: unknown): TaskBody {
+  const { ops, orders } = arg as ThreadArg;
+  const cpu = smp_processor_id();
+  const orderAt = new Map(orders);
+  held.clear();
+  restartInjection();
+  Atomics.add(words, W_ARRIVED, 1);
+  const deadline = performance.now() + BARRIER_TIMEOUT_MS;
+  while (Atomics.load(words, W_ARRIVED) < Atomics.load(words, W_THREADS) && performance.now() < deadline)
+    cpu_relax();
+  for (const [index, op] of ops.entries()) {
+    execute(op, cpu, orderAt.get(index));
+    yield; // a preemption point: ksoftirqd may run, and the CPU may go offline here
+  }
+  fireArmedIrq();
+  return cpu;
+}
