@@ -1,5 +1,7 @@
 /** Parsers for command-line values: each rejects a bad value with a message naming it. */
-import { InvalidArgumentError } from 'commander';
+import { statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { InvalidArgumentError, Option } from 'commander';
 
 export function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
@@ -41,3 +43,47 @@ export function choice<T extends string>(name: string, values: readonly T[]): (v
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s` : `${ms}ms`;
 }
+
+const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
+
+/** A module file given on the command line: it must exist and look like a module; returns its path. */
+export function moduleFile(name: string): (value: string) => string {
+  return (value) => {
+    const path = resolve(value); // a path, even without ./ (a bare name would mean a package)
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat === undefined) throw new InvalidArgumentError(`${name}: module file not found: '${value}'`);
+    if (!stat.isFile()) throw new InvalidArgumentError(`${name}: '${value}' is not a file`);
+    if (!MODULE_EXTENSIONS.includes(extname(path)))
+      throw new InvalidArgumentError(
+        `${name}: '${value}' is not a module file (expected ${MODULE_EXTENSIONS.join(', ')})`,
+      );
+    return path;
+  };
+}
+
+/** Appends to a repeatable/variadic option's list (commander passes the list so far). */
+export function each<T>(parse: (value: string) => T): (value: string, previous: T[] | undefined) => T[] {
+  return (value, previous) => [...(previous ?? []), parse(value)];
+}
+
+/** The lockup detectors' flags, shared by every command that boots machines. */
+export function lockupOptions(): Option[] {
+  return [
+    new Option('--watchdog-thresh <s>', 'seconds without progress before a soft lockup (0 = off)')
+      .argParser(integer('--watchdog-thresh', 0, 3600))
+      .default(10),
+    new Option('--hung-task-timeout <s>', 'seconds a task may wait on a tasklet before it is hung (0 = off)')
+      .argParser(integer('--hung-task-timeout', 0, 86_400))
+      .default(120),
+  ];
+}
+
+export type OopsPolicy = 'panic' | 'continue';
+
+export const oopsOption = (): Option =>
+  new Option(
+    '--oops <policy>',
+    'after an oops: panic (stop, exit 3) or continue (count it, exit 3 at the end)',
+  )
+    .argParser(choice('--oops', ['panic', 'continue'] as const))
+    .default('panic');

@@ -5,12 +5,14 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { MAX_CPUS, MachineError } from '../runtime/index.ts';
-import { duration, integer } from './args.ts';
+import { BadModuleError, machineDefaults } from '../runtime/machine.ts';
+import { duration, each, integer, lockupOptions, moduleFile, oopsOption } from './args.ts';
 import { registerBench } from './bench.ts';
 import { cat } from './cat.ts';
 import { die, EXIT_FAULT, EXIT_USAGE, UsageError } from './errors.ts';
 import { runModule } from './run.ts';
 import { registerSelftest } from './selftest.ts';
+import { installFallbackTermination } from './signals.ts';
 import { registerStress } from './stress.ts';
 
 const defaultCpus = Math.min(availableParallelism(), MAX_CPUS);
@@ -41,7 +43,11 @@ export function buildProgram(): Command {
     )
     .addOption(hzOption())
     .option('--load', "run a busy background task (cc1) on the reader's CPU", false)
-    .addOption(new Option('--module <file...>', 'extra module files to load').default([]))
+    .addOption(
+      new Option('--module <file...>', 'extra module files to load')
+        .argParser(each(moduleFile('--module')))
+        .default([]),
+    )
     .action(async (file: string, opts) => {
       process.exitCode = await cat(file, opts);
     });
@@ -49,7 +55,7 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('boot a machine with your module (TypeScript, importing from tasklet-rt) and run it')
-    .argument('<module>', 'module file, e.g. ./my-module.ts')
+    .argument('<module>', 'module file, e.g. ./my-module.ts', moduleFile('run'))
     .addOption(cpusOption())
     .addOption(
       new Option('--duration <d>', 'how long to run (10s, 500ms, 2m)')
@@ -57,18 +63,29 @@ export function buildProgram(): Command {
         .default(5000, '5s'),
     )
     .addOption(hzOption())
+    .addOption(oopsOption())
     .action(async (file: string, opts) => {
       process.exitCode = await runModule(file, opts);
     });
 
+  for (const name of ['cat', 'run']) {
+    for (const option of lockupOptions()) program.commands.find((c) => c.name() === name)!.addOption(option);
+  }
   registerStress(program);
   registerSelftest(program);
   registerBench(program);
+  // Every machine a command boots (also inside the stress harness) gets the lockup detectors' flags.
+  program.hook('preAction', (_program, command) => {
+    const { watchdogThresh, hungTaskTimeout } = command.opts();
+    if (typeof watchdogThresh === 'number') machineDefaults.watchdogThresh = watchdogThresh;
+    if (typeof hungTaskTimeout === 'number') machineDefaults.hungTaskTimeout = hungTaskTimeout;
+  });
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
+  installFallbackTermination();
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -82,7 +99,7 @@ export async function main(argv: string[]): Promise<void> {
       }
       die(error.message.replace(/^error: /, ''), EXIT_USAGE);
     }
-    if (error instanceof UsageError) die(error.message, EXIT_USAGE);
+    if (error instanceof UsageError || error instanceof BadModuleError) die(error.message, EXIT_USAGE);
     if (error instanceof MachineError) die(error.message, EXIT_FAULT);
     die(
       `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

@@ -1,33 +1,61 @@
-/** SIGINT/SIGTERM end a run early: the command stops the machine, reports, and exits 130/143. */
+/**
+ * SIGINT/SIGTERM end a run early with exit 130/143. A command that can print a partial report
+ * claims the signals with onTermination (it stops its machine, reports, and exits); for any
+ * other command the fallback exits at once, which also ends every worker thread.
+ */
 export interface Termination {
   /** Resolves on the first signal. */
   signalled: Promise<void>;
   /** 130 after SIGINT, 143 after SIGTERM, undefined if no signal came. */
   exitCode(): number | undefined;
+  /** The signal's name, once one came. */
+  signal(): NodeJS.Signals | undefined;
   dispose(): void;
 }
 
+const EXIT_CODES: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Commands that currently handle signals themselves. */
+let claims = 0;
+
 export function onTermination(): Termination {
-  let code: number | undefined;
+  let received: NodeJS.Signals | undefined;
   let resolve: () => void = () => {};
   const signalled = new Promise<void>((r) => {
     resolve = r;
   });
-  const handlers: [NodeJS.Signals, () => void][] = [
-    ['SIGINT', () => finish(130)],
-    ['SIGTERM', () => finish(143)],
-  ];
-  const finish = (exitCode: number): void => {
-    if (code !== undefined) process.exit(exitCode); // a second signal: leave at once
-    code = exitCode;
+  const finish = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (received !== undefined) process.exit(EXIT_CODES[signal]); // a second signal: leave at once
+    received = signal;
     resolve();
   };
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ['SIGINT', () => finish('SIGINT')],
+    ['SIGTERM', () => finish('SIGTERM')],
+  ];
   for (const [signal, handler] of handlers) process.on(signal, handler);
+  claims++;
+  let disposed = false;
   return {
     signalled,
-    exitCode: () => code,
+    exitCode: () => (received === undefined ? undefined : EXIT_CODES[received as 'SIGINT' | 'SIGTERM']),
+    signal: () => received,
     dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      claims--;
       for (const [signal, handler] of handlers) process.off(signal, handler);
     },
   };
+}
+
+/** For commands that do not claim the signals (selftest, bench, ...): say so and exit now. */
+export function installFallbackTermination(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (claims > 0) return;
+      process.stderr.write(`tasklet-rt: interrupted by ${signal}\n`);
+      process.exit(EXIT_CODES[signal]);
+    });
+  }
 }

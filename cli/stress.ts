@@ -8,7 +8,7 @@ import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/repor
 import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
 import { MAX_CPUS } from '../runtime/index.ts';
-import { choice, duration, integer } from './args.ts';
+import { choice, duration, integer, lockupOptions } from './args.ts';
 import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
@@ -94,6 +94,8 @@ export function registerStress(program: Command): void {
     .option('--junit <file>', 'write the result as JUnit XML')
     .option('--no-oracles', 'run the workload without checking (to measure oracle overhead)')
     .option('--quiet', 'print only the final report', false)
+    .addOption(lockupOptions()[0])
+    .addOption(lockupOptions()[1])
     .action(async (opts: StressCliOptions) => {
       process.exitCode = await stressCommand(opts);
     });

@@ -8,6 +8,7 @@ import { cpu_online, cpumask_any_but } from './cpumask.ts';
 import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
 import { C_IRQ_COUNT, C_IRQ_PENDING, C_IRQS_TAKEN, NR_IRQS } from './layout.ts';
 import { shm } from './memory.ts';
+import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
 import { pr_err } from './printk.ts';
 import { irq_enter, irq_exit } from './softirq.ts';
@@ -97,7 +98,12 @@ function handle_irq(irq: number): void {
     nobodyCared.add(irq);
   } else {
     trace.irq_handler_entry?.(irq);
-    action.handler(irq, action.dev);
+    try {
+      action.handler(irq, action.dev);
+    } catch (error) {
+      // An oops in the handler: report it and leave the interrupt properly (irq_exit below).
+      oops(error, 'hardirq', `irq ${irq} (${action.name})`);
+    }
     trace.irq_handler_exit?.(irq);
   }
   irq_exit();

@@ -116,6 +116,15 @@ export const TASKLET_STATE_RUN = 1;
 /** Words modules may claim for their own shared state (see `shared_words`). */
 export const MODULE_WORDS = 1 << 16;
 
+/**
+ * pid → comm, written when a task is created, so the controller's watchdog can name the task a
+ * CPU runs or a waiter is (the kernel's `[comm:pid]`). Slot pid % PID_COMM_SLOTS: pid, then the
+ * comm as TASK_COMM_LEN bytes of Latin-1 in four words.
+ */
+export const PID_COMM_SLOTS = 1024;
+export const TASK_COMM_LEN = 16;
+export const PID_COMM_STRIDE = 1 + TASK_COMM_LEN / 4;
+
 export interface LayoutParams {
   nrCpus: number;
   maxTasklets: number;
@@ -126,13 +135,15 @@ export class Layout {
   readonly cpuBase: number;
   readonly taskletBase: number;
   readonly moduleBase: number;
+  readonly pidCommBase: number;
   readonly totalWords: number;
 
   constructor(readonly params: LayoutParams) {
     this.cpuBase = G + GLOBAL_WORDS;
     this.taskletBase = this.cpuBase + params.nrCpus * CPU_STRIDE;
     this.moduleBase = this.taskletBase + params.maxTasklets * TASKLET_STRIDE;
-    this.totalWords = this.moduleBase + MODULE_WORDS;
+    this.pidCommBase = this.moduleBase + MODULE_WORDS;
+    this.totalWords = this.pidCommBase + PID_COMM_SLOTS * PID_COMM_STRIDE;
   }
 
   cpu(cpu: number): number {
@@ -147,6 +158,11 @@ export class Layout {
   /** Tasklet id of the struct whose `next` field is at word `nextWord` (the inverse of &t->next). */
   taskletOfNextField(nextWord: number): number {
     return (nextWord - T_NEXT - this.taskletBase) / TASKLET_STRIDE;
+  }
+
+  /** Word index of the pid → comm slot for `pid`. */
+  pidComm(pid: number): number {
+    return this.pidCommBase + (pid % PID_COMM_SLOTS) * PID_COMM_STRIDE;
   }
 
   get bytes(): number {

@@ -43,6 +43,7 @@ import type { BootMetadata, CpuCommandBody, CpuMessage, CpuWorkerData } from './
 import { FIRST_DYNAMIC_PID } from './sched.ts';
 import { boot_jiffies, jiffies } from './tick.ts';
 import { kick_cpu } from './wake.ts';
+import { type LockupReport, Watchdog } from './watchdog.ts';
 
 export interface MachineOptions {
   /** Emulated CPUs, 1..64. Default: this host's cores. */
@@ -66,6 +67,13 @@ export interface MachineOptions {
   onReport?: (cpu: number, key: string, value: unknown) => void;
   /** Called once when a CPU worker dies unexpectedly. */
   onFault?: (fault: MachineFault) => void;
+  /**
+   * Soft-lockup threshold in seconds (the kernel's watchdog_thresh): a CPU that makes no
+   * progress this long is reported as a fault and its worker terminated. 0 = off. Default 10.
+   */
+  watchdogThresh?: number;
+  /** Seconds a task may wait on one tasklet before it is reported as a hung task (a fault). 0 = off. Default 120. */
+  hungTaskTimeout?: number;
   /** Per-worker V8 limits (an out-of-memory worker is reported as a fault). */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
 }
@@ -81,6 +89,20 @@ export class MachineError extends Error {
     this.name = 'MachineError';
   }
 }
+
+/** A module file that cannot be loaded: missing, not a module, a syntax error, no default export. */
+export class BadModuleError extends MachineError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadModuleError';
+  }
+}
+
+/** Defaults for options a caller did not set (the CLI's --watchdog-thresh reaches every machine). */
+export const machineDefaults: Pick<MachineOptions, 'watchdogThresh' | 'hungTaskTimeout'> = {};
+
+const DEFAULT_WATCHDOG_THRESH = 10;
+const DEFAULT_HUNG_TASK_TIMEOUT = 120;
 
 const DEFAULT_HZ = 250;
 const DEFAULT_MAX_TASKLETS = 4096;
@@ -123,6 +145,8 @@ export class Machine {
   metadata: BootMetadata = { modules: [], procs: [], irqs: {}, staticTasklets: [] };
   private shuttingDown = false;
   private down = false;
+  private watchdog: Watchdog | null = null;
+  private shutdownDone: Promise<void> | null = null;
   bootMs = 0;
 
   private constructor(
@@ -139,6 +163,18 @@ export class Machine {
     const nrCpus = checkInt('cpus', options.cpus ?? Math.min(availableParallelism(), MAX_CPUS), 1, MAX_CPUS);
     const hz = checkInt('hz', options.hz ?? DEFAULT_HZ, 10, 10_000);
     const maxTasklets = checkInt('maxTasklets', options.maxTasklets ?? DEFAULT_MAX_TASKLETS, 1, 1 << 20);
+    const watchdogThresh = checkInt(
+      'watchdogThresh',
+      options.watchdogThresh ?? machineDefaults.watchdogThresh ?? DEFAULT_WATCHDOG_THRESH,
+      0,
+      3600,
+    );
+    const hungTaskTimeout = checkInt(
+      'hungTaskTimeout',
+      options.hungTaskTimeout ?? machineDefaults.hungTaskTimeout ?? DEFAULT_HUNG_TASK_TIMEOUT,
+      0,
+      86_400,
+    );
     const params: LayoutParams = { nrCpus, maxTasklets };
     const memory = createMemory(params);
     attachMemory(memory);
@@ -173,6 +209,7 @@ export class Machine {
     setBootEpoch(); // time 0 and INITIAL_JIFFIES: the moment every CPU starts
     Atomics.store(mem, G_GO, 1);
     Atomics.notify(mem, G_GO);
+    machine.startWatchdog(watchdogThresh, hungTaskTimeout);
     machine.bootMs = performance.now() - started;
     return machine;
   }
@@ -211,7 +248,14 @@ export class Machine {
         });
         worker.on('error', (error) => {
           const fault = { cpu, message: `CPU${cpu} worker crashed: ${error.message}` };
-          if (ready < this.nrCpus) rejectBoot(new MachineError(`boot failed: ${fault.message}`));
+          if (ready < this.nrCpus) {
+            // workers/module-load.ts names a module that cannot be loaded: bad input, not a crash.
+            rejectBoot(
+              error.name === 'BadModuleError'
+                ? new BadModuleError(error.message)
+                : new MachineError(`boot failed: ${fault.message}`),
+            );
+          }
           this.fault(fault);
         });
         worker.on('exit', (code) => {
@@ -224,6 +268,29 @@ export class Machine {
         });
       }
     });
+  }
+
+  private startWatchdog(watchdogThresh: number, hungTaskTimeout: number): void {
+    this.watchdog = new Watchdog(
+      this.memory,
+      this.nrCpus,
+      { watchdogThresh, hungTaskTimeout },
+      {
+        alive: (cpu) => !this.stopped.has(cpu) && !this.faults.some((f) => f.cpu === cpu),
+        taskletName: (id) => this.metadata.staticTasklets[id] ?? `tasklet#${id}`,
+        onLockup: (report) => this.lockup(report),
+      },
+    );
+    this.watchdog.start();
+  }
+
+  /** A soft lockup's CPU will never return to its loop: terminate its worker, then report. */
+  private lockup(report: LockupReport): void {
+    if (report.kind === 'soft-lockup') {
+      this.stopped.add(report.cpu);
+      void this.workers[report.cpu].terminate();
+    }
+    this.fault({ cpu: report.cpu, message: report.message });
   }
 
   private fault(fault: MachineFault): void {
@@ -407,20 +474,42 @@ export class Machine {
     return !this.down && !this.shuttingDown;
   }
 
-  /** Stops every CPU (module_exit runs on CPU 0) and waits until no worker is left. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops every CPU (module_exit runs on CPU 0) and waits until no worker is left. A worker that
+   * does not stop within `graceMs` is terminated and reported as a fault.
+   */
+  shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    this.shutdownDone ??= this.stopCpus(graceMs);
+    return this.shutdownDone;
+  }
+
+  private async stopCpus(graceMs: number): Promise<void> {
     if (this.down) return;
     this.shuttingDown = true;
+    this.watchdog?.stop();
     const mem = this.memory.mem;
     Atomics.store(mem, G_STOP, 1);
     Atomics.store(mem, G_GO, 1);
     Atomics.notify(mem, G_GO);
     for (let cpu = 0; cpu < this.nrCpus; cpu++) kick_cpu(cpu);
+    const exited = new Set<number>();
     const exits = this.workers.map(
-      (worker) => new Promise<void>((r) => (worker.threadId === -1 ? r() : worker.once('exit', () => r()))),
+      (worker, cpu) =>
+        new Promise<void>((r) => {
+          const done = (): void => {
+            exited.add(cpu);
+            r();
+          };
+          if (worker.threadId === -1) done();
+          else worker.once('exit', done);
+        }),
     );
-    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), SHUTDOWN_GRACE_MS).unref());
+    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), graceMs).unref());
     if ((await Promise.race([Promise.all(exits), grace])) === 'late') {
+      for (let cpu = 0; cpu < this.nrCpus; cpu++) {
+        if (exited.has(cpu) || this.faults.some((f) => f.cpu === cpu)) continue;
+        this.fault({ cpu, message: `CPU${cpu} did not stop within ${graceMs} ms (stuck?); terminated` });
+      }
       await Promise.all(this.workers.map((w) => w.terminate()));
     }
     for (const port of this.ports) port.close();

@@ -7,6 +7,7 @@ import { machineMs } from './clock.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
 import { C_KSOFTIRQD_WAKEUPS, C_SOFTIRQ_COUNT, C_SOFTIRQ_DEFERRED, C_SOFTIRQ_PENDING } from './layout.ts';
 import { shm } from './memory.ts';
+import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
 import {
   HARDIRQ_OFFSET,
@@ -128,7 +129,12 @@ export function handle_softirqs(_ksirqd: boolean): void {
       if ((pending & (1 << nr)) === 0) continue;
       shm.mem[counts + nr]++;
       trace.softirq_entry?.(nr);
-      softirq_vec[nr]?.();
+      try {
+        softirq_vec[nr]?.();
+      } catch (error) {
+        // An oops in the action: report it, the pass and the softirq count stay balanced.
+        oops(error, 'softirq', `${softirq_to_name[nr]} softirq action`);
+      }
       trace.softirq_exit?.(nr);
     }
     local_irq_disable();

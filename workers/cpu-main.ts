@@ -16,6 +16,7 @@ import { static_tasklet_names, write_static_tasklets } from '../runtime/tasklet-
 import { init_tick } from '../runtime/tick.ts';
 import { setCommandPort } from './commands.ts';
 import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-loop.ts';
+import { load_module } from './module-load.ts';
 
 const data = workerData as CpuWorkerData;
 const send = (message: CpuMessage): void => parentPort!.postMessage(message);
@@ -30,7 +31,7 @@ setCommandPort(data.commandPort);
 
 (globalThis as { __taskletRtPreloadOptions?: unknown }).__taskletRtPreloadOptions = data.preloadOptions;
 for (const url of data.preload) await import(url);
-for (const url of data.modules) await import(url);
+for (const url of data.modules) await load_module(url);
 
 // Callback ids are this thread's; every CPU loaded the same code, so CPU0's are everyone's.
 if (data.cpu === 0) {
