@@ -66,6 +66,7 @@ export function cpu_die(): boolean {
   const heir = cpumask_any_but(me);
   if (heir < 0) return false;
   local_irq_disable();
+  trace.cpu_hotplug?.(me, false);
   shm.mem[this_cpu.base + C_OFFLINE_COUNT]++;
   set_cpu_online(me, false);
   // Pending softirqs belong to the queues being handed over; the heir raises its own.
@@ -85,6 +86,7 @@ export function cpu_die(): boolean {
 }
 
 export function cpu_come_online(): void {
+  trace.cpu_hotplug?.(this_cpu.id, true);
   set_cpu_online(this_cpu.id, true);
   Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Online);
   local_irq_enable();

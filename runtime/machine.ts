@@ -42,6 +42,7 @@ import { render_interrupts, render_softirqs } from './procfs.ts';
 import type { BootMetadata, CpuCommandBody, CpuMessage, CpuWorkerData } from './protocol.ts';
 import { FIRST_DYNAMIC_PID } from './sched.ts';
 import { boot_jiffies, jiffies } from './tick.ts';
+import { readTrace, type TraceRecord, traceBufferBytes, viewTraceBuffer } from './trace-buffer.ts';
 import { kick_cpu } from './wake.ts';
 import { type LockupReport, Watchdog } from './watchdog.ts';
 
@@ -67,6 +68,8 @@ export interface MachineOptions {
   onReport?: (cpu: number, key: string, value: unknown) => void;
   /** Called once when a CPU worker dies unexpectedly. */
   onFault?: (fault: MachineFault) => void;
+  /** Record every tracepoint into per-CPU rings of this many events (see traceRecords). */
+  trace?: { capacity: number };
   /**
    * Soft-lockup threshold in seconds (the kernel's watchdog_thresh): a CPU that makes no
    * progress this long is reported as a fault and its worker terminated. 0 = off. Default 10.
@@ -142,7 +145,10 @@ export class Machine {
   private nextRequest = 1;
   private sharedWordMap: Record<string, [number, number]> = {};
   /** The loaded modules, as CPU0 reported them at boot. */
-  metadata: BootMetadata = { modules: [], procs: [], irqs: {}, staticTasklets: [] };
+  metadata: BootMetadata = { modules: [], procs: [], irqs: {}, staticTasklets: [], callbacks: [] };
+  /** pid → comm of every task the CPUs created (learned while tracing). */
+  readonly comms = new Map<number, string>();
+  private readonly traceSab: SharedArrayBuffer | null;
   private shuttingDown = false;
   private down = false;
   private watchdog: Watchdog | null = null;
@@ -153,7 +159,19 @@ export class Machine {
     readonly memory: MachineMemory,
     readonly nrCpus: number,
     private readonly options: MachineOptions,
-  ) {}
+  ) {
+    const capacity = options.trace?.capacity;
+    if (capacity !== undefined) checkInt('trace capacity', capacity, 16, 1 << 22);
+    this.traceSab =
+      capacity === undefined ? null : new SharedArrayBuffer(traceBufferBytes({ nrCpus, capacity }));
+  }
+
+  /** Every event still in the trace rings, oldest first (empty when tracing is off). */
+  traceRecords(): TraceRecord[] {
+    if (this.traceSab === null) return [];
+    const params = { nrCpus: this.nrCpus, capacity: this.options.trace!.capacity };
+    return readTrace(viewTraceBuffer(this.traceSab, params), params);
+  }
 
   static async boot(options: MachineOptions = {}): Promise<Machine> {
     if (attached !== null && !attached.down) {
@@ -227,6 +245,8 @@ export class Machine {
           modules,
           preload,
           preloadOptions: this.options.preloadOptions ?? {},
+          trace:
+            this.traceSab === null ? null : { sab: this.traceSab, capacity: this.options.trace!.capacity },
           idlePollUs: this.options.idlePollUs ?? 0,
           commandPort: channel.port2,
         };
@@ -333,6 +353,9 @@ export class Machine {
       }
       case 'stopped':
         this.stopped.add(message.cpu);
+        return;
+      case 'task':
+        this.comms.set(message.pid, message.comm);
         return;
       case 'ready':
         return;

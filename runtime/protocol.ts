@@ -14,6 +14,8 @@ export interface CpuWorkerData {
   preload: string[];
   /** Options for preloaded code (e.g. which mutant). */
   preloadOptions: Record<string, unknown>;
+  /** Trace rings, when tracing is on. */
+  trace: { sab: SharedArrayBuffer; capacity: number } | null;
   /** Microseconds an idle CPU polls for work before sleeping in Atomics.wait. */
   idlePollUs: number;
   commandPort: MessagePort;
@@ -35,6 +37,8 @@ export type CpuCommandBody = CpuCommand extends infer C
 /** What CPU0 tells the controller about the loaded code at boot. */
 export interface BootMetadata extends ModuleMetadata {
   staticTasklets: string[];
+  /** Callback names by id. */
+  callbacks: string[];
 }
 
 /** CPU → controller. */
@@ -45,4 +49,5 @@ export type CpuMessage =
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; error: string }
   | { type: 'report'; cpu: number; key: string; value: unknown }
-  | { type: 'stopped'; cpu: number };
+  | { type: 'stopped'; cpu: number }
+  | { type: 'task'; cpu: number; pid: number; comm: string };

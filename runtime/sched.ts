@@ -7,6 +7,7 @@
 import { C_CURRENT_PID, C_NR_RUNNING, G_JIFFIES, G_NEXT_PID, TASK_COMM_LEN } from './layout.ts';
 import { shm } from './memory.ts';
 import { this_cpu } from './percpu.ts';
+import { trace } from './trace.ts';
 
 export type TaskBody<T = unknown> = Generator<unknown, T, unknown>;
 export type TaskFn = (arg?: unknown) => TaskBody;
@@ -70,6 +71,7 @@ export function alloc_pid(): number {
 export function kthread_run(fn: TaskFn, comm: string, pid = alloc_pid(), lowPriority = false): Task {
   const task = new Task(pid, comm, fn(), lowPriority);
   publish_comm(pid, comm);
+  trace.task_new?.(pid, comm);
   task.runnableSince = jiffiesNow();
   runqueue.push(task);
   updateNrRunning();

@@ -49,6 +49,11 @@ export function callback_id(fn: AnyCallback, caller: string): number {
   return id;
 }
 
+/** Names of every registered callback, by id (for trace and report output). */
+export function callback_names(): string[] {
+  return callbacks.map((fn, id) => fn.name || `callback#${id}`);
+}
+
 export function callback_by_id(id: number): AnyCallback | undefined {
   return callbacks[id];
 }

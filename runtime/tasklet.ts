@@ -284,6 +284,7 @@ export function tasklet_disable_nosync(t: TaskletStruct): void {
   requireCpu('tasklet_disable_nosync');
   atomic_inc(t.addr + T_COUNT);
   counter(C_DISABLES);
+  trace.tasklet_disable?.(t.id);
 }
 
 /** Disables and waits (sleeping) until the callback is not running anywhere. */
@@ -307,6 +308,7 @@ export function tasklet_disable_in_atomic(t: TaskletStruct): void {
 export function tasklet_enable(t: TaskletStruct): void {
   requireCpu('tasklet_enable');
   counter(C_ENABLES);
+  trace.tasklet_enable?.(t.id);
   if (atomic_dec_return(t.addr + T_COUNT) < 0) {
     atomic_inc(t.addr + T_COUNT);
     WARN_ONCE(
@@ -322,6 +324,7 @@ export function tasklet_enable(t: TaskletStruct): void {
 export function tasklet_kill(t: TaskletStruct): void {
   requireCpu('tasklet_kill');
   counter(C_KILLS);
+  trace.tasklet_kill?.(t.id);
   taskletOps.kill(t);
 }
 

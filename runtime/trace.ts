@@ -1,6 +1,7 @@
 /**
  * Tracepoints. Each is null when nobody listens, so an untraced run pays one property load and
- * a null check per event. Sinks are installed per CPU thread (tracer, oracles).
+ * a null check per event. Sinks are installed per CPU thread (tracer, oracles) with
+ * attach_tracepoint, which chains them.
  */
 export interface Tracepoints {
   softirq_raise: ((vec: number) => void) | null;
@@ -13,6 +14,11 @@ export interface Tracepoints {
   tasklet_schedule: ((tasklet: number, hi: boolean, effective: boolean) => void) | null;
   tasklet_requeue: ((tasklet: number, hi: boolean) => void) | null;
   tasklet_takeover: ((fromCpu: number) => void) | null;
+  tasklet_disable: ((tasklet: number) => void) | null;
+  tasklet_enable: ((tasklet: number) => void) | null;
+  tasklet_kill: ((tasklet: number) => void) | null;
+  cpu_hotplug: ((cpu: number, online: boolean) => void) | null;
+  task_new: ((pid: number, comm: string) => void) | null;
 }
 
 export const trace: Tracepoints = {
@@ -26,4 +32,25 @@ export const trace: Tracepoints = {
   tasklet_schedule: null,
   tasklet_requeue: null,
   tasklet_takeover: null,
+  tasklet_disable: null,
+  tasklet_enable: null,
+  tasklet_kill: null,
+  cpu_hotplug: null,
+  task_new: null,
 };
+
+type Sink<K extends keyof Tracepoints> = NonNullable<Tracepoints[K]>;
+
+/** Adds a sink to a tracepoint; sinks attached earlier run first. */
+export function attach_tracepoint<K extends keyof Tracepoints>(name: K, sink: Sink<K>): void {
+  const previous = trace[name] as ((...args: unknown[]) => void) | null;
+  const next = sink as (...args: unknown[]) => void;
+  trace[name] = (
+    previous === null
+      ? sink
+      : (...args: unknown[]) => {
+          previous(...args);
+          next(...args);
+        }
+  ) as Tracepoints[K];
+}

@@ -12,8 +12,9 @@ import { setCurrentPidSource, setPrintkSink } from '../runtime/printk.ts';
 import type { CpuMessage, CpuWorkerData } from '../runtime/protocol.ts';
 import { current } from '../runtime/sched.ts';
 import { shared_word_allocations } from '../runtime/shared.ts';
-import { static_tasklet_names, write_static_tasklets } from '../runtime/tasklet-table.ts';
+import { callback_names, static_tasklet_names, write_static_tasklets } from '../runtime/tasklet-table.ts';
 import { init_tick } from '../runtime/tick.ts';
+import { start_tracing } from '../runtime/tracer.ts';
 import { setCommandPort } from './commands.ts';
 import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-loop.ts';
 import { load_module } from './module-load.ts';
@@ -42,13 +43,18 @@ if (data.cpu === 0) {
 while (Atomics.load(shm.mem, G_STATIC_READY) === 0 && Atomics.load(shm.mem, G_STOP) === 0) {
   Atomics.wait(shm.mem, G_STATIC_READY, 0, 50);
 }
+if (data.trace !== null) {
+  start_tracing(data.trace.sab, { nrCpus: data.layout.nrCpus, capacity: data.trace.capacity }, (pid, comm) =>
+    send({ type: 'task', cpu: data.cpu, pid, comm }),
+  );
+}
 boot_cpu(data.cpu, data.idlePollUs);
 Atomics.add(shm.mem, G_BOOTED, 1);
 send({
   type: 'ready',
   cpu: data.cpu,
   sharedWords: shared_word_allocations(),
-  metadata: { ...module_metadata(), staticTasklets: static_tasklet_names() },
+  metadata: { ...module_metadata(), staticTasklets: static_tasklet_names(), callbacks: callback_names() },
 });
 while (Atomics.load(shm.mem, G_GO) === 0) Atomics.wait(shm.mem, G_GO, 0, 50);
 

@@ -41,6 +41,12 @@ export function describeViolation(v: ViolationReport): string {
     lines.push(`  recent events of ${v.name} (oldest first):`);
     for (const e of v.events) lines.push(`    ${e.kind.padEnd(11)} CPU${e.cpu}  schedule#${e.schedSeq}`);
   }
+  if (v.trace !== undefined && v.trace.length > 0) {
+    lines.push(
+      `  trace before the report (CPU ${v.cpus.length > 0 ? v.cpus.join(', ') : 'all'}):`,
+      ...v.trace.map((l) => `  ${l}`),
+    );
+  }
   return lines.join('\n');
 }
 

@@ -22,6 +22,7 @@ import {
 } from '../../runtime/layout.ts';
 import { injectMutant } from '../inject.ts';
 import { Prng } from '../prng.ts';
+import { type TraceFiles, traceWindow, writeTraceFiles } from '../trace/output.ts';
 import type { Mix } from './mix.ts';
 import { at_drain, check_warnings, type Violation } from './oracles.ts';
 import { walkQueues } from './queues.ts';
@@ -53,7 +54,15 @@ export interface StressOptions {
   delayUs?: number;
   reschedPct?: number;
   burst?: number;
+  /** Trace events kept per CPU (0: no tracing); the first violation's report shows the last ones. */
+  traceCapacity?: number;
+  /** Where to write the whole trace at the end. */
+  traceFiles?: TraceFiles;
 }
+
+/** Enough per CPU for the window around a violation, small enough to cost little. */
+export const WINDOW_TRACE_CAPACITY = 4096;
+const TRACE_WINDOW_EVENTS = 24;
 
 export interface CpuTotals {
   runs: number;
@@ -75,6 +84,10 @@ export interface ViolationReport extends Violation {
   name: string;
   events: RecentEvent[];
   atMs: number;
+  /** Machine time of the report, when a CPU made it. */
+  machineMs?: number;
+  /** The last trace events of the CPUs involved up to the report (ftrace lines), when tracing was on. */
+  trace?: string[];
 }
 
 export type StressStatus = 'clean' | 'violation' | 'fault' | 'interrupted';
@@ -168,11 +181,13 @@ class StressRun {
 
   async run(): Promise<StressResult> {
     const { options } = this;
+    const traceCapacity = options.traceCapacity ?? WINDOW_TRACE_CAPACITY;
     this.machine = await Machine.boot({
       cpus: options.cpus,
       maxTasklets: Math.max(4096, options.tasklets + 64),
       modules: [workloadModule],
       ...injectMutant(options.inject),
+      trace: traceCapacity > 0 ? { capacity: traceCapacity } : undefined,
       onPrintk: () => {},
       onReport: (_cpu, key, value) => {
         if (key === 'violation') this.addViolation(value as ViolationReport);
@@ -216,6 +231,14 @@ class StressRun {
       Atomics.store(this.sh, S_PHASE, Phase.Stop);
       await this.machine.shutdown();
     }
+    const names = new Map(
+      Array.from({ length: options.tasklets }, (_, i) => [this.firstId + i, `stress${i}`]),
+    );
+    const first = this.violations[0];
+    if (first !== undefined && traceCapacity > 0) {
+      first.trace = traceWindow(this.machine, first.cpus, TRACE_WINDOW_EVENTS, first.machineMs, names);
+    }
+    if (options.traceFiles !== undefined) writeTraceFiles(this.machine, options.traceFiles, names);
     const status: StressStatus =
       this.violations.length > 0
         ? 'violation'

@@ -42,9 +42,10 @@ import {
   tasklet_unlock_wait,
   udelay,
 } from 'tasklet-rt';
+import { machineMs } from '../../runtime/clock.ts';
 import { C_OFFLINE_COUNT } from '../../runtime/layout.ts';
 import { shm } from '../../runtime/memory.ts';
-import { trace } from '../../runtime/trace.ts';
+import { attach_tracepoint } from '../../runtime/trace.ts';
 import { Prng } from '../prng.ts';
 import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
 import {
@@ -142,7 +143,12 @@ function fail(v: Violation | null): void {
   if (v === null) return;
   Atomics.add(sh, S_VIOLATIONS, 1);
   const name = v.tasklet >= 0 ? `stress${v.tasklet}` : '';
-  report('violation', { ...v, name, events: v.tasklet >= 0 ? recent_events(sh, v.tasklet) : [] });
+  report('violation', {
+    ...v,
+    name,
+    machineMs: machineMs(),
+    events: v.tasklet >= 0 ? recent_events(sh, v.tasklet) : [],
+  });
 }
 
 /** Layout of the stress tasklets: per CPU a pair (normal, hi) and private ones, then shared. */
@@ -428,17 +434,17 @@ function* stress_task(arg: unknown): TaskBody {
  */
 function install_trace_oracle(): void {
   let open = -1;
-  trace.tasklet_entry = (id) => {
+  attach_tracepoint('tasklet_entry', (id) => {
     const i = id - Atomics.load(sh, S_FIRST_ID);
     if (open !== -1) traceViolation(i, `tasklet_entry for #${id} inside the entry of #${open}`);
     open = id;
     if (i >= 0 && i < Atomics.load(sh, S_NR_TASKLETS)) on_trace_entry(sh, i);
-  };
-  trace.tasklet_exit = (id) => {
+  });
+  attach_tracepoint('tasklet_exit', (id) => {
     if (open !== id)
       traceViolation(id - Atomics.load(sh, S_FIRST_ID), `tasklet_exit for #${id} without its entry`);
     open = -1;
-  };
+  });
 }
 
 function traceViolation(i: number, message: string): void {

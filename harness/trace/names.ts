@@ -1,0 +1,45 @@
+/** Names for trace output: tasks by pid, tasklets and functions by id, irqs and softirqs. */
+import { T_FUNC } from '../../runtime/layout.ts';
+import type { Machine } from '../../runtime/machine.ts';
+import { softirq_to_name } from '../../runtime/softirq.ts';
+
+const BUILTIN_IRQS: Record<number, string> = { 0: 'timer', 1: 'function-call' };
+
+export class TraceNames {
+  /** `extra`: names for run-time tasklets (by id) that only their allocating CPU knew. */
+  constructor(
+    private readonly machine: Machine,
+    private readonly extra: ReadonlyMap<number, string> = new Map(),
+  ) {}
+
+  /** ftrace's comm: `<idle>` for the idle task, as the kernel prints it. */
+  comm(pid: number, cpu: number): string {
+    if (pid === 0) return '<idle>';
+    return (
+      this.machine.comms.get(pid) ??
+      (pid >= 10 && pid < 10 + this.machine.nrCpus ? `ksoftirqd/${pid - 10}` : `task-${cpu}`)
+    );
+  }
+
+  func(funcId: number): string {
+    return this.machine.metadata.callbacks[funcId] ?? `callback#${funcId}`;
+  }
+
+  /** A tasklet's symbol: its declared name, or its function plus its table slot. */
+  tasklet(id: number, funcId = this.funcOf(id)): string {
+    return this.machine.metadata.staticTasklets[id] ?? this.extra.get(id) ?? `${this.func(funcId)}#${id}`;
+  }
+
+  funcOf(id: number): number {
+    const { mem, layout } = this.machine.memory;
+    return Atomics.load(mem, layout.tasklet(id) + T_FUNC);
+  }
+
+  irq(irq: number): string {
+    return this.machine.metadata.irqs[irq] ?? BUILTIN_IRQS[irq] ?? `irq${irq}`;
+  }
+
+  softirq(vec: number): string {
+    return softirq_to_name[vec] ?? String(vec);
+  }
+}

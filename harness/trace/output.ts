@@ -1,0 +1,45 @@
+/** Writes a machine's trace rings as ftrace text and/or Chrome trace JSON. */
+import { writeFileSync } from 'node:fs';
+import type { Machine } from '../../runtime/machine.ts';
+import { ftraceLine, ftraceText } from './ftrace.ts';
+import { TraceNames } from './names.ts';
+import { chromeTrace } from './perfetto.ts';
+
+export interface TraceFiles {
+  ftrace?: string;
+  trace?: string;
+}
+
+/** Events kept per CPU when a command records a trace. */
+export const DEFAULT_TRACE_CAPACITY = 1 << 16;
+
+export function writeTraceFiles(
+  machine: Machine,
+  files: TraceFiles,
+  taskletNames?: ReadonlyMap<number, string>,
+): void {
+  if (files.ftrace === undefined && files.trace === undefined) return;
+  const records = machine.traceRecords();
+  const names = new TraceNames(machine, taskletNames);
+  if (files.ftrace !== undefined) writeFileSync(files.ftrace, ftraceText(records, names, machine.nrCpus));
+  if (files.trace !== undefined)
+    writeFileSync(files.trace, JSON.stringify(chromeTrace(records, names, machine.nrCpus)));
+}
+
+/**
+ * The last `count` events on the given CPUs (all CPUs if none) up to machine time `untilMs`
+ * (a violation's moment), as ftrace lines.
+ */
+export function traceWindow(
+  machine: Machine,
+  cpus: number[],
+  count: number,
+  untilMs = Number.POSITIVE_INFINITY,
+  taskletNames?: ReadonlyMap<number, string>,
+): string[] {
+  const names = new TraceNames(machine, taskletNames);
+  const records = machine
+    .traceRecords()
+    .filter((r) => (cpus.length === 0 || cpus.includes(r.cpu)) && r.time <= untilMs);
+  return records.slice(-count).map((r) => ftraceLine(r, names));
+}
