@@ -72,6 +72,41 @@ export interface CampaignResult {
 
 const PROGRESS_EVERY_MS = 1000;
 
+/**
+ * Shrinking under nondeterminism: a candidate counts as failing when it fails (the same oracle)
+ * in at least `need` of its runs: two if the original failed in most of its runs, else one.
+ * So shrinking keeps programs that fail about as reliably, and drops lucky ones.
+ */
+class ShrinkState {
+  first: { program: Program; violation: FuzzViolation; atMs: number; runs: number } | null = null;
+  best: { program: Program; violation: FuzzViolation } | null = null;
+  need = 1;
+  steps = 0;
+  started = 0;
+
+  constructor(private readonly limitMs: number) {}
+
+  found(program: Program, violation: FuzzViolation, atMs: number, runs: number): void {
+    this.first = { program, violation, atMs, runs };
+    this.best = { program, violation };
+    this.started = performance.now();
+  }
+
+  /** An original that fails more often than not: candidates must fail twice, not once by luck. */
+  calibrate(reliable: boolean): void {
+    this.need = reliable ? 2 : 1;
+  }
+
+  accept(program: Program, violation: FuzzViolation): void {
+    this.best = { program, violation };
+    this.steps++;
+  }
+
+  expired(): boolean {
+    return performance.now() > this.started + this.limitMs;
+  }
+}
+
 /** Runs `program` `times` times; counts violations of `oracle` (or of any kind). */
 export async function reproduce(
   machine: FuzzMachine,
@@ -143,48 +178,60 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   async function searchOne(index: number): Promise<Failure | null> {
     const seed = programSeed(options.seed, index);
     const delays = delayPlanFor(seed);
-    const attempts = options.shrinkAttempts ?? 5;
-    let first: { program: Program; violation: FuzzViolation; atMs: number; runs: number } | null = null;
-    let best: { program: Program; violation: FuzzViolation } | null = null;
-    let shrinkStart = 0;
-    let shrinkSteps = 0;
-    const shrinkDeadline = (): number => shrinkStart + (options.shrinkMs ?? 30_000);
+    const attempts = options.shrinkAttempts ?? 6;
+    const shrink = new ShrinkState(options.shrinkMs ?? 30_000);
+    const run = async (program: Program): Promise<FuzzViolation | null> => {
+      const { violation, intervals } = await machine.run(program, delays);
+      runs++;
+      coverage.add(intervals);
+      progress(
+        shrink.first === null ? 'search' : 'shrink',
+        shrink.best ? opCount(shrink.best.program) : undefined,
+      );
+      return violation;
+    };
     const property = fc.asyncProperty(arbitrary, async (program) => {
-      if (first !== null && (performance.now() > shrinkDeadline() || options.interrupted?.())) return true;
-      for (let attempt = 0; attempt < (first === null ? 1 : attempts); attempt++) {
-        const { violation, intervals } = await machine.run(program, delays);
-        runs++;
-        coverage.add(intervals);
-        progress(first === null ? 'search' : 'shrink', best ? opCount(best.program) : undefined);
-        if (violation === null) continue;
-        if (first === null) {
-          first = { program, violation, atMs: elapsed(), runs };
-          shrinkStart = performance.now();
-        } else if (violation.oracle !== first.violation.oracle) continue;
-        else shrinkSteps++;
-        best = { program, violation };
+      if (shrink.first === null) {
+        const violation = await run(program);
+        if (violation === null) return true;
+        shrink.found(program, violation, elapsed(), runs);
+        // How reliably the original fails sets the bar candidates must meet.
+        let failures = 0;
+        for (let attempt = 0; attempt < attempts && failures <= attempts / 2; attempt++)
+          if ((await run(program))?.oracle === violation.oracle) failures++;
+        shrink.calibrate(failures > attempts / 2);
         return false;
+      }
+      if (shrink.expired() || options.interrupted?.()) return true;
+      let failures = 0;
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        const violation = await run(program);
+        if (violation?.oracle === shrink.first.violation.oracle) failures++;
+        if (failures >= shrink.need) {
+          shrink.accept(program, violation!);
+          return false;
+        }
+        if (failures + attempts - attempt - 1 < shrink.need) break;
       }
       return true;
     });
     await fc.check(property, { seed, numRuns: 1 });
+    const { first, best } = shrink;
     if (first === null || best === null) return null;
-    const found = first as NonNullable<typeof first>;
-    const minimal = best as NonNullable<typeof best>;
-    const shrinkMs = performance.now() - shrinkStart;
     const reproRuns = options.reproRuns ?? 10;
-    const { failures } = await reproduce(machine, minimal.program, delays, reproRuns, found.violation.oracle);
+    const { failures } = await reproduce(machine, best.program, delays, reproRuns, first.violation.oracle);
+    runs += reproRuns;
     return {
       index,
       programSeed: seed,
       delays,
-      original: found.program,
-      program: minimal.program,
-      violation: minimal.violation,
-      foundAfterMs: found.atMs,
-      foundAfterRuns: found.runs,
-      shrinkSteps,
-      shrinkMs,
+      original: first.program,
+      program: best.program,
+      violation: best.violation,
+      foundAfterMs: first.atMs,
+      foundAfterRuns: first.runs,
+      shrinkSteps: shrink.steps,
+      shrinkMs: performance.now() - shrink.started,
       reproduction: { runs: reproRuns, failures },
     };
   }

@@ -20,7 +20,7 @@ import { injectMutant } from '../inject.ts';
 import { at_drain, check_warnings } from '../stress/oracles.ts';
 import { walkQueues } from '../stress/queues.ts';
 import { F_IN_FLIGHT, recent_events, tw } from '../stress/shadow.ts';
-import { expectedRuns, orderChecks } from './expect.ts';
+import { expectedRuns, orderChecks, soleScheduler } from './expect.ts';
 import type { DelayPlan } from './injection.ts';
 import { type Interval, readIntervals } from './intervals.ts';
 import {
@@ -56,6 +56,10 @@ export interface RunOutcome {
 }
 
 const DEFAULT_HANG_MS = 3000;
+/** A drain normally takes a millisecond or two; a tasklet still busy after this never ends. */
+const DRAIN_MS = 1000;
+/** How long a tasklet must sit in an impossible state before it counts as stuck. */
+const STUCK_MS = 100;
 const REPORT_GRACE_MS = 500;
 const FUZZ_HZ = 1000;
 
@@ -126,7 +130,8 @@ export class FuzzMachine {
     this.lastWarning = '';
     m.dmesg.length = 0;
     Atomics.store(m.memory.mem, G_WARN_ONCE, 0); // each program may warn once per site again
-    const setup: FuzzSetup = { tasklets: program.tasklets, threads: program.cpus, delays };
+    const owners = program.tasklets.map((_, t) => soleScheduler(program, t) ?? -1);
+    const setup: FuzzSetup = { tasklets: program.tasklets, owners, threads: program.cpus, delays };
     let violation: FuzzViolation | null = null;
     try {
       await m.call(0, 'fuzz_setup', setup, this.hangMs);
@@ -219,18 +224,28 @@ export class FuzzMachine {
   /** Waits until every tasklet is idle and every queue empty; what is left then is a finding. */
   private async drain(m: Machine, program: Program): Promise<FuzzViolation | null> {
     for (const cpu of m.onlineCpus()) m.raiseIrq(cpu, FUZZ_IRQ);
-    const deadline = performance.now() + this.hangMs;
+    const deadline = performance.now() + Math.min(DRAIN_MS, this.hangMs);
+    let stuck: { since: number; message: string } | null = null;
     while (!this.idle(m, program)) {
-      if (performance.now() > deadline) {
+      // A tasklet found in the same impossible state for a while will not get out of it.
+      const now = performance.now();
+      const found = this.stuckTasklet(m, program);
+      if (found === null) stuck = null;
+      else if (stuck === null || stuck.message !== found.message)
+        stuck = { since: now, message: found.message };
+      if ((found !== null && now - stuck!.since > STUCK_MS) || now > deadline) {
         this.poisoned = true;
-        return this.stuckTasklet(m, program);
+        return (
+          found ?? this.hang(m, `the machine did not drain within ${Math.min(DRAIN_MS, this.hangMs)} ms`)
+        );
       }
       await sleep(1);
     }
     return null;
   }
 
-  private stuckTasklet(m: Machine, program: Program): FuzzViolation {
+  /** A tasklet in a state no correct machine leaves it in once the threads are done, or null. */
+  private stuckTasklet(m: Machine, program: Program): FuzzViolation | null {
     const { mem, layout } = m.memory;
     const words = this.words(m);
     const sh = m.sharedWords(SHADOW_NAME);
@@ -268,7 +283,7 @@ export class FuzzMachine {
           events,
         };
     }
-    return this.hang(m, `the machine did not drain within ${this.hangMs} ms`);
+    return null;
   }
 
   /** A hang, with what each CPU waits for. */

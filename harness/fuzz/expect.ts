@@ -86,3 +86,19 @@ export function orderChecks(program: Program): Map<number, OrderPair[]>[] {
     return checks;
   });
 }
+
+/**
+ * The one CPU that ever schedules tasklet `t` (its ops, the interrupts aimed at it; a
+ * self-reschedule stays on the CPU that runs it), or null if several do. Such a tasklet must
+ * run on that CPU (guarantee 5), hotplug aside.
+ */
+export function soleScheduler(program: Program, t: number): number | null {
+  const cpus = new Set<number>();
+  program.threads.forEach((ops, cpu) => {
+    for (const op of flatten(ops)) {
+      if ((op.op === 'schedule' || op.op === 'hi_schedule') && op.t === t) cpus.add(cpu);
+      if (op.op === 'irq' && op.t === t) cpus.add(op.cpu);
+    }
+  });
+  return cpus.size === 1 ? [...cpus][0] : null;
+}

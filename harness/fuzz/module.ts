@@ -87,6 +87,8 @@ function fuzz_irq(): void {
 
 export interface FuzzSetup {
   tasklets: TaskletSpec[];
+  /** Per tasklet: the only CPU that schedules it, or -1 (the locality oracle's owner). */
+  owners: number[];
   threads: number;
   delays: DelayPlan;
 }
@@ -106,7 +108,7 @@ function fuzz_setup(arg: unknown): number[] {
     tasklet_setup(t, fuzz_callback);
     Atomics.store(words, W_IDS + i, t.id);
     Atomics.store(sh, tw(i, F_KIND), spec.mode === 'private' ? TaskletKind.Private : TaskletKind.Shared);
-    Atomics.store(sh, tw(i, F_OWNER), spec.mode === 'private' ? spec.owner + 1 : 0);
+    Atomics.store(sh, tw(i, F_OWNER), setup.owners[i] + 1);
     Atomics.store(sh, tw(i, F_BUDGET), spec.resched);
     Atomics.store(words, xw(i, X_BUSY_US), spec.busyUs);
     Atomics.store(words, xw(i, X_RESCHED_HI), spec.reschedHi ? 1 : 0);

@@ -85,15 +85,19 @@ function taskletOp(name: TaskletOpName, i: number, cpu: number): void {
   switch (name) {
     case 'schedule':
     case 'hi_schedule':
-      return scheduleTracked(i, cpu, name === 'hi_schedule');
+      scheduleTracked(i, cpu, name === 'hi_schedule');
+      return;
     case 'disable':
     case 'disable_nosync':
     case 'disable_in_atomic':
-      return disable(name, i, cpu);
+      disable(name, i, cpu);
+      return;
     case 'enable':
-      return enable(i, cpu);
+      enable(i, cpu);
+      return;
     case 'kill':
-      return kill(i, cpu);
+      kill(i, cpu);
+      return;
     case 'init': {
       kill(i, cpu);
       // Interrupts off: no handler on this CPU can queue it between the check and the setup.

@@ -1,0 +1,235 @@
+/**
+ * `tasklet-rt fuzz` and `tasklet-rt replay`. fuzz: exit 0 clean, 1 a violation (shrunk, repro
+ * file written), 2 bad usage, 130/143 signal. replay: exit 1 if the file's violation
+ * reproduced at least once, 0 if never, 2 for a missing or malformed file.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type CampaignResult, type Progress, runCampaign } from '../harness/fuzz/campaign.ts';
+import { Coverage } from '../harness/fuzz/coverage.ts';
+import { toJunit } from '../harness/fuzz/junit.ts';
+import { FUZZ_MAX_CPUS } from '../harness/fuzz/layout.ts';
+import { opCount } from '../harness/fuzz/program.ts';
+import { renderProgram } from '../harness/fuzz/render.ts';
+import { replay } from '../harness/fuzz/replay.ts';
+import { buildRepro, parseRepro, ReproError, type ReproFile, reproFileName } from '../harness/fuzz/repro.ts';
+import { parseShard, type Shard, WHOLE } from '../harness/fuzz/shard.ts';
+import { MUTANT_NAMES } from '../harness/mutants.ts';
+import { choice, duration, integer } from './args.ts';
+import { EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
+import { checkWritable, writeOutput } from './output.ts';
+import { onTermination } from './signals.ts';
+
+interface FuzzCliOptions {
+  cpus: number;
+  runs?: number;
+  duration?: number;
+  seed?: number;
+  inject?: string;
+  out: string;
+  shard: Shard;
+  junit?: string;
+  quiet: boolean;
+}
+
+const DEFAULT_DURATION_MS = 60_000;
+/** Window of the "new pairs" figure in progress lines. */
+const COVERAGE_WINDOW = 500;
+
+const shardParser = (value: string): Shard => {
+  try {
+    return parseShard(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+
+/** The output directory must exist as a writable directory, or be creatable. */
+function checkOutDir(dir: string): void {
+  let path = resolve(dir);
+  if (existsSync(path) && !statSync(path).isDirectory())
+    throw new UsageError(`--out ${dir}: not a directory`);
+  while (!existsSync(path)) path = dirname(path);
+  if (!statSync(path).isDirectory()) throw new UsageError(`--out ${dir}: ${path} is not a directory`);
+  try {
+    accessSync(path, constants.W_OK);
+  } catch {
+    throw new UsageError(`--out ${dir}: ${path} is not writable`);
+  }
+}
+
+function progressLine(p: Progress): string {
+  const rate = p.runs / Math.max(p.elapsedMs / 1000, 0.001);
+  const phase = p.phase === 'shrink' ? `  shrinking: ${p.shrunkOps ?? '?'} ops` : '';
+  return `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] runs ${p.runs} (${rate.toFixed(0)}/s)  failures ${p.failures}  coverage ${p.coverage.seen.size}/${Coverage.possible} pairs (+${p.coverage.recentlyAdded(COVERAGE_WINDOW)} in the last ${Math.min(COVERAGE_WINDOW, p.coverage.runs)} runs)${phase}`;
+}
+
+export function describeRepro(repro: ReproFile): string {
+  const v = repro.violation;
+  const lines = [
+    `VIOLATION ${v.guarantee !== null ? `of guarantee ${v.guarantee} ` : ''}(${v.oracle}): ${v.message}`,
+    `  machine: ${repro.cpus} CPUs, ${repro.inject ? `mutant ${repro.inject}` : 'real algorithm'}; delays ${repro.delays.permille}/1000 accesses up to ${repro.delays.maxUs}us (seed ${repro.delays.seed})`,
+  ];
+  if (repro.trace.events.length > 0) {
+    lines.push(`  recent events of t${repro.trace.tasklet} (oldest first):`);
+    for (const e of repro.trace.events)
+      lines.push(`    ${e.kind.padEnd(11)} CPU${e.cpu}  schedule#${e.schedSeq}`);
+  }
+  lines.push(`  minimal program (${repro.ops} ops):`, renderProgram(repro.program));
+  return lines.join('\n');
+}
+
+function finalReport(
+  result: CampaignResult,
+  opts: FuzzCliOptions,
+  seed: number,
+  reproPath: string | null,
+): string {
+  const secs = result.elapsedMs / 1000;
+  const lines = [
+    `tasklet-rt fuzz: ${result.status}: ${result.programs} programs, ${result.runs} runs in ${secs.toFixed(1)}s (${(result.runs / Math.max(secs, 0.001)).toFixed(0)} runs/s), seed ${seed}, programs ${result.range.first}..${result.range.first + result.programs - 1}${opts.shard.count > 1 ? ` of shard ${opts.shard.index}/${opts.shard.count}` : ''}`,
+    '',
+    'interleaving coverage (programs in which two op kinds overlapped on different CPUs):',
+    result.coverage.table(),
+    `  ${result.coverage.summary(COVERAGE_WINDOW)}`,
+  ];
+  const f = result.failure;
+  if (f !== null && reproPath !== null) {
+    const repro = buildRepro(f, seed, opts.cpus, opts.inject);
+    lines.push(
+      '',
+      `found after ${(f.foundAfterMs / 1000).toFixed(1)}s (${f.foundAfterRuns} runs), program #${f.index} (seed ${f.programSeed})`,
+      `shrunk from ${opCount(f.original)} to ${opCount(f.program)} ops in ${f.shrinkSteps} steps (${(f.shrinkMs / 1000).toFixed(1)}s); reproduces ${f.reproduction.failures}/${f.reproduction.runs} runs`,
+      describeRepro(repro),
+      `repro file: ${reproPath}  (tasklet-rt replay ${reproPath})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
+  if (opts.runs !== undefined && opts.duration !== undefined)
+    throw new UsageError('--runs and --duration cannot be combined; give one of them');
+  checkOutDir(opts.out);
+  checkWritable('--junit', opts.junit);
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const durationMs = opts.runs === undefined ? (opts.duration ?? DEFAULT_DURATION_MS) : undefined;
+  const log = (line: string): void => {
+    if (!opts.quiet) process.stdout.write(`${line}\n`);
+  };
+  log(
+    `tasklet-rt fuzz: ${opts.cpus} CPUs, ${opts.runs !== undefined ? `${opts.runs} programs` : `${(durationMs ?? 0) / 1000}s`}, seed ${seed}${opts.shard.count > 1 ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.inject ? `, mutant ${opts.inject}` : ''}`,
+  );
+  const termination = onTermination();
+  let signalled = false;
+  termination.signalled.then(() => {
+    signalled = true;
+  });
+  const result = await runCampaign({
+    cpus: opts.cpus,
+    seed,
+    runs: opts.runs,
+    durationMs,
+    shard: opts.shard,
+    inject: opts.inject,
+    onProgress: (p) => log(progressLine(p)),
+    interrupted: () => signalled,
+  });
+  termination.dispose();
+  let reproPath: string | null = null;
+  if (result.failure !== null) {
+    const repro = buildRepro(result.failure, seed, opts.cpus, opts.inject);
+    mkdirSync(resolve(opts.out), { recursive: true });
+    reproPath = join(opts.out, reproFileName(repro));
+    writeFileSync(reproPath, `${JSON.stringify(repro, null, 2)}\n`);
+  }
+  process.stdout.write(`\n${finalReport(result, opts, seed, reproPath)}\n`);
+  const shard = opts.shard.count > 1 ? ` shard ${opts.shard.index}/${opts.shard.count}` : '';
+  writeOutput(opts.junit, toJunit(result, `seed ${seed}${shard}`, reproPath));
+  return termination.exitCode() ?? (result.failure !== null ? EXIT_VIOLATION : EXIT_OK);
+}
+
+function readRepro(file: string): ReproFile {
+  let text: string;
+  try {
+    if (statSync(file).isDirectory()) throw new UsageError(`replay ${file}: is a directory`);
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `replay ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`,
+    );
+  }
+  try {
+    return parseRepro(text);
+  } catch (error) {
+    if (error instanceof ReproError) throw new UsageError(`replay ${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function replayCommand(file: string, opts: { times: number }): Promise<number> {
+  const repro = readRepro(file);
+  process.stdout.write(`${describeRepro(repro)}\n\nreplaying ${opts.times} times...\n`);
+  const result = await replay(repro, opts.times);
+  const rate = `${result.reproduced}/${result.times}`;
+  process.stdout.write(
+    result.reproduced > 0
+      ? `reproduced ${rate} runs (${repro.violation.oracle}): ${result.first?.message}\n`
+      : `did not reproduce (0/${result.times} runs)\n`,
+  );
+  if (result.other.length > 0)
+    process.stdout.write(
+      `note: ${result.other.length} run(s) broke another oracle instead, e.g. ${result.other[0].oracle}: ${result.other[0].message}\n`,
+    );
+  return result.reproduced > 0 ? EXIT_VIOLATION : EXIT_OK;
+}
+
+export function registerFuzz(program: Command): void {
+  program
+    .command('fuzz')
+    .description('generate schedule/disable/kill programs, run them on all CPUs, shrink what fails')
+    .addOption(
+      new Option('--cpus <n>', `emulated CPUs (1-${FUZZ_MAX_CPUS})`)
+        .argParser(integer('--cpus', 1, FUZZ_MAX_CPUS))
+        .default(2),
+    )
+    .addOption(new Option('--runs <r>', 'programs to run').argParser(integer('--runs', 1, 1_000_000_000)))
+    .addOption(
+      new Option('--duration <d>', 'how long to run (30s, 10m; default 60s)').argParser(
+        duration('--duration', 100),
+      ),
+    )
+    .addOption(
+      new Option('--seed <s>', 'campaign seed (default: random, printed)').argParser(
+        integer('--seed', 0, 2 ** 32 - 1),
+      ),
+    )
+    .addOption(
+      new Option('--inject <mutant>', 'run on a broken variant of the algorithm').argParser(
+        choice('--inject', MUTANT_NAMES),
+      ),
+    )
+    .option('--out <dir>', 'where repro files go', './fuzz-out')
+    .addOption(
+      new Option('--shard <i/n>', 'run the i-th of n disjoint parts of the campaign')
+        .argParser(shardParser)
+        .default(WHOLE, '1/1'),
+    )
+    .option('--junit <file>', 'write the result as JUnit XML')
+    .option('--quiet', 'print only the final report', false)
+    .action(async (opts: FuzzCliOptions) => {
+      process.exitCode = await fuzzCommand(opts);
+    });
+
+  program
+    .command('replay')
+    .description('run a fuzz repro file again and say how often it reproduces')
+    .argument('<file>', 'repro file written by tasklet-rt fuzz')
+    .addOption(new Option('--times <k>', 'runs').argParser(integer('--times', 1, 100_000)).default(10))
+    .action(async (file: string, opts: { times: number }) => {
+      process.exitCode = await replayCommand(file, opts);
+    });
+}

@@ -1,0 +1,55 @@
+/** A readable rendition of a program: its tasklets, then one numbered column per CPU. */
+import { isSection, type Op, type Program, type TaskletSpec } from './program.ts';
+
+function describeTasklet(spec: TaskletSpec, t: number): string {
+  const use =
+    spec.mode === 'private'
+      ? `private to CPU${spec.owner}`
+      : spec.mode === 'shared-kill'
+        ? 'shared, killed (never disabled)'
+        : 'shared, disabled (never killed)';
+  const extras = [
+    spec.busyUs > 0 ? `callback busy ${spec.busyUs}us` : '',
+    spec.resched > 0 ? `reschedules itself ${spec.resched}x${spec.reschedHi ? ' (hi)' : ''}` : '',
+  ].filter(Boolean);
+  return `t${t}: ${use}${extras.length > 0 ? `; ${extras.join(', ')}` : ''}`;
+}
+
+export function describeOp(op: Op, cpu: number): string {
+  switch (op.op) {
+    case 'irq': {
+      const when = op.cpu === cpu && op.at > 1 ? ` (at access ${op.at} of the next op)` : '';
+      return `irq CPU${op.cpu} -> ${op.hi ? 'hi_schedule' : 'schedule'} t${op.t}${when}`;
+    }
+    case 'delay':
+      return `delay ${op.us}us`;
+    case 'hotplug':
+      return `hotplug CPU${op.cpu} off+on`;
+    case 'irqsave':
+    case 'bh':
+      return `${op.op === 'irqsave' ? 'local_irq_save' : 'local_bh_disable'} {`;
+    default:
+      return `${op.op} t${op.t}`;
+  }
+}
+
+function lines(ops: Op[], cpu: number): string[] {
+  return ops.flatMap((op) =>
+    isSection(op)
+      ? [describeOp(op, cpu), ...op.body.map((o) => `  ${describeOp(o, cpu)}`), '}']
+      : [describeOp(op, cpu)],
+  );
+}
+
+export function renderProgram(program: Program): string {
+  const out = program.tasklets.map((spec, t) => `  ${describeTasklet(spec, t)}`);
+  const columns = program.threads.map((ops, cpu) => lines(ops, cpu));
+  const width = Math.max(24, ...columns.flat().map((l) => l.length + 2));
+  const height = Math.max(0, ...columns.map((c) => c.length));
+  out.push(`  ${'#'.padStart(3)}  ${columns.map((_, cpu) => `CPU${cpu}`.padEnd(width)).join('')}`.trimEnd());
+  for (let row = 0; row < height; row++) {
+    const cells = columns.map((c) => (c[row] ?? '').padEnd(width)).join('');
+    out.push(`  ${String(row + 1).padStart(3)}  ${cells}`.trimEnd());
+  }
+  return out.join('\n');
+}

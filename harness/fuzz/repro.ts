@@ -1,0 +1,170 @@
+/**
+ * Repro files: a failure as JSON with a format version, enough to run it again (CPUs, mutant,
+ * program, delay plan) and to read it (violation, the tasklet's recent events, how often the
+ * minimal program reproduced). Reading one validates every field.
+ */
+import { MUTANT_NAMES } from '../mutants.ts';
+import type { RecentEvent } from '../stress/shadow.ts';
+import type { Failure } from './campaign.ts';
+import type { DelayPlan } from './injection.ts';
+import { FUZZ_MAX_CPUS } from './layout.ts';
+import { normalize } from './normalize.ts';
+import type { FuzzViolation } from './oracles.ts';
+import { MAX_TASKLETS, opCount, type Program, TASKLET_OPS } from './program.ts';
+
+export const REPRO_FORMAT = 'tasklet-rt-fuzz-repro';
+export const REPRO_VERSION = 1;
+
+export interface ReproFile {
+  format: typeof REPRO_FORMAT;
+  version: typeof REPRO_VERSION;
+  /** Campaign seed, program number and the program's own seed. */
+  seed: number;
+  index: number;
+  programSeed: number;
+  cpus: number;
+  /** The mutant the machine ran with, null for the real algorithm. */
+  inject: string | null;
+  delays: DelayPlan;
+  program: Program;
+  ops: number;
+  originalOps: number;
+  violation: FuzzViolation;
+  /** Recent events of the tasklet the violation names, oldest first. */
+  trace: { tasklet: number; events: RecentEvent[] };
+  reproduction: { runs: number; failures: number };
+}
+
+export class ReproError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReproError';
+  }
+}
+
+export function buildRepro(
+  failure: Failure,
+  seed: number,
+  cpus: number,
+  inject: string | undefined,
+): ReproFile {
+  const { events = [], ...violation } = failure.violation;
+  return {
+    format: REPRO_FORMAT,
+    version: REPRO_VERSION,
+    seed,
+    index: failure.index,
+    programSeed: failure.programSeed,
+    cpus,
+    inject: inject ?? null,
+    delays: failure.delays,
+    program: failure.program,
+    ops: opCount(failure.program),
+    originalOps: opCount(failure.original),
+    violation,
+    trace: { tasklet: violation.tasklet, events },
+    reproduction: failure.reproduction,
+  };
+}
+
+export const reproFileName = (r: ReproFile): string =>
+  `repro-${r.inject ?? 'real'}-${r.violation.oracle}-s${r.seed}-p${r.index}.json`;
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function int(o: Json, key: string, min: number, max: number, where: string): number {
+  const v = o[key];
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+    throw new ReproError(
+      `${where}.${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`,
+    );
+  return v as number;
+}
+
+function bool(o: Json, key: string, where: string): void {
+  if (typeof o[key] !== 'boolean') throw new ReproError(`${where}.${key} must be true or false`);
+}
+
+function oneOf(o: Json, key: string, values: readonly string[], where: string): void {
+  if (!values.includes(o[key] as string))
+    throw new ReproError(
+      `${where}.${key} must be one of ${values.join(', ')}, got ${JSON.stringify(o[key])}`,
+    );
+}
+
+function checkOp(op: unknown, cpus: number, where: string, inSection = false): void {
+  if (!isObject(op)) throw new ReproError(`${where} is not an object`);
+  const kinds = [...TASKLET_OPS, 'irq', 'delay', 'hotplug', ...(inSection ? [] : ['irqsave', 'bh'])];
+  oneOf(op, 'op', kinds, where);
+  if (op.op === 'irqsave' || op.op === 'bh') {
+    if (!Array.isArray(op.body)) throw new ReproError(`${where}.body must be an array`);
+    for (const [k, inner] of op.body.entries()) checkOp(inner, cpus, `${where}.body[${k}]`, true);
+  } else if (op.op === 'delay') int(op, 'us', 0, 10_000, where);
+  else if (op.op === 'hotplug') int(op, 'cpu', 0, cpus - 1, where);
+  else {
+    int(op, 't', 0, MAX_TASKLETS - 1, where);
+    if (op.op === 'irq') {
+      int(op, 'cpu', 0, cpus - 1, where);
+      bool(op, 'hi', where);
+      int(op, 'at', 1, 1000, where);
+    }
+  }
+}
+
+function checkProgram(p: unknown, cpus: number): Program {
+  if (!isObject(p)) throw new ReproError('program is not an object');
+  if (p.cpus !== cpus)
+    throw new ReproError(`program.cpus (${JSON.stringify(p.cpus)}) differs from cpus (${cpus})`);
+  if (!Array.isArray(p.tasklets) || p.tasklets.length < 1 || p.tasklets.length > MAX_TASKLETS)
+    throw new ReproError(`program.tasklets must be an array of 1 to ${MAX_TASKLETS} tasklets`);
+  p.tasklets.forEach((spec, t) => {
+    const where = `program.tasklets[${t}]`;
+    if (!isObject(spec)) throw new ReproError(`${where} is not an object`);
+    oneOf(spec, 'mode', ['shared-disable', 'shared-kill', 'private'], where);
+    int(spec, 'owner', 0, cpus - 1, where);
+    int(spec, 'resched', 0, 1000, where);
+    bool(spec, 'reschedHi', where);
+    int(spec, 'busyUs', 0, 100_000, where);
+  });
+  if (!Array.isArray(p.threads) || p.threads.length !== cpus)
+    throw new ReproError(`program.threads must be an array of ${cpus} op lists`);
+  p.threads.forEach((ops, cpu) => {
+    if (!Array.isArray(ops)) throw new ReproError(`program.threads[${cpu}] must be an array`);
+    for (const [k, op] of ops.entries()) checkOp(op, cpus, `program.threads[${cpu}][${k}]`);
+  });
+  const program = p as unknown as Program;
+  if (JSON.stringify(normalize(program)) !== JSON.stringify(program))
+    throw new ReproError("program is not well-formed (it could hang or break the oracles' assumptions)");
+  return program;
+}
+
+/** Parses and validates a repro file's text; throws a one-line ReproError. */
+export function parseRepro(text: string): ReproFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ReproError(`not JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(data) || data.format !== REPRO_FORMAT) throw new ReproError(`not a ${REPRO_FORMAT} file`);
+  if (data.version !== REPRO_VERSION)
+    throw new ReproError(
+      `format version ${JSON.stringify(data.version)} is not supported (this build reads ${REPRO_VERSION})`,
+    );
+  const cpus = int(data, 'cpus', 1, FUZZ_MAX_CPUS, 'file');
+  for (const key of ['seed', 'index', 'programSeed']) int(data, key, 0, 2 ** 32 - 1, 'file');
+  if (data.inject !== null) oneOf(data, 'inject', MUTANT_NAMES, 'file');
+  if (!isObject(data.delays)) throw new ReproError('file.delays must be an object');
+  int(data.delays, 'seed', 0, 2 ** 32 - 1, 'delays');
+  int(data.delays, 'permille', 0, 1000, 'delays');
+  int(data.delays, 'maxUs', 0, 10_000, 'delays');
+  checkProgram(data.program, cpus);
+  if (!isObject(data.violation) || typeof data.violation.oracle !== 'string')
+    throw new ReproError('file.violation must name its oracle');
+  return data as unknown as ReproFile;
+}
