@@ -1,9 +1,12 @@
 /** `tasklet-rt cat /proc/FILE`: boot a machine, read one proc file on a CPU, print it. */
+
+import { writeTraceFiles } from '../harness/trace/output.ts';
 import { Machine } from '../runtime/index.ts';
 import { EXIT_FAULT, UsageError } from './errors.ts';
 import { builtinModule } from './paths.ts';
+import { type TraceCliOptions, traceRequest } from './trace-options.ts';
 
-export interface CatOptions {
+export interface CatOptions extends TraceCliOptions {
   cpus: number;
   cpu: number;
   hz: number;
@@ -18,9 +21,11 @@ export async function cat(path: string, options: CatOptions): Promise<number> {
   if (!/^[\w.-]+$/.test(name)) throw new UsageError(`not a proc file: '${path}'`);
   if (options.cpu >= options.cpus)
     throw new UsageError(`--cpu ${options.cpu} does not exist on a ${options.cpus}-CPU machine`);
+  const tracing = traceRequest(options);
   const machine = await Machine.boot({
     cpus: options.cpus,
     hz: options.hz,
+    trace: tracing.capacity === undefined ? undefined : { capacity: tracing.capacity },
     modules: [builtinModule('jit'), builtinModule('load'), ...options.module],
   });
   try {
@@ -41,5 +46,6 @@ export async function cat(path: string, options: CatOptions): Promise<number> {
     return machine.oopses.length > 0 || machine.faults.length > 0 ? EXIT_FAULT : 0;
   } finally {
     await machine.shutdown();
+    writeTraceFiles(machine, tracing.files);
   }
 }

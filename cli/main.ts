@@ -14,6 +14,7 @@ import { runModule } from './run.ts';
 import { registerSelftest } from './selftest.ts';
 import { installFallbackTermination } from './signals.ts';
 import { registerStress } from './stress.ts';
+import { traceOptions } from './trace-options.ts';
 
 const defaultCpus = Math.min(availableParallelism(), MAX_CPUS);
 
@@ -69,7 +70,8 @@ export function buildProgram(): Command {
     });
 
   for (const name of ['cat', 'run']) {
-    for (const option of lockupOptions()) program.commands.find((c) => c.name() === name)!.addOption(option);
+    const command = program.commands.find((c) => c.name() === name)!;
+    for (const option of [...lockupOptions(), ...traceOptions()]) command.addOption(option);
   }
   registerStress(program);
   registerSelftest(program);

@@ -3,12 +3,15 @@
  * It ends early on the first oops (unless --oops=continue), a fault (a dead worker, a soft lockup,
  * a hung task) or a signal; the report says why and counts what went wrong.
  */
+
+import { writeTraceFiles } from '../harness/trace/output.ts';
 import { Machine, type OopsReport } from '../runtime/index.ts';
 import type { OopsPolicy } from './args.ts';
 import { EXIT_FAULT, EXIT_OK } from './errors.ts';
 import { onTermination } from './signals.ts';
+import { type TraceCliOptions, traceRequest } from './trace-options.ts';
 
-export interface RunOptions {
+export interface RunOptions extends TraceCliOptions {
   cpus: number;
   duration: number;
   hz: number;
@@ -42,10 +45,12 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
     process.stderr.write(`tasklet-rt: interrupted by ${termination.signal()} during boot\n`);
     process.exit(termination.exitCode());
   });
+  const tracing = traceRequest(options);
   try {
     const machine = await Machine.boot({
       cpus: options.cpus,
       hz: options.hz,
+      trace: tracing.capacity === undefined ? undefined : { capacity: tracing.capacity },
       modules: [file],
       watchdogThresh: options.watchdogThresh,
       hungTaskTimeout: options.hungTaskTimeout,
@@ -71,6 +76,7 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
       clearTimeout(timer);
     }
     await machine.shutdown(termination.exitCode() === undefined ? undefined : SIGNAL_GRACE_MS);
+    writeTraceFiles(machine, tracing.files);
     process.stdout.write(`\n${await machine.readProc('softirqs')}\n`);
     const faults = machine.faults.length;
     process.stdout.write(

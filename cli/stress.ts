@@ -12,8 +12,9 @@ import { choice, duration, integer, lockupOptions } from './args.ts';
 import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
+import { type TraceCliOptions, traceOptions, traceRequest } from './trace-options.ts';
 
-export interface StressCliOptions {
+export interface StressCliOptions extends TraceCliOptions {
   cpus: number;
   tasklets?: number;
   duration: number;
@@ -94,6 +95,8 @@ export function registerStress(program: Command): void {
     .option('--junit <file>', 'write the result as JUnit XML')
     .option('--no-oracles', 'run the workload without checking (to measure oracle overhead)')
     .option('--quiet', 'print only the final report', false)
+    .addOption(traceOptions()[0])
+    .addOption(traceOptions()[1])
     .addOption(lockupOptions()[0])
     .addOption(lockupOptions()[1])
     .action(async (opts: StressCliOptions) => {
@@ -118,6 +121,7 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
   }
   checkWritable('--json', opts.json);
   checkWritable('--junit', opts.junit);
+  const tracing = traceRequest(opts);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
@@ -139,6 +143,8 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
       seed,
       mix: opts.mix,
       hotplugMs: opts.hotplug ?? 0,
+      traceCapacity: tracing.capacity,
+      traceFiles: tracing.files,
       inject: opts.inject,
       oracles: opts.oracles,
     },
