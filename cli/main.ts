@@ -10,6 +10,7 @@ import { duration, each, integer, lockupOptions, moduleFile, oopsOption } from '
 import { registerBench } from './bench.ts';
 import { cat } from './cat.ts';
 import { die, EXIT_FAULT, EXIT_USAGE, UsageError } from './errors.ts';
+import { registerFuzz } from './fuzz.ts';
 import { runModule } from './run.ts';
 import { registerSelftest } from './selftest.ts';
 import { installFallbackTermination } from './signals.ts';
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
   registerStress(program);
   registerSelftest(program);
   registerBench(program);
+  registerFuzz(program);
   // Every machine a command boots (also inside the stress harness) gets the lockup detectors' flags.
   program.hook('preAction', (_program, command) => {
     const { watchdogThresh, hungTaskTimeout } = command.opts();

@@ -125,7 +125,9 @@ const COUNTERS: [keyof CpuTotals, number][] = [
 const DRAIN_ACK_TIMEOUT_MS = 15_000;
 /** After this long without all acks, look for a waiter stuck on a lost tasklet. */
 const LOST_CHECK_MS = 2_000;
-const DRAIN_IDLE_TIMEOUT_MS = 3_000;
+/** A drain that makes no tasklet run for this long while work is left has a stuck tasklet. */
+const DRAIN_STALL_MS = 2_000;
+const DRAIN_IDLE_TIMEOUT_MS = 30_000;
 
 class StressRun {
   private readonly violations: ViolationReport[] = [];
@@ -346,13 +348,33 @@ class StressRun {
       );
     }
     if (this.stopping && !final) return;
-    const idle = await this.waitFor(
-      () => this.allIdle(),
-      DRAIN_IDLE_TIMEOUT_MS,
-      () => {},
-    );
+    const idle = await this.waitUntilIdle();
     if (this.options.oracles && this.faults.length === 0) this.checkDrained(idle);
     Atomics.store(this.sh, S_PHASE, Phase.Run);
+  }
+
+  /** Waits for every tasklet to go idle while runs still happen somewhere (a loaded host is slow). */
+  private async waitUntilIdle(): Promise<boolean> {
+    const deadline = performance.now() + DRAIN_IDLE_TIMEOUT_MS;
+    let runs = this.totalRuns();
+    let progressAt = performance.now();
+    while (!this.allIdle()) {
+      const now = performance.now();
+      const latest = this.totalRuns();
+      if (latest !== runs) {
+        runs = latest;
+        progressAt = now;
+      }
+      if (now - progressAt > DRAIN_STALL_MS || now > deadline || this.faults.length > 0) return false;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return true;
+  }
+
+  private totalRuns(): number {
+    let runs = 0;
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) runs += this.machine.cpuWord(cpu, C_TASKLET_RUNS);
+    return runs;
   }
 
   private allIdle(): boolean {
