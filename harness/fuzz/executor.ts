@@ -60,6 +60,8 @@ const DEFAULT_HANG_MS = 3000;
 const DRAIN_MS = 1000;
 /** How long a tasklet must sit in an impossible state before it counts as stuck. */
 const STUCK_MS = 100;
+/** After a violation, how long a machine may take to settle before it is replaced. */
+const ABORT_GRACE_MS = 200;
 const REPORT_GRACE_MS = 500;
 const FUZZ_HZ = 1000;
 
@@ -68,6 +70,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class FuzzMachine {
   private machine: Machine | null = null;
   private reported: FuzzViolation[] = [];
+  /** Resolves the wait of a run that should stop early: a violation arrived. */
+  private onViolation: () => void = () => {};
   private lastWarning = '';
   /** Set when the machine must not run another program (hung thread, fault). */
   private poisoned = false;
@@ -92,7 +96,9 @@ export class FuzzMachine {
         if (level === 'warning' || level === 'err') this.lastWarning = text.split('\n')[0];
       },
       onReport: (_cpu, key, value) => {
-        if (key === 'violation') this.reported.push(value as FuzzViolation);
+        if (key !== 'violation') return;
+        this.reported.push(value as FuzzViolation);
+        this.onViolation();
       },
       onOops: (oops) => {
         this.reported.push({
@@ -166,10 +172,18 @@ export class FuzzMachine {
       settled = true;
       return results;
     });
+    const violated = new Promise<void>((resolve) => {
+      this.onViolation = resolve;
+      if (this.reported.length > 0) resolve();
+    });
     const hotplug = program.threads.some((ops) => flatten(ops).some((op) => op.op === 'hotplug'));
+    if (!hotplug) await Promise.race([all, violated]);
+    // A violation is in: the run is over. A machine that does not settle soon is replaced.
+    if (!settled && this.reported.length > 0) return this.abandon(all, () => settled);
     if (hotplug) {
       while (!settled) {
-        await Promise.race([all, sleep(1)]);
+        if (this.reported.length > 0) return this.abandon(all, () => settled);
+        await Promise.race([all, sleep(1), violated]);
         const failed = await this.serveHotplug(m, program.cpus, hotplugs);
         if (failed !== null) return failed;
       }
@@ -184,6 +198,13 @@ export class FuzzMachine {
       m,
       `the program thread of CPU ${stuck.join(', ')} did not finish within ${this.hangMs} ms`,
     );
+  }
+
+  /** A violation arrived while the threads ran: give them a moment, else replace the machine. */
+  private async abandon(all: Promise<unknown>, settled: () => boolean): Promise<null> {
+    await Promise.race([all, sleep(ABORT_GRACE_MS)]);
+    if (!settled()) this.poisoned = true;
+    return null;
   }
 
   /** Takes each CPU whose cycle was asked for offline and back online. */
@@ -221,12 +242,34 @@ export class FuzzMachine {
     return true;
   }
 
+  /**
+   * Nothing queued anywhere and no callback running: what is left are lost tasklets (SCHED set,
+   * on no queue), which the next setup replaces. The machine can go on without a reboot.
+   */
+  private quiet(m: Machine, program: Program): boolean {
+    const { mem, layout } = m.memory;
+    const words = this.words(m);
+    for (let cpu = 0; cpu < m.nrCpus; cpu++)
+      if (m.cpuWord(cpu, C_VEC_HEAD) !== 0 || m.cpuWord(cpu, C_HI_HEAD) !== 0) return false;
+    for (let i = 0; i < program.tasklets.length; i++) {
+      const state = Atomics.load(mem, layout.tasklet(Atomics.load(words, W_IDS + i)) + T_STATE);
+      if ((state & (1 << TASKLET_STATE_RUN)) !== 0) return false;
+    }
+    return true;
+  }
+
   /** Waits until every tasklet is idle and every queue empty; what is left then is a finding. */
   private async drain(m: Machine, program: Program): Promise<FuzzViolation | null> {
     for (const cpu of m.onlineCpus()) m.raiseIrq(cpu, FUZZ_IRQ);
-    const deadline = performance.now() + Math.min(DRAIN_MS, this.hangMs);
+    const started = performance.now();
+    const deadline = started + Math.min(DRAIN_MS, this.hangMs);
     let stuck: { since: number; message: string } | null = null;
     while (!this.idle(m, program)) {
+      if (this.reported.length > 0 && performance.now() > started + ABORT_GRACE_MS) {
+        // The finding is in; only whether the machine can go on is left to decide.
+        this.poisoned = !this.quiet(m, program);
+        return null;
+      }
       // A tasklet found in the same impossible state for a while will not get out of it.
       const now = performance.now();
       const found = this.stuckTasklet(m, program);
@@ -234,7 +277,7 @@ export class FuzzMachine {
       else if (stuck === null || stuck.message !== found.message)
         stuck = { since: now, message: found.message };
       if ((found !== null && now - stuck!.since > STUCK_MS) || now > deadline) {
-        this.poisoned = true;
+        this.poisoned = !this.quiet(m, program);
         return (
           found ?? this.hang(m, `the machine did not drain within ${Math.min(DRAIN_MS, this.hangMs)} ms`)
         );

@@ -19,7 +19,7 @@ import {
   tasklet_setup,
   udelay,
 } from 'tasklet-rt';
-import { trace } from '../../runtime/trace.ts';
+import { attach_tracepoint } from '../../runtime/trace.ts';
 import { on_run_end, on_run_start, on_trace_entry, take_budget } from '../stress/oracles.ts';
 import { EventKind, F_BUDGET, F_KIND, F_OWNER, record_event, TaskletKind, tw } from '../stress/shadow.ts';
 import { type DelayPlan, installInjection } from './injection.ts';
@@ -128,16 +128,16 @@ function install_trace_oracle(): void {
   let open = -1;
   const broken = (i: number, message: string): void =>
     fail({ oracle: 'trace', guarantee: 15, tasklet: i, cpus: [smp_processor_id()], message });
-  trace.tasklet_entry = (id) => {
+  attach_tracepoint('tasklet_entry', (id) => {
     const i = indexOf(id);
     if (open !== -1) broken(i, `tasklet_entry for #${id} inside the entry of #${open}`);
     open = id;
     if (i >= 0) on_trace_entry(sh, i);
-  };
-  trace.tasklet_exit = (id) => {
+  });
+  attach_tracepoint('tasklet_exit', (id) => {
     if (open !== id) broken(indexOf(id), `tasklet_exit for #${id} without its entry`);
     open = -1;
-  };
+  });
 }
 
 export default defineModule({
