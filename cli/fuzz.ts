@@ -99,7 +99,7 @@ function finalReport(
     const repro = buildRepro(f, seed, opts.cpus, opts.inject);
     lines.push(
       '',
-      `found after ${(f.foundAfterMs / 1000).toFixed(1)}s (${f.foundAfterRuns} runs), program #${f.index} (seed ${f.programSeed})`,
+      `${result.failures} failing program(s); the best: found after ${(f.foundAfterMs / 1000).toFixed(1)}s (${f.foundAfterRuns} runs), program #${f.index} (seed ${f.programSeed})`,
       `shrunk from ${opCount(f.original)} to ${opCount(f.program)} ops in ${f.shrinkSteps} steps (${(f.shrinkMs / 1000).toFixed(1)}s); reproduces ${f.reproduction.failures}/${f.reproduction.runs} runs`,
       describeRepro(repro),
       `repro file: ${reproPath}  (tasklet-rt replay ${reproPath})`,

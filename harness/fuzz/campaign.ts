@@ -27,6 +27,8 @@ export interface CampaignOptions {
   shrinkMs?: number;
   /** Runs of the minimal program to measure its reproduction rate. */
   reproRuns?: number;
+  /** After a flaky or large finding, how long to look for a better one. */
+  huntMs?: number;
   hangMs?: number;
   onProgress?: (progress: Progress) => void;
   /** Polled between programs: true ends the campaign early. */
@@ -65,12 +67,21 @@ export interface CampaignResult {
   programs: number;
   range: { first: number; end: number };
   elapsedMs: number;
+  /** Programs that failed (each shrunk); `failure` is the best of them. */
+  failures: number;
   failure: Failure | null;
   coverage: Coverage;
   boots: number;
 }
 
 const PROGRESS_EVERY_MS = 1000;
+/** A finding worth stopping at: reproduces at least half the time, in at most this many ops. */
+const GOOD_OPS = 10;
+
+const rate = (f: Failure): number => f.reproduction.failures / Math.max(1, f.reproduction.runs);
+const good = (f: Failure): boolean => rate(f) >= 0.5 && opCount(f.program) <= GOOD_OPS;
+/** Lower is better: reliable first, then small, then more reliable. */
+const score = (f: Failure): number => (rate(f) >= 0.5 ? 0 : 1000) + opCount(f.program) - rate(f);
 
 /**
  * Shrinking under nondeterminism: a candidate counts as failing when it fails (the same oracle)
@@ -150,15 +161,23 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     });
   };
   let interrupted = false;
+  let failures = 0;
+  let huntUntil = Number.POSITIVE_INFINITY;
   try {
-    for (let index = range.first; index < range.end && failure === null; index++) {
+    for (let index = range.first; index < range.end && elapsed() < huntUntil; index++) {
       if (options.durationMs !== undefined && elapsed() >= options.durationMs) break;
       if (options.interrupted?.()) {
         interrupted = true;
         break;
       }
       programs++;
-      failure = await searchOne(index);
+      const found = await searchOne(index);
+      if (found === null) continue;
+      failures++;
+      if (failure === null || score(found) < score(failure)) failure = found;
+      if (good(failure)) break;
+      // A flaky or large finding: keep looking a while for one that reproduces better.
+      if (failures === 1) huntUntil = elapsed() + (options.huntMs ?? 30_000);
     }
   } finally {
     await machine.shutdown();
@@ -169,6 +188,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     programs,
     range,
     elapsedMs: elapsed(),
+    failures,
     failure,
     coverage,
     boots: machine.boots,
@@ -203,15 +223,17 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         return false;
       }
       if (shrink.expired() || options.interrupted?.()) return true;
+      // A flaky original gets more runs per candidate: a rare failure needs them to show.
+      const tries = shrink.need > 1 ? attempts : attempts * 3;
       let failures = 0;
-      for (let attempt = 0; attempt < attempts; attempt++) {
+      for (let attempt = 0; attempt < tries; attempt++) {
         const violation = await run(program);
         if (violation?.oracle === shrink.first.violation.oracle) failures++;
         if (failures >= shrink.need) {
           shrink.accept(program, violation!);
           return false;
         }
-        if (failures + attempts - attempt - 1 < shrink.need) break;
+        if (failures + tries - attempt - 1 < shrink.need) break;
       }
       return true;
     });
