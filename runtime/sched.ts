@@ -146,7 +146,10 @@ function jiffiesNow(): number {
   return Atomics.load(shm.mem, G_JIFFIES);
 }
 
-/** Runs one slice of a task: until it yields (schedule()) or ends. */
+/**
+ * Runs one slice of a task: until it yields (schedule()) or ends. The task stays `current` until
+ * the next one runs or the CPU idles: an interrupt taken in between hits it inside schedule().
+ */
 export function run_task(task: Task): void {
   set_current(task);
   this_cpu.needResched = false;
@@ -155,9 +158,9 @@ export function run_task(task: Task): void {
     task.state = TaskState.Dead;
     runqueue.splice(runqueue.indexOf(task), 1);
     if (cursor > runqueue.length) cursor = 0;
+    set_current(idle);
   }
   updateNrRunning();
-  set_current(idle);
 }
 
 /** Every task on this CPU (for reports and the hung-task detector). */

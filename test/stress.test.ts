@@ -37,7 +37,7 @@ describe('stress', () => {
   });
 
   it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {
-    const rows = await runSelftest({ cpus: 2, tasklets: 48, budgetMs: 10_000, cleanMs: 2000, seed: 99 });
+    const rows = await runSelftest({ cpus: 2, tasklets: 48, budgetMs: 30_000, cleanMs: 2000, seed: 99 });
     const byRun = Object.fromEntries(rows.map((r) => [r.run, r]));
     expect(byRun.clean.status).toBe('clean');
     for (const mutant of MUTANT_NAMES) {

@@ -19,7 +19,16 @@ import { loaded_modules } from '../runtime/module.ts';
 import { MachineHalt, oops } from '../runtime/oops.ts';
 import { this_cpu } from '../runtime/percpu.ts';
 import { pr_err } from '../runtime/printk.ts';
-import { init_idle, kthread_run, pick_next_task, run_task, type Task, TaskState } from '../runtime/sched.ts';
+import {
+  idle_task,
+  init_idle,
+  kthread_run,
+  pick_next_task,
+  run_task,
+  set_current,
+  type Task,
+  TaskState,
+} from '../runtime/sched.ts';
 import { HI_SOFTIRQ, open_softirq, spawn_ksoftirqd, TASKLET_SOFTIRQ } from '../runtime/softirq.ts';
 import { tasklet_action, tasklet_hi_action } from '../runtime/tasklet.ts';
 import { init_tick, msUntilNextTick, tick_handler } from '../runtime/tick.ts';
@@ -85,6 +94,7 @@ function run_one(task: Task): void {
 
 /** Idles until something is pending: a short poll (cheap wake-up), then a sleep until the tick. */
 function idle(): void {
+  set_current(idle_task());
   const mem = shm.mem;
   const wake = this_cpu.base + C_WAKE;
   const seq = Atomics.load(mem, wake);
