@@ -19,7 +19,7 @@ import {
 import { injectMutant } from '../inject.ts';
 import { at_drain, check_warnings } from '../stress/oracles.ts';
 import { walkQueues } from '../stress/queues.ts';
-import { F_IN_FLIGHT, recent_events, tw } from '../stress/shadow.ts';
+import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../stress/shadow.ts';
 import { expectedRuns, orderChecks, soleScheduler } from './expect.ts';
 import type { DelayPlan } from './injection.ts';
 import { type Interval, readIntervals } from './intervals.ts';
@@ -57,7 +57,7 @@ export interface RunOutcome {
 
 const DEFAULT_HANG_MS = 3000;
 /** A drain normally takes a millisecond or two; a tasklet still busy after this never ends. */
-const DRAIN_MS = 1000;
+const DRAIN_MS = 500;
 /** How long a tasklet must sit in an impossible state before it counts as stuck. */
 const STUCK_MS = 100;
 /** After a violation, how long a machine may take to settle before it is replaced. */
@@ -235,6 +235,8 @@ export class FuzzMachine {
     for (let i = 0; i < program.tasklets.length; i++) {
       if (Atomics.load(mem, layout.tasklet(Atomics.load(words, W_IDS + i)) + T_STATE) !== 0) return false;
       if (Atomics.load(sh, tw(i, F_IN_FLIGHT)) !== 0) return false;
+      // The shadow's own word, not RUN: a broken RUN bit must not end the drain mid-callback.
+      if (Atomics.load(sh, tw(i, F_INSIDE)) !== 0) return false;
     }
     for (let cpu = 0; cpu < m.nrCpus; cpu++)
       if (m.cpuWord(cpu, C_VEC_HEAD) !== 0 || m.cpuWord(cpu, C_HI_HEAD) !== 0) return false;
