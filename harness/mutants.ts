@@ -12,6 +12,7 @@ import { this_cpu } from '../runtime/percpu.ts';
 import { raise_softirq_irqoff, softirqOps } from '../runtime/softirq.ts';
 import {
   queue_append,
+  queue_splice,
   requeue,
   run_tasklet,
   tasklet_clear_sched,
@@ -32,12 +33,7 @@ type Queue = Parameters<typeof taskletOps.schedule_common>[1];
 
 /** Splices the queue out like the real action; `body` handles each entry. */
 function forEachSpliced(queue: Queue, body: (t: ReturnType<typeof tasklet_from_ptr>) => void): void {
-  const head = this_cpu.base + queue.head;
-  local_irq_disable();
-  let list = READ_ONCE(head);
-  WRITE_ONCE(head, 0);
-  WRITE_ONCE(head + 1, head);
-  local_irq_enable();
+  let list = queue_splice(queue);
   while (list !== 0) {
     const t = tasklet_from_ptr(list);
     list = READ_ONCE(t.addr + T_NEXT);

@@ -103,15 +103,20 @@ function schedule(t: TaskletStruct, queue: TaskletQueue): void {
   }
 }
 
-/** tasklet_action_common: splice the queue out, run what is runnable, put the rest back. */
-function action_common(queue: TaskletQueue): void {
+/** Takes this CPU's whole queue with interrupts off; returns its first entry (a tasklet pointer). */
+export function queue_splice(queue: TaskletQueue): number {
   const head = this_cpu.base + queue.head;
   local_irq_disable();
-  let list = READ_ONCE(head);
+  const list = READ_ONCE(head);
   WRITE_ONCE(head, 0);
   WRITE_ONCE(head + 1, head);
   local_irq_enable();
+  return list;
+}
 
+/** tasklet_action_common: splice the queue out, run what is runnable, put the rest back. */
+function action_common(queue: TaskletQueue): void {
+  let list = queue_splice(queue);
   while (list !== 0) {
     const t = tasklet_from_ptr(list);
     list = READ_ONCE(t.addr + T_NEXT);
