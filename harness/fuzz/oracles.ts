@@ -60,17 +60,29 @@ export function on_kill_covers(sh: Int32Array, i: number): void {
   if (Atomics.load(sh, tw(i, F_COVERED)) < seq) Atomics.store(sh, tw(i, F_COVERED), seq);
 }
 
+/** Counters around a kill: schedules and other kills that may have overlapped it. */
+export interface KillWindow {
+  schedulesInFlight: number;
+  scheduleSeq: number;
+  /** Kills in flight, this one not counted. */
+  killsInFlight: number;
+  killSeq: number;
+}
+
 /**
- * The kill check of the stress oracles (state 0, not running) holds only when no schedule
- * overlapped the kill: none in flight when it began or ended, none started meanwhile.
+ * The kill check of the stress oracles (state 0, not running) holds only when nothing that
+ * sets SCHED overlapped the kill: no schedule and no other kill (which holds SCHED while it
+ * waits) in flight when it began or ended, none started meanwhile.
  */
-export function kill_check_applies(
-  inFlightAtStart: number,
-  inFlightAtEnd: number,
-  seqAtStart: number,
-  seqAtEnd: number,
-): boolean {
-  return inFlightAtStart === 0 && inFlightAtEnd === 0 && seqAtStart === seqAtEnd;
+export function kill_check_applies(start: KillWindow, end: KillWindow): boolean {
+  return (
+    start.schedulesInFlight === 0 &&
+    end.schedulesInFlight === 0 &&
+    start.scheduleSeq === end.scheduleSeq &&
+    start.killsInFlight === 0 &&
+    end.killsInFlight === 0 &&
+    start.killSeq === end.killSeq
+  );
 }
 
 /**

@@ -24,8 +24,17 @@ import { before_enable, on_disable_return, on_kill_return } from '../stress/orac
 import { EventKind, F_IN_FLIGHT, F_SCHED_SEQ, record_event, tw } from '../stress/shadow.ts';
 import type { OrderPair } from './expect.ts';
 import { armIrq, fireArmedIrq, restartInjection } from './injection.ts';
-import { FUZZ_IRQ, mailbox, W_ARRIVED, W_HOTPLUG, W_THREADS } from './layout.ts';
-import { kill_check_applies, on_kill_covers, on_order_mark } from './oracles.ts';
+import {
+  FUZZ_IRQ,
+  mailbox,
+  W_ARRIVED,
+  W_HOTPLUG,
+  W_THREADS,
+  X_KILL_SEQ,
+  X_KILLS_IN_FLIGHT,
+  xw,
+} from './layout.ts';
+import { type KillWindow, kill_check_applies, on_kill_covers, on_order_mark } from './oracles.ts';
 import { isSection, type Op, type TaskletOpName } from './program.ts';
 import { fail, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
 
@@ -45,19 +54,25 @@ export function setFuzzCallback(callback: typeof fuzzCallback): void {
   fuzzCallback = callback;
 }
 
+/** The counters around a kill of tasklet i, this kill not counted. */
+const killWindow = (i: number): KillWindow => ({
+  schedulesInFlight: Atomics.load(sh, tw(i, F_IN_FLIGHT)),
+  scheduleSeq: Atomics.load(sh, tw(i, F_SCHED_SEQ)),
+  killsInFlight: Atomics.load(words, xw(i, X_KILLS_IN_FLIGHT)) - 1,
+  killSeq: Atomics.load(words, xw(i, X_KILL_SEQ)),
+});
+
 function kill(i: number, cpu: number): void {
-  const inFlight = Atomics.load(sh, tw(i, F_IN_FLIGHT));
-  const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
+  Atomics.add(words, xw(i, X_KILLS_IN_FLIGHT), 1);
+  const start = killWindow(i);
+  Atomics.add(words, xw(i, X_KILL_SEQ), 1);
+  start.killSeq++; // this kill
   const t = tl(i);
   tasklet_kill(t);
   const state = t.state;
-  const applies = kill_check_applies(
-    inFlight,
-    Atomics.load(sh, tw(i, F_IN_FLIGHT)),
-    seq,
-    Atomics.load(sh, tw(i, F_SCHED_SEQ)),
-  );
-  if (applies) fail(on_kill_return(sh, i, cpu, state));
+  const end = killWindow(i);
+  Atomics.sub(words, xw(i, X_KILLS_IN_FLIGHT), 1);
+  if (kill_check_applies(start, end)) fail(on_kill_return(sh, i, cpu, state));
   on_kill_covers(sh, i);
   record_event(sh, i, EventKind.Kill, cpu);
 }
