@@ -223,6 +223,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         return false;
       }
       if (shrink.expired() || options.interrupted?.()) return true;
+      // Shrinking works on raw programs; normalizing one can add enables: never grow.
+      if (opCount(program) > opCount(shrink.best!.program)) return true;
       // A flaky original gets more runs per candidate: a rare failure needs them to show.
       const tries = shrink.need > 1 ? attempts : attempts * 3;
       let failures = 0;

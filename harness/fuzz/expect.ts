@@ -90,9 +90,12 @@ export function orderChecks(program: Program): Map<number, OrderPair[]>[] {
 /**
  * The one CPU that ever schedules tasklet `t` (its ops, the interrupts aimed at it; a
  * self-reschedule stays on the CPU that runs it), or null if several do. Such a tasklet must
- * run on that CPU (guarantee 5), hotplug aside.
+ * run on that CPU (guarantee 5), hotplug aside (the locality oracle allows for the move).
  */
 export function soleScheduler(program: Program, t: number): number | null {
+  // A self-rescheduling tasklet moved by hotplug goes on rescheduling itself where it landed.
+  const hotplug = program.threads.flatMap(flatten).some((op) => op.op === 'hotplug');
+  if (hotplug && program.tasklets[t].resched > 0) return null;
   const cpus = new Set<number>();
   program.threads.forEach((ops, cpu) => {
     for (const op of flatten(ops)) {
