@@ -57,7 +57,13 @@ export function on_order_check(
  */
 export function on_kill_covers(sh: Int32Array, i: number): void {
   const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
-  if (Atomics.load(sh, tw(i, F_COVERED)) < seq) Atomics.store(sh, tw(i, F_COVERED), seq);
+  // An atomic max: a run start on another CPU may raise F_COVERED meanwhile, and a plain
+  // store of our older value would undo it.
+  for (let now = Atomics.load(sh, tw(i, F_COVERED)); now < seq; ) {
+    const seen = Atomics.compareExchange(sh, tw(i, F_COVERED), now, seq);
+    if (seen === now) break;
+    now = seen;
+  }
 }
 
 /** Counters around a kill: schedules and other kills that may have overlapped it. */
