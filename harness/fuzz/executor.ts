@@ -35,7 +35,7 @@ import {
   WORDS_NAME,
 } from './layout.ts';
 import type { FuzzSetup } from './module.ts';
-import { at_program_end, type FuzzViolation } from './oracles.ts';
+import { at_program_end, type FuzzViolation, merge_kill_coverage } from './oracles.ts';
 import { flatten, MAX_TASKLETS, type Program } from './program.ts';
 import type { ThreadArg } from './thread.ts';
 
@@ -362,6 +362,7 @@ export class FuzzMachine {
     const words = this.words(m);
     for (let i = 0; i < program.tasklets.length; i++) {
       const state = Atomics.load(mem, layout.tasklet(Atomics.load(words, W_IDS + i)) + T_STATE);
+      merge_kill_coverage(sh, words, i);
       const v = at_drain(sh, i, state) ?? at_program_end(sh, i, expectedRuns(program, i));
       if (v !== null) return { ...v, events: recent_events(sh, i) };
     }

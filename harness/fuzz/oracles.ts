@@ -5,7 +5,7 @@
  */
 import type { OracleName, Violation } from '../stress/oracles.ts';
 import { F_COVERED, F_RUNS, F_SCHED_SEQ, type RecentEvent, tw } from '../stress/shadow.ts';
-import { X_ORDER_FIRST, X_ORDER_RUNS, xw } from './layout.ts';
+import { X_KILL_COVERED, X_ORDER_FIRST, X_ORDER_RUNS, xw } from './layout.ts';
 
 export type FuzzOracle = OracleName | 'run-count' | 'hang' | 'oops';
 
@@ -53,17 +53,22 @@ export function on_order_check(
 
 /**
  * After tasklet_kill returned: schedules that started before now may have coalesced into the
- * SCHED bit the kill held, and owe no run.
+ * SCHED bit the kill held, and owe no run. Kept apart from F_COVERED (an atomic max in our own
+ * word), because a run start on another CPU updates F_COVERED with a plain load and store.
  */
-export function on_kill_covers(sh: Int32Array, i: number): void {
+export function on_kill_covers(sh: Int32Array, words: Int32Array, i: number): void {
   const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
-  // An atomic max: a run start on another CPU may raise F_COVERED meanwhile, and a plain
-  // store of our older value would undo it.
-  for (let now = Atomics.load(sh, tw(i, F_COVERED)); now < seq; ) {
-    const seen = Atomics.compareExchange(sh, tw(i, F_COVERED), now, seq);
+  for (let now = Atomics.load(words, xw(i, X_KILL_COVERED)); now < seq; ) {
+    const seen = Atomics.compareExchange(words, xw(i, X_KILL_COVERED), now, seq);
     if (seen === now) break;
     now = seen;
   }
+}
+
+/** At the drain, before at_drain: what kills covered counts as covered. */
+export function merge_kill_coverage(sh: Int32Array, words: Int32Array, i: number): void {
+  const killed = Atomics.load(words, xw(i, X_KILL_COVERED));
+  if (Atomics.load(sh, tw(i, F_COVERED)) < killed) Atomics.store(sh, tw(i, F_COVERED), killed);
 }
 
 /** Counters around a kill: schedules and other kills that may have overlapped it. */

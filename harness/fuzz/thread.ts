@@ -73,7 +73,7 @@ function kill(i: number, cpu: number): void {
   const end = killWindow(i);
   Atomics.sub(words, xw(i, X_KILLS_IN_FLIGHT), 1);
   if (kill_check_applies(start, end)) fail(on_kill_return(sh, i, cpu, state));
-  on_kill_covers(sh, i);
+  on_kill_covers(sh, words, i);
   record_event(sh, i, EventKind.Kill, cpu);
 }
 
