@@ -25,10 +25,17 @@ export function duration(name: string, minMs = 1, maxMs = 24 * 3_600_000): (valu
     const ms = Number(match[1]) * UNITS[match[2] ?? 's'];
     if (ms < minMs || ms > maxMs)
       throw new InvalidArgumentError(
-        `${name} must be from ${minMs} ms to ${maxMs / 3_600_000} h, got '${value}'`,
+        `${name} must be from ${humanMs(minMs)} to ${humanMs(maxMs)}, got '${value}'`,
       );
     return ms;
   };
+}
+
+/** 500ms, 10s, 10m, 24h: the largest unit that divides it. */
+function humanMs(ms: number): string {
+  for (const unit of ['h', 'm', 's'] as const)
+    if (ms % UNITS[unit] === 0) return `${ms / UNITS[unit]}${unit}`;
+  return `${ms}ms`;
 }
 
 export function choice<T extends string>(name: string, values: readonly T[]): (value: string) => T {

@@ -1,0 +1,133 @@
+/**
+ * Bad input: every bad command line ends in one line on stderr naming the bad value, exit 2,
+ * no stack trace, and (where the input alone shows it is bad) before any machine boots.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const hello = 'examples/hello.ts';
+let dir = '';
+
+/** [argv, what the one line must say]; `DIR` stands for a scratch directory of bad modules. */
+const CASES: [string[], RegExp][] = [
+  [['frobnicate'], /unknown command 'frobnicate'/],
+  [['run'], /missing required argument 'module'/],
+  [['run', '--bogus', hello], /unknown option '--bogus'/],
+  [['run', hello, 'extra'], /too many arguments for 'run'/],
+  [['run', 'DIR/missing.ts'], /module file not found: '.*missing\.ts'/],
+  [['run', 'DIR/notes.txt'], /'.*notes\.txt' is not a module file/],
+  [['run', 'DIR/dir.ts'], /'.*dir\.ts' is not a file/],
+  [['run', '--cpus', '1', 'DIR/syntax.ts'], /syntax\.ts: syntax error: Expected identifier but found ","/],
+  [
+    ['run', '--cpus', '1', 'DIR/nodefault.ts'],
+    /nodefault\.ts: not a tasklet-rt module \(no `export default defineModule/,
+  ],
+  [['run', '--cpus', '0', hello], /--cpus must be from 1 to 64, got 0/],
+  [['run', '--cpus', '65', hello], /--cpus must be from 1 to 64, got 65/],
+  [['run', '--cpus', 'two', hello], /--cpus must be a whole number, got 'two'/],
+  [['run', '--cpus', '1.5', hello], /--cpus must be a whole number, got '1\.5'/],
+  [['run', '--duration', '10x', hello], /--duration must be a duration like 10s, 500ms or 2m, got '10x'/],
+  [['run', '--duration', '-5s', hello], /--duration must be a duration .* got '-5s'/],
+  [['run', '--duration', '0', hello], /--duration must be from 1ms to 24h, got '0'/],
+  [['run', '--duration', '25h', hello], /--duration must be from 1ms to 24h, got '25h'/],
+  [['run', '--hz', '5', hello], /--hz must be from 10 to 10000, got 5/],
+  [['run', '--oops', 'maybe', hello], /--oops must be one of panic, continue, got 'maybe'/],
+  [['run', '--watchdog-thresh', 'abc', hello], /--watchdog-thresh must be a whole number, got 'abc'/],
+  [['run', '--watchdog-thresh', '4000', hello], /--watchdog-thresh must be from 0 to 3600, got 4000/],
+  [['run', '--hung-task-timeout', '-1', hello], /--hung-task-timeout must be a whole number, got '-1'/],
+  [['cat'], /missing required argument 'file'/],
+  [['cat', '/proc/../etc/passwd'], /not a proc file: '\/proc\/\.\.\/etc\/passwd'/],
+  [['cat', '--cpu', '5', '--cpus', '2', '/proc/jitasklet'], /--cpu 5 does not exist on a 2-CPU machine/],
+  [['cat', '--module', 'DIR/missing.ts', '/proc/jitasklet'], /--module: module file not found/],
+  [['stress', '--cpus', '0'], /--cpus must be from 1 to 64, got 0/],
+  [['stress', '--duration', '50ms'], /--duration must be from 100ms to 24h, got '50ms'/],
+  [['stress', '--inject', 'no-such-mutant'], /--inject must be one of .* got 'no-such-mutant'/],
+  [['stress', '--seed', '99999999999'], /--seed must be from 0 to 4294967295, got 99999999999/],
+  [['stress', '--mix', 'sched=abc'], /--mix entry 'sched=abc' is not NAME=WEIGHT/],
+  [['stress', '--tasklets', '3', '--cpus', '8'], /--tasklets 3 is too few for 8 CPUs/],
+  [['stress', '--hotplug', '1ms'], /--hotplug must be from 10ms to 24h, got '1ms'/],
+  [['stress', '--json', 'DIR/nowhere/out.json'], /--json .*out\.json: directory .*nowhere does not exist/],
+  [['stress', '--junit', 'DIR'], /--junit .*: is a directory/],
+  [['stress', '--watchdog-thresh', 'x'], /--watchdog-thresh must be a whole number, got 'x'/],
+  [['selftest', '--cpus', '1'], /--cpus must be from 2 to 64, got 1/],
+  [['selftest', '--budget', '1ms'], /--budget must be from 500ms to 24h, got '1ms'/],
+  [['selftest', '--only', 'nope'], /--only must be one of .* got 'nope'/],
+  [['selftest', '--json', 'DIR/nowhere/x.json'], /--json .*x\.json: directory .*nowhere does not exist/],
+  [['bench', '--runs', '0'], /--runs must be from 1 to 100, got 0/],
+  [['bench', '--only', 'nope'], /--only must be one of .* got 'nope'/],
+  [['bench', '--duration', '1ms'], /--duration must be from 10ms to 10m, got '1ms'/],
+  [['bench', '--json', 'DIR/notes.txt/x.json'], /--json: cannot write '.*notes\.txt\/x\.json'/],
+];
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['cli/bin.mjs', ...args], { cwd: root });
+    const out: Outcome = { code: null, stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => {
+      out.stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      out.stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      out.code = code;
+      resolve(out);
+    });
+  });
+}
+
+/** Runs every case, `limit` at a time (each is a Node process loading the CLI). */
+async function runAll(limit: number): Promise<Outcome[]> {
+  const results: Outcome[] = new Array(CASES.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < CASES.length) {
+      const i = next++;
+      results[i] = await cli(CASES[i][0].map((a) => a.replace(/^DIR/, dir)));
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, lane));
+  return results;
+}
+
+describe('bad command lines', () => {
+  let results: Outcome[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tasklet-rt-bad-'));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n'); // .ts files there are ES modules
+    writeFileSync(join(dir, 'syntax.ts'), 'export default {\n  name: "x",,,\n');
+    writeFileSync(join(dir, 'nodefault.ts'), 'export const x = 1;\n');
+    writeFileSync(join(dir, 'notes.txt'), 'not a module\n');
+    mkdirSync(join(dir, 'dir.ts'));
+    results = await runAll(4);
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has at least 30 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(CASES.map((c, i) => [c[0].join(' '), i] as const))('%s → one line, exit 2', (_name, i) => {
+    const r = results[i];
+    const lines = r.stderr.trimEnd().split('\n');
+    expect({ code: r.code, lines: lines.length }, r.stderr).toEqual({ code: 2, lines: 1 });
+    expect(lines[0]).toMatch(/^tasklet-rt: /);
+    expect(lines[0]).toMatch(CASES[i][1]);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.stdout).toBe(''); // rejected before anything ran (nothing booted printed)
+  });
+});
