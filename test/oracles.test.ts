@@ -129,6 +129,13 @@ describe('oracle G5 locality', () => {
     schedule(sh, 4, 0, 0);
     expect(on_run_start(sh, 4, ctx(1))?.oracle).toBe('locality');
   });
+  it('allows a run on the heir that rescheduled it there, even if the owner scheduled it again', () => {
+    const sh = shadow();
+    privateOf(sh, 4, 0);
+    schedule(sh, 4, 1, 1); // its callback, running on the heir after a takeover
+    schedule(sh, 4, 0, 1); // the owner is back and schedules it too (coalesced)
+    expect(on_run_start(sh, 4, ctx(1, undefined, { ownerOfflineCount: 1 }))).toBeNull();
+  });
   it('allows the heir to run it after the owner went offline (takeover)', () => {
     const sh = shadow();
     privateOf(sh, 4, 0);

@@ -166,6 +166,9 @@ export function on_schedule_return(
   if (Atomics.load(sh, tw(i, F_INSIDE)) !== 0) Atomics.store(sh, tw(i, F_SCHED_WHILE_RUNNING), seq);
   const owner = Atomics.load(sh, tw(i, F_OWNER)) - 1;
   if (owner === cpu) Atomics.compareExchange(sh, tw(i, F_OWNER_EPOCH), 0, offlineCount + 1);
+  // Scheduled elsewhere (its callback rescheduling it on the CPU that took it over): the pending
+  // entry may be on that CPU's queue, so the next run is exempt whoever else schedules it.
+  else if (owner >= 0) Atomics.store(sh, tw(i, F_OWNER_EPOCH), -1);
 }
 
 /** After a waiting disable (tasklet_disable, nosync + unlock_wait, in_atomic) returned. Check 9. */
