@@ -2,7 +2,7 @@
  * `tasklet-rt bench`: dispatch benchmarks of the runtime against the bare ceiling and piscina.
  * Every flag is validated, and every output path is checked before anything runs.
  */
-import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -14,6 +14,7 @@ import { runBench } from '../bench/run.ts';
 import { MAX_CPUS } from '../runtime/index.ts';
 import { choice, duration, integer } from './args.ts';
 import { UsageError } from './errors.ts';
+import { checkWritable } from './output.ts';
 
 interface BenchFlags {
   cpus: number;
@@ -37,18 +38,23 @@ function workloadList(value: string): Workload[] {
   return [...new Set(list)];
 }
 
-/** Fails now, not after minutes of benchmarking, when a report could not be written. */
-function checkWritable(flag: string, file: string): string {
+/**
+ * Fails now, not after minutes of benchmarking, when a report could not be written. A missing
+ * report folder is made if its parent exists (one level only: never a walk up a path like /proc).
+ */
+function checkReportPath(flag: string, file: string): string {
   const path = resolve(file);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new Error('it is a directory');
-    accessSync(statSync(path, { throwIfNoEntry: false }) ? path : dirname(path), constants.W_OK);
-  } catch (error) {
-    throw new UsageError(
-      `${flag}: cannot write '${file}': ${error instanceof Error ? error.message : String(error)}`,
-    );
+  const dir = dirname(path);
+  if (!existsSync(dir) && existsSync(dirname(dir))) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      throw new UsageError(
+        `${flag} ${file}: cannot create ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
+  checkWritable(flag, file);
   return path;
 }
 
@@ -87,9 +93,9 @@ export function registerBench(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .action(async (flags: BenchFlags, command: Command) => {
       const outputs = {
-        json: flags.json && checkWritable('--json', flags.json),
-        md: flags.md && checkWritable('--md', flags.md),
-        html: flags.html && checkWritable('--html', flags.html),
+        json: flags.json && checkReportPath('--json', flags.json),
+        md: flags.md && checkReportPath('--md', flags.md),
+        html: flags.html && checkReportPath('--html', flags.html),
       };
       const given = (name: string) => command.getOptionValueSource(name) === 'cli';
       const results = await runBench({

@@ -10,6 +10,7 @@ export function checkWritable(flag: string, file: string | undefined): void {
     throw new UsageError(`${flag} ${file}: is a directory`);
   const dir = dirname(path);
   if (!existsSync(dir)) throw new UsageError(`${flag} ${file}: directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${file}: ${dir} is not a directory`);
   try {
     accessSync(existsSync(path) ? path : dir, constants.W_OK);
   } catch {

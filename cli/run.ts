@@ -56,6 +56,7 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
       hungTaskTimeout: options.hungTaskTimeout,
       onPrintk: (cpu, _level, text) => process.stdout.write(`${stamp()} CPU${cpu}: ${text}\n`),
       onOops: (report) => {
+        if (options.oops === 'panic' && oopses > 0) return; // after a panic nothing more is reported
         oopses++;
         process.stderr.write(`${stamp()} ${describeOops(report, oopses)}\n`);
         if (options.oops === 'panic')

@@ -8,13 +8,14 @@ import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/repor
 import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
 import { MAX_CPUS } from '../runtime/index.ts';
-import { choice, duration, integer, lockupOptions } from './args.ts';
+import { choice, duration, integer, lockupOptions, type OopsPolicy, oopsOption } from './args.ts';
 import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
 import { type TraceCliOptions, traceOptions, traceRequest } from './trace-options.ts';
 
 export interface StressCliOptions extends TraceCliOptions {
+  oops: OopsPolicy;
   cpus: number;
   tasklets?: number;
   duration: number;
@@ -95,6 +96,7 @@ export function registerStress(program: Command): void {
     .option('--junit <file>', 'write the result as JUnit XML')
     .option('--no-oracles', 'run the workload without checking (to measure oracle overhead)')
     .option('--quiet', 'print only the final report', false)
+    .addOption(oopsOption())
     .addOption(traceOptions()[0])
     .addOption(traceOptions()[1])
     .addOption(lockupOptions()[0])
@@ -144,6 +146,7 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
       mix: opts.mix,
       hotplugMs: opts.hotplug ?? 0,
       traceCapacity: tracing.capacity,
+      oopsContinue: opts.oops === 'continue',
       traceFiles: tracing.files,
       inject: opts.inject,
       oracles: opts.oracles,

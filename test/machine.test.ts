@@ -14,7 +14,10 @@ describe('machine', () => {
   it('runs a tasklet scheduled from an interrupt on the scheduling CPU', async () => {
     const m = await boot();
     await m.call(1, 'schedule', { id: 3 });
-    await until('probe3 ran', async () => (await probe(m, 3)).runs === 1);
+    await until('probe3 ran and went idle', async () => {
+      const s = await probe(m, 3);
+      return s.runs === 1 && s.state === 0;
+    });
     const s = await probe(m, 3);
     expect(s.lastCpu).toBe(1);
     expect(s.state).toBe(0);

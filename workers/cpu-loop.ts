@@ -94,7 +94,6 @@ function run_one(task: Task): void {
 
 /** Idles until something is pending: a short poll (cheap wake-up), then a sleep until the tick. */
 function idle(): void {
-  set_current(idle_task());
   const mem = shm.mem;
   const wake = this_cpu.base + C_WAKE;
   const seq = Atomics.load(mem, wake);
@@ -133,10 +132,12 @@ export function cpu_loop(): void {
         if (cpu_die()) park_offline();
         continue;
       }
-      take_interrupts();
+      // schedule() switches with interrupts off: what arrived meanwhile hits the next task.
       const task = pick_next_task();
-      if (task !== null) run_one(task);
-      else idle();
+      set_current(task ?? idle_task());
+      take_interrupts();
+      if (task === null) idle();
+      else if (task.state === TaskState.Running) run_one(task);
     }
   } catch (error) {
     if (!(error instanceof MachineHalt)) throw error;

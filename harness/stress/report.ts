@@ -77,7 +77,12 @@ export function finalReport(result: StressResult): string {
   }
   lines.push('');
   for (const fault of result.faults) lines.push(`FAULT: ${fault}`);
-  for (const oops of result.oopses) lines.push(oops.stack);
+  if (result.oopses.length > 0) {
+    lines.push(
+      `oopses: ${result.oopses.length}; the first, on CPU${result.oopses[0].cpu} in ${result.oopses[0].context}:`,
+      result.oopses[0].stack,
+    );
+  }
   if (result.violations.length > 0) lines.push(describeViolation(result.violations[0]));
   lines.push(`result: ${verdict(result)}`);
   return lines.join('\n');

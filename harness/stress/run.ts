@@ -58,6 +58,8 @@ export interface StressOptions {
   traceCapacity?: number;
   /** Where to write the whole trace at the end. */
   traceFiles?: TraceFiles;
+  /** Carry on after an oops (it is counted, and the run still ends as a fault). */
+  oopsContinue?: boolean;
 }
 
 /** Enough per CPU for the window around a violation, small enough to cost little. */
@@ -196,6 +198,7 @@ class StressRun {
       },
       onOops: (oops) => {
         this.oopses.push(oops);
+        if (options.oopsContinue) return; // counted in the report; the run is still a fault
         this.faults.push(`Oops on CPU${oops.cpu} in ${oops.context} (${oops.culprit}): ${oops.message}`);
         this.stop();
       },
@@ -241,6 +244,8 @@ class StressRun {
       first.trace = traceWindow(this.machine, first.cpus, TRACE_WINDOW_EVENTS, first.machineMs, names);
     }
     if (options.traceFiles !== undefined) writeTraceFiles(this.machine, options.traceFiles, names);
+    if (this.oopses.length > 0 && this.faults.length === 0)
+      this.faults.push(`${this.oopses.length} oops(es) while running (--oops=continue)`);
     const status: StressStatus =
       this.violations.length > 0
         ? 'violation'
