@@ -160,7 +160,8 @@ describe.concurrent('faults through the CLI', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/INFO: task insmod:\d+ blocked for more than 1 seconds\./);
     expect(r.stderr).toMatch(
-      /CPU0: in tasklet_kill, waiting for SCHED of tasklet faults_hung to clear \(state SCHED, disable count 1\)/,
+      // RUN may be caught set: tasklet_action holds it briefly each time it finds the tasklet disabled
+      /CPU0: in tasklet_kill, waiting for SCHED of tasklet faults_hung to clear \(state SCHED(\|RUN)?, disable count 1\)/,
     );
     expect(r.ms).toBeLessThan(25_000);
   });
