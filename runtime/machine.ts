@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { setBootEpoch } from './clock.ts';
+import { read_comm } from './comm.ts';
 import { cpu_online, set_cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
 import {
@@ -146,8 +147,6 @@ export class Machine {
   private sharedWordMap: Record<string, [number, number]> = {};
   /** The loaded modules, as CPU0 reported them at boot. */
   metadata: BootMetadata = { modules: [], procs: [], irqs: {}, staticTasklets: [], callbacks: [] };
-  /** pid → comm of every task the CPUs created (learned while tracing). */
-  readonly comms = new Map<number, string>();
   private readonly traceSab: SharedArrayBuffer | null;
   private shuttingDown = false;
   private down = false;
@@ -354,9 +353,6 @@ export class Machine {
       case 'stopped':
         this.stopped.add(message.cpu);
         return;
-      case 'task':
-        this.comms.set(message.pid, message.comm);
-        return;
       case 'ready':
         return;
     }
@@ -470,6 +466,11 @@ export class Machine {
     if (allocation === undefined) throw new MachineError(`no module allocated shared words named '${name}'`);
     const [offset, length] = allocation;
     return new Int32Array(this.memory.sab, (this.memory.layout.moduleBase + offset) * 4, length);
+  }
+
+  /** The comm of a task the CPUs created (null if unknown or its slot was reused). */
+  comm(pid: number): string | null {
+    return read_comm(this.memory, pid);
   }
 
   jiffies(): number {

@@ -49,5 +49,4 @@ export type CpuMessage =
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; error: string }
   | { type: 'report'; cpu: number; key: string; value: unknown }
-  | { type: 'stopped'; cpu: number }
-  | { type: 'task'; cpu: number; pid: number; comm: string };
+  | { type: 'stopped'; cpu: number };

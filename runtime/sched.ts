@@ -4,10 +4,10 @@
  * where kernel code would (cond_resched, wait_event). Each CPU runs its own tasks; tasks do not
  * migrate.
  */
-import { C_CURRENT_PID, C_NR_RUNNING, G_JIFFIES, G_NEXT_PID, TASK_COMM_LEN } from './layout.ts';
+import { publish_comm } from './comm.ts';
+import { C_CURRENT_PID, C_NR_RUNNING, G_JIFFIES, G_NEXT_PID } from './layout.ts';
 import { shm } from './memory.ts';
 import { this_cpu } from './percpu.ts';
-import { trace } from './trace.ts';
 
 export type TaskBody<T = unknown> = Generator<unknown, T, unknown>;
 export type TaskFn = (arg?: unknown) => TaskBody;
@@ -71,25 +71,10 @@ export function alloc_pid(): number {
 export function kthread_run(fn: TaskFn, comm: string, pid = alloc_pid(), lowPriority = false): Task {
   const task = new Task(pid, comm, fn(), lowPriority);
   publish_comm(pid, comm);
-  trace.task_new?.(pid, comm);
   task.runnableSince = jiffiesNow();
   runqueue.push(task);
   updateNrRunning();
   return task;
-}
-
-/** Records pid → comm in shared memory for the controller's watchdog reports. */
-function publish_comm(pid: number, comm: string): void {
-  const slot = shm.layout.pidComm(pid);
-  for (let word = 0; word < TASK_COMM_LEN / 4; word++) {
-    let packed = 0;
-    for (let byte = 0; byte < 4; byte++) {
-      const i = word * 4 + byte; // the kernel keeps 15 characters and a NUL
-      if (i < TASK_COMM_LEN - 1 && i < comm.length) packed |= (comm.charCodeAt(i) & 0xff) << (byte * 8);
-    }
-    shm.mem[slot + 1 + word] = packed;
-  }
-  Atomics.store(shm.mem, slot, pid);
 }
 
 export function wake_up_process(task: Task): boolean {

@@ -18,7 +18,6 @@ export interface Tracepoints {
   tasklet_enable: ((tasklet: number) => void) | null;
   tasklet_kill: ((tasklet: number) => void) | null;
   cpu_hotplug: ((cpu: number, online: boolean) => void) | null;
-  task_new: ((pid: number, comm: string) => void) | null;
 }
 
 export const trace: Tracepoints = {
@@ -36,7 +35,6 @@ export const trace: Tracepoints = {
   tasklet_enable: null,
   tasklet_kill: null,
   cpu_hotplug: null,
-  task_new: null,
 };
 
 type Sink<K extends keyof Tracepoints> = NonNullable<Tracepoints[K]>;

@@ -14,12 +14,8 @@ import {
   viewTraceBuffer,
 } from './trace-buffer.ts';
 
-/** Starts recording every tracepoint of this CPU; `onTask` hears of new tasks (pid → comm). */
-export function start_tracing(
-  sab: SharedArrayBuffer,
-  params: TraceBufferParams,
-  onTask: (pid: number, comm: string) => void,
-): void {
+/** Starts recording every tracepoint of this CPU into its ring. */
+export function start_tracing(sab: SharedArrayBuffer, params: TraceBufferParams): void {
   const { times, heads, events } = viewTraceBuffer(sab, params);
   const cpu = this_cpu.id;
   const first = cpu * params.capacity;
@@ -54,5 +50,4 @@ export function start_tracing(
   attach_tracepoint('tasklet_enable', (t) => emit(E.tasklet_enable, t, 0));
   attach_tracepoint('tasklet_kill', (t) => emit(E.tasklet_kill, t, 0));
   attach_tracepoint('cpu_hotplug', (c, online) => emit(E.cpu_hotplug, c, online ? 1 : 0));
-  attach_tracepoint('task_new', onTask);
 }

@@ -10,6 +10,8 @@
  *   `hung_task_timeout_secs`, e.g. tasklet_kill of a disabled, scheduled tasklet.
  * Each CPU is reported once; what to do next (stop the machine) is the caller's business.
  */
+
+import { read_comm } from './comm.ts';
 import {
   C_CURRENT_PID,
   C_HEARTBEAT,
@@ -22,7 +24,6 @@ import {
   type MachineMemory,
   T_COUNT,
   T_STATE,
-  TASK_COMM_LEN,
   TASKLET_STATE_RUN,
   TASKLET_STATE_SCHED,
   WaitKind,
@@ -193,16 +194,6 @@ export class Watchdog {
 
   /** The comm a CPU's task published when it was created (pid 0 is that CPU's idle task). */
   private comm(cpu: number, pid: number): string {
-    if (pid === 0) return `swapper/${cpu}`;
-    const { mem, layout } = this.memory;
-    const slot = layout.pidComm(pid);
-    if (Atomics.load(mem, slot) !== pid) return '?';
-    let comm = '';
-    for (let i = 0; i < TASK_COMM_LEN; i++) {
-      const code = (mem[slot + 1 + (i >> 2)] >>> ((i & 3) * 8)) & 0xff;
-      if (code === 0) break;
-      comm += String.fromCharCode(code);
-    }
-    return comm;
+    return pid === 0 ? `swapper/${cpu}` : (read_comm(this.memory, pid) ?? '?');
   }
 }

@@ -44,9 +44,7 @@ while (Atomics.load(shm.mem, G_STATIC_READY) === 0 && Atomics.load(shm.mem, G_ST
   Atomics.wait(shm.mem, G_STATIC_READY, 0, 50);
 }
 if (data.trace !== null) {
-  start_tracing(data.trace.sab, { nrCpus: data.layout.nrCpus, capacity: data.trace.capacity }, (pid, comm) =>
-    send({ type: 'task', cpu: data.cpu, pid, comm }),
-  );
+  start_tracing(data.trace.sab, { nrCpus: data.layout.nrCpus, capacity: data.trace.capacity });
 }
 boot_cpu(data.cpu, data.idlePollUs);
 Atomics.add(shm.mem, G_BOOTED, 1);

@@ -66,7 +66,7 @@ export function ftraceFields(r: TraceRecord, names: TraceNames): { event: string
 export function ftraceLine(r: TraceRecord, names: TraceNames): string {
   const { event, fields } = ftraceFields(r, names);
   const seconds = (r.time / 1000).toFixed(6).padStart(12);
-  const task = `${names.comm(r.pid, r.cpu).padStart(16)}-${String(r.pid).padEnd(7)}`;
+  const task = `${names.comm(r.pid).padStart(16)}-${String(r.pid).padEnd(7)}`;
   return `${task}[${String(r.cpu).padStart(3, '0')}] ${ftraceFlags(r)} ${seconds}: ${event}: ${fields}`;
 }
 

@@ -12,13 +12,10 @@ export class TraceNames {
     private readonly extra: ReadonlyMap<number, string> = new Map(),
   ) {}
 
-  /** ftrace's comm: `<idle>` for the idle task, as the kernel prints it. */
-  comm(pid: number, cpu: number): string {
+  /** ftrace's comm: `<idle>` for the idle task and `<...>` for an unknown one, as the kernel prints them. */
+  comm(pid: number): string {
     if (pid === 0) return '<idle>';
-    return (
-      this.machine.comms.get(pid) ??
-      (pid >= 10 && pid < 10 + this.machine.nrCpus ? `ksoftirqd/${pid - 10}` : `task-${cpu}`)
-    );
+    return this.machine.comm(pid) ?? '<...>';
   }
 
   func(funcId: number): string {
