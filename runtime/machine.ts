@@ -378,7 +378,12 @@ export class Machine {
   }
 
   /** Sends a command to a CPU through the function-call IPI and waits for its reply. */
-  private request(cpu: number, command: CpuCommandBody, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+  /** Async so that a bad CPU or a stopped machine rejects the promise rather than throwing. */
+  private async request(
+    cpu: number,
+    command: CpuCommandBody,
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<unknown> {
     this.checkRunning();
     this.checkCpu(cpu);
     if (!cpu_online(cpu)) return Promise.reject(new MachineError(`CPU${cpu} is offline`));

@@ -25,7 +25,7 @@ describe('misuse, extra', () => {
     await expect(m.call(0, 'no_such_call')).rejects.toThrow(/no module defines a call named 'no_such_call'/);
     await m.shutdown();
     // call() checks synchronously: it throws rather than returning a rejected promise.
-    expect(() => m.call(0, 'get', { id: 0 })).toThrow(MachineError);
+    await expect(m.call(0, 'get', { id: 0 })).rejects.toThrow(MachineError);
     expect(() => m.raiseIrq(0, 2)).toThrow(/the machine has been shut down/);
     await m.shutdown(); // twice is fine
     expect(m.faults).toEqual([]);
