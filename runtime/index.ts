@@ -60,16 +60,24 @@ export { shared_words } from './shared.ts';
 export { smp_processor_id } from './smp.ts';
 export {
   __raise_softirq_irqoff,
+  BLOCK_SOFTIRQ,
   HI_SOFTIRQ,
+  HRTIMER_SOFTIRQ,
+  IRQ_POLL_SOFTIRQ,
   kstat_softirqs_cpu,
   local_bh_disable,
   local_bh_enable,
   local_softirq_pending,
+  NET_RX_SOFTIRQ,
+  NET_TX_SOFTIRQ,
   open_softirq,
+  RCU_SOFTIRQ,
   raise_softirq,
   raise_softirq_irqoff,
+  SCHED_SOFTIRQ,
   softirq_to_name,
   TASKLET_SOFTIRQ,
+  TIMER_SOFTIRQ,
 } from './softirq.ts';
 export { sprintf } from './sprintf.ts';
 export {

@@ -30,7 +30,6 @@ export const G_WARNINGS = G + 11;
 export const G_OOPSES = G + 12;
 export const G_BOOTED = G + 13;
 export const G_GO = G + 14;
-export const G_MODULE_WORDS_USED = G + 15;
 export const G_WARN_ONCE = G + 16; // bitmap of WARN_ONCE sites that already fired
 export const G_STATIC_READY = G + 17; // CPU0 wrote the static tasklets: other CPUs may bring themselves up
 const GLOBAL_WORDS = 32;

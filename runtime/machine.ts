@@ -120,7 +120,7 @@ function checkInt(name: string, value: number, min: number, max: number): number
   return value;
 }
 
-export function moduleUrl(spec: string | URL): string {
+function moduleUrl(spec: string | URL): string {
   if (spec instanceof URL) return spec.href;
   if (/^(file|data|node):/.test(spec)) return spec;
   if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolve(spec)).href;
