@@ -69,10 +69,12 @@ function kill(i: number, cpu: number): void {
   start.killSeq++; // this kill
   const t = tl(i);
   tasklet_kill(t);
-  const state = t.state;
+  // The verdict first, the closing window after it: a schedule (and its run) slipping in
+  // between would otherwise look like a run the kill failed to wait for.
+  const verdict = on_kill_return(sh, i, cpu, t.state);
   const end = killWindow(i);
   Atomics.sub(words, xw(i, X_KILLS_IN_FLIGHT), 1);
-  if (kill_check_applies(start, end)) fail(on_kill_return(sh, i, cpu, state));
+  if (kill_check_applies(start, end)) fail(verdict);
   on_kill_covers(sh, words, i);
   record_event(sh, i, EventKind.Kill, cpu);
 }
