@@ -10,11 +10,13 @@ import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.t
 import { MAX_CPUS } from '../runtime/index.ts';
 import { choice, duration, integer, lockupOptions, type OopsPolicy, oopsOption } from './args.ts';
 import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
+import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
 import { type TraceCliOptions, traceOptions, traceRequest } from './trace-options.ts';
 
-export interface StressCliOptions extends TraceCliOptions {
+export interface StressCliOptions extends TraceCliOptions, ControlCliOptions {
+  steps?: number;
   oops: OopsPolicy;
   cpus: number;
   tasklets?: number;
@@ -49,7 +51,7 @@ const mixParser = (value: string): Mix => {
 };
 
 export function registerStress(program: Command): void {
-  program
+  const command = program
     .command('stress')
     .description('stress every tasklet guarantee on all CPUs with every oracle on, and report')
     .addOption(
@@ -100,10 +102,15 @@ export function registerStress(program: Command): void {
     .addOption(traceOptions()[0])
     .addOption(traceOptions()[1])
     .addOption(lockupOptions()[0])
-    .addOption(lockupOptions()[1])
-    .action(async (opts: StressCliOptions) => {
-      process.exitCode = await stressCommand(opts);
-    });
+    .addOption(lockupOptions()[1]);
+  addControlOptions(command).addOption(
+    new Option('--steps <n>', 'controlled mode: end the load after n scheduling decisions').argParser(
+      integer('--steps', 1, 2 ** 52),
+    ),
+  );
+  command.action(async (opts: StressCliOptions) => {
+    process.exitCode = await stressCommand(opts);
+  });
 }
 
 export function listMutants(): string {
@@ -125,11 +132,13 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
   checkWritable('--junit', opts.junit);
   const tracing = traceRequest(opts);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const controlled = controlRequest(opts, seed);
+  if (opts.steps !== undefined && controlled === undefined) throw new UsageError('--steps needs --controlled');
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };
   log(
-    `tasklet-rt stress: ${opts.cpus} CPUs, ${tasklets} tasklets, ${opts.duration / 1000}s, seed ${seed}${opts.inject ? `, mutant ${opts.inject}` : ''}`,
+    `tasklet-rt stress: ${opts.cpus} CPUs, ${tasklets} tasklets, ${opts.duration / 1000}s${opts.steps ? ` or ${opts.steps} decisions` : ''}, seed ${seed}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
   );
   const bars =
     !opts.quiet && process.stdout.isTTY
@@ -150,6 +159,8 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
       traceFiles: tracing.files,
       inject: opts.inject,
       oracles: opts.oracles,
+      controlled,
+      stepLimit: opts.steps,
     },
     {
       interrupted: termination.signalled,

@@ -13,8 +13,12 @@ type Hook = () => void;
 
 /** Called before every shared access: takes pending interrupts where they are enabled. */
 let interruptPoint: Hook = () => {};
-/** Extra hook for delay injection / controlled scheduling; null when off (the common case). */
+/** Extra hook for delay injection; null when off (the common case). */
 let accessHook: Hook | null = null;
+/** Controlled mode's decision point (runtime/control.ts); null in free-running mode. */
+let controlPoint: Hook | null = null;
+/** Controlled mode's decision point for spin loops: a yield. */
+let controlYield: Hook | null = null;
 
 export function setInterruptPoint(hook: Hook): void {
   interruptPoint = hook;
@@ -24,13 +28,26 @@ export function setAccessHook(hook: Hook | null): void {
   accessHook = hook;
 }
 
+/** Controlled mode: `point` runs before every shared access, `spin` in every spin loop. */
+export function setControlHooks(point: Hook | null, spin: Hook | null): void {
+  controlPoint = point;
+  controlYield = spin;
+}
+
 function point(): void {
+  if (controlPoint !== null) controlPoint();
   if (accessHook !== null) accessHook();
   interruptPoint();
 }
 
+/** A decision point without an access (the scheduler's loop); nothing in free-running mode. */
+export function schedule_point(): void {
+  if (controlPoint !== null) controlPoint();
+}
+
 /** An explicit interrupt point (busy loops that touch no shared word). */
 export function interrupt_point(): void {
+  if (controlPoint !== null) controlPoint();
   interruptPoint();
 }
 
@@ -113,6 +130,12 @@ const yieldWord = new Int32Array(new SharedArrayBuffer(4));
  * may not be running at all, so nothing here may spin unboundedly.
  */
 export function cpu_relax(): void {
+  if (controlYield !== null) {
+    // Controlled: the other CPUs run first; nothing is gained by sleeping here.
+    controlYield();
+    interruptPoint();
+    return;
+  }
   point();
   if (++relaxSpins >= SPINS_BEFORE_YIELD) {
     relaxSpins = 0;

@@ -13,7 +13,15 @@ export function setBootEpoch(): void {
   shm.f64[F64_BOOT_EPOCH_MS] = absoluteMs();
 }
 
-/** Milliseconds since boot, as every CPU sees it. */
+/** Controlled mode's virtual clock (nanoseconds, advanced per decision), or null. */
+let virtualNs: { f64: Float64Array; index: number } | null = null;
+
+export function setVirtualClock(f64: Float64Array, index: number): void {
+  virtualNs = { f64, index };
+}
+
+/** Milliseconds since boot, as every CPU sees it: virtual time in controlled mode. */
 export function machineMs(): number {
+  if (virtualNs !== null) return virtualNs.f64[virtualNs.index] / 1e6;
   return absoluteMs() - shm.f64[F64_BOOT_EPOCH_MS];
 }

@@ -1,9 +1,11 @@
 /** Busy-wait delays (udelay/mdelay): the CPU stays busy but keeps taking interrupts. */
 import { interrupt_point } from './atomic.ts';
+import { machineMs } from './clock.ts';
 
 export function udelay(us: number): void {
-  const end = performance.now() + us / 1000;
-  while (performance.now() < end) interrupt_point();
+  // The machine clock, so that a delay takes virtual time in controlled mode.
+  const end = machineMs() + us / 1000;
+  while (machineMs() < end) interrupt_point();
 }
 
 export function mdelay(ms: number): void {

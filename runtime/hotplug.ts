@@ -2,9 +2,10 @@
  * CPU hot-unplug. A dying CPU parks in its loop; a live CPU splices the dead CPU's tasklet
  * queues onto its own (takeover_tasklets) with its interrupts off, and raises both vectors.
  */
+import { control_yield, controlled } from './control.ts';
 import { READ_ONCE, WRITE_ONCE } from './atomic.ts';
 import { cpumask_any_but, set_cpu_online } from './cpumask.ts';
-import { CALL_FUNCTION_IRQ, raise_irq, TIMER_IRQ } from './irq.ts';
+import { CALL_FUNCTION_IRQ, raise_irq, TIMER_IRQ, take_pending_irq } from './irq.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
 import {
   C_HI_HEAD,
@@ -66,6 +67,9 @@ export function cpu_die(): boolean {
   const heir = cpumask_any_but(me);
   if (heir < 0) return false;
   local_irq_disable();
+  // Function calls already sent here run before the CPU goes (the kernel flushes its call
+  // queue when a CPU dies): the commands wait in this CPU's own port, not the heir's.
+  take_pending_irq(CALL_FUNCTION_IRQ);
   trace.cpu_hotplug?.(me, false);
   shm.mem[this_cpu.base + C_OFFLINE_COUNT]++;
   set_cpu_online(me, false);
@@ -79,7 +83,8 @@ export function cpu_die(): boolean {
   // Dead only once the heir has adopted the queues (the kernel's CPUHP_SOFTIRQ_DEAD step).
   const wake = this_cpu.base + C_WAKE;
   while ((Atomics.load(shm.mem, takeover) & (1 << (me & 31))) !== 0 && Atomics.load(shm.mem, G_STOP) === 0) {
-    Atomics.wait(shm.mem, wake, Atomics.load(shm.mem, wake), 1);
+    if (controlled()) control_yield();
+    else Atomics.wait(shm.mem, wake, Atomics.load(shm.mem, wake), 1);
   }
   Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Dead);
   return true;

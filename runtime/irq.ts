@@ -88,6 +88,16 @@ export function do_IRQ(): void {
   setIrqsOff(false);
 }
 
+/** Takes one line now if it is pending (a dying CPU flushing its function-call queue). */
+export function take_pending_irq(irq: number): void {
+  const bit = 1 << irq;
+  if ((Atomics.and(shm.mem, this_cpu.base + C_IRQ_PENDING, ~bit) & bit) === 0) return;
+  const wasOff = this_cpu.irqsOff;
+  setIrqsOff(true);
+  handle_irq(irq);
+  setIrqsOff(wasOff);
+}
+
 function handle_irq(irq: number): void {
   irq_enter();
   shm.mem[this_cpu.base + C_IRQ_COUNT + irq]++;
@@ -110,8 +120,13 @@ function handle_irq(irq: number): void {
 }
 
 /** Checks the local timer once every this many interrupt points (a clock read costs ~30 ns). */
-const TIMER_CHECK_INTERVAL = 128;
-let timerCountdown = TIMER_CHECK_INTERVAL;
+let timerCheckInterval = 128;
+let timerCountdown = timerCheckInterval;
+
+export function set_timer_check_interval(points: number): void {
+  timerCheckInterval = points;
+  timerCountdown = points;
+}
 
 /** Raises the local timer line if its deadline passed. */
 export function poll_local_timer(): void {
@@ -121,7 +136,7 @@ export function poll_local_timer(): void {
 function interruptPoint(): void {
   if (this_cpu.irqsOff) return;
   if (--timerCountdown === 0) {
-    timerCountdown = TIMER_CHECK_INTERVAL;
+    timerCountdown = timerCheckInterval;
     poll_local_timer();
   }
   // A plain read: this runs at every shared access, and each Atomics call is an out-of-line

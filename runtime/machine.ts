@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { setBootEpoch } from './clock.ts';
+import { machineMs, setBootEpoch } from './clock.ts';
+import { Controller, type ControlledOptions } from './control-driver.ts';
 import { read_comm } from './comm.ts';
 import { cpu_online, set_cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
@@ -78,6 +79,11 @@ export interface MachineOptions {
   watchdogThresh?: number;
   /** Seconds a task may wait on one tasklet before it is reported as a hung task (a fault). 0 = off. Default 120. */
   hungTaskTimeout?: number;
+  /**
+   * Controlled mode: one CPU runs at a time, and a seeded strategy picks which at every shared
+   * access and interrupt point (see Machine.control). The machine clock becomes virtual.
+   */
+  controlled?: ControlledOptions;
   /** Per-worker V8 limits (an out-of-memory worker is reported as a fault). */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
 }
@@ -132,7 +138,7 @@ let attached: Machine | null = null;
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
 }
 
 export class Machine {
@@ -152,6 +158,10 @@ export class Machine {
   private down = false;
   private watchdog: Watchdog | null = null;
   private shutdownDone: Promise<void> | null = null;
+  /** Messages received from the CPUs (controlled mode waits until it has them all). */
+  private received = 0;
+  /** The controlled scheduler, in controlled mode; null when the CPUs run free. */
+  readonly control: Controller | null;
   bootMs = 0;
 
   private constructor(
@@ -163,6 +173,14 @@ export class Machine {
     if (capacity !== undefined) checkInt('trace capacity', capacity, 16, 1 << 22);
     this.traceSab =
       capacity === undefined ? null : new SharedArrayBuffer(traceBufferBytes({ nrCpus, capacity }));
+    const controlled = options.controlled;
+    this.control =
+      controlled === undefined
+        ? null
+        : new Controller(Controller.params(nrCpus, controlled), memory.mem[G_HZ], {
+            received: () => this.received,
+            failure: () => this.faults[0]?.message ?? null,
+          });
   }
 
   /** Every event still in the trace rings, oldest first (empty when tracing is off). */
@@ -224,6 +242,8 @@ export class Machine {
       mem[layout.cpu(cpu) + C_STATE] = CpuState.Online;
     }
     setBootEpoch(); // time 0 and INITIAL_JIFFIES: the moment every CPU starts
+    // Controlled: the CPUs wait for the baton, which the controller holds until it advances.
+    machine.control?.beginRun(options.controlled!);
     Atomics.store(mem, G_GO, 1);
     Atomics.notify(mem, G_GO);
     machine.startWatchdog(watchdogThresh, hungTaskTimeout);
@@ -247,6 +267,8 @@ export class Machine {
           trace:
             this.traceSab === null ? null : { sab: this.traceSab, capacity: this.options.trace!.capacity },
           idlePollUs: this.options.idlePollUs ?? 0,
+          control:
+            this.control === null ? null : { sab: this.control.block.sab, params: this.control.block.params },
           commandPort: channel.port2,
         };
         const worker = new Worker(entry, {
@@ -258,6 +280,7 @@ export class Machine {
         this.workers.push(worker);
         this.ports.push(channel.port1);
         worker.on('message', (message: CpuMessage) => {
+          this.received++;
           if (message.type !== 'ready') return this.onMessage(message);
           if (cpu === 0) {
             this.sharedWordMap = message.sharedWords;
@@ -388,6 +411,7 @@ export class Machine {
     this.checkCpu(cpu);
     if (!cpu_online(cpu)) return Promise.reject(new MachineError(`CPU${cpu} is offline`));
     const id = this.nextRequest++;
+    if (this.control !== null) return this.controlledRequest(cpu, id, command, timeoutMs);
     return new Promise((resolveReply, rejectReply) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -399,6 +423,47 @@ export class Machine {
       this.ports[cpu].postMessage({ ...command, id });
       raise_irq(cpu, CALL_FUNCTION_IRQ);
     });
+  }
+
+  /** A request in controlled mode: the machine advances (in virtual time) until the reply. */
+  private async controlledRequest(
+    cpu: number,
+    id: number,
+    command: CpuCommandBody,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    const reply = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    reply.catch(() => {}); // a fault may reject it before it is returned to the caller
+    this.ports[cpu].postMessage({ ...command, id });
+    raise_irq(cpu, CALL_FUNCTION_IRQ);
+    const deadline = this.now() + timeoutMs;
+    while (this.pending.has(id) && this.faults.length === 0) {
+      if (this.now() >= deadline) {
+        const p = this.pending.get(id)!;
+        this.pending.delete(id);
+        p.reject(new MachineError(`CPU${cpu} did not answer '${command.op}' within ${timeoutMs / 1000} s of machine time`));
+        break;
+      }
+      await this.control!.advance(deadline - this.now());
+    }
+    return reply;
+  }
+
+  /** Milliseconds since boot on the machine clock: virtual time in controlled mode. */
+  now(): number {
+    return this.control?.now() ?? machineMs();
+  }
+
+  /**
+   * Waits `ms` of machine time. In controlled mode the CPUs run meanwhile (and only then), and
+   * the wait ends early when a CPU posts a message.
+   */
+  async sleep(ms: number): Promise<void> {
+    if (this.control === null) return new Promise((resolve) => setTimeout(resolve, ms));
+    const until = this.now() + ms;
+    const seen = this.received;
+    do await this.control.advance(until - this.now());
+    while (this.now() < until && this.received === seen && this.faults.length === 0 && this.running);
   }
 
   /** Reads a /proc file: softirqs and interrupts from the counters, others from a module on `cpu`. */
@@ -425,12 +490,12 @@ export class Machine {
   }
 
   private async waitState(cpu: number, state: CpuState, timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.now() + timeoutMs;
     while (Atomics.load(shm.mem, shm.layout.cpu(cpu) + C_STATE) !== state) {
-      if (performance.now() > deadline)
+      if (this.now() > deadline)
         throw new MachineError(`CPU${cpu} did not reach state ${CpuState[state]} within ${timeoutMs} ms`);
       if (this.faults.length > 0) throw new MachineError(this.faults[0].message);
-      await new Promise((r) => setTimeout(r, 1));
+      await this.sleep(1);
     }
   }
 
@@ -518,6 +583,7 @@ export class Machine {
     this.watchdog?.stop();
     const mem = this.memory.mem;
     Atomics.store(mem, G_STOP, 1);
+    this.control?.stop();
     Atomics.store(mem, G_GO, 1);
     Atomics.notify(mem, G_GO);
     for (let cpu = 0; cpu < this.nrCpus; cpu++) kick_cpu(cpu);

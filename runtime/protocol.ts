@@ -1,5 +1,6 @@
 /** Messages between the controller and CPU workers (boot, logs and commands; never the hot path). */
 import type { MessagePort } from 'node:worker_threads';
+import type { ControlParams } from './control-block.ts';
 import type { LayoutParams } from './layout.ts';
 import type { ModuleMetadata } from './module.ts';
 import type { LogLevel } from './printk.ts';
@@ -18,6 +19,8 @@ export interface CpuWorkerData {
   trace: { sab: SharedArrayBuffer; capacity: number } | null;
   /** Microseconds an idle CPU polls for work before sleeping in Atomics.wait. */
   idlePollUs: number;
+  /** The controlled scheduler's block, in controlled mode. */
+  control: { sab: SharedArrayBuffer; params: ControlParams } | null;
   commandPort: MessagePort;
 }
 

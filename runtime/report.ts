@@ -1,7 +1,7 @@
 /** Lets a module hand a value to the controller (Machine onReport): results, statistics. */
-import { parentPort } from 'node:worker_threads';
+import { send_to_controller } from './controller-port.ts';
 import { this_cpu } from './percpu.ts';
 
 export function report(key: string, value: unknown): void {
-  parentPort?.postMessage({ type: 'report', cpu: this_cpu.id, key, value });
+  send_to_controller({ type: 'report', cpu: this_cpu.id, key, value });
 }

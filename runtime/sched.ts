@@ -5,6 +5,7 @@
  * migrate.
  */
 import { publish_comm } from './comm.ts';
+import { on_control_epoch } from './control.ts';
 import { C_CURRENT_PID, C_NR_RUNNING, G_JIFFIES, G_NEXT_PID } from './layout.ts';
 import { shm } from './memory.ts';
 import { this_cpu } from './percpu.ts';
@@ -41,6 +42,10 @@ export const KSOFTIRQD_PID_BASE = 10;
 
 const runqueue: Task[] = [];
 let cursor = 0;
+// A controlled run starts picking from the head of the run queue, wherever the last run left off.
+on_control_epoch(() => {
+  cursor = 0;
+});
 let idle = new Task(0, 'swapper', null);
 let currentTask: Task = idle;
 

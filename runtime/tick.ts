@@ -41,6 +41,11 @@ export function timerDue(): boolean {
   return machineMs() >= nextTickMs;
 }
 
+/** When the local timer fires next, on the machine clock. */
+export function next_tick_ms(): number {
+  return nextTickMs;
+}
+
 export function msUntilNextTick(): number {
   return Math.max(0, nextTickMs - machineMs());
 }

@@ -9,6 +9,7 @@
  * (other tasks of this CPU wait: a generator on the stack cannot be switched away from).
  */
 import { test_bit } from './atomic.ts';
+import { control_block, control_yield, controlled } from './control.ts';
 import { do_IRQ, poll_local_timer } from './irq.ts';
 import { irqs_disabled, local_irq_disable, local_irq_enable } from './irqflags.ts';
 import {
@@ -33,7 +34,7 @@ import { printk } from './printk.ts';
 import { current, idle_task, set_current } from './sched.ts';
 import { handle_softirqs, local_softirq_pending, this_ksoftirqd } from './softirq.ts';
 import type { TaskletStruct } from './tasklet-table.ts';
-import { jiffies, msUntilNextTick } from './tick.ts';
+import { jiffies, msUntilNextTick, next_tick_ms } from './tick.ts';
 import { kick_cpu } from './wake.ts';
 
 const SPINS_BEFORE_SLEEP = 200;
@@ -99,7 +100,8 @@ export function spin_until_clear(t: TaskletStruct, bit: number): void {
 function cpuRelaxInWait(): void {
   // cpu_relax through the door is the interrupt point; the explicit poll keeps the tick alive.
   if (!this_cpu.irqsOff) poll_local_timer();
-  Atomics.wait(spinPause, 0, 0, 0.005);
+  if (controlled()) control_yield();
+  else Atomics.wait(spinPause, 0, 0, 0.005);
 }
 
 const spinPause = new Int32Array(new SharedArrayBuffer(4));
@@ -154,5 +156,6 @@ function serveWhileSleeping(seq: number): void {
     local_irq_enable();
     return;
   }
-  Atomics.wait(shm.mem, this_cpu.base + C_WAKE, seq, Math.min(msUntilNextTick(), MAX_SLEEP_MS));
+  if (controlled()) control_block(seq, next_tick_ms());
+  else Atomics.wait(shm.mem, this_cpu.base + C_WAKE, seq, Math.min(msUntilNextTick(), MAX_SLEEP_MS));
 }

@@ -270,6 +270,7 @@ describe('repro files', () => {
       shrinkSteps: 0,
       shrinkMs: 0,
       reproduction: { runs: 10, failures: 4 },
+      schedule: null,
     },
     1234,
     2,

@@ -2,7 +2,8 @@
  * The function-call IPI handler: hotplug takeovers, then commands from the controller, read
  * synchronously from the command port (a CPU never returns to the event loop).
  */
-import { type MessagePort, parentPort, receiveMessageOnPort } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import { send_to_controller } from '../runtime/controller-port.ts';
 import { run_pending_takeovers } from '../runtime/hotplug.ts';
 import { find_call, find_proc, find_task, SeqFile } from '../runtime/module.ts';
 import { oops } from '../runtime/oops.ts';
@@ -15,9 +16,7 @@ export function setCommandPort(commandPort: MessagePort): void {
   port = commandPort;
 }
 
-function send(message: CpuMessage): void {
-  parentPort!.postMessage(message);
-}
+const send = (message: CpuMessage): void => send_to_controller(message);
 
 const reply = (id: number, value: unknown): void => send({ type: 'reply', id, ok: true, value });
 const fail = (id: number, error: unknown): void =>

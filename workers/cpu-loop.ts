@@ -3,6 +3,8 @@
  * next runnable task, or idle until the next tick or a wake-up.
  */
 
+import { schedule_point } from '../runtime/atomic.ts';
+import { control_block, controlled } from '../runtime/control.ts';
 import { cpu_come_online, cpu_die } from '../runtime/hotplug.ts';
 import {
   CALL_FUNCTION_IRQ,
@@ -31,7 +33,7 @@ import {
 } from '../runtime/sched.ts';
 import { HI_SOFTIRQ, open_softirq, spawn_ksoftirqd, TASKLET_SOFTIRQ } from '../runtime/softirq.ts';
 import { tasklet_action, tasklet_hi_action } from '../runtime/tasklet.ts';
-import { init_tick, msUntilNextTick, tick_handler } from '../runtime/tick.ts';
+import { init_tick, msUntilNextTick, next_tick_ms, tick_handler } from '../runtime/tick.ts';
 import { call_function_interrupt } from './commands.ts';
 
 let idlePollUs = 0;
@@ -97,6 +99,10 @@ function idle(): void {
   const mem = shm.mem;
   const wake = this_cpu.base + C_WAKE;
   const seq = Atomics.load(mem, wake);
+  if (controlled()) {
+    if (Atomics.load(mem, this_cpu.base + C_IRQ_PENDING) === 0) control_block(seq, next_tick_ms());
+    return;
+  }
   if (idlePollUs > 0) {
     const until = performance.now() + idlePollUs / 1000;
     while (performance.now() < until) {
@@ -114,7 +120,8 @@ function park_offline(): void {
     const seq = Atomics.load(mem, wake);
     if (Atomics.load(mem, G_STOP) !== 0) return;
     if (Atomics.load(mem, this_cpu.base + C_REQUEST) === CpuRequest.Online) break;
-    Atomics.wait(mem, wake, seq, 50);
+    if (controlled()) control_block(seq, Number.POSITIVE_INFINITY, true);
+    else Atomics.wait(mem, wake, seq, 50);
   }
   Atomics.store(mem, this_cpu.base + C_REQUEST, CpuRequest.None);
   init_tick();
@@ -132,6 +139,9 @@ export function cpu_loop(): void {
         if (cpu_die()) park_offline();
         continue;
       }
+      // schedule() is a preemption point: in controlled mode, a decision (a task that only
+      // yields, polling harness words, must not keep the baton forever).
+      schedule_point();
       // schedule() switches with interrupts off: what arrived meanwhile hits the next task.
       const task = pick_next_task();
       set_current(task ?? idle_task());

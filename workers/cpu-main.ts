@@ -2,7 +2,10 @@
  * One emulated CPU. Attaches to the machine's memory, loads the modules, brings the CPU up and
  * runs its loop until the controller stops the machine.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { attach_control, start_control } from '../runtime/control.ts';
+import { send_to_controller } from '../runtime/controller-port.ts';
+import { set_timer_check_interval } from '../runtime/irq.ts';
 import { G_BOOTED, G_GO, G_STATIC_READY, G_STOP } from '../runtime/layout.ts';
 import { attachBuffer, shm } from '../runtime/memory.ts';
 import { module_metadata } from '../runtime/module.ts';
@@ -20,9 +23,10 @@ import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-
 import { load_module } from './module-load.ts';
 
 const data = workerData as CpuWorkerData;
-const send = (message: CpuMessage): void => parentPort!.postMessage(message);
+const send = send_to_controller;
 
 attachBuffer(data.sab, data.layout);
+if (data.control !== null) attach_control(data.control.sab, data.control.params);
 this_cpu.id = data.cpu;
 this_cpu.base = shm.layout.cpu(data.cpu);
 setPrintkSink((level, text) => send({ type: 'printk', cpu: data.cpu, level, text }));
@@ -56,6 +60,11 @@ send({
 });
 while (Atomics.load(shm.mem, G_GO) === 0) Atomics.wait(shm.mem, G_GO, 0, 50);
 
+if (data.control !== null) {
+  // Controlled mode: the timer is checked at every point, so no local countdown decides when.
+  set_timer_check_interval(1);
+  start_control(data.cpu);
+}
 init_tick();
 if (data.cpu === 0) start_module_inits();
 cpu_loop();

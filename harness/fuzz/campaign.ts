@@ -3,14 +3,20 @@
  * seed of its own. The first violation is shrunk by fast-check, each candidate re-run several
  * times (real parallelism is not deterministic), and the minimal program's reproduction rate
  * is measured.
+ *
+ * In controlled mode each program runs under a schedule seeded from its own seed: a run is
+ * deterministic, so a candidate runs once, the decision log is shrunk after the program, and
+ * the minimal failure replays from its log.
  */
 import fc from 'fast-check';
+import { DEFAULT_EXPECTED_STEPS, type ControlledOptions, type RunPlan } from '../../runtime/control-driver.ts';
 import { Coverage } from './coverage.ts';
-import { FuzzMachine } from './executor.ts';
+import { FuzzMachine, type RunOutcome } from './executor.ts';
 import { delayPlanFor, programArb } from './generate.ts';
 import type { DelayPlan } from './injection.ts';
 import type { FuzzViolation } from './oracles.ts';
 import { opCount, type Program } from './program.ts';
+import { preemptions, shrinkSchedule } from './schedule-shrink.ts';
 import { programSeed, type Shard, shardRange, WHOLE } from './shard.ts';
 
 export interface CampaignOptions {
@@ -30,6 +36,8 @@ export interface CampaignOptions {
   /** After a flaky or large finding, how long to look for a better one. */
   huntMs?: number;
   hangMs?: number;
+  /** Run every program under the controlled scheduler. */
+  controlled?: ControlledOptions;
   onProgress?: (progress: Progress) => void;
   /** Polled between programs: true ends the campaign early. */
   interrupted?: () => boolean;
@@ -43,6 +51,29 @@ export interface Progress {
   coverage: Coverage;
   /** While shrinking: size of the smallest failing program so far. */
   shrunkOps?: number;
+  /** Controlled mode: scheduling decisions so far. */
+  decisions?: number;
+}
+
+/** A controlled failure's schedule: the plan it ran under and the log that replays it. */
+export interface FailureSchedule {
+  plan: RunPlan;
+  /** The (shrunk) decision log, flat. */
+  log: number[];
+  steps: number;
+  preemptions: number;
+  /** Preemptions before the log was shrunk. */
+  originalPreemptions: number;
+  shrinkRuns: number;
+}
+
+/** Controlled mode: how much scheduling the campaign did. */
+export interface ScheduleTotals {
+  decisions: number;
+  /** Decisions per second of time spent running programs. */
+  decisionsPerSecond: number;
+  /** Mean decisions per run: PCT's k. */
+  meanSteps: number;
 }
 
 export interface Failure {
@@ -58,6 +89,7 @@ export interface Failure {
   shrinkSteps: number;
   shrinkMs: number;
   reproduction: { runs: number; failures: number };
+  schedule: FailureSchedule | null;
 }
 
 export interface CampaignResult {
@@ -72,6 +104,7 @@ export interface CampaignResult {
   failure: Failure | null;
   coverage: Coverage;
   boots: number;
+  schedule: ScheduleTotals | null;
 }
 
 const PROGRESS_EVERY_MS = 1000;
@@ -118,30 +151,69 @@ class ShrinkState {
   }
 }
 
-/** Runs `program` `times` times; counts violations of `oracle` (or of any kind). */
+/**
+ * Runs `program` `times` times; counts violations of `oracle` (or of any kind). In controlled
+ * mode `plans(k)` gives run k's schedule.
+ */
 export async function reproduce(
   machine: FuzzMachine,
   program: Program,
   delays: DelayPlan,
   times: number,
   oracle?: string,
-): Promise<{ failures: number; violations: FuzzViolation[] }> {
+  plans?: (k: number) => RunPlan,
+): Promise<{ failures: number; violations: FuzzViolation[]; logs: number[][] }> {
   const violations: FuzzViolation[] = [];
+  const logs: number[][] = [];
   let failures = 0;
   for (let k = 0; k < times; k++) {
-    const { violation } = await machine.run(program, delays);
+    const { violation, schedule } = await machine.run(program, delays, plans?.(k));
+    if (schedule !== undefined) logs.push(schedule.log);
     if (violation === null) continue;
     violations.push(violation);
     if (oracle === undefined || violation.oracle === oracle) failures++;
   }
-  return { failures, violations };
+  return { failures, violations, logs };
+}
+
+/** Running totals of a controlled campaign's scheduling (PCT's k is the mean run length). */
+class ScheduleMeter {
+  decisions = 0;
+  runs = 0;
+  busyMs = 0;
+
+  add(outcome: RunOutcome, ms: number): void {
+    if (outcome.schedule === undefined) return;
+    this.decisions += outcome.schedule.steps;
+    this.runs++;
+    this.busyMs += ms;
+  }
+
+  get meanSteps(): number {
+    return this.runs === 0 ? DEFAULT_EXPECTED_STEPS : this.decisions / this.runs;
+  }
+
+  totals(): ScheduleTotals {
+    return {
+      decisions: this.decisions,
+      decisionsPerSecond: this.decisions / Math.max(this.busyMs / 1000, 1e-3),
+      meanSteps: this.meanSteps,
+    };
+  }
 }
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
   const range = shardRange(options.shard ?? WHOLE, options.runs);
-  const machine = new FuzzMachine({ cpus: options.cpus, inject: options.inject, hangMs: options.hangMs });
+  const { controlled } = options;
+  const machine = new FuzzMachine({
+    cpus: options.cpus,
+    inject: options.inject,
+    hangMs: options.hangMs,
+    controlled,
+  });
+  const meter = new ScheduleMeter();
   const coverage = new Coverage();
   const arbitrary = programArb(options.cpus);
   let runs = 0;
@@ -158,6 +230,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       failures: failure ? 1 : 0,
       coverage,
       shrunkOps,
+      decisions: controlled ? meter.decisions : undefined,
     });
   };
   let interrupted = false;
@@ -192,6 +265,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     failure,
     coverage,
     boots: machine.boots,
+    schedule: controlled ? meter.totals() : null,
   };
 
   /** Runs program `index`; on a violation, shrinks it and measures the minimal one. */
@@ -200,8 +274,20 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const delays = delayPlanFor(seed);
     const attempts = options.shrinkAttempts ?? 6;
     const shrink = new ShrinkState(options.shrinkMs ?? 30_000);
+    // Controlled: the program's schedule comes from its seed; PCT's k from the runs so far.
+    const runPlan: RunPlan | undefined = controlled && {
+      ...controlled,
+      seed,
+      expectedSteps: controlled.expectedSteps ?? Math.round(meter.meanSteps),
+    };
+    const execute = async (program: Program, schedule = runPlan): Promise<RunOutcome> => {
+      const started = performance.now();
+      const outcome = await machine.run(program, delays, schedule);
+      meter.add(outcome, performance.now() - started);
+      return outcome;
+    };
     const run = async (program: Program): Promise<FuzzViolation | null> => {
-      const { violation, intervals } = await machine.run(program, delays);
+      const { violation, intervals } = await execute(program);
       runs++;
       coverage.add(intervals);
       progress(
@@ -215,6 +301,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         const violation = await run(program);
         if (violation === null) return true;
         shrink.found(program, violation, elapsed(), runs);
+        // A controlled run is deterministic: one run of a candidate says it all.
+        if (controlled) return false;
         // How reliably the original fails sets the bar candidates must meet.
         let failures = 0;
         for (let attempt = 0; attempt < attempts && failures <= attempts / 2; attempt++)
@@ -226,7 +314,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       // Shrinking works on raw programs; normalizing one can add enables: never grow.
       if (opCount(program) > opCount(shrink.best!.program)) return true;
       // A flaky original gets more runs per candidate: a rare failure needs them to show.
-      const tries = shrink.need > 1 ? attempts : attempts * 3;
+      const tries = controlled ? 1 : shrink.need > 1 ? attempts : attempts * 3;
       let failures = 0;
       for (let attempt = 0; attempt < tries; attempt++) {
         const violation = await run(program);
@@ -243,7 +331,20 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const { first, best } = shrink;
     if (first === null || best === null) return null;
     const reproRuns = options.reproRuns ?? 10;
-    const { failures } = await reproduce(machine, best.program, delays, reproRuns, first.violation.oracle);
+    let schedule: FailureSchedule | null = null;
+    let replayPlan: ((k: number) => RunPlan) | undefined;
+    if (runPlan !== undefined) {
+      schedule = await minimalSchedule(best.program, runPlan, first.violation.oracle, shrink.expired.bind(shrink));
+      replayPlan = () => (schedule === null ? runPlan : { ...runPlan, replay: schedule.log });
+    }
+    const { failures } = await reproduce(
+      machine,
+      best.program,
+      delays,
+      reproRuns,
+      first.violation.oracle,
+      replayPlan,
+    );
     runs += reproRuns;
     return {
       index,
@@ -257,6 +358,36 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       shrinkSteps: shrink.steps,
       shrinkMs: performance.now() - shrink.started,
       reproduction: { runs: reproRuns, failures },
+      schedule,
     };
+
+    /** The failing run's decision log, with as few preemptions as still fail. */
+    async function minimalSchedule(
+      program: Program,
+      plan: RunPlan,
+      oracle: string,
+      expired: () => boolean,
+    ): Promise<FailureSchedule | null> {
+      const original = await execute(program, plan);
+      runs++;
+      if (original.violation?.oracle !== oracle || original.schedule === undefined) return null;
+      const shrunk = await shrinkSchedule(
+        original.schedule.log,
+        oracle,
+        async (log) => {
+          runs++;
+          return execute(program, { ...plan, replay: log });
+        },
+        expired,
+      );
+      return {
+        plan,
+        log: shrunk.log,
+        steps: original.schedule.steps,
+        preemptions: preemptions(shrunk.log).length,
+        originalPreemptions: shrunk.from,
+        shrinkRuns: shrunk.runs,
+      };
+    }
   }
 }

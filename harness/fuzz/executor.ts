@@ -4,6 +4,7 @@
  * end-of-program oracles. A machine left hung or faulty is replaced before the next program.
  */
 import { fileURLToPath } from 'node:url';
+import type { ControlledOptions, ControlStats, RunPlan } from '../../runtime/control-driver.ts';
 import { Machine } from '../../runtime/index.ts';
 import {
   C_HI_HEAD,
@@ -45,17 +46,30 @@ export interface FuzzMachineOptions {
   cpus: number;
   /** A mutant of harness/mutants.ts to install on every CPU. */
   inject?: string;
-  /** A thread, hotplug step or drain that takes longer than this is a hang. */
+  /** A thread, hotplug step or drain that takes longer than this is a hang (machine time). */
   hangMs?: number;
+  /** Controlled mode: programs run one CPU at a time under a seeded schedule (see run's plan). */
+  controlled?: ControlledOptions;
+}
+
+/** What a controlled run did: its decisions, and the log that replays it exactly. */
+export interface ScheduleOutcome extends ControlStats {
+  log: number[];
 }
 
 export interface RunOutcome {
   violation: FuzzViolation | null;
   /** Op intervals on the logical clock, for the coverage table. */
   intervals: Interval[];
+  /** Controlled mode only. */
+  schedule?: ScheduleOutcome;
 }
 
 const DEFAULT_HANG_MS = 3000;
+/** Controlled runs count virtual time (a microsecond per decision): a program needs a few ms. */
+const CONTROLLED_HANG_MS = 300;
+/** Controlled mode: how long the machine may take to go quiet before a run (module init). */
+const SETTLE_MS = 1000;
 /** A drain normally takes a millisecond or two; a tasklet still busy after this never ends. */
 const DRAIN_MS = 500;
 /** How long a tasklet must sit in an impossible state before it counts as stuck. */
@@ -64,8 +78,6 @@ const STUCK_MS = 100;
 const ABORT_GRACE_MS = 200;
 const REPORT_GRACE_MS = 500;
 const FUZZ_HZ = 1000;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class FuzzMachine {
   private machine: Machine | null = null;
@@ -80,7 +92,7 @@ export class FuzzMachine {
   constructor(readonly options: FuzzMachineOptions) {}
 
   private get hangMs(): number {
-    return this.options.hangMs ?? DEFAULT_HANG_MS;
+    return this.options.hangMs ?? (this.options.controlled ? CONTROLLED_HANG_MS : DEFAULT_HANG_MS);
   }
 
   private async ready(): Promise<Machine> {
@@ -91,6 +103,7 @@ export class FuzzMachine {
       hz: FUZZ_HZ,
       maxTasklets: 256,
       modules: [fuzzModule],
+      controlled: this.options.controlled,
       ...injectMutant(this.options.inject),
       onPrintk: (_cpu, level, text) => {
         if (level === 'warning' || level === 'err') this.lastWarning = text.split('\n')[0];
@@ -118,6 +131,14 @@ export class FuzzMachine {
     return this.machine;
   }
 
+  /** Controlled mode: runs the machine until no CPU can run (so every run starts alike). */
+  private async settle(m: Machine): Promise<void> {
+    const control = m.control!;
+    const deadline = m.now() + SETTLE_MS;
+    while (!control.quiescent() && m.now() < deadline && m.faults.length === 0) await m.sleep(1);
+    if (!control.quiescent()) this.poisoned = true;
+  }
+
   async shutdown(): Promise<void> {
     const machine = this.machine;
     this.machine = null;
@@ -128,8 +149,23 @@ export class FuzzMachine {
     return m.sharedWords(WORDS_NAME);
   }
 
-  async run(program: Program, delays: DelayPlan): Promise<RunOutcome> {
-    const m = await this.ready();
+  /**
+   * Runs one program. In controlled mode `plan` is its schedule (a strategy and seed, or a
+   * decision log to replay), delays are off, and every time limit is on the virtual clock.
+   */
+  async run(program: Program, delays: DelayPlan, plan?: RunPlan): Promise<RunOutcome> {
+    let m = await this.ready();
+    if (m.control !== null) {
+      await this.settle(m);
+      if (this.poisoned) {
+        // A machine that would not go quiet is replaced (and the new one settles first).
+        m = await this.ready();
+        await this.settle(m);
+      }
+      if (plan === undefined) throw new Error('a controlled fuzz run needs a schedule plan');
+      m.control!.beginRun(plan);
+      delays = { ...delays, permille: 0 };
+    }
     const words = this.words(m);
     const sh = m.sharedWords(SHADOW_NAME);
     this.reported = [];
@@ -150,11 +186,12 @@ export class FuzzMachine {
     violation = await this.runThreads(m, program, hotplugs);
     violation ??= await this.drain(m, program);
     Atomics.store(words, W_ACTIVE, 0);
-    const deadline = performance.now() + REPORT_GRACE_MS;
-    while (this.reported.length < Atomics.load(words, W_VIOLATIONS) && performance.now() < deadline)
-      await sleep(1);
+    const deadline = m.now() + REPORT_GRACE_MS;
+    while (this.reported.length < Atomics.load(words, W_VIOLATIONS) && m.now() < deadline) await m.sleep(1);
     violation = this.reported[0] ?? violation ?? this.endChecks(m, program, sh, warningsBefore);
-    return { violation, intervals: [...readIntervals(words, program.cpus), ...hotplugs] };
+    const intervals = [...readIntervals(words, program.cpus), ...hotplugs];
+    if (m.control === null) return { violation, intervals };
+    return { violation, intervals, schedule: { ...m.control.stats(), log: m.control.log() } };
   }
 
   private async runThreads(
@@ -179,11 +216,11 @@ export class FuzzMachine {
     const hotplug = program.threads.some((ops) => flatten(ops).some((op) => op.op === 'hotplug'));
     if (!hotplug) await Promise.race([all, violated]);
     // A violation is in: the run is over. A machine that does not settle soon is replaced.
-    if (!settled && this.reported.length > 0) return this.abandon(all, () => settled);
+    if (!settled && this.reported.length > 0) return this.abandon(m, all, () => settled);
     if (hotplug) {
       while (!settled) {
-        if (this.reported.length > 0) return this.abandon(all, () => settled);
-        await Promise.race([all, sleep(1), violated]);
+        if (this.reported.length > 0) return this.abandon(m, all, () => settled);
+        await Promise.race([all, m.sleep(1), violated]);
         const failed = await this.serveHotplug(m, program.cpus, hotplugs);
         if (failed !== null) return failed;
       }
@@ -201,8 +238,8 @@ export class FuzzMachine {
   }
 
   /** A violation arrived while the threads ran: give them a moment, else replace the machine. */
-  private async abandon(all: Promise<unknown>, settled: () => boolean): Promise<null> {
-    await Promise.race([all, sleep(ABORT_GRACE_MS)]);
+  private async abandon(m: Machine, all: Promise<unknown>, settled: () => boolean): Promise<null> {
+    await Promise.race([all, m.sleep(ABORT_GRACE_MS)]);
     if (!settled()) this.poisoned = true;
     return null;
   }
@@ -263,17 +300,17 @@ export class FuzzMachine {
   /** Waits until every tasklet is idle and every queue empty; what is left then is a finding. */
   private async drain(m: Machine, program: Program): Promise<FuzzViolation | null> {
     for (const cpu of m.onlineCpus()) m.raiseIrq(cpu, FUZZ_IRQ);
-    const started = performance.now();
+    const started = m.now();
     const deadline = started + Math.min(DRAIN_MS, this.hangMs);
     let stuck: { since: number; message: string } | null = null;
     while (!this.idle(m, program)) {
-      if (this.reported.length > 0 && performance.now() > started + ABORT_GRACE_MS) {
+      if (this.reported.length > 0 && m.now() > started + ABORT_GRACE_MS) {
         // The finding is in; only whether the machine can go on is left to decide.
         this.poisoned = !this.quiet(m, program);
         return null;
       }
       // A tasklet found in the same impossible state for a while will not get out of it.
-      const now = performance.now();
+      const now = m.now();
       const found = this.stuckTasklet(m, program);
       if (found === null) stuck = null;
       else if (stuck === null || stuck.message !== found.message)
@@ -284,7 +321,7 @@ export class FuzzMachine {
           found ?? this.hang(m, `the machine did not drain within ${Math.min(DRAIN_MS, this.hangMs)} ms`)
         );
       }
-      await sleep(1);
+      await m.sleep(1);
     }
     return null;
   }

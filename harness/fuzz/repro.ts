@@ -1,8 +1,11 @@
 /**
  * Repro files: a failure as JSON with a format version, enough to run it again (CPUs, mutant,
- * program, delay plan) and to read it (violation, the tasklet's recent events, how often the
- * minimal program reproduced). Reading one validates every field.
+ * program, delay plan, and in controlled mode the schedule) and to read it (violation, the
+ * tasklet's recent events, how often the minimal program reproduced). Reading one validates
+ * every field. Version 1 files (before controlled mode) are read as having no schedule.
  */
+import { FORCED_BIT, LOG_FIELDS, MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../../runtime/control-block.ts';
+import { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS } from '../../runtime/control-driver.ts';
 import { MUTANT_NAMES } from '../mutants.ts';
 import type { RecentEvent } from '../stress/shadow.ts';
 import type { Failure } from './campaign.ts';
@@ -13,8 +16,22 @@ import type { FuzzViolation } from './oracles.ts';
 import { MAX_TASKLETS, opCount, type Program, TASKLET_OPS } from './program.ts';
 
 export const REPRO_FORMAT = 'tasklet-rt-fuzz-repro';
-export const REPRO_VERSION = 1;
+export const REPRO_VERSION = 2;
 
+/** A controlled failure's schedule: replaying `log` runs the failing execution again exactly. */
+export interface ReproSchedule {
+  strategy: StrategyName;
+  seed: number;
+  depth: number;
+  quantum: number;
+  expectedSteps: number;
+  /** Decisions the failing run made, and its preemptions before and after shrinking. */
+  steps: number;
+  preemptions: number;
+  originalPreemptions: number;
+  /** The decision log, flat: [step, from, from's step, to (+256 if forced)] per switch. */
+  log: number[];
+}
 export interface ReproFile {
   format: typeof REPRO_FORMAT;
   version: typeof REPRO_VERSION;
@@ -26,6 +43,8 @@ export interface ReproFile {
   /** The mutant the machine ran with, null for the real algorithm. */
   inject: string | null;
   delays: DelayPlan;
+  /** Controlled mode's schedule; null for a free-running (real parallel) failure. */
+  schedule: ReproSchedule | null;
   program: Program;
   ops: number;
   originalOps: number;
@@ -49,6 +68,7 @@ export function buildRepro(
   inject: string | undefined,
 ): ReproFile {
   const { events = [], ...violation } = failure.violation;
+  const s = failure.schedule;
   return {
     format: REPRO_FORMAT,
     version: REPRO_VERSION,
@@ -58,6 +78,20 @@ export function buildRepro(
     cpus,
     inject: inject ?? null,
     delays: failure.delays,
+    schedule:
+      s === null
+        ? null
+        : {
+            strategy: s.plan.strategy,
+            seed: s.plan.seed,
+            depth: s.plan.depth ?? DEFAULT_DEPTH,
+            quantum: s.plan.quantum ?? 1,
+            expectedSteps: s.plan.expectedSteps ?? DEFAULT_EXPECTED_STEPS,
+            steps: s.steps,
+            preemptions: s.preemptions,
+            originalPreemptions: s.originalPreemptions,
+            log: s.log,
+          },
     program: failure.program,
     ops: opCount(failure.program),
     originalOps: opCount(failure.original),
@@ -68,7 +102,7 @@ export function buildRepro(
 }
 
 export const reproFileName = (r: ReproFile): string =>
-  `repro-${r.inject ?? 'real'}-${r.violation.oracle}-s${r.seed}-p${r.index}.json`;
+  `repro-${r.inject ?? 'real'}-${r.violation.oracle}${r.schedule ? `-${r.schedule.strategy}` : ''}-s${r.seed}-p${r.index}.json`;
 
 // ---------------------------------------------------------------------------------------------
 // Validation.
@@ -143,6 +177,25 @@ function checkProgram(p: unknown, cpus: number): Program {
   return program;
 }
 
+function checkSchedule(s: unknown, cpus: number): void {
+  if (s === null || s === undefined) return;
+  if (!isObject(s)) throw new ReproError('file.schedule must be an object or null');
+  oneOf(s, 'strategy', STRATEGY_NAMES, 'schedule');
+  int(s, 'seed', 0, 2 ** 32 - 1, 'schedule');
+  int(s, 'depth', 1, MAX_DEPTH, 'schedule');
+  int(s, 'quantum', 1, 1_000_000, 'schedule');
+  int(s, 'expectedSteps', 1, 2 ** 40, 'schedule');
+  for (const key of ['steps', 'preemptions', 'originalPreemptions']) int(s, key, 0, 2 ** 52, 'schedule');
+  const log = s.log;
+  if (!Array.isArray(log) || log.length % LOG_FIELDS !== 0 || !log.every((v) => Number.isInteger(v) && v >= 0))
+    throw new ReproError(`schedule.log must be a flat array of non-negative integers, ${LOG_FIELDS} per switch`);
+  for (let e = 0; e < log.length; e += LOG_FIELDS) {
+    const to = log[e + 3] & (FORCED_BIT - 1);
+    if (log[e + 1] > cpus || to >= cpus)
+      throw new ReproError(`schedule.log entry ${e / LOG_FIELDS} names a CPU this ${cpus}-CPU machine lacks`);
+  }
+}
+
 /** Parses and validates a repro file's text; throws a one-line ReproError. */
 export function parseRepro(text: string): ReproFile {
   let data: unknown;
@@ -152,10 +205,12 @@ export function parseRepro(text: string): ReproFile {
     throw new ReproError(`not JSON: ${(error as Error).message}`);
   }
   if (!isObject(data) || data.format !== REPRO_FORMAT) throw new ReproError(`not a ${REPRO_FORMAT} file`);
-  if (data.version !== REPRO_VERSION)
+  if (data.version !== 1 && data.version !== REPRO_VERSION)
     throw new ReproError(
-      `format version ${JSON.stringify(data.version)} is not supported (this build reads ${REPRO_VERSION})`,
+      `format version ${JSON.stringify(data.version)} is not supported (this build reads 1 and ${REPRO_VERSION})`,
     );
+  data.schedule ??= null;
+  data.version = REPRO_VERSION;
   const cpus = int(data, 'cpus', 1, FUZZ_MAX_CPUS, 'file');
   for (const key of ['seed', 'index', 'programSeed']) int(data, key, 0, 2 ** 32 - 1, 'file');
   if (data.inject !== null) oneOf(data, 'inject', MUTANT_NAMES, 'file');
@@ -164,6 +219,7 @@ export function parseRepro(text: string): ReproFile {
   int(data.delays, 'permille', 0, 1000, 'delays');
   int(data.delays, 'maxUs', 0, 10_000, 'delays');
   checkProgram(data.program, cpus);
+  checkSchedule(data.schedule, cpus);
   if (!isObject(data.violation) || typeof data.violation.oracle !== 'string')
     throw new ReproError('file.violation must name its oracle');
   return data as unknown as ReproFile;

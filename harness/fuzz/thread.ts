@@ -20,6 +20,7 @@ import {
   tasklet_setup,
   udelay,
 } from 'tasklet-rt';
+import { machineMs } from '../../runtime/clock.ts';
 import { before_enable, on_disable_return, on_kill_return } from '../stress/oracles.ts';
 import { EventKind, F_IN_FLIGHT, F_SCHED_SEQ, record_event, tw } from '../stress/shadow.ts';
 import type { OrderPair } from './expect.ts';
@@ -166,8 +167,8 @@ export function* fuzzThread(arg: unknown): TaskBody {
   held.clear();
   restartInjection();
   Atomics.add(words, W_ARRIVED, 1);
-  const deadline = performance.now() + BARRIER_TIMEOUT_MS;
-  while (Atomics.load(words, W_ARRIVED) < Atomics.load(words, W_THREADS) && performance.now() < deadline)
+  const deadline = machineMs() + BARRIER_TIMEOUT_MS;
+  while (Atomics.load(words, W_ARRIVED) < Atomics.load(words, W_THREADS) && machineMs() < deadline)
     cpu_relax();
   for (const [index, op] of ops.entries()) {
     execute(op, cpu, orderAt.get(index));

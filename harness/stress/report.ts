@@ -1,4 +1,5 @@
 /** What a stress run prints and writes: the per-second stats line, the final report, JSON, JUnit. */
+import { strategyLine } from '../schedule-report.ts';
 import { MUTANTS } from '../mutants.ts';
 import { OPS } from './mix.ts';
 import { ORACLE_NAMES, ORACLES } from './oracles.ts';
@@ -72,6 +73,14 @@ export function finalReport(result: StressResult): string {
     '',
     `  throughput: ${compact(Math.round(total.runs / seconds))} tasklet runs/s; ${result.epochs} drain checks; boot ${result.bootMs.toFixed(0)} ms`,
   );
+  const schedule = result.schedule;
+  if (schedule !== null) {
+    lines.push(
+      `  ${strategyLine(schedule.options, options.cpus, schedule.steps)}`,
+      `  schedule: ${schedule.steps} decisions (${compact(Math.round(schedule.decisionsPerSecond))}/s), ${schedule.switches} switches, ${schedule.preemptions} preemptions, ${schedule.virtualMs.toFixed(1)} ms of machine time`,
+      `  trace hash ${schedule.traceHash}, schedule hash ${schedule.scheduleHash}${schedule.logOverflow ? ' (decision log overflowed: the hash covers its start)' : ''}`,
+    );
+  }
   if (options.oracles) {
     lines.push(`  oracles: ${ORACLE_NAMES.map((name) => `G${ORACLES[name]} ${name}`).join(', ')}`);
   }

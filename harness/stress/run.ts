@@ -4,6 +4,8 @@
  * CPU hotplug cycles; a stats sample every second. Ends at the duration or the first violation.
  */
 import { fileURLToPath } from 'node:url';
+import type { ControlledOptions, ControlStats } from '../../runtime/control-driver.ts';
+import { shortHash } from '../schedule-report.ts';
 import { Machine, type OopsReport } from '../../runtime/index.ts';
 import {
   C_COALESCED,
@@ -60,6 +62,20 @@ export interface StressOptions {
   traceFiles?: TraceFiles;
   /** Carry on after an oops (it is counted, and the run still ends as a fault). */
   oopsContinue?: boolean;
+  /** Controlled mode: one CPU at a time under a seeded strategy; epochs and hotplug in virtual time. */
+  controlled?: ControlledOptions;
+  /** Controlled mode: end the load after this many scheduling decisions (then drain). */
+  stepLimit?: number;
+}
+
+/** What a controlled stress run did, and hashes to compare two runs by. */
+export interface StressSchedule extends ControlStats {
+  options: ControlledOptions;
+  decisionsPerSecond: number;
+  /** Of every event left in the trace rings. */
+  traceHash: string;
+  /** Of the decision log. */
+  scheduleHash: string;
 }
 
 /** Enough per CPU for the window around a violation, small enough to cost little. */
@@ -106,6 +122,7 @@ export interface StressResult {
   oopses: OopsReport[];
   totals: CpuTotals[];
   bootMs: number;
+  schedule: StressSchedule | null;
 }
 
 export interface StressHooks {
@@ -130,6 +147,8 @@ const LOST_CHECK_MS = 2_000;
 /** A drain that makes no tasklet run for this long while work is left has a stuck tasklet. */
 const DRAIN_STALL_MS = 2_000;
 const DRAIN_IDLE_TIMEOUT_MS = 30_000;
+/** Controlled mode: virtual time per turn of the main loop, so it still looks at the wall clock. */
+const CONTROLLED_SLICE_MS = 5;
 
 class StressRun {
   private readonly violations: ViolationReport[] = [];
@@ -137,6 +156,8 @@ class StressRun {
   private readonly oopses: OopsReport[] = [];
   /** When the workload started (after boot and setup): times in reports count from here. */
   private started = performance.now();
+  /** Machine time when the workload started: epochs and hotplug count in it (virtual when controlled). */
+  private machineStarted = 0;
   private readonly rng: Prng;
   private machine!: Machine;
   private sh!: Int32Array;
@@ -157,12 +178,22 @@ class StressRun {
     return performance.now() - this.started;
   }
 
+  private machineElapsed(): number {
+    return this.machine.now() - this.machineStarted;
+  }
+
+  private stepLimitReached(): boolean {
+    const control = this.machine.control;
+    return control !== null && control.stats().steps >= (this.options.stepLimit ?? Number.POSITIVE_INFINITY);
+  }
+
   private stop(): void {
     this.stopping = true;
     this.wake();
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.machine.control !== null) return this.machine.sleep(Math.min(ms, CONTROLLED_SLICE_MS));
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
@@ -190,6 +221,7 @@ class StressRun {
       cpus: options.cpus,
       maxTasklets: Math.max(4096, options.tasklets + 64),
       modules: [workloadModule],
+      controlled: options.controlled,
       ...injectMutant(options.inject),
       trace: traceCapacity > 0 ? { capacity: traceCapacity } : undefined,
       onPrintk: () => {},
@@ -223,12 +255,15 @@ class StressRun {
         burst: options.burst ?? 4,
         oracles: options.oracles,
       };
+      this.machine.control?.setStepLimit(options.stepLimit ?? Number.POSITIVE_INFINITY);
       await this.machine.call(0, 'stress_setup', setup);
       this.firstId = Atomics.load(this.sh, S_FIRST_ID);
       this.started = performance.now();
+      this.machineStarted = this.machine.now();
       for (let cpu = 0; cpu < options.cpus; cpu++)
         await this.machine.startTask(cpu, 'stress', { mix: options.mix });
       await this.mainLoop();
+      this.machine.control?.setStepLimit(Number.POSITIVE_INFINITY); // the drain still has to run
       if (!this.stopping || this.violations.length === 0) await this.drain(true);
     } catch (error) {
       this.faults.push(error instanceof Error ? error.message : String(error));
@@ -244,6 +279,7 @@ class StressRun {
       first.trace = traceWindow(this.machine, first.cpus, TRACE_WINDOW_EVENTS, first.machineMs, names);
     }
     if (options.traceFiles !== undefined) writeTraceFiles(this.machine, options.traceFiles, names);
+    const schedule = this.schedule(this.elapsed());
     if (this.oopses.length > 0 && this.faults.length === 0)
       this.faults.push(`${this.oopses.length} oops(es) while running (--oops=continue)`);
     const status: StressStatus =
@@ -266,6 +302,20 @@ class StressRun {
       oopses: this.oopses,
       totals: this.totals(),
       bootMs,
+      schedule,
+    };
+  }
+
+  private schedule(loadMs: number): StressSchedule | null {
+    const control = this.machine.control;
+    if (control === null || this.options.controlled === undefined) return null;
+    const stats = control.stats();
+    return {
+      ...stats,
+      options: this.options.controlled,
+      decisionsPerSecond: stats.steps / Math.max(loadMs / 1000, 1e-3),
+      traceHash: shortHash(this.machine.traceRecords()),
+      scheduleHash: shortHash(control.log()),
     };
   }
 
@@ -285,23 +335,24 @@ class StressRun {
     let nextSample = 1000;
     let nextDrain = epochMs;
     let nextHotplug = hotplugMs > 0 ? hotplugMs : Number.POSITIVE_INFINITY;
-    while (!this.stopping && this.elapsed() < durationMs) {
-      const now = this.elapsed();
-      if (now >= nextSample) {
+    // Samples follow the wall clock; drains and hotplug the machine's (virtual when controlled).
+    while (!this.stopping && this.elapsed() < durationMs && !this.stepLimitReached()) {
+      if (this.elapsed() >= nextSample) {
         this.sample();
         nextSample += 1000;
       }
+      const now = this.machineElapsed();
       if (now >= nextHotplug) {
         await this.hotplugStep();
         nextHotplug += hotplugMs;
       }
       if (now >= nextDrain) {
         await this.drain(false);
-        nextDrain = this.elapsed() + epochMs;
+        nextDrain = this.machineElapsed() + epochMs;
       }
-      await this.sleep(
-        Math.max(1, Math.min(nextSample, nextDrain, nextHotplug, durationMs) - this.elapsed()),
-      );
+      const wallLeft = Math.min(nextSample, durationMs) - this.elapsed();
+      const machineLeft = Math.min(nextDrain, nextHotplug) - this.machineElapsed();
+      await this.sleep(Math.max(1, Math.min(wallLeft, machineLeft)));
     }
   }
 
@@ -360,18 +411,18 @@ class StressRun {
 
   /** Waits for every tasklet to go idle while runs still happen somewhere (a loaded host is slow). */
   private async waitUntilIdle(): Promise<boolean> {
-    const deadline = performance.now() + DRAIN_IDLE_TIMEOUT_MS;
+    const deadline = this.machine.now() + DRAIN_IDLE_TIMEOUT_MS;
     let runs = this.totalRuns();
-    let progressAt = performance.now();
+    let progressAt = this.machine.now();
     while (!this.allIdle()) {
-      const now = performance.now();
+      const now = this.machine.now();
       const latest = this.totalRuns();
       if (latest !== runs) {
         runs = latest;
         progressAt = now;
       }
       if (now - progressAt > DRAIN_STALL_MS || now > deadline || this.faults.length > 0) return false;
-      await new Promise((r) => setTimeout(r, 1));
+      await this.machine.sleep(1);
     }
     return true;
   }
@@ -487,14 +538,14 @@ class StressRun {
   }
 
   private async waitFor(done: () => boolean, timeoutMs: number, onTimeout: () => void): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.machine.now() + timeoutMs;
     while (!done()) {
       if (this.faults.length > 0) return false;
-      if (performance.now() > deadline) {
+      if (this.machine.now() > deadline) {
         onTimeout();
         return false;
       }
-      await new Promise((r) => setTimeout(r, 1));
+      await this.machine.sleep(1);
     }
     return true;
   }
