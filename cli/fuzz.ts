@@ -19,9 +19,12 @@ import { MUTANT_NAMES } from '../harness/mutants.ts';
 import { choice, duration, integer } from './args.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';
+import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { onTermination } from './signals.ts';
+import { strategyLine } from '../harness/schedule-report.ts';
+import { preemptions } from '../harness/fuzz/schedule-shrink.ts';
 
-interface FuzzCliOptions {
+interface FuzzCliOptions extends ControlCliOptions {
   cpus: number;
   runs?: number;
   duration?: number;
@@ -62,7 +65,8 @@ function checkOutDir(dir: string): void {
 function progressLine(p: Progress): string {
   const rate = p.runs / Math.max(p.elapsedMs / 1000, 0.001);
   const phase = p.phase === 'shrink' ? `  shrinking: ${p.shrunkOps ?? '?'} ops` : '';
-  return `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] runs ${p.runs} (${rate.toFixed(0)}/s)  failures ${p.failures}  coverage ${p.coverage.seen.size}/${Coverage.possible} pairs (+${p.coverage.recentlyAdded(COVERAGE_WINDOW)} in the last ${Math.min(COVERAGE_WINDOW, p.coverage.runs)} runs)${phase}`;
+  const decisions = p.decisions === undefined ? '' : `  decisions ${p.decisions}`;
+  return `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] runs ${p.runs} (${rate.toFixed(0)}/s)${decisions}  failures ${p.failures}  coverage ${p.coverage.seen.size}/${Coverage.possible} pairs (+${p.coverage.recentlyAdded(COVERAGE_WINDOW)} in the last ${Math.min(COVERAGE_WINDOW, p.coverage.runs)} runs)${phase}`;
 }
 
 export function describeRepro(repro: ReproFile): string {
@@ -76,6 +80,11 @@ export function describeRepro(repro: ReproFile): string {
     for (const e of repro.trace.events)
       lines.push(`    ${e.kind.padEnd(11)} CPU${e.cpu}  schedule#${e.schedSeq}`);
   }
+  const s = repro.schedule;
+  if (s !== null)
+    lines.push(
+      `  schedule: ${s.strategy} seed ${s.seed}${s.strategy === 'pct' ? ` depth ${s.depth}` : ''}; ${s.steps} decisions; the log has ${preemptions(s.log).length} preemptions (shrunk from ${s.originalPreemptions}) and ${s.log.length / 4 - preemptions(s.log).length} forced switches`,
+    );
   lines.push(`  minimal program (${repro.ops} ops):`, renderProgram(repro.program));
   return lines.join('\n');
 }
@@ -90,6 +99,13 @@ function finalReport(
   const lines = [
     `tasklet-rt fuzz: ${result.status}: ${result.programs} programs, ${result.runs} runs in ${secs.toFixed(1)}s (${(result.runs / Math.max(secs, 0.001)).toFixed(0)} runs/s), seed ${seed}, programs ${result.range.first}..${result.range.first + result.programs - 1}${opts.shard.count > 1 ? ` of shard ${opts.shard.index}/${opts.shard.count}` : ''}`,
     '',
+    ...(result.schedule !== null && opts.controlled
+      ? [
+          strategyLine(controlRequest(opts, seed)!, opts.cpus, result.schedule.meanSteps),
+          `scheduling: ${result.schedule.decisions} decisions, ${Math.round(result.schedule.decisionsPerSecond)} per second of running programs`,
+          '',
+        ]
+      : []),
     'interleaving coverage (programs in which two op kinds overlapped on different CPUs):',
     result.coverage.table(),
     `  ${result.coverage.summary(COVERAGE_WINDOW)}`,
@@ -114,12 +130,13 @@ async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
   checkOutDir(opts.out);
   checkWritable('--junit', opts.junit);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const controlled = controlRequest(opts, seed);
   const durationMs = opts.runs === undefined ? (opts.duration ?? DEFAULT_DURATION_MS) : undefined;
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };
   log(
-    `tasklet-rt fuzz: ${opts.cpus} CPUs, ${opts.runs !== undefined ? `${opts.runs} programs` : `${(durationMs ?? 0) / 1000}s`}, seed ${seed}${opts.shard.count > 1 ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.inject ? `, mutant ${opts.inject}` : ''}`,
+    `tasklet-rt fuzz: ${opts.cpus} CPUs, ${opts.runs !== undefined ? `${opts.runs} programs` : `${(durationMs ?? 0) / 1000}s`}, seed ${seed}${opts.shard.count > 1 ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
   );
   const termination = onTermination();
   let signalled = false;
@@ -133,6 +150,7 @@ async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
     durationMs,
     shard: opts.shard,
     inject: opts.inject,
+    controlled,
     onProgress: (p) => log(progressLine(p)),
     interrupted: () => signalled,
   });
@@ -170,16 +188,34 @@ function readRepro(file: string): ReproFile {
   }
 }
 
-async function replayCommand(file: string, opts: { times: number }): Promise<number> {
+interface ReplayCliOptions extends ControlCliOptions {
+  times: number;
+  seed?: number;
+}
+
+async function replayCommand(file: string, opts: ReplayCliOptions): Promise<number> {
   const repro = readRepro(file);
-  process.stdout.write(`${describeRepro(repro)}\n\nreplaying ${opts.times} times...\n`);
-  const result = await replay(repro, opts.times);
+  if (opts.seed !== undefined && !opts.controlled) throw new UsageError('--seed needs --controlled');
+  const seed = opts.seed ?? repro.seed;
+  const controlled = controlRequest(opts, seed);
+  if (controlled !== undefined && repro.schedule !== null)
+    throw new UsageError(`replay ${file}: it has a recorded schedule and replays it exactly; drop --controlled`);
+  const how =
+    repro.schedule !== null
+      ? 'following its decision log'
+      : controlled !== undefined
+        ? `under the controlled scheduler (${controlled.strategy}, seeds ${seed}..${seed + opts.times - 1})`
+        : 'on freely running CPUs';
+  process.stdout.write(`${describeRepro(repro)}\n\nreplaying ${opts.times} times ${how}...\n`);
+  const result = await replay(repro, opts.times, controlled);
   const rate = `${result.reproduced}/${result.times}`;
   process.stdout.write(
     result.reproduced > 0
       ? `reproduced ${rate} runs (${repro.violation.oracle}): ${result.first?.message}\n`
       : `did not reproduce (0/${result.times} runs)\n`,
   );
+  if (result.exact !== null)
+    process.stdout.write(`${result.exact}/${result.times} runs made exactly the recorded decisions\n`);
   if (result.other.length > 0)
     process.stdout.write(
       `note: ${result.other.length} run(s) broke another oracle instead, e.g. ${result.other[0].oracle}: ${result.other[0].message}\n`,
@@ -188,7 +224,7 @@ async function replayCommand(file: string, opts: { times: number }): Promise<num
 }
 
 export function registerFuzz(program: Command): void {
-  program
+  const fuzz = program
     .command('fuzz')
     .description('generate schedule/disable/kill programs, run them on all CPUs, shrink what fails')
     .addOption(
@@ -219,17 +255,22 @@ export function registerFuzz(program: Command): void {
         .default(WHOLE, '1/1'),
     )
     .option('--junit <file>', 'write the result as JUnit XML')
-    .option('--quiet', 'print only the final report', false)
-    .action(async (opts: FuzzCliOptions) => {
-      process.exitCode = await fuzzCommand(opts);
-    });
+    .option('--quiet', 'print only the final report', false);
+  addControlOptions(fuzz).action(async (opts: FuzzCliOptions) => {
+    process.exitCode = await fuzzCommand(opts);
+  });
 
-  program
+  const replayCli = program
     .command('replay')
     .description('run a fuzz repro file again and say how often it reproduces')
     .argument('<file>', 'repro file written by tasklet-rt fuzz')
     .addOption(new Option('--times <k>', 'runs').argParser(integer('--times', 1, 100_000)).default(10))
-    .action(async (file: string, opts: { times: number }) => {
-      process.exitCode = await replayCommand(file, opts);
-    });
+    .addOption(
+      new Option('--seed <s>', 'with --controlled: the first run\'s schedule seed (default: the file\'s)').argParser(
+        integer('--seed', 0, 2 ** 32 - 1),
+      ),
+    );
+  addControlOptions(replayCli).action(async (file: string, opts: ReplayCliOptions) => {
+    process.exitCode = await replayCommand(file, opts);
+  });
 }

@@ -16,8 +16,17 @@ export function setBootEpoch(): void {
 /** Controlled mode's virtual clock (nanoseconds, advanced per decision), or null. */
 let virtualNs: { f64: Float64Array; index: number } | null = null;
 
-export function setVirtualClock(f64: Float64Array, index: number): void {
-  virtualNs = { f64, index };
+export function setVirtualClock(f64: Float64Array | null, index = 0): void {
+  virtualNs = f64 === null ? null : { f64, index };
+}
+
+/**
+ * Nanoseconds since boot. Controlled mode's virtual clock counts whole nanoseconds, so sums
+ * and comparisons on it are exact: a delay takes the same number of decisions at any time.
+ */
+export function machineNs(): number {
+  if (virtualNs !== null) return virtualNs.f64[virtualNs.index];
+  return (absoluteMs() - shm.f64[F64_BOOT_EPOCH_MS]) * 1e6;
 }
 
 /** Milliseconds since boot, as every CPU sees it: virtual time in controlled mode. */

@@ -19,6 +19,7 @@ import {
   D_STEPS,
   D_SWITCHES,
   DC_BOOST_UNTIL,
+  DC_DEADLINE_NS,
   DC_LOCAL_STEPS,
   DC_WAITING_SINCE,
   FREE,
@@ -36,8 +37,11 @@ import {
   I_STRATEGY,
   I_TURN,
   IC_PRIORITY,
+  IC_STATE,
   LOG_FIELDS,
   MAX_DEPTH,
+  RunState,
+  STEP_NS,
   Strategy,
   type StrategyName,
 } from './control-block.ts';
@@ -117,7 +121,6 @@ export class Controller {
 
   constructor(
     params: ControlParams,
-    private readonly hz: number,
     private readonly hooks: ControllerHooks,
   ) {
     this.block = createControlBlock(params);
@@ -156,9 +159,8 @@ export class Controller {
 
   /**
    * Starts a run: a fresh schedule from the plan, counters and log at zero, every CPU's local
-   * scheduling state reset, and the clock moved to a tick (every idle CPU's deadline) so every
-   * run starts in the same phase of the timer. Call it with the machine quiescent, for runs to
-   * replay alike.
+   * scheduling state reset, and the clock moved to the idle CPUs' next tick so every run starts
+   * in the same phase of the timer. Call it with the machine quiescent, for runs to replay alike.
    */
   beginRun(plan: RunPlan): void {
     const { i32, f64 } = this.block;
@@ -200,8 +202,13 @@ export class Controller {
     this.block.replay.set(replay);
     i32[I_REPLAY_LEN] = replay.length / LOG_FIELDS;
     i32[I_REPLAY_POS] = 0;
-    const tickMs = 1000 / this.hz;
-    f64[D_CLOCK_NS] = Math.ceil(this.now() / tickMs) * tickMs * 1e6;
+    // Every idle CPU waits for the same next tick: start the run as it falls due, whether or
+    // not the last run happened to end exactly on a tick.
+    let nextTick = Number.POSITIVE_INFINITY;
+    for (let cpu = 0; cpu < nrCpus; cpu++)
+      if (i32[this.block.icpu(cpu) + IC_STATE] === RunState.Blocked)
+        nextTick = Math.min(nextTick, f64[this.block.dcpu(cpu) + DC_DEADLINE_NS]);
+    if (nextTick !== Number.POSITIVE_INFINITY) f64[D_CLOCK_NS] = Math.max(f64[D_CLOCK_NS], nextTick);
     Atomics.add(i32, I_EPOCH, 1);
   }
 
@@ -233,9 +240,16 @@ export class Controller {
 
   private async release(ms: number): Promise<void> {
     const { i32, f64 } = this.block;
+    // Every controller coroutine that the last hand-back woke runs to its next wait before the
+    // machine moves on, however many promise hops each took: a full turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
     await this.catchUp();
-    if (Atomics.load(i32, I_TURN) !== this.me) return;
-    f64[D_DEADLINE_NS] = f64[D_CLOCK_NS] + Math.min(Math.max(ms, 0.001), QUANTUM_MS) * 1e6;
+    // Stopping (the CPUs run free): nothing to hand back; a real pause keeps callers' loops
+    // from spinning on microtasks.
+    if (Atomics.load(i32, I_TURN) !== this.me) return new Promise((resolve) => setTimeout(resolve, 1));
+    // Whole steps: the deadline must not depend on how `ms` rounded at this clock value.
+    const steps = Math.max(1, Math.round((Math.min(ms, QUANTUM_MS) * 1e6) / STEP_NS));
+    f64[D_DEADLINE_NS] = f64[D_CLOCK_NS] + steps * STEP_NS;
     const next = decide(this.block, this.me, this.block.params.nrCpus, ++f64[D_RELEASES]);
     if (next === this.me) return;
     Atomics.store(i32, I_TURN, next);

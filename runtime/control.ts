@@ -53,13 +53,27 @@ function stopping(): boolean {
   return Atomics.load(shm.mem, G_STOP) !== 0;
 }
 
+/**
+ * The machine is stopping: this CPU runs free (real time, real waits) to its exit, so that
+ * nothing waits for a baton or a virtual clock that no longer moves.
+ */
+function detach(): void {
+  block = null;
+  setVirtualClock(null);
+  setControlHooks(null, null);
+}
+
 /** Waits until this CPU holds the baton (or the machine stops and every CPU runs free). */
 export function wait_turn(): void {
   const b = block!;
   const mine = b.go(me);
   for (let spins = 0; ; spins++) {
     const turn = Atomics.load(b.i32, I_TURN);
-    if (turn === me || turn === FREE || stopping()) break;
+    if (turn === FREE || stopping()) {
+      detach();
+      return;
+    }
+    if (turn === me) break;
     if (spins < SPINS_BEFORE_SLEEP) continue;
     const seq = Atomics.load(b.i32, mine);
     if (Atomics.load(b.i32, I_TURN) === me) break;
@@ -85,10 +99,14 @@ function handTo(next: number): void {
 
 function decideAs(state: RunState): void {
   const b = block!;
-  if (Atomics.load(b.i32, I_TURN) === FREE) return;
+  if (Atomics.load(b.i32, I_TURN) === FREE) {
+    detach();
+    return;
+  }
   b.i32[b.icpu(me) + IC_STATE] = state;
   if (stopping()) {
     releaseAll(b);
+    detach();
     return;
   }
   const next = decide(b, me, nrCpus, ++localSteps);

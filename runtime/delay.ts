@@ -1,11 +1,11 @@
 /** Busy-wait delays (udelay/mdelay): the CPU stays busy but keeps taking interrupts. */
 import { interrupt_point } from './atomic.ts';
-import { machineMs } from './clock.ts';
+import { machineNs } from './clock.ts';
 
 export function udelay(us: number): void {
   // The machine clock, so that a delay takes virtual time in controlled mode.
-  const end = machineMs() + us / 1000;
-  while (machineMs() < end) interrupt_point();
+  const end = machineNs() + Math.round(us * 1000);
+  while (machineNs() < end) interrupt_point();
 }
 
 export function mdelay(ms: number): void {

@@ -177,7 +177,7 @@ export class Machine {
     this.control =
       controlled === undefined
         ? null
-        : new Controller(Controller.params(nrCpus, controlled), memory.mem[G_HZ], {
+        : new Controller(Controller.params(nrCpus, controlled), {
             received: () => this.received,
             failure: () => this.faults[0]?.message ?? null,
           });
@@ -437,7 +437,7 @@ export class Machine {
     this.ports[cpu].postMessage({ ...command, id });
     raise_irq(cpu, CALL_FUNCTION_IRQ);
     const deadline = this.now() + timeoutMs;
-    while (this.pending.has(id) && this.faults.length === 0) {
+    while (this.pending.has(id) && this.faults.length === 0 && this.running) {
       if (this.now() >= deadline) {
         const p = this.pending.get(id)!;
         this.pending.delete(id);

@@ -3,7 +3,7 @@
  * handle_softirqs, ksoftirqd/N, irq_enter/irq_exit and local_bh_disable/enable.
  */
 import { atomic_read, set_bit, WRITE_ONCE } from './atomic.ts';
-import { machineMs } from './clock.ts';
+import { machineNs } from './clock.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
 import { C_KSOFTIRQD_WAKEUPS, C_SOFTIRQ_COUNT, C_SOFTIRQ_DEFERRED, C_SOFTIRQ_PENDING } from './layout.ts';
 import { shm } from './memory.ts';
@@ -117,7 +117,7 @@ export function wakeup_softirqd(): void {
  * MAX_SOFTIRQ_TIME_MS; what is left then goes to ksoftirqd.
  */
 export function handle_softirqs(_ksirqd: boolean): void {
-  const end = machineMs() + MAX_SOFTIRQ_TIME_MS;
+  const end = machineNs() + MAX_SOFTIRQ_TIME_MS * 1e6;
   let maxRestart = MAX_SOFTIRQ_RESTART;
   let pending = local_softirq_pending();
   preempt_count_add(SOFTIRQ_OFFSET);
@@ -140,7 +140,7 @@ export function handle_softirqs(_ksirqd: boolean): void {
     local_irq_disable();
     pending = local_softirq_pending();
     if (pending === 0) break;
-    if (machineMs() < end && !need_resched() && --maxRestart > 0) continue;
+    if (machineNs() < end && !need_resched() && --maxRestart > 0) continue;
     shm.mem[this_cpu.base + C_SOFTIRQ_DEFERRED]++;
     wakeup_softirqd();
     break;

@@ -182,15 +182,22 @@ class ScheduleMeter {
   runs = 0;
   busyMs = 0;
 
+  /** Runs that passed: a hung run's length is its time limit, not the program's. */
+  private passingRuns = 0;
+  private passingDecisions = 0;
+
   add(outcome: RunOutcome, ms: number): void {
     if (outcome.schedule === undefined) return;
     this.decisions += outcome.schedule.steps;
     this.runs++;
     this.busyMs += ms;
+    if (outcome.violation !== null) return;
+    this.passingRuns++;
+    this.passingDecisions += outcome.schedule.steps;
   }
 
   get meanSteps(): number {
-    return this.runs === 0 ? DEFAULT_EXPECTED_STEPS : this.decisions / this.runs;
+    return this.passingRuns === 0 ? DEFAULT_EXPECTED_STEPS : this.passingDecisions / this.passingRuns;
   }
 
   totals(): ScheduleTotals {
@@ -334,7 +341,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     let schedule: FailureSchedule | null = null;
     let replayPlan: ((k: number) => RunPlan) | undefined;
     if (runPlan !== undefined) {
-      schedule = await minimalSchedule(best.program, runPlan, first.violation.oracle, shrink.expired.bind(shrink));
+      // The log gets a budget of its own: the program's shrinking may have used all of its.
+      const until = performance.now() + (options.shrinkMs ?? 30_000) / 2;
+      schedule = await minimalSchedule(best.program, runPlan, first.violation.oracle, () => performance.now() > until);
       replayPlan = () => (schedule === null ? runPlan : { ...runPlan, replay: schedule.log });
     }
     const { failures } = await reproduce(

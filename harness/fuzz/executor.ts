@@ -67,7 +67,7 @@ export interface RunOutcome {
 
 const DEFAULT_HANG_MS = 3000;
 /** Controlled runs count virtual time (a microsecond per decision): a program needs a few ms. */
-const CONTROLLED_HANG_MS = 300;
+const CONTROLLED_HANG_MS = 100;
 /** Controlled mode: how long the machine may take to go quiet before a run (module init). */
 const SETTLE_MS = 1000;
 /** A drain normally takes a millisecond or two; a tasklet still busy after this never ends. */
