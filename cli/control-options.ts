@@ -14,16 +14,21 @@ export interface ControlCliOptions {
 
 export function addControlOptions(command: Command): Command {
   return command
-    .option('--controlled', 'one CPU at a time, a seeded strategy picking which at every shared access (replayable)')
-    .addOption(
-      new Option('--strategy <s>', `controlled mode's strategy (${STRATEGY_NAMES.join(', ')}; default pct)`).argParser(
-        choice('--strategy', STRATEGY_NAMES),
-      ),
+    .option(
+      '--controlled',
+      'one CPU at a time, a seeded strategy picking which at every shared access (replayable)',
     )
     .addOption(
-      new Option('--depth <d>', `PCT's bug depth: d-1 priority changes per run (default ${DEFAULT_DEPTH})`).argParser(
-        integer('--depth', 1, MAX_DEPTH),
-      ),
+      new Option(
+        '--strategy <s>',
+        `controlled mode's strategy (${STRATEGY_NAMES.join(', ')}; default pct)`,
+      ).argParser(choice('--strategy', STRATEGY_NAMES)),
+    )
+    .addOption(
+      new Option(
+        '--depth <d>',
+        `PCT's bug depth: d-1 priority changes per run (default ${DEFAULT_DEPTH})`,
+      ).argParser(integer('--depth', 1, MAX_DEPTH)),
     )
     .addOption(
       new Option('--quantum <q>', 'round robin: decisions per turn (default 1)').argParser(

@@ -14,15 +14,15 @@ import { opCount } from '../harness/fuzz/program.ts';
 import { renderProgram } from '../harness/fuzz/render.ts';
 import { replay } from '../harness/fuzz/replay.ts';
 import { buildRepro, parseRepro, ReproError, type ReproFile, reproFileName } from '../harness/fuzz/repro.ts';
+import { preemptions } from '../harness/fuzz/schedule-shrink.ts';
 import { parseShard, type Shard, WHOLE } from '../harness/fuzz/shard.ts';
 import { MUTANT_NAMES } from '../harness/mutants.ts';
+import { strategyLine } from '../harness/schedule-report.ts';
 import { choice, duration, integer } from './args.ts';
+import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';
-import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { onTermination } from './signals.ts';
-import { strategyLine } from '../harness/schedule-report.ts';
-import { preemptions } from '../harness/fuzz/schedule-shrink.ts';
 
 interface FuzzCliOptions extends ControlCliOptions {
   cpus: number;
@@ -199,7 +199,9 @@ async function replayCommand(file: string, opts: ReplayCliOptions): Promise<numb
   const seed = opts.seed ?? repro.seed;
   const controlled = controlRequest(opts, seed);
   if (controlled !== undefined && repro.schedule !== null)
-    throw new UsageError(`replay ${file}: it has a recorded schedule and replays it exactly; drop --controlled`);
+    throw new UsageError(
+      `replay ${file}: it has a recorded schedule and replays it exactly; drop --controlled`,
+    );
   const how =
     repro.schedule !== null
       ? 'following its decision log'
@@ -266,9 +268,10 @@ export function registerFuzz(program: Command): void {
     .argument('<file>', 'repro file written by tasklet-rt fuzz')
     .addOption(new Option('--times <k>', 'runs').argParser(integer('--times', 1, 100_000)).default(10))
     .addOption(
-      new Option('--seed <s>', 'with --controlled: the first run\'s schedule seed (default: the file\'s)').argParser(
-        integer('--seed', 0, 2 ** 32 - 1),
-      ),
+      new Option(
+        '--seed <s>',
+        "with --controlled: the first run's schedule seed (default: the file's)",
+      ).argParser(integer('--seed', 0, 2 ** 32 - 1)),
     );
   addControlOptions(replayCli).action(async (file: string, opts: ReplayCliOptions) => {
     process.exitCode = await replayCommand(file, opts);

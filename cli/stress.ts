@@ -9,8 +9,8 @@ import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
 import { MAX_CPUS } from '../runtime/index.ts';
 import { choice, duration, integer, lockupOptions, type OopsPolicy, oopsOption } from './args.ts';
-import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
+import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
 import { type TraceCliOptions, traceOptions, traceRequest } from './trace-options.ts';
@@ -133,7 +133,8 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
   const tracing = traceRequest(opts);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const controlled = controlRequest(opts, seed);
-  if (opts.steps !== undefined && controlled === undefined) throw new UsageError('--steps needs --controlled');
+  if (opts.steps !== undefined && controlled === undefined)
+    throw new UsageError('--steps needs --controlled');
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };

@@ -198,7 +198,9 @@ export class Controller {
     i32[I_LOG_OVERFLOW] = 0;
     const replay = plan.replay ?? [];
     if (replay.length > this.block.replay.length)
-      throw new RangeError(`the decision log has ${replay.length / LOG_FIELDS} entries; at most ${this.block.replay.length / LOG_FIELDS} fit`);
+      throw new RangeError(
+        `the decision log has ${replay.length / LOG_FIELDS} entries; at most ${this.block.replay.length / LOG_FIELDS} fit`,
+      );
     this.block.replay.set(replay);
     i32[I_REPLAY_LEN] = replay.length / LOG_FIELDS;
     i32[I_REPLAY_POS] = 0;

@@ -2,8 +2,9 @@
  * CPU hot-unplug. A dying CPU parks in its loop; a live CPU splices the dead CPU's tasklet
  * queues onto its own (takeover_tasklets) with its interrupts off, and raises both vectors.
  */
-import { control_yield, controlled } from './control.ts';
+
 import { READ_ONCE, WRITE_ONCE } from './atomic.ts';
+import { control_yield, controlled } from './control.ts';
 import { cpumask_any_but, set_cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq, TIMER_IRQ, take_pending_irq } from './irq.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';

@@ -7,8 +7,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { machineMs, setBootEpoch } from './clock.ts';
-import { Controller, type ControlledOptions } from './control-driver.ts';
 import { read_comm } from './comm.ts';
+import { type ControlledOptions, Controller } from './control-driver.ts';
 import { cpu_online, set_cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
 import {
@@ -441,7 +441,11 @@ export class Machine {
       if (this.now() >= deadline) {
         const p = this.pending.get(id)!;
         this.pending.delete(id);
-        p.reject(new MachineError(`CPU${cpu} did not answer '${command.op}' within ${timeoutMs / 1000} s of machine time`));
+        p.reject(
+          new MachineError(
+            `CPU${cpu} did not answer '${command.op}' within ${timeoutMs / 1000} s of machine time`,
+          ),
+        );
         break;
       }
       await this.control!.advance(deadline - this.now());

@@ -12,7 +12,7 @@ import { module_metadata } from '../runtime/module.ts';
 import { setOopsSink } from '../runtime/oops.ts';
 import { this_cpu } from '../runtime/percpu.ts';
 import { setCurrentPidSource, setPrintkSink } from '../runtime/printk.ts';
-import type { CpuMessage, CpuWorkerData } from '../runtime/protocol.ts';
+import type { CpuWorkerData } from '../runtime/protocol.ts';
 import { current } from '../runtime/sched.ts';
 import { shared_word_allocations } from '../runtime/shared.ts';
 import { callback_names, static_tasklet_names, write_static_tasklets } from '../runtime/tasklet-table.ts';

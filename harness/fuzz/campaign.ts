@@ -9,7 +9,11 @@
  * the minimal failure replays from its log.
  */
 import fc from 'fast-check';
-import { DEFAULT_EXPECTED_STEPS, type ControlledOptions, type RunPlan } from '../../runtime/control-driver.ts';
+import {
+  type ControlledOptions,
+  DEFAULT_EXPECTED_STEPS,
+  type RunPlan,
+} from '../../runtime/control-driver.ts';
 import { Coverage } from './coverage.ts';
 import { FuzzMachine, type RunOutcome } from './executor.ts';
 import { delayPlanFor, programArb } from './generate.ts';
@@ -343,7 +347,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     if (runPlan !== undefined) {
       // The log gets a budget of its own: the program's shrinking may have used all of its.
       const until = performance.now() + (options.shrinkMs ?? 30_000) / 2;
-      schedule = await minimalSchedule(best.program, runPlan, first.violation.oracle, () => performance.now() > until);
+      schedule = await minimalSchedule(
+        best.program,
+        runPlan,
+        first.violation.oracle,
+        () => performance.now() > until,
+      );
       replayPlan = () => (schedule === null ? runPlan : { ...runPlan, replay: schedule.log });
     }
     const { failures } = await reproduce(

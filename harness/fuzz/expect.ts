@@ -50,8 +50,8 @@ export type OrderPair = [number, number];
  * Order checks per CPU and top-level op index. A section on CPU c that schedules a normal
  * tasklet n and a HI tasklet h, both private to c, neither held disabled at its end, each only
  * ever scheduled with its one priority: no softirq pass can run on c inside the section, and
- * the first pass after it runs HI before TASKLET, unless the CPU disables the HI tasklet before
- * that pass. Hotplug would move queues, so not then.
+ * the first pass after it runs HI before TASKLET (unless the CPU disabled the HI tasklet before
+ * that pass: the oracle looks). Hotplug would move queues, so not then.
  */
 export function orderChecks(program: Program): Map<number, OrderPair[]>[] {
   const hasHotplug = program.threads.flatMap(flatten).some((op) => op.op === 'hotplug');
@@ -73,16 +73,8 @@ export function orderChecks(program: Program): Map<number, OrderPair[]>[] {
       hold(op);
       if (!isSection(op)) return;
       for (const inner of op.body) hold(inner);
-      // A disable of the HI tasklet before the first pass after the section makes that pass
-      // requeue it and run the TASKLET work first, legitimately: only a HI tasklet this CPU
-      // never disables again is checked.
-      const disabledLater = new Set(
-        ops.slice(index + 1).flatMap((o) => flatten([o]).flatMap((f) => ('t' in f && f.op !== 'irq' && DISABLES.includes(f.op) ? [f.t] : []))),
-      );
       const his = new Set(
-        op.body.flatMap((o) =>
-          o.op === 'hi_schedule' && eligible(o.t, 'hi') && !disabledLater.has(o.t) ? [o.t] : [],
-        ),
+        op.body.flatMap((o) => (o.op === 'hi_schedule' && eligible(o.t, 'hi') ? [o.t] : [])),
       );
       const normals = new Set(
         op.body.flatMap((o) => (o.op === 'schedule' && eligible(o.t, 'normal') ? [o.t] : [])),

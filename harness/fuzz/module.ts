@@ -39,7 +39,7 @@ import {
 } from './layout.ts';
 import { on_order_check } from './oracles.ts';
 import type { TaskletSpec } from './program.ts';
-import { fail, indexOf, logInterval, offlineCount, scheduleTracked, sh, tick, words } from './state.ts';
+import { fail, indexOf, logInterval, offlineCount, scheduleTracked, sh, tick, tl, words } from './state.ts';
 import { fuzzThread, setFuzzCallback } from './thread.ts';
 
 function fuzz_callback(t: TaskletStruct): void {
@@ -48,7 +48,7 @@ function fuzz_callback(t: TaskletStruct): void {
   const cpu = smp_processor_id();
   const start = tick();
   record_event(sh, i, EventKind.RunStart, cpu);
-  fail(on_order_check(sh, words, i, cpu));
+  fail(on_order_check(sh, words, i, cpu, (h) => tl(h).count > 0));
   fail(
     on_run_start(sh, i, {
       cpu,

@@ -38,10 +38,14 @@ export function on_order_check(
   words: Int32Array,
   n: number,
   cpu: number,
+  disabled: (t: number) => boolean,
 ): FuzzViolation | null {
   const h = Atomics.exchange(words, xw(n, X_ORDER_FIRST), 0) - 1;
   if (h < 0) return null;
   if (Atomics.load(sh, tw(h, F_RUNS)) !== Atomics.load(words, xw(n, X_ORDER_RUNS))) return null;
+  // A HI tasklet its CPU disabled before this pass was requeued, not skipped: no process
+  // context ran on this CPU between the HI and the TASKLET vector of the pass.
+  if (disabled(h)) return null;
   return {
     oracle: 'order',
     guarantee: 7,

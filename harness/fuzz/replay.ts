@@ -33,7 +33,11 @@ export async function replay(
   let plans: ((k: number) => RunPlan) | undefined;
   if (schedule !== null) plans = () => ({ ...schedule, replay: schedule.log });
   else if (controlled !== undefined) plans = (k) => ({ ...controlled, seed: (controlled.seed + k) >>> 0 });
-  const machine = new FuzzMachine({ cpus: repro.cpus, inject: repro.inject ?? undefined, controlled: options });
+  const machine = new FuzzMachine({
+    cpus: repro.cpus,
+    inject: repro.inject ?? undefined,
+    controlled: options,
+  });
   try {
     const { failures, violations, logs } = await reproduce(
       machine,

@@ -4,7 +4,13 @@
  * tasklet's recent events, how often the minimal program reproduced). Reading one validates
  * every field. Version 1 files (before controlled mode) are read as having no schedule.
  */
-import { FORCED_BIT, LOG_FIELDS, MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../../runtime/control-block.ts';
+import {
+  FORCED_BIT,
+  LOG_FIELDS,
+  MAX_DEPTH,
+  STRATEGY_NAMES,
+  type StrategyName,
+} from '../../runtime/control-block.ts';
 import { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS } from '../../runtime/control-driver.ts';
 import { MUTANT_NAMES } from '../mutants.ts';
 import type { RecentEvent } from '../stress/shadow.ts';
@@ -187,8 +193,14 @@ function checkSchedule(s: unknown, cpus: number): void {
   int(s, 'expectedSteps', 1, 2 ** 40, 'schedule');
   for (const key of ['steps', 'preemptions', 'originalPreemptions']) int(s, key, 0, 2 ** 52, 'schedule');
   const log = s.log;
-  if (!Array.isArray(log) || log.length % LOG_FIELDS !== 0 || !log.every((v) => Number.isInteger(v) && v >= 0))
-    throw new ReproError(`schedule.log must be a flat array of non-negative integers, ${LOG_FIELDS} per switch`);
+  if (
+    !Array.isArray(log) ||
+    log.length % LOG_FIELDS !== 0 ||
+    !log.every((v) => Number.isInteger(v) && v >= 0)
+  )
+    throw new ReproError(
+      `schedule.log must be a flat array of non-negative integers, ${LOG_FIELDS} per switch`,
+    );
   for (let e = 0; e < log.length; e += LOG_FIELDS) {
     const to = log[e + 3] & (FORCED_BIT - 1);
     if (log[e + 1] > cpus || to >= cpus)

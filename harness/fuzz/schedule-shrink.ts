@@ -8,7 +8,9 @@ import { FORCED_BIT, L_TO, LOG_FIELDS } from '../../runtime/control-block.ts';
 import type { ScheduleOutcome } from './executor.ts';
 import type { FuzzViolation } from './oracles.ts';
 
-export type ReplayRun = (log: number[]) => Promise<{ violation: FuzzViolation | null; schedule?: ScheduleOutcome }>;
+export type ReplayRun = (
+  log: number[],
+) => Promise<{ violation: FuzzViolation | null; schedule?: ScheduleOutcome }>;
 
 export interface ScheduleShrink {
   log: number[];

@@ -1,6 +1,7 @@
 /** What a stress run prints and writes: the per-second stats line, the final report, JSON, JUnit. */
-import { strategyLine } from '../schedule-report.ts';
+
 import { MUTANTS } from '../mutants.ts';
+import { strategyLine } from '../schedule-report.ts';
 import { OPS } from './mix.ts';
 import { ORACLE_NAMES, ORACLES } from './oracles.ts';
 import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './run.ts';

@@ -5,7 +5,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { ControlledOptions, ControlStats } from '../../runtime/control-driver.ts';
-import { shortHash } from '../schedule-report.ts';
 import { Machine, type OopsReport } from '../../runtime/index.ts';
 import {
   C_COALESCED,
@@ -24,6 +23,7 @@ import {
 } from '../../runtime/layout.ts';
 import { injectMutant } from '../inject.ts';
 import { Prng } from '../prng.ts';
+import { shortHash } from '../schedule-report.ts';
 import { type TraceFiles, traceWindow, writeTraceFiles } from '../trace/output.ts';
 import type { Mix } from './mix.ts';
 import { at_drain, check_warnings, type Violation } from './oracles.ts';
@@ -241,6 +241,7 @@ class StressRun {
     });
     const bootMs = this.machine.bootMs;
     let interrupted = false;
+    let schedule: StressSchedule | null = null;
     this.hooks.interrupted?.then(() => {
       interrupted = true;
       this.stop();
@@ -268,6 +269,8 @@ class StressRun {
     } catch (error) {
       this.faults.push(error instanceof Error ? error.message : String(error));
     } finally {
+      // Taken before the shutdown: stopping CPUs run free and trace on the real clock.
+      schedule = this.schedule(this.elapsed());
       Atomics.store(this.sh, S_PHASE, Phase.Stop);
       await this.machine.shutdown();
     }
@@ -279,7 +282,6 @@ class StressRun {
       first.trace = traceWindow(this.machine, first.cpus, TRACE_WINDOW_EVENTS, first.machineMs, names);
     }
     if (options.traceFiles !== undefined) writeTraceFiles(this.machine, options.traceFiles, names);
-    const schedule = this.schedule(this.elapsed());
     if (this.oopses.length > 0 && this.faults.length === 0)
       this.faults.push(`${this.oopses.length} oops(es) while running (--oops=continue)`);
     const status: StressStatus =

@@ -1,0 +1,221 @@
+/**
+ * Controlled mode: the decision rule on a hand-built control block; determinism (the same seed
+ * gives the same trace and schedule, twice); a program that runs alike on a used and a fresh
+ * machine; exact replay of a mutant's failure from its repro file; shrinking of the decision log.
+ */
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCampaign } from '../harness/fuzz/campaign.ts';
+import { FuzzMachine } from '../harness/fuzz/executor.ts';
+import { programArb } from '../harness/fuzz/generate.ts';
+import { replay } from '../harness/fuzz/replay.ts';
+import { buildRepro, parseRepro } from '../harness/fuzz/repro.ts';
+import { preemptions, shrinkSchedule } from '../harness/fuzz/schedule-shrink.ts';
+import { DEFAULT_MIX } from '../harness/stress/mix.ts';
+import { runStress, type StressResult } from '../harness/stress/run.ts';
+import {
+  type ControlBlock,
+  createControlBlock,
+  D_CHANGE_POINTS,
+  D_CLOCK_NS,
+  D_DEADLINE_NS,
+  D_PREEMPTIONS,
+  DC_DEADLINE_NS,
+  FORCED_BIT,
+  I_DEPTH,
+  I_LOG_LEN,
+  I_REPLAY_LEN,
+  I_STRATEGY,
+  IC_PRIORITY,
+  IC_STATE,
+  RunState,
+  Strategy,
+} from '../runtime/control-block.ts';
+import { decide } from '../runtime/control-strategy.ts';
+import { createMemory } from '../runtime/layout.ts';
+import { attachMemory } from '../runtime/memory.ts';
+
+const CPUS = 3;
+const CONTROLLER = CPUS;
+
+describe('the decision rule', () => {
+  let b: ControlBlock;
+  const priorities = (...p: number[]): void =>
+    p.forEach((priority, cpu) => {
+      b.i32[b.icpu(cpu) + IC_PRIORITY] = priority;
+    });
+  const state = (cpu: number, s: RunState, deadlineMs = 1000): void => {
+    b.i32[b.icpu(cpu) + IC_STATE] = s;
+    b.f64[b.dcpu(cpu) + DC_DEADLINE_NS] = deadlineMs * 1e6;
+  };
+
+  beforeEach(() => {
+    attachMemory(createMemory({ nrCpus: CPUS, maxTasklets: 16 })); // wake words and interrupt lines
+    b = createControlBlock({ nrCpus: CPUS, logCapacity: 64 });
+    b.f64[D_DEADLINE_NS] = Number.POSITIVE_INFINITY; // the controller wants nothing back
+    b.i32[I_STRATEGY] = Strategy.Pct;
+    b.i32[I_DEPTH] = 3;
+    b.f64[D_CHANGE_POINTS] = -1;
+    b.f64[D_CHANGE_POINTS + 1] = -1;
+  });
+
+  it('PCT runs the highest-priority CPU; at a change point the runner drops below everyone', () => {
+    priorities(5, 7, 6);
+    expect(decide(b, 0, CPUS, 1)).toBe(1);
+    b.f64[D_CHANGE_POINTS] = 2; // the second decision is a change point
+    expect(decide(b, 1, CPUS, 1)).toBe(2);
+    expect(b.i32[b.icpu(1) + IC_PRIORITY]).toBe(1);
+    expect(b.i32[I_LOG_LEN]).toBe(2); // two switches, both preemptions: CPU0 and CPU1 could go on
+    expect(b.f64[D_PREEMPTIONS]).toBe(2);
+  });
+
+  it('a CPU in a spin loop (yielded) runs only when no other CPU can', () => {
+    priorities(5, 7, 6);
+    state(1, RunState.Yielded);
+    expect(decide(b, 0, CPUS, 1)).toBe(2);
+    state(0, RunState.Blocked);
+    state(2, RunState.Blocked);
+    expect(decide(b, 2, CPUS, 1)).toBe(1);
+    // The switch away from a blocked CPU is forced, not a preemption.
+    expect(b.log[(b.i32[I_LOG_LEN] - 1) * 4 + 3]).toBe(1 | FORCED_BIT);
+  });
+
+  it('with every CPU idle, time jumps to the earliest tick and that CPU runs', () => {
+    state(0, RunState.Blocked, 5);
+    state(1, RunState.Blocked, 3);
+    state(2, RunState.Blocked, 4);
+    b.f64[D_DEADLINE_NS] = 10e6;
+    expect(decide(b, CONTROLLER, CPUS, 1)).toBe(1);
+    expect(b.f64[D_CLOCK_NS]).toBe(3e6);
+    // Past the controller's deadline nobody runs: the controller takes the machine back.
+    b.f64[D_DEADLINE_NS] = 2e6;
+    state(1, RunState.Blocked, 8);
+    expect(decide(b, CONTROLLER, CPUS, 2)).toBe(CONTROLLER);
+  });
+
+  it('fairness gives a CPU that could run but never does a slice', () => {
+    priorities(7, 5, 6);
+    state(2, RunState.Blocked); // out of the way
+    let waited = 0;
+    while (decide(b, 0, CPUS, waited + 1) === 0) waited++;
+    expect(waited).toBeGreaterThan(1000);
+    expect(waited).toBeLessThan(5000);
+    expect(decide(b, 1, CPUS, 1)).toBe(1); // its slice goes on although CPU0 ranks higher
+  });
+
+  it('replay follows the log where it matches and keeps the running CPU elsewhere', () => {
+    b.i32[I_STRATEGY] = Strategy.Replay;
+    b.replay.set([0, 0, 3, 2]); // CPU0, at its third decision, switched to CPU2
+    b.i32[I_REPLAY_LEN] = 1;
+    expect(decide(b, 0, CPUS, 1)).toBe(0);
+    expect(decide(b, 0, CPUS, 2)).toBe(0);
+    expect(decide(b, 0, CPUS, 3)).toBe(2);
+    expect(decide(b, 2, CPUS, 1)).toBe(2);
+  });
+});
+
+describe('decision log shrinking', () => {
+  // Entries: [step, from, from's step, to]; the third and fifth are forced switches.
+  const log = [10, 0, 10, 1, 20, 1, 5, 0, 30, 0, 12, 1 | FORCED_BIT, 40, 1, 9, 0, 50, 0, 20, 1 | FORCED_BIT];
+
+  it('drops every preemption the failure does not need, keeping forced switches', async () => {
+    // The "failure" needs the preemption at step 40 (the fourth entry), nothing else.
+    const shrunk = await shrinkSchedule(
+      log,
+      'kill',
+      async (candidate) => ({
+        violation: candidate.includes(40)
+          ? { oracle: 'kill', guarantee: 10, tasklet: 0, cpus: [], message: '' }
+          : null,
+        schedule: {
+          log: candidate,
+          steps: 50,
+          switches: 0,
+          preemptions: 0,
+          virtualMs: 0,
+          logOverflow: false,
+        },
+      }),
+      () => false,
+    );
+    expect(shrunk.from).toBe(3);
+    expect(shrunk.to).toBe(1);
+    expect(shrunk.log).toEqual([30, 0, 12, 1 | FORCED_BIT, 40, 1, 9, 0, 50, 0, 20, 1 | FORCED_BIT]);
+    expect(preemptions(shrunk.log)).toEqual([1]);
+  });
+});
+
+const stress = (seed: number, strategy: 'pct' | 'random'): Promise<StressResult> =>
+  runStress({
+    cpus: 2,
+    tasklets: 64,
+    durationMs: 120_000,
+    seed,
+    mix: DEFAULT_MIX,
+    hotplugMs: 0,
+    oracles: true,
+    controlled: { strategy, seed },
+    stepLimit: 40_000,
+  });
+
+describe('determinism', () => {
+  it('the same seed gives the same trace and the same schedule, twice; another seed another', async () => {
+    for (const strategy of ['pct', 'random'] as const) {
+      const [first, second] = [await stress(7, strategy), await stress(7, strategy)];
+      expect(first.status).toBe('clean');
+      expect(first.schedule!.steps).toBeGreaterThanOrEqual(40_000);
+      expect(second.schedule!.traceHash).toBe(first.schedule!.traceHash);
+      expect(second.schedule!.scheduleHash).toBe(first.schedule!.scheduleHash);
+      expect(second.totals).toEqual(first.totals);
+    }
+    const other = await stress(8, 'pct');
+    expect(other.schedule!.scheduleHash).not.toBe((await stress(7, 'pct')).schedule!.scheduleHash);
+  }, 120_000);
+
+  it('a program runs alike on a machine that ran others before and on a fresh one', async () => {
+    const programs = fc.sample(programArb(2), { seed: 3, numRuns: 4 });
+    const delays = { seed: 1, permille: 0, maxUs: 0 };
+    const plan = { strategy: 'pct' as const, seed: 99, expectedSteps: 700 };
+    const used = new FuzzMachine({ cpus: 2, controlled: plan });
+    let last = null;
+    try {
+      for (const program of programs) last = await used.run(program, delays, plan);
+    } finally {
+      await used.shutdown();
+    }
+    const fresh = new FuzzMachine({ cpus: 2, controlled: plan });
+    try {
+      const again = await fresh.run(programs[3], delays, plan);
+      expect(again.schedule!.log).toEqual(last!.schedule!.log);
+      expect(again.schedule!.steps).toBe(last!.schedule!.steps);
+      expect(again.violation).toEqual(last!.violation);
+    } finally {
+      await fresh.shutdown();
+    }
+  }, 60_000);
+});
+
+describe("a mutant's failure", () => {
+  it('is found, its log shrunk, and its repro file replays it exactly every time', async () => {
+    const result = await runCampaign({
+      cpus: 2,
+      seed: 1,
+      runs: 300,
+      inject: 'clear-sched-after-run',
+      controlled: { strategy: 'pct', seed: 1 },
+      reproRuns: 3,
+      shrinkMs: 20_000,
+    });
+    expect(result.status).toBe('failure');
+    const failure = result.failure!;
+    expect(failure.reproduction).toEqual({ runs: 3, failures: 3 });
+    const schedule = failure.schedule!;
+    expect(schedule.preemptions).toBeLessThanOrEqual(schedule.originalPreemptions);
+    expect(preemptions(schedule.log).length).toBe(schedule.preemptions);
+    const repro = parseRepro(JSON.stringify(buildRepro(failure, 1, 2, 'clear-sched-after-run')));
+    expect(repro.schedule!.log).toEqual(schedule.log);
+    const replayed = await replay(repro, 3);
+    expect(replayed).toMatchObject({ reproduced: 3, exact: 3, mode: 'replay-log' });
+    expect(replayed.first!.message).toBe(failure.violation.message);
+  }, 120_000);
+});
