@@ -184,8 +184,9 @@ function pickReplay(b: ControlBlock, n: number, me: number, meRunnable: boolean,
     const entry = pos * LOG_FIELDS;
     if (b.replay[entry + L_FROM] === me && b.replay[entry + L_FROM_STEP] === meStep) {
       b.i32[I_REPLAY_POS] = pos + 1;
+      // Any enabled CPU: fairness may have picked one that was yielding.
       const to = b.replay[entry + L_TO] & (FORCED_BIT - 1);
-      if (contains(n, to)) return to;
+      if (classes[to] !== NOT_ENABLED) return to;
     }
   }
   return meRunnable ? me : scratch[0];

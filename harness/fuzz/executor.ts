@@ -156,14 +156,13 @@ export class FuzzMachine {
   async run(program: Program, delays: DelayPlan, plan?: RunPlan): Promise<RunOutcome> {
     let m = await this.ready();
     if (m.control !== null) {
+      if (plan === undefined) throw new Error('a controlled fuzz run needs a schedule plan');
       await this.settle(m);
       if (this.poisoned) {
         // A machine that would not go quiet is replaced (and the new one settles first).
         m = await this.ready();
         await this.settle(m);
       }
-      if (plan === undefined) throw new Error('a controlled fuzz run needs a schedule plan');
-      m.control!.beginRun(plan);
       delays = { ...delays, permille: 0 };
     }
     const words = this.words(m);
@@ -180,6 +179,12 @@ export class FuzzMachine {
     } catch (error) {
       this.poisoned = true;
       return { violation: this.hang(m, `setup failed: ${(error as Error).message}`), intervals: [] };
+    }
+    if (m.control !== null) {
+      // The schedule starts after the setup (which frees whatever the last program left, so it
+      // does more on a used machine than on a fresh one), from a quiet machine.
+      await this.settle(m);
+      m.control.beginRun(plan!);
     }
     const warningsBefore = m.warnings();
     const hotplugs: Interval[] = [];
