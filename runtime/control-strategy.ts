@@ -178,7 +178,7 @@ function pickRoundRobin(b: ControlBlock, n: number, me: number, meRunnable: bool
 }
 
 /** The recorded switch if the log has one for this decision, else stay, else the lowest CPU. */
-function pickReplay(b: ControlBlock, n: number, me: number, meRunnable: boolean, meStep: number): number {
+function pickReplay(b: ControlBlock, me: number, meRunnable: boolean, meStep: number): number {
   const pos = b.i32[I_REPLAY_POS];
   if (pos < b.i32[I_REPLAY_LEN]) {
     const entry = pos * LOG_FIELDS;
@@ -270,7 +270,7 @@ export function decide(b: ControlBlock, me: number, nrCpus: number, meStep: numb
         next = pickRoundRobin(b, n, me, meRunnable, nrCpus);
         break;
       default:
-        next = pickReplay(b, n, me, meRunnable, meStep);
+        next = pickReplay(b, me, meRunnable, meStep);
     }
   if (next !== me) record(b, me, meStep, next, !meRunnable);
   return next;

@@ -42,9 +42,11 @@ export const KSOFTIRQD_PID_BASE = 10;
 
 const runqueue: Task[] = [];
 let cursor = 0;
-// A controlled run starts picking from the head of the run queue, wherever the last run left off.
+// A controlled run starts from a quiet CPU: picking from the head of the run queue, and with
+// no reschedule pending (a stale flag from before would cut its first softirq restarts short).
 on_control_epoch(() => {
   cursor = 0;
+  this_cpu.needResched = false;
 });
 let idle = new Task(0, 'swapper', null);
 let currentTask: Task = idle;

@@ -183,7 +183,6 @@ export async function reproduce(
 /** Running totals of a controlled campaign's scheduling (PCT's k is the mean run length). */
 class ScheduleMeter {
   decisions = 0;
-  runs = 0;
   busyMs = 0;
 
   /** Runs that passed: a hung run's length is its time limit, not the program's. */
@@ -193,7 +192,6 @@ class ScheduleMeter {
   add(outcome: RunOutcome, ms: number): void {
     if (outcome.schedule === undefined) return;
     this.decisions += outcome.schedule.steps;
-    this.runs++;
     this.busyMs += ms;
     if (outcome.violation !== null) return;
     this.passingRuns++;

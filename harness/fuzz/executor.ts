@@ -70,6 +70,7 @@ const DEFAULT_HANG_MS = 3000;
 const CONTROLLED_HANG_MS = 100;
 /** Controlled mode: how long the machine may take to go quiet before a run (module init). */
 const SETTLE_MS = 1000;
+const BOOT_SETTLE_MS = 20;
 /** A drain normally takes a millisecond or two; a tasklet still busy after this never ends. */
 const DRAIN_MS = 500;
 /** How long a tasklet must sit in an impossible state before it counts as stuck. */
@@ -128,6 +129,11 @@ export class FuzzMachine {
     });
     this.poisoned = false;
     this.boots++;
+    // Controlled: a fresh machine first runs a while (module init, its first ticks), so that its
+    // first program starts as later ones do, and a repro replays alike on a fresh machine.
+    const m = this.machine;
+    if (m.control !== null)
+      for (const until = m.now() + BOOT_SETTLE_MS; m.now() < until; ) await m.sleep(until - m.now());
     return this.machine;
   }
 
