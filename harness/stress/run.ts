@@ -193,7 +193,6 @@ class StressRun {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.machine.control !== null) return this.machine.sleep(Math.min(ms, CONTROLLED_SLICE_MS));
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
@@ -352,9 +351,15 @@ class StressRun {
         await this.drain(false);
         nextDrain = this.machineElapsed() + epochMs;
       }
-      const wallLeft = Math.min(nextSample, durationMs) - this.elapsed();
       const machineLeft = Math.min(nextDrain, nextHotplug) - this.machineElapsed();
-      await this.sleep(Math.max(1, Math.min(wallLeft, machineLeft)));
+      // Controlled: slices of machine time only, so that where the controller steps in never
+      // depends on the wall clock.
+      if (this.machine.control !== null)
+        await this.machine.sleep(Math.max(0.001, Math.min(machineLeft, CONTROLLED_SLICE_MS)));
+      else
+        await this.sleep(
+          Math.max(1, Math.min(nextSample - this.elapsed(), durationMs - this.elapsed(), machineLeft)),
+        );
     }
   }
 
