@@ -29,6 +29,7 @@ import type { Mix } from './mix.ts';
 import { at_drain, check_warnings, type Violation } from './oracles.ts';
 import { walkQueues } from './queues.ts';
 import {
+  F_INSIDE,
   Phase,
   type RecentEvent,
   recent_events,
@@ -36,6 +37,7 @@ import {
   S_EPOCH,
   S_FIRST_ID,
   S_PHASE,
+  tw,
 } from './shadow.ts';
 import type { StressSetup } from './workload.ts';
 
@@ -536,8 +538,11 @@ class StressRun {
       const kind = this.machine.cpuWord(cpu, C_WAIT_KIND);
       if (kind === WaitKind.None) continue;
       const tasklet = this.machine.cpuWord(cpu, C_WAIT_TASKLET) - 1;
+      const state = Atomics.load(this.machine.memory.mem, this.machine.memory.layout.tasklet(tasklet));
+      const i = tasklet - this.firstId;
+      const inside = i >= 0 && i < this.options.tasklets ? Atomics.load(this.sh, tw(i, F_INSIDE)) : 0;
       waits.push(
-        `CPU${cpu} pid ${this.machine.cpuWord(cpu, C_WAIT_PID)} waits (${WaitKind[kind]}) on tasklet #${tasklet}`,
+        `CPU${cpu} pid ${this.machine.cpuWord(cpu, C_WAIT_PID)} waits (${WaitKind[kind]}) on tasklet #${tasklet} (${this.whereIs(tasklet, state)}${inside > 0 ? `, its callback running on CPU${inside - 1}` : ''})`,
       );
     }
     this.faults.push(`hang: ${what}${waits.length > 0 ? `; ${waits.join('; ')}` : ''}`);
