@@ -51,7 +51,6 @@ export const I_REPLAY_LEN = 10;
 export const I_REPLAY_POS = 11;
 /** Bumped by the controller at each new run: CPUs reset their local scheduling state. */
 export const I_EPOCH = 12;
-export const I_NR_CPUS = 13;
 const I_GLOBALS = 16;
 // Int32 per CPU.
 export const IC_STATE = 0;
@@ -76,12 +75,11 @@ export const MAX_DEPTH = 8;
 const D_GLOBALS = D_CHANGE_POINTS + MAX_DEPTH;
 // Float64 per CPU.
 export const DC_DEADLINE_NS = 0;
-export const DC_LOCAL_STEPS = 1;
 /** The last step at which the CPU ran or could not run: it has waited to run since. */
-export const DC_WAITING_SINCE = 2;
+export const DC_WAITING_SINCE = 1;
 /** Fairness: the CPU is preferred until this step. */
-export const DC_BOOST_UNTIL = 3;
-const DC_STRIDE = 4;
+export const DC_BOOST_UNTIL = 2;
+const DC_STRIDE = 3;
 
 /** A decision log entry: the step, who switched away at which of its own steps, to whom. */
 export const LOG_FIELDS = 4;
@@ -146,7 +144,6 @@ export function viewControlBlock(sab: SharedArrayBuffer, params: ControlParams):
 
 export function createControlBlock(params: ControlParams): ControlBlock {
   const block = viewControlBlock(new SharedArrayBuffer(controlBlockBytes(params)), params);
-  block.i32[I_NR_CPUS] = params.nrCpus;
   block.i32[I_TURN] = controllerId(params.nrCpus);
   block.f64[D_DEADLINE_NS] = 0;
   block.f64[D_STEP_LIMIT] = Number.POSITIVE_INFINITY;

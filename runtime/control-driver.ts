@@ -20,7 +20,6 @@ import {
   D_SWITCHES,
   DC_BOOST_UNTIL,
   DC_DEADLINE_NS,
-  DC_LOCAL_STEPS,
   DC_WAITING_SINCE,
   FREE,
   I_DEPTH,
@@ -183,7 +182,6 @@ export class Controller {
     order.forEach((cpu, rank) => {
       i32[this.block.icpu(cpu) + IC_PRIORITY] = depth + rank;
       const d = this.block.dcpu(cpu);
-      f64[d + DC_LOCAL_STEPS] = 0;
       f64[d + DC_WAITING_SINCE] = 0;
       f64[d + DC_BOOST_UNTIL] = 0;
     });

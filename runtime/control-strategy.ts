@@ -23,7 +23,6 @@ import {
   D_SWITCHES,
   DC_BOOST_UNTIL,
   DC_DEADLINE_NS,
-  DC_LOCAL_STEPS,
   DC_WAITING_SINCE,
   FORCED_BIT,
   I_DEPTH,
@@ -239,7 +238,6 @@ export function decide(b: ControlBlock, me: number, nrCpus: number, meStep: numb
     const steps = ++b.f64[D_STEPS];
     b.f64[D_CLOCK_NS] += STEP_NS;
     const d = b.dcpu(me);
-    b.f64[d + DC_LOCAL_STEPS] = meStep;
     b.f64[d + DC_WAITING_SINCE] = steps;
     if (b.i32[b.icpu(me) + IC_STATE] === RunState.Yielded) b.f64[d + DC_BOOST_UNTIL] = 0;
     if (b.i32[I_STRATEGY] === Strategy.Pct) {

@@ -64,7 +64,7 @@ function detach(): void {
 }
 
 /** Waits until this CPU holds the baton (or the machine stops and every CPU runs free). */
-export function wait_turn(): void {
+function wait_turn(): void {
   const b = block!;
   const mine = b.go(me);
   for (let spins = 0; ; spins++) {
