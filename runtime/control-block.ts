@@ -149,3 +149,19 @@ export function createControlBlock(params: ControlParams): ControlBlock {
   block.f64[D_STEP_LIMIT] = Number.POSITIVE_INFINITY;
   return block;
 }
+
+/** Hands the baton to `next` (a CPU or the controller) and wakes it. */
+export function pass_baton(block: ControlBlock, next: number): void {
+  Atomics.store(block.i32, I_TURN, next);
+  Atomics.add(block.i32, block.go(next), 1);
+  Atomics.notify(block.i32, block.go(next), 1);
+}
+
+/** The machine is stopping: nobody holds the baton any more and every waiter wakes to run free. */
+export function free_all(block: ControlBlock): void {
+  Atomics.store(block.i32, I_TURN, FREE);
+  for (let id = 0; id <= block.params.nrCpus; id++) {
+    Atomics.add(block.i32, block.go(id), 1);
+    Atomics.notify(block.i32, block.go(id));
+  }
+}

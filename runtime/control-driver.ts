@@ -22,6 +22,7 @@ import {
   DC_DEADLINE_NS,
   DC_WAITING_SINCE,
   FREE,
+  free_all,
   I_DEPTH,
   I_EPOCH,
   I_LOG_LEN,
@@ -39,6 +40,7 @@ import {
   IC_STATE,
   LOG_FIELDS,
   MAX_DEPTH,
+  pass_baton,
   RunState,
   STEP_NS,
   Strategy,
@@ -230,12 +232,7 @@ export class Controller {
 
   /** The machine is stopping: every CPU runs free to its exit. */
   stop(): void {
-    const { i32 } = this.block;
-    Atomics.store(i32, I_TURN, FREE);
-    for (let id = 0; id <= this.block.params.nrCpus; id++) {
-      Atomics.add(i32, this.block.go(id), 1);
-      Atomics.notify(i32, this.block.go(id));
-    }
+    free_all(this.block);
   }
 
   private async release(ms: number): Promise<void> {
@@ -252,9 +249,7 @@ export class Controller {
     f64[D_DEADLINE_NS] = f64[D_CLOCK_NS] + steps * STEP_NS;
     const next = decide(this.block, this.me, this.block.params.nrCpus, ++f64[D_RELEASES]);
     if (next === this.me) return;
-    Atomics.store(i32, I_TURN, next);
-    Atomics.add(i32, this.block.go(next), 1);
-    Atomics.notify(i32, this.block.go(next), 1);
+    pass_baton(this.block, next);
     await this.takeBack();
     await this.catchUp();
   }

@@ -15,11 +15,13 @@ import {
   D_CLOCK_NS,
   DC_DEADLINE_NS,
   FREE,
+  free_all,
   I_EPOCH,
   I_MSGS_SENT,
   I_TURN,
   IC_STATE,
   IC_WAKE_SEQ,
+  pass_baton,
   RunState,
   viewControlBlock,
 } from './control-block.ts';
@@ -90,10 +92,7 @@ function wait_turn(): void {
 }
 
 function handTo(next: number): void {
-  const b = block!;
-  Atomics.store(b.i32, I_TURN, next);
-  Atomics.add(b.i32, b.go(next), 1);
-  Atomics.notify(b.i32, b.go(next), 1);
+  pass_baton(block!, next);
   wait_turn();
 }
 
@@ -105,21 +104,12 @@ function decideAs(state: RunState): void {
   }
   b.i32[b.icpu(me) + IC_STATE] = state;
   if (stopping()) {
-    releaseAll(b);
+    free_all(b);
     detach();
     return;
   }
   const next = decide(b, me, nrCpus, ++localSteps);
   if (next !== me) handTo(next);
-}
-
-/** The machine is stopping: every CPU runs free to its exit. */
-function releaseAll(b: ControlBlock): void {
-  Atomics.store(b.i32, I_TURN, FREE);
-  for (let id = 0; id <= nrCpus; id++) {
-    Atomics.add(b.i32, b.go(id), 1);
-    Atomics.notify(b.i32, b.go(id));
-  }
 }
 
 /** A decision point: before every shared access and at every interrupt point. */
