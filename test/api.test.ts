@@ -133,7 +133,8 @@ describe('tasklet API', () => {
 
   it('tasklet_disable_nosync: returns while the callback still runs; count 1', async () => {
     const id = 3;
-    await runLong(id, 40_000);
+    // Long enough that a loaded host's call round trip still lands inside the callback.
+    await runLong(id, 500_000);
     await m.call(1, 'disable_nosync', { id });
     expect(pf(m, id, F_INSIDE)).not.toBe(0);
     expect((await tstate(id, 1)).count).toBe(1);
