@@ -3,7 +3,7 @@
  * every CPU, and what the boot cost (time, memory) measured on the way.
  */
 import { fileURLToPath } from 'node:url';
-import { Machine } from '../runtime/index.ts';
+import { Machine } from '../machine/index.ts';
 import { BenchChannel } from './modules/channel.ts';
 import type { WorkerHeap } from './modules/control.ts';
 import type { MachineRow } from './results.ts';

@@ -11,7 +11,7 @@ import { markdownReport } from '../bench/report/markdown.ts';
 import { terminalReport } from '../bench/report/terminal.ts';
 import { WORKLOADS, type Workload } from '../bench/results.ts';
 import { runBench } from '../bench/run.ts';
-import { MAX_CPUS } from '../runtime/index.ts';
+import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer } from './args.ts';
 import { UsageError } from './errors.ts';
 import { checkWritable } from './output.ts';

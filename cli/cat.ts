@@ -1,7 +1,7 @@
 /** `tasklet-rt cat /proc/FILE`: boot a machine, read one proc file on a CPU, print it. */
 
 import { writeTraceFiles } from '../harness/trace/output.ts';
-import { Machine } from '../runtime/index.ts';
+import { Machine } from '../machine/index.ts';
 import { EXIT_FAULT, UsageError } from './errors.ts';
 import { builtinModule } from './paths.ts';
 import { type TraceCliOptions, traceRequest } from './trace-options.ts';

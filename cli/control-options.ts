@@ -1,7 +1,7 @@
 /** --controlled and its strategy options, shared by stress, fuzz and replay. */
 import { type Command, Option } from 'commander';
-import { MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../runtime/control-block.ts';
-import { type ControlledOptions, DEFAULT_DEPTH } from '../runtime/control-driver.ts';
+import { MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../control/block.ts';
+import { type ControlledOptions, DEFAULT_DEPTH } from '../control/driver.ts';
 import { choice, integer } from './args.ts';
 import { UsageError } from './errors.ts';
 

@@ -4,8 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
-import { MAX_CPUS, MachineError } from '../runtime/index.ts';
-import { BadModuleError, machineDefaults } from '../runtime/machine.ts';
+import { MAX_CPUS } from '../kernel/index.ts';
+import { MachineError } from '../machine/index.ts';
+import { BadModuleError, machineDefaults } from '../machine/machine.ts';
 import { duration, each, integer, lockupOptions, moduleFile, oopsOption } from './args.ts';
 import { registerBench } from './bench.ts';
 import { cat } from './cat.ts';

@@ -5,7 +5,7 @@
  */
 
 import { writeTraceFiles } from '../harness/trace/output.ts';
-import { Machine, type OopsReport } from '../runtime/index.ts';
+import { Machine, type OopsReport } from '../machine/index.ts';
 import type { OopsPolicy } from './args.ts';
 import { EXIT_FAULT, EXIT_OK } from './errors.ts';
 import { onTermination } from './signals.ts';

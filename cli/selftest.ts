@@ -4,7 +4,7 @@ import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { MUTANT_NAMES } from '../harness/mutants.ts';
 import { median, runSelftest, type SelftestRow } from '../harness/selftest.ts';
-import { MAX_CPUS } from '../runtime/index.ts';
+import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer } from './args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';

@@ -7,7 +7,7 @@ import { DEFAULT_MIX, type Mix, parseMix } from '../harness/stress/mix.ts';
 import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
 import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
-import { MAX_CPUS } from '../runtime/index.ts';
+import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer, lockupOptions, type OopsPolicy, oopsOption } from './args.ts';
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';

@@ -1,6 +1,6 @@
 /** Machine options that inject a mutant on every CPU. */
 import { fileURLToPath } from 'node:url';
-import type { MachineOptions } from '../runtime/index.ts';
+import type { MachineOptions } from '../machine/index.ts';
 
 const preload = fileURLToPath(new URL('./mutant-preload.ts', import.meta.url));
 

@@ -3,13 +3,11 @@
  * or softirqOps at boot (see mutant-preload.ts), so the correct code carries no test branches.
  * Each breaks at least one guarantee of the semantics doc; the oracles must notice.
  */
-import { atomic_read, READ_ONCE, test_and_clear_bit, WRITE_ONCE } from '../runtime/atomic.ts';
-import { nr_cpu_ids } from '../runtime/cpumask.ts';
-import { local_irq_disable, local_irq_enable } from '../runtime/irqflags.ts';
-import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_SCHED } from '../runtime/layout.ts';
-import { shm } from '../runtime/memory.ts';
-import { this_cpu } from '../runtime/percpu.ts';
-import { raise_softirq_irqoff, softirqOps } from '../runtime/softirq.ts';
+
+import { nr_cpu_ids } from '../kernel/cpumask.ts';
+import { local_irq_disable, local_irq_enable } from '../kernel/irqflags.ts';
+import { this_cpu } from '../kernel/percpu.ts';
+import { raise_softirq_irqoff, softirqOps } from '../kernel/softirq.ts';
 import {
   queue_append,
   queue_splice,
@@ -19,8 +17,11 @@ import {
   tasklet_trylock,
   tasklet_unlock,
   taskletOps,
-} from '../runtime/tasklet.ts';
-import { tasklet_from_ptr } from '../runtime/tasklet-table.ts';
+} from '../kernel/tasklet.ts';
+import { tasklet_from_ptr } from '../kernel/tasklet-table.ts';
+import { atomic_read, READ_ONCE, test_and_clear_bit, WRITE_ONCE } from '../shm/door.ts';
+import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_SCHED } from '../shm/layout.ts';
+import { shm } from '../shm/memory.ts';
 
 export interface Mutant {
   description: string;

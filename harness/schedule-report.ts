@@ -1,7 +1,7 @@
 /** How a controlled run or campaign is summed up: decisions, rates and PCT's guarantee. */
 import { createHash } from 'node:crypto';
-import type { ControlledOptions } from '../runtime/control-driver.ts';
-import { DEFAULT_DEPTH } from '../runtime/control-driver.ts';
+import type { ControlledOptions } from '../control/driver.ts';
+import { DEFAULT_DEPTH } from '../control/driver.ts';
 
 /**
  * PCT's per-run lower bound on finding a bug of depth d (Burckhardt et al., ASPLOS 2010):

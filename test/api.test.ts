@@ -1,6 +1,6 @@
 /** The tasklet API, call by call, on a 2-CPU machine with the probe module. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Machine } from '../runtime/index.ts';
+import { Machine } from '../machine/index.ts';
 import { boot, bootShared, pf, probeModule, probeWords, SCHED, setPf, sleep, until } from './helpers.ts';
 import {
   CTX_INTERRUPT,

@@ -1,7 +1,7 @@
 /** Context predicates, smp_processor_id and current in hard irq, softirq, ksoftirqd and process context. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Machine } from '../runtime/index.ts';
-import { KSOFTIRQD_PID_BASE } from '../runtime/sched.ts';
+import { KSOFTIRQD_PID_BASE } from '../kernel/sched.ts';
+import type { Machine } from '../machine/index.ts';
 import { bootShared, pf, resetProbe, until } from './helpers.ts';
 import {
   CTX_HARDIRQ,

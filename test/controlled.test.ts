@@ -5,14 +5,6 @@
  */
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runCampaign } from '../harness/fuzz/campaign.ts';
-import { FuzzMachine } from '../harness/fuzz/executor.ts';
-import { programArb } from '../harness/fuzz/generate.ts';
-import { replay } from '../harness/fuzz/replay.ts';
-import { buildRepro, parseRepro } from '../harness/fuzz/repro.ts';
-import { preemptions, shrinkSchedule } from '../harness/fuzz/schedule-shrink.ts';
-import { DEFAULT_MIX } from '../harness/stress/mix.ts';
-import { runStress, type StressResult } from '../harness/stress/run.ts';
 import {
   type ControlBlock,
   createControlBlock,
@@ -30,10 +22,18 @@ import {
   IC_STATE,
   RunState,
   Strategy,
-} from '../runtime/control-block.ts';
-import { decide } from '../runtime/control-strategy.ts';
-import { createMemory } from '../runtime/layout.ts';
-import { attachMemory } from '../runtime/memory.ts';
+} from '../control/block.ts';
+import { decide } from '../control/decide.ts';
+import { runCampaign } from '../harness/fuzz/campaign.ts';
+import { FuzzMachine } from '../harness/fuzz/executor.ts';
+import { programArb } from '../harness/fuzz/generate.ts';
+import { replay } from '../harness/fuzz/replay.ts';
+import { buildRepro, parseRepro } from '../harness/fuzz/repro.ts';
+import { preemptions, shrinkSchedule } from '../harness/fuzz/schedule-shrink.ts';
+import { DEFAULT_MIX } from '../harness/stress/mix.ts';
+import { runStress, type StressResult } from '../harness/stress/run.ts';
+import { createMemory } from '../shm/layout.ts';
+import { attachMemory } from '../shm/memory.ts';
 
 const CPUS = 3;
 const CONTROLLER = CPUS;

@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { injectMutant } from '../harness/inject.ts';
-import type { Machine } from '../runtime/index.ts';
-import { C_KSOFTIRQD_WAKEUPS, C_NR_RUNNING, C_SOFTIRQ_DEFERRED, G_WARN_ONCE } from '../runtime/layout.ts';
-import { KSOFTIRQD_PID_BASE } from '../runtime/sched.ts';
+import { KSOFTIRQD_PID_BASE } from '../kernel/sched.ts';
+import type { Machine } from '../machine/index.ts';
+import { C_KSOFTIRQD_WAKEUPS, C_NR_RUNNING, C_SOFTIRQ_DEFERRED, G_WARN_ONCE } from '../shm/layout.ts';
 import {
   auditQueues,
   boot,

@@ -1,7 +1,7 @@
 /** Shared test plumbing: boot a machine with the probe module, poll for conditions. */
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { Machine, type MachineOptions } from '../runtime/index.ts';
+import { Machine, type MachineOptions } from '../machine/index.ts';
 import {
   C_HI_HEAD,
   C_VEC_HEAD,
@@ -11,7 +11,7 @@ import {
   T_STATE,
   TASKLET_STATE_RUN,
   TASKLET_STATE_SCHED,
-} from '../runtime/layout.ts';
+} from '../shm/layout.ts';
 import {
   FIELDS,
   field,

@@ -1,6 +1,6 @@
 /** CPU hot-unplug: a dead CPU's queued tasklets move to a live CPU (takeover_tasklets). */
 import { describe, expect, it } from 'vitest';
-import { C_STATE, CpuState } from '../runtime/layout.ts';
+import { C_STATE, CpuState } from '../shm/layout.ts';
 import { auditQueues, boot, pf, SCHED, sleep, taskletWord, until } from './helpers.ts';
 import { F_CPU_MASK, F_LAST_CPU, F_RUNS } from './modules/probe-layout.ts';
 

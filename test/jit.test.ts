@@ -1,6 +1,7 @@
 /** LDD3's /proc/jitasklet and /proc/jitasklethi, and /proc/softirqs, in the kernel's text layout. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Machine, sprintf } from '../runtime/index.ts';
+import { sprintf } from '../kernel/index.ts';
+import type { Machine } from '../machine/index.ts';
 import { boot, bootShared, jitModule, loadModule } from './helpers.ts';
 
 const HEADER = '   time   delta  inirq    pid   cpu command';

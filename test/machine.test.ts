@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { C_CURRENT_PID, C_STATE, CpuState } from '../runtime/layout.ts';
+import { C_CURRENT_PID, C_STATE, CpuState } from '../shm/layout.ts';
 import { boot, probe, until } from './helpers.ts';
 
 describe('machine', () => {

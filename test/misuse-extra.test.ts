@@ -4,8 +4,9 @@
  * a clear error naming what to do instead, never a hang.
  */
 import { describe, expect, it } from 'vitest';
-import { MachineError, tasklet_disable_in_atomic, tasklet_from_id } from '../runtime/index.ts';
-import { NotOnCpuError } from '../runtime/percpu.ts';
+import { tasklet_disable_in_atomic, tasklet_from_id } from '../kernel/index.ts';
+import { NotOnCpuError } from '../kernel/percpu.ts';
+import { MachineError } from '../machine/index.ts';
 import { boot, taskletWord } from './helpers.ts';
 
 describe('misuse, extra', () => {

@@ -3,7 +3,6 @@
  * skipped with one warning), and kernel calls from the controller thread.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Machine } from '../runtime/index.ts';
 import {
   tasklet_disable,
   tasklet_disable_nosync,
@@ -14,8 +13,9 @@ import {
   tasklet_schedule,
   tasklet_unlock_spin_wait,
   tasklet_unlock_wait,
-} from '../runtime/index.ts';
-import { NotOnCpuError } from '../runtime/percpu.ts';
+} from '../kernel/index.ts';
+import { NotOnCpuError } from '../kernel/percpu.ts';
+import type { Machine } from '../machine/index.ts';
 import { bootShared, pf, probeWords, SCHED, sleep, taskletWord, until } from './helpers.ts';
 import { F_RUNS, W_DYN_RUNS, W_HOLDERS, W_RELEASE } from './modules/probe-layout.ts';
 

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ftraceLine, ftraceText } from '../harness/trace/ftrace.ts';
 import { TraceNames } from '../harness/trace/names.ts';
 import { chromeTrace } from '../harness/trace/perfetto.ts';
-import { Machine } from '../runtime/index.ts';
-import { TraceEventType as E, type TraceRecord } from '../runtime/trace-buffer.ts';
+import { Machine } from '../machine/index.ts';
+import { TraceEventType as E, type TraceRecord } from '../shm/trace-ring.ts';
 import { probeModule, until } from './helpers.ts';
 
 const FTRACE_LINE = /^ *(\S.*)-(\d+) +\[(\d{3})\] ([.dDb][.N][.hHs][.0-9a-f]\.) +(\d+\.\d{6}): (\w+): (.*)$/;

@@ -16,7 +16,7 @@ import {
   tasklet_schedule,
   tasklet_setup,
 } from 'tasklet-rt';
-import { absoluteMs } from '../../runtime/clock.ts';
+import { absoluteMs } from '../../shm/clock.ts';
 import { BenchChannel, COUNT_HOPS, channel } from './channel.ts';
 import { LatencyRecorder } from './latency-recorder.ts';
 

@@ -13,7 +13,7 @@ import {
   tasklet_schedule,
   tasklet_setup,
 } from 'tasklet-rt';
-import { absoluteMs } from '../../runtime/clock.ts';
+import { absoluteMs } from '../../shm/clock.ts';
 import { channel, STAMP_ENTRY, WORD_ENTRY_SEQ } from './channel.ts';
 
 export const PROBE_IRQ = FIRST_DEVICE_IRQ + 1;

@@ -4,7 +4,7 @@
  * samples so the target is in the state being measured: busy with tasklets, idle and still
  * polling (gap inside its idlePollUs window), or idle and asleep (gap well past it).
  */
-import { absoluteMs } from '../../runtime/clock.ts';
+import { absoluteMs } from '../../shm/clock.ts';
 import { distributionUs, newHistogram, percentilesUs } from '../histogram.ts';
 import { type BenchMachine, checkHealthy } from '../machine.ts';
 import { STAMP_ENTRY, WORD_ENTRY_SEQ } from '../modules/channel.ts';

@@ -1,5 +1,5 @@
 /** Controller side of "shared": T tasklets hammered by every CPU; runs and requeues per second. */
-import { C_REQUEUES } from '../../runtime/layout.ts';
+import { C_REQUEUES } from '../../shm/layout.ts';
 import { type BenchMachine, checkHealthy, cpuList } from '../machine.ts';
 import { COUNT_RUNS } from '../modules/channel.ts';
 import type { SharedStart } from '../modules/shared.ts';

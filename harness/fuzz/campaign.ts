@@ -9,11 +9,7 @@
  * the minimal failure replays from its log.
  */
 import fc from 'fast-check';
-import {
-  type ControlledOptions,
-  DEFAULT_EXPECTED_STEPS,
-  type RunPlan,
-} from '../../runtime/control-driver.ts';
+import { type ControlledOptions, DEFAULT_EXPECTED_STEPS, type RunPlan } from '../../control/driver.ts';
 import { Coverage } from './coverage.ts';
 import { FuzzMachine, type RunOutcome } from './executor.ts';
 import { delayPlanFor, programArb } from './generate.ts';

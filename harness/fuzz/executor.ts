@@ -4,8 +4,8 @@
  * end-of-program oracles. A machine left hung or faulty is replaced before the next program.
  */
 import { fileURLToPath } from 'node:url';
-import type { ControlledOptions, ControlStats, RunPlan } from '../../runtime/control-driver.ts';
-import { Machine } from '../../runtime/index.ts';
+import type { ControlledOptions, ControlStats, RunPlan } from '../../control/driver.ts';
+import { Machine } from '../../machine/index.ts';
 import {
   C_HI_HEAD,
   C_VEC_HEAD,
@@ -16,7 +16,7 @@ import {
   TASKLET_STATE_RUN,
   TASKLET_STATE_SCHED,
   WaitKind,
-} from '../../runtime/layout.ts';
+} from '../../shm/layout.ts';
 import { injectMutant } from '../inject.ts';
 import { at_drain, check_warnings } from '../stress/oracles.ts';
 import { walkQueues } from '../stress/queues.ts';

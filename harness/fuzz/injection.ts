@@ -4,8 +4,8 @@
  * the next op. Costs one load per access while no program runs.
  */
 
-import { setAccessHook } from '../../runtime/atomic.ts';
-import { raise_irq } from '../../runtime/irq.ts';
+import { raise_irq } from '../../kernel/irq.ts';
+import { setAccessHook } from '../../shm/door.ts';
 import { FUZZ_IRQ, W_ACTIVE, W_DELAY_MAX_US, W_DELAY_PERMILLE, W_DELAY_SEED } from './layout.ts';
 
 /** How a run injects delays: the same plan replays the same choices on each CPU's accesses. */

@@ -19,7 +19,7 @@ import {
   tasklet_setup,
   udelay,
 } from 'tasklet-rt';
-import { attach_tracepoint } from '../../runtime/trace.ts';
+import { attach_tracepoint } from '../../kernel/trace.ts';
 import { on_run_end, on_run_start, on_trace_entry, take_budget } from '../stress/oracles.ts';
 import { EventKind, F_BUDGET, F_KIND, F_OWNER, record_event, TaskletKind, tw } from '../stress/shadow.ts';
 import { type DelayPlan, installInjection } from './injection.ts';

@@ -4,7 +4,7 @@
  * compared with the file's. A free-running failure can also be run under the controlled
  * scheduler, one seed per run, to look for a schedule that reproduces it.
  */
-import type { ControlledOptions, RunPlan } from '../../runtime/control-driver.ts';
+import type { ControlledOptions, RunPlan } from '../../control/driver.ts';
 import { reproduce } from './campaign.ts';
 import { FuzzMachine } from './executor.ts';
 import type { FuzzViolation } from './oracles.ts';

@@ -4,14 +4,8 @@
  * tasklet's recent events, how often the minimal program reproduced). Reading one validates
  * every field. Version 1 files (before controlled mode) are read as having no schedule.
  */
-import {
-  FORCED_BIT,
-  LOG_FIELDS,
-  MAX_DEPTH,
-  STRATEGY_NAMES,
-  type StrategyName,
-} from '../../runtime/control-block.ts';
-import { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS } from '../../runtime/control-driver.ts';
+import { FORCED_BIT, LOG_FIELDS, MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../../control/block.ts';
+import { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS } from '../../control/driver.ts';
 import { MUTANT_NAMES } from '../mutants.ts';
 import type { RecentEvent } from '../stress/shadow.ts';
 import type { Failure } from './campaign.ts';

@@ -4,7 +4,7 @@
  * A candidate log is replayed; where it no longer says anything the running CPU keeps going,
  * so the recorded log of a failing replay is complete and never has more preemptions.
  */
-import { FORCED_BIT, L_TO, LOG_FIELDS } from '../../runtime/control-block.ts';
+import { FORCED_BIT, L_TO, LOG_FIELDS } from '../../control/block.ts';
 import type { ScheduleOutcome } from './executor.ts';
 import type { FuzzViolation } from './oracles.ts';
 

@@ -11,8 +11,8 @@ import {
   tasklet_hi_schedule,
   tasklet_schedule,
 } from 'tasklet-rt';
-import { C_OFFLINE_COUNT } from '../../runtime/layout.ts';
-import { shm } from '../../runtime/memory.ts';
+import { C_OFFLINE_COUNT } from '../../shm/layout.ts';
+import { shm } from '../../shm/memory.ts';
 import { on_schedule_return, on_schedule_start, type Violation } from '../stress/oracles.ts';
 import { EventKind, F_IN_FLIGHT, recent_events, record_event, tw } from '../stress/shadow.ts';
 import {

@@ -20,7 +20,7 @@ import {
   tasklet_setup,
   udelay,
 } from 'tasklet-rt';
-import { machineMs } from '../../runtime/clock.ts';
+import { machineMs } from '../../shm/clock.ts';
 import { before_enable, on_disable_return, on_kill_return } from '../stress/oracles.ts';
 import { EventKind, F_IN_FLIGHT, F_SCHED_SEQ, record_event, tw } from '../stress/shadow.ts';
 import type { OrderPair } from './expect.ts';

@@ -2,8 +2,9 @@
  * Reads every CPU's tasklet queues from shared memory, independently of the code that builds
  * them. Used when the machine is quiet (drain), to tell a lost tasklet from a slow one.
  */
-import { C_HI_HEAD, C_VEC_HEAD, T_NEXT } from '../../runtime/layout.ts';
-import type { Machine } from '../../runtime/machine.ts';
+
+import type { Machine } from '../../machine/machine.ts';
+import { C_HI_HEAD, C_VEC_HEAD, T_NEXT } from '../../shm/layout.ts';
 
 export interface QueueWalk {
   /** tasklet id → the CPUs whose queues hold it (twice on one queue counts twice). */

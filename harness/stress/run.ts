@@ -4,8 +4,8 @@
  * CPU hotplug cycles; a stats sample every second. Ends at the duration or the first violation.
  */
 import { fileURLToPath } from 'node:url';
-import type { ControlledOptions, ControlStats } from '../../runtime/control-driver.ts';
-import { Machine, type OopsReport } from '../../runtime/index.ts';
+import type { ControlledOptions, ControlStats } from '../../control/driver.ts';
+import { Machine, type OopsReport } from '../../machine/index.ts';
 import {
   C_COALESCED,
   C_DISABLES,
@@ -20,7 +20,7 @@ import {
   C_WAIT_TASKLET,
   TASKLET_STATE_SCHED,
   WaitKind,
-} from '../../runtime/layout.ts';
+} from '../../shm/layout.ts';
 import { injectMutant } from '../inject.ts';
 import { Prng } from '../prng.ts';
 import { shortHash } from '../schedule-report.ts';

@@ -42,10 +42,10 @@ import {
   tasklet_unlock_wait,
   udelay,
 } from 'tasklet-rt';
-import { machineMs } from '../../runtime/clock.ts';
-import { C_OFFLINE_COUNT } from '../../runtime/layout.ts';
-import { shm } from '../../runtime/memory.ts';
-import { attach_tracepoint } from '../../runtime/trace.ts';
+import { attach_tracepoint } from '../../kernel/trace.ts';
+import { machineMs } from '../../shm/clock.ts';
+import { C_OFFLINE_COUNT } from '../../shm/layout.ts';
+import { shm } from '../../shm/memory.ts';
 import { Prng } from '../prng.ts';
 import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
 import {

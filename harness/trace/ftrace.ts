@@ -3,13 +3,13 @@
  * read ftrace read this at once:
  *           <idle>-0       [001] ..s1.     0.011428: tasklet_entry: tasklet=probe3 function=probe_callback
  */
-import { HARDIRQ_MASK, SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_OFFSET } from '../../runtime/preempt.ts';
+import { HARDIRQ_MASK, SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_OFFSET } from '../../kernel/preempt.ts';
 import {
   TraceEventType as E,
   FLAG_IRQS_OFF,
   FLAG_NEED_RESCHED,
   type TraceRecord,
-} from '../../runtime/trace-buffer.ts';
+} from '../../shm/trace-ring.ts';
 import type { TraceNames } from './names.ts';
 
 /** The five latency-format columns: irqs-off/BH, need-resched, hardirq/softirq, preempt depth, migrate. */

@@ -1,7 +1,8 @@
 /** Names for trace output: tasks by pid, tasklets and functions by id, irqs and softirqs. */
-import { T_FUNC } from '../../runtime/layout.ts';
-import type { Machine } from '../../runtime/machine.ts';
-import { softirq_to_name } from '../../runtime/softirq.ts';
+
+import { softirq_to_name } from '../../kernel/softirq.ts';
+import type { Machine } from '../../machine/machine.ts';
+import { T_FUNC } from '../../shm/layout.ts';
 
 const BUILTIN_IRQS: Record<number, string> = { 0: 'timer', 1: 'function-call' };
 

@@ -1,6 +1,6 @@
 /** Writes a machine's trace rings as ftrace text and/or Chrome trace JSON. */
 import { writeFileSync } from 'node:fs';
-import type { Machine } from '../../runtime/machine.ts';
+import type { Machine } from '../../machine/machine.ts';
 import { ftraceLine, ftraceText } from './ftrace.ts';
 import { TraceNames } from './names.ts';
 import { chromeTrace } from './perfetto.ts';

@@ -3,7 +3,7 @@
  * track per CPU with slices for hard irqs, softirq vectors and tasklet runs, a flow arrow from
  * each effective schedule to the run it caused, and a queued-tasklets counter per CPU.
  */
-import { TraceEventType as E, type TraceRecord } from '../../runtime/trace-buffer.ts';
+import { TraceEventType as E, type TraceRecord } from '../../shm/trace-ring.ts';
 import type { TraceNames } from './names.ts';
 
 export interface ChromeTraceEvent {

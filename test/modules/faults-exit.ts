@@ -1,5 +1,5 @@
 /** Faults test module: module code that calls process.exit (it ends the CPU's worker thread). */
-import { defineModule, pr_info } from '../../runtime/index.ts';
+import { defineModule, pr_info } from '../../kernel/index.ts';
 
 export default defineModule({
   name: 'faults-exit',

@@ -8,7 +8,7 @@ import {
   pr_info,
   tasklet_kill,
   tasklet_schedule,
-} from '../../runtime/index.ts';
+} from '../../kernel/index.ts';
 
 function faults_hung_fn(): void {}
 

@@ -5,7 +5,7 @@ import {
   open_softirq,
   raise_irq,
   raise_softirq,
-} from '../../runtime/index.ts';
+} from '../../kernel/index.ts';
 
 const NET_RX_SOFTIRQ = 3;
 const FAULTS_IRQ = FIRST_DEVICE_IRQ;

@@ -5,7 +5,7 @@ import {
   pr_info,
   smp_processor_id,
   tasklet_schedule,
-} from '../../runtime/index.ts';
+} from '../../kernel/index.ts';
 
 function faults_loop_fn(): void {
   pr_info(`faults: looping forever on CPU${smp_processor_id()}`);

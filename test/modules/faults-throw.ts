@@ -5,7 +5,7 @@ import {
   pr_info,
   type TaskletStruct,
   tasklet_schedule,
-} from '../../runtime/index.ts';
+} from '../../kernel/index.ts';
 
 let runs = 0;
 

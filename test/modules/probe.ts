@@ -53,11 +53,11 @@ import {
   tasklet_unlock_wait,
   udelay,
 } from 'tasklet-rt';
-import { setAccessHook } from '../../runtime/atomic.ts';
-import { C_SOFTIRQ_COUNT } from '../../runtime/layout.ts';
-import { shm } from '../../runtime/memory.ts';
-import { this_cpu } from '../../runtime/percpu.ts';
-import { trace } from '../../runtime/trace.ts';
+import { this_cpu } from '../../kernel/percpu.ts';
+import { trace } from '../../kernel/trace.ts';
+import { setAccessHook } from '../../shm/door.ts';
+import { C_SOFTIRQ_COUNT } from '../../shm/layout.ts';
+import { shm } from '../../shm/memory.ts';
 import {
   CTX_HARDIRQ,
   CTX_INTERRUPT,

@@ -1,0 +1,99 @@
+/**
+ * CPU hot-unplug. A dying CPU parks in its loop; a live CPU splices the dead CPU's tasklet
+ * queues onto its own (takeover_tasklets) with its interrupts off, and raises both vectors.
+ */
+
+import { control_yield, controlled } from '../control/cpu.ts';
+import { READ_ONCE, WRITE_ONCE } from '../shm/door.ts';
+import {
+  C_HI_HEAD,
+  C_IRQ_PENDING,
+  C_OFFLINE_COUNT,
+  C_SOFTIRQ_PENDING,
+  C_STATE,
+  C_TAKEOVER,
+  C_VEC_HEAD,
+  C_WAKE,
+  CpuState,
+  G_STOP,
+} from '../shm/layout.ts';
+import { shm } from '../shm/memory.ts';
+import { cpumask_any_but, set_cpu_online } from './cpumask.ts';
+import { CALL_FUNCTION_IRQ, raise_irq, TIMER_IRQ, take_pending_irq } from './irq.ts';
+import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
+import { this_cpu } from './percpu.ts';
+import { HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
+import { trace } from './trace.ts';
+
+/** takeover_tasklets(cpu): runs on the live CPU that adopts `dead`'s queues. */
+export function takeover_tasklets(dead: number): void {
+  const deadBase = shm.layout.cpu(dead);
+  const flags = local_irq_save(); // called from the function-call IPI: interrupts stay as they were
+  for (const [offset, softirq] of [
+    [C_VEC_HEAD, TASKLET_SOFTIRQ],
+    [C_HI_HEAD, HI_SOFTIRQ],
+  ] as const) {
+    const deadHead = deadBase + offset;
+    const first = READ_ONCE(deadHead);
+    if (first === 0) continue;
+    const myTail = this_cpu.base + offset + 1;
+    WRITE_ONCE(READ_ONCE(myTail), first);
+    WRITE_ONCE(myTail, READ_ONCE(deadHead + 1));
+    WRITE_ONCE(deadHead, 0);
+    WRITE_ONCE(deadHead + 1, deadHead);
+    raise_softirq_irqoff(softirq);
+  }
+  local_irq_restore(flags);
+  trace.tasklet_takeover?.(dead);
+}
+
+/** Takes over every dead CPU that asked this CPU to (called from the function-call IPI). */
+export function run_pending_takeovers(): void {
+  for (let word = 0; word < 2; word++) {
+    let dead = Atomics.exchange(shm.mem, this_cpu.base + C_TAKEOVER + word, 0);
+    while (dead !== 0) {
+      const bit = 31 - Math.clz32(dead);
+      dead &= ~(1 << bit);
+      takeover_tasklets(word * 32 + bit);
+    }
+  }
+}
+
+/**
+ * This CPU leaves the online mask; its device interrupts and its queues go to another CPU.
+ * Returns false (and stays online) if it is the last online CPU.
+ */
+export function cpu_die(): boolean {
+  const me = this_cpu.id;
+  const heir = cpumask_any_but(me);
+  if (heir < 0) return false;
+  local_irq_disable();
+  // Function calls already sent here run before the CPU goes (the kernel flushes its call
+  // queue when a CPU dies): the commands wait in this CPU's own port, not the heir's.
+  take_pending_irq(CALL_FUNCTION_IRQ);
+  trace.cpu_hotplug?.(me, false);
+  shm.mem[this_cpu.base + C_OFFLINE_COUNT]++;
+  set_cpu_online(me, false);
+  // Pending softirqs belong to the queues being handed over; the heir raises its own.
+  WRITE_ONCE(this_cpu.base + C_SOFTIRQ_PENDING, 0);
+  const pending = Atomics.exchange(shm.mem, this_cpu.base + C_IRQ_PENDING, 0) & ~(1 << TIMER_IRQ);
+  for (let irq = 0; irq < 32; irq++) if (pending & (1 << irq)) raise_irq(heir, irq);
+  const takeover = shm.layout.cpu(heir) + C_TAKEOVER + (me >> 5);
+  Atomics.or(shm.mem, takeover, 1 << (me & 31));
+  raise_irq(heir, CALL_FUNCTION_IRQ);
+  // Dead only once the heir has adopted the queues (the kernel's CPUHP_SOFTIRQ_DEAD step).
+  const wake = this_cpu.base + C_WAKE;
+  while ((Atomics.load(shm.mem, takeover) & (1 << (me & 31))) !== 0 && Atomics.load(shm.mem, G_STOP) === 0) {
+    if (controlled()) control_yield();
+    else Atomics.wait(shm.mem, wake, Atomics.load(shm.mem, wake), 1);
+  }
+  Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Dead);
+  return true;
+}
+
+export function cpu_come_online(): void {
+  trace.cpu_hotplug?.(this_cpu.id, true);
+  set_cpu_online(this_cpu.id, true);
+  Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Online);
+  local_irq_enable();
+}

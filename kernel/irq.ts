@@ -1,0 +1,152 @@
+/**
+ * Hard interrupts. A line is raised on a CPU by setting its bit in that CPU's pending word and
+ * waking the CPU; the CPU takes it only where its interrupts are enabled: at interrupt points
+ * (every shared access, spin loops), when it re-enables interrupts, and in its idle loop.
+ */
+import { setInterruptPoint } from '../shm/door.ts';
+import { C_IRQ_COUNT, C_IRQ_PENDING, C_IRQS_TAKEN, NR_IRQS } from '../shm/layout.ts';
+import { shm } from '../shm/memory.ts';
+import { cpu_online, cpumask_any_but } from './cpumask.ts';
+import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
+import { oops } from './oops.ts';
+import { this_cpu } from './percpu.ts';
+import { pr_err } from './printk.ts';
+import { irq_enter, irq_exit } from './softirq.ts';
+import { timerDue } from './tick.ts';
+import { trace } from './trace.ts';
+import { kick_cpu } from './wake.ts';
+
+/** Local timer interrupt (/proc/interrupts "LOC"). */
+export const TIMER_IRQ = 0;
+/** Function-call IPI (/proc/interrupts "CAL"): controller commands, hotplug takeover. */
+export const CALL_FUNCTION_IRQ = 1;
+/** Lines 2..31 are free for modules' request_irq. */
+export const FIRST_DEVICE_IRQ = 2;
+
+export enum irqreturn {
+  IRQ_NONE = 0,
+  IRQ_HANDLED = 1,
+}
+
+/** Returns irqreturn.IRQ_HANDLED (or nothing) like a kernel handler; the value is not used. */
+export type IrqHandler = (irq: number, dev: unknown) => unknown;
+
+interface IrqAction {
+  handler: IrqHandler;
+  name: string;
+  dev: unknown;
+}
+
+const actions: (IrqAction | null)[] = new Array(NR_IRQS).fill(null);
+const nobodyCared = new Set<number>();
+
+export const EBUSY = 16;
+export const EINVAL = 22;
+
+/** Installs a handler on this CPU; modules call it on every CPU so any CPU can take the line. */
+export function request_irq(irq: number, handler: IrqHandler, name: string, dev: unknown = null): number {
+  if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) return -EINVAL;
+  if (actions[irq] !== null) return -EBUSY;
+  actions[irq] = { handler, name, dev };
+  return 0;
+}
+
+export function free_irq(irq: number): void {
+  actions[irq] = null;
+}
+
+export function irq_name(irq: number): string | null {
+  return actions[irq]?.name ?? null;
+}
+
+/**
+ * Raises `irq` on `cpu`, from any thread. An offline CPU's interrupts go to another online CPU,
+ * as the kernel migrates irq affinity away from a dead CPU.
+ */
+export function raise_irq(cpu: number, irq: number): void {
+  let target = cpu;
+  if (!cpu_online(target)) {
+    const other = cpumask_any_but(cpu);
+    if (other >= 0) target = other;
+  }
+  Atomics.or(shm.mem, shm.layout.cpu(target) + C_IRQ_PENDING, 1 << irq);
+  kick_cpu(target);
+}
+
+/** An IPI from this CPU (smp_call_function-style kick). */
+export const send_IPI = raise_irq;
+
+/** Takes every pending interrupt, lowest line first, as the CPU would on enabling interrupts. */
+export function do_IRQ(): void {
+  const word = this_cpu.base + C_IRQ_PENDING;
+  setIrqsOff(true);
+  for (;;) {
+    const pending = Atomics.exchange(shm.mem, word, 0);
+    if (pending === 0) break;
+    for (let irq = 0; irq < NR_IRQS; irq++) if (pending & (1 << irq)) handle_irq(irq);
+  }
+  setIrqsOff(false);
+}
+
+/** Takes one line now if it is pending (a dying CPU flushing its function-call queue). */
+export function take_pending_irq(irq: number): void {
+  const bit = 1 << irq;
+  if ((Atomics.and(shm.mem, this_cpu.base + C_IRQ_PENDING, ~bit) & bit) === 0) return;
+  const wasOff = this_cpu.irqsOff;
+  setIrqsOff(true);
+  handle_irq(irq);
+  setIrqsOff(wasOff);
+}
+
+function handle_irq(irq: number): void {
+  irq_enter();
+  shm.mem[this_cpu.base + C_IRQ_COUNT + irq]++;
+  shm.mem[this_cpu.base + C_IRQS_TAKEN]++;
+  const action = actions[irq];
+  if (action === null) {
+    if (!nobodyCared.has(irq)) pr_err(`irq ${irq}: nobody cared (no handler on CPU${this_cpu.id})`);
+    nobodyCared.add(irq);
+  } else {
+    trace.irq_handler_entry?.(irq);
+    try {
+      action.handler(irq, action.dev);
+    } catch (error) {
+      // An oops in the handler: report it and leave the interrupt properly (irq_exit below).
+      oops(error, 'hardirq', `irq ${irq} (${action.name})`);
+    }
+    trace.irq_handler_exit?.(irq);
+  }
+  irq_exit();
+}
+
+/** Checks the local timer once every this many interrupt points (a clock read costs ~30 ns). */
+let timerCheckInterval = 128;
+let timerCountdown = timerCheckInterval;
+
+export function set_timer_check_interval(points: number): void {
+  timerCheckInterval = points;
+  timerCountdown = points;
+}
+
+/** Raises the local timer line if its deadline passed. */
+export function poll_local_timer(): void {
+  if (timerDue()) Atomics.or(shm.mem, this_cpu.base + C_IRQ_PENDING, 1 << TIMER_IRQ);
+}
+
+function interruptPoint(): void {
+  if (this_cpu.irqsOff) return;
+  if (--timerCountdown === 0) {
+    timerCountdown = timerCheckInterval;
+    poll_local_timer();
+  }
+  // A plain read: this runs at every shared access, and each Atomics call is an out-of-line
+  // builtin (~10 ns) in V8. Racing with raise_irq only moves delivery to a later point; the
+  // exchange in do_IRQ is the access that synchronizes with the raiser.
+  if (shm.mem[this_cpu.base + C_IRQ_PENDING] !== 0) do_IRQ();
+}
+
+/** Wires interrupt delivery into the shared-access door and local_irq_enable. */
+export function init_irq_delivery(): void {
+  setIrqDelivery(do_IRQ);
+  setInterruptPoint(interruptPoint);
+}

@@ -1,0 +1,204 @@
+/**
+ * The softirq core of kernel/softirq.c: the ten vectors, raising, the bounded restart loop of
+ * handle_softirqs, ksoftirqd/N, irq_enter/irq_exit and local_bh_disable/enable.
+ */
+
+import { machineNs } from '../shm/clock.ts';
+import { atomic_read, set_bit, WRITE_ONCE } from '../shm/door.ts';
+import {
+  C_KSOFTIRQD_WAKEUPS,
+  C_SOFTIRQ_COUNT,
+  C_SOFTIRQ_DEFERRED,
+  C_SOFTIRQ_PENDING,
+} from '../shm/layout.ts';
+import { shm } from '../shm/memory.ts';
+import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
+import { oops } from './oops.ts';
+import { this_cpu } from './percpu.ts';
+import {
+  HARDIRQ_OFFSET,
+  in_interrupt,
+  preempt_count_add,
+  preempt_count_sub,
+  SOFTIRQ_DISABLE_OFFSET,
+  SOFTIRQ_MASK,
+  SOFTIRQ_OFFSET,
+} from './preempt.ts';
+import {
+  KSOFTIRQD_PID_BASE,
+  kthread_run,
+  need_resched,
+  set_current_state,
+  type Task,
+  type TaskBody,
+  TaskState,
+  wake_up_process,
+} from './sched.ts';
+import { trace } from './trace.ts';
+
+export const HI_SOFTIRQ = 0;
+export const TIMER_SOFTIRQ = 1;
+export const NET_TX_SOFTIRQ = 2;
+export const NET_RX_SOFTIRQ = 3;
+export const BLOCK_SOFTIRQ = 4;
+export const IRQ_POLL_SOFTIRQ = 5;
+export const TASKLET_SOFTIRQ = 6;
+export const SCHED_SOFTIRQ = 7;
+export const HRTIMER_SOFTIRQ = 8;
+export const RCU_SOFTIRQ = 9;
+
+export const softirq_to_name = [
+  'HI',
+  'TIMER',
+  'NET_TX',
+  'NET_RX',
+  'BLOCK',
+  'IRQ_POLL',
+  'TASKLET',
+  'SCHED',
+  'HRTIMER',
+  'RCU',
+] as const;
+
+export const MAX_SOFTIRQ_TIME_MS = 2;
+export const MAX_SOFTIRQ_RESTART = 10;
+
+export type SoftirqAction = () => void;
+
+const softirq_vec: (SoftirqAction | null)[] = new Array(softirq_to_name.length).fill(null);
+
+/** The pieces of the softirq core that bug injection may replace (see harness/mutants). */
+export const softirqOps = {
+  /** Vectors in the order a pass runs them: lowest number first. */
+  order: softirq_to_name.map((_, nr) => nr),
+};
+
+/** How often `cpu` has run softirq vector `nr` (the /proc/softirqs cell). */
+export function kstat_softirqs_cpu(nr: number, cpu: number): number {
+  return shm.mem[shm.layout.cpu(cpu) + C_SOFTIRQ_COUNT + nr];
+}
+
+export function open_softirq(nr: number, action: SoftirqAction): void {
+  softirq_vec[nr] = action;
+}
+
+function pendingWord(): number {
+  return this_cpu.base + C_SOFTIRQ_PENDING;
+}
+
+export function local_softirq_pending(): number {
+  return atomic_read(pendingWord());
+}
+
+export function __raise_softirq_irqoff(nr: number): void {
+  trace.softirq_raise?.(nr);
+  set_bit(nr, pendingWord());
+}
+
+export function raise_softirq_irqoff(nr: number): void {
+  __raise_softirq_irqoff(nr);
+  // Outside interrupt context nobody will run it on the way out of an irq: ksoftirqd must.
+  if (!in_interrupt()) wakeup_softirqd();
+}
+
+export function raise_softirq(nr: number): void {
+  const flags = local_irq_save();
+  raise_softirq_irqoff(nr);
+  local_irq_restore(flags);
+}
+
+let ksoftirqd: Task | null = null;
+
+export function this_ksoftirqd(): Task | null {
+  return ksoftirqd;
+}
+
+export function wakeup_softirqd(): void {
+  if (ksoftirqd !== null && wake_up_process(ksoftirqd)) shm.mem[this_cpu.base + C_KSOFTIRQD_WAKEUPS]++;
+}
+
+/**
+ * handle_softirqs (__do_softirq): runs with interrupts disabled on entry and exit. Work raised
+ * during a pass is handled by a later pass, for at most MAX_SOFTIRQ_RESTART passes and
+ * MAX_SOFTIRQ_TIME_MS; what is left then goes to ksoftirqd.
+ */
+export function handle_softirqs(_ksirqd: boolean): void {
+  const end = machineNs() + MAX_SOFTIRQ_TIME_MS * 1e6;
+  let maxRestart = MAX_SOFTIRQ_RESTART;
+  let pending = local_softirq_pending();
+  preempt_count_add(SOFTIRQ_OFFSET);
+  const counts = this_cpu.base + C_SOFTIRQ_COUNT;
+  for (;;) {
+    WRITE_ONCE(pendingWord(), 0);
+    local_irq_enable();
+    for (const nr of softirqOps.order) {
+      if ((pending & (1 << nr)) === 0) continue;
+      shm.mem[counts + nr]++;
+      trace.softirq_entry?.(nr);
+      try {
+        softirq_vec[nr]?.();
+      } catch (error) {
+        // An oops in the action: report it, the pass and the softirq count stay balanced.
+        oops(error, 'softirq', `${softirq_to_name[nr]} softirq action`);
+      }
+      trace.softirq_exit?.(nr);
+    }
+    local_irq_disable();
+    pending = local_softirq_pending();
+    if (pending === 0) break;
+    if (machineNs() < end && !need_resched() && --maxRestart > 0) continue;
+    shm.mem[this_cpu.base + C_SOFTIRQ_DEFERRED]++;
+    wakeup_softirqd();
+    break;
+  }
+  preempt_count_sub(SOFTIRQ_OFFSET);
+}
+
+/** do_softirq: run pending softirqs now unless already in interrupt context. */
+export function do_softirq(): void {
+  if (in_interrupt()) return;
+  const flags = local_irq_save();
+  if (local_softirq_pending() !== 0) handle_softirqs(false);
+  local_irq_restore(flags);
+}
+
+export function irq_enter(): void {
+  preempt_count_add(HARDIRQ_OFFSET);
+}
+
+/** Leaving the outermost hard interrupt runs pending softirqs, with this CPU's current task. */
+export function irq_exit(): void {
+  preempt_count_sub(HARDIRQ_OFFSET);
+  if (!in_interrupt() && local_softirq_pending() !== 0) handle_softirqs(false);
+}
+
+export function local_bh_disable(): void {
+  preempt_count_add(SOFTIRQ_DISABLE_OFFSET);
+}
+
+/** The outermost enable runs what was raised meanwhile. */
+export function local_bh_enable(): void {
+  const outermost = (this_cpu.preempt & SOFTIRQ_MASK) === SOFTIRQ_DISABLE_OFFSET;
+  preempt_count_sub(SOFTIRQ_DISABLE_OFFSET);
+  if (outermost && !in_interrupt() && !this_cpu.irqsOff && local_softirq_pending() !== 0) do_softirq();
+}
+
+/** ksoftirqd/N: runs pending softirqs in process context, sleeping while nothing is pending. */
+function* run_ksoftirqd(): TaskBody {
+  for (;;) {
+    if (local_softirq_pending() === 0) {
+      set_current_state(TaskState.Sleeping);
+      yield;
+      continue;
+    }
+    local_irq_disable();
+    if (local_softirq_pending() !== 0) handle_softirqs(true);
+    local_irq_enable();
+    yield; // cond_resched()
+  }
+}
+
+export function spawn_ksoftirqd(cpu: number): Task {
+  ksoftirqd = kthread_run(run_ksoftirqd, `ksoftirqd/${cpu}`, KSOFTIRQD_PID_BASE + cpu, true);
+  return ksoftirqd;
+}

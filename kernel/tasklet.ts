@@ -1,0 +1,346 @@
+/**
+ * Tasklets, as kernel/softirq.c has them since 5.13: SCHED and RUN bits in t->state, a disable
+ * count, per-CPU FIFO queues touched only by their CPU with interrupts off, and sleeping waits
+ * on the state word.
+ */
+import {
+  atomic_dec_return,
+  atomic_inc,
+  atomic_read,
+  atomic_set,
+  clear_bit,
+  READ_ONCE,
+  test_and_clear_bit,
+  test_and_set_bit,
+  WRITE_ONCE,
+} from '../shm/door.ts';
+import {
+  C_COALESCED,
+  C_DISABLES,
+  C_ENABLES,
+  C_HI_HEAD,
+  C_KILLS,
+  C_REQUEUES,
+  C_SCHEDULES,
+  C_TASKLET_RUNS,
+  C_VEC_HEAD,
+  T_ALLOC,
+  T_COUNT,
+  T_DATA,
+  T_FUNC,
+  T_NEXT,
+  T_STATE,
+  T_USE_CALLBACK,
+  TASKLET_STATE_RUN,
+  TASKLET_STATE_SCHED,
+  TaskletAlloc,
+  WaitKind,
+} from '../shm/layout.ts';
+import { shm } from '../shm/memory.ts';
+import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
+import { oops } from './oops.ts';
+import { requireCpu, this_cpu } from './percpu.ts';
+import { in_interrupt } from './preempt.ts';
+import { pr_notice, WARN_ONCE, WarnOnceSite } from './printk.ts';
+import { __raise_softirq_irqoff, HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
+import {
+  callback_by_id,
+  callback_id,
+  callback_name,
+  type TaskletCallback,
+  type TaskletFunc,
+  type TaskletStruct,
+  tasklet_from_ptr,
+} from './tasklet-table.ts';
+import { trace } from './trace.ts';
+import { sleep_until_clear, spin_until_clear, wake_up_var } from './wait.ts';
+
+export { TASKLET_STATE_RUN, TASKLET_STATE_SCHED };
+
+/** Which per-CPU queue: the normal tasklet_vec or tasklet_hi_vec. */
+interface TaskletQueue {
+  /** Offset of {head, tail} in the CPU block. */
+  readonly head: number;
+  readonly softirq: number;
+  readonly hi: boolean;
+}
+
+export const tasklet_vec: TaskletQueue = { head: C_VEC_HEAD, softirq: TASKLET_SOFTIRQ, hi: false };
+export const tasklet_hi_vec: TaskletQueue = { head: C_HI_HEAD, softirq: HI_SOFTIRQ, hi: true };
+
+const counter = (offset: number): void => {
+  shm.mem[this_cpu.base + offset]++;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The algorithm, as replaceable pieces (bug injection swaps one of them at boot).
+
+/** `*head->tail = t; head->tail = &t->next;` on the given CPU's queue; interrupts must be off. */
+export function queue_append(cpuBase: number, queue: TaskletQueue, t: TaskletStruct): void {
+  const tail = cpuBase + queue.head + 1;
+  WRITE_ONCE(t.addr + T_NEXT, 0);
+  WRITE_ONCE(READ_ONCE(tail), t.ptr);
+  WRITE_ONCE(tail, t.addr + T_NEXT);
+}
+
+/** __tasklet_schedule_common: append to this CPU's queue with interrupts off, raise the softirq. */
+function schedule_common(t: TaskletStruct, queue: TaskletQueue): void {
+  const flags = local_irq_save();
+  queue_append(this_cpu.base, queue, t);
+  raise_softirq_irqoff(queue.softirq);
+  local_irq_restore(flags);
+}
+
+/** tasklet_schedule / tasklet_hi_schedule: only the caller that sets SCHED queues it. */
+function schedule(t: TaskletStruct, queue: TaskletQueue): void {
+  if (!test_and_set_bit(TASKLET_STATE_SCHED, t.addr + T_STATE)) {
+    counter(C_SCHEDULES);
+    trace.tasklet_schedule?.(t.id, queue.hi, true);
+    taskletOps.schedule_common(t, queue);
+  } else {
+    counter(C_COALESCED);
+    trace.tasklet_schedule?.(t.id, queue.hi, false);
+  }
+}
+
+/** Takes this CPU's whole queue with interrupts off; returns its first entry (a tasklet pointer). */
+export function queue_splice(queue: TaskletQueue): number {
+  const head = this_cpu.base + queue.head;
+  local_irq_disable();
+  const list = READ_ONCE(head);
+  WRITE_ONCE(head, 0);
+  WRITE_ONCE(head + 1, head);
+  local_irq_enable();
+  return list;
+}
+
+/** tasklet_action_common: splice the queue out, run what is runnable, put the rest back. */
+function action_common(queue: TaskletQueue): void {
+  let list = queue_splice(queue);
+  while (list !== 0) {
+    const t = tasklet_from_ptr(list);
+    list = READ_ONCE(t.addr + T_NEXT);
+    if (tasklet_trylock(t)) {
+      if (atomic_read(t.addr + T_COUNT) === 0) {
+        if (tasklet_clear_sched(t)) run_tasklet(t);
+        tasklet_unlock(t);
+        continue;
+      }
+      tasklet_unlock(t);
+    }
+    requeue(t, queue);
+  }
+}
+
+/** Back to the tail, softirq re-raised: it runs again at a later pass. */
+export function requeue(t: TaskletStruct, queue: TaskletQueue): void {
+  local_irq_disable();
+  queue_append(this_cpu.base, queue, t);
+  __raise_softirq_irqoff(queue.softirq);
+  local_irq_enable();
+  counter(C_REQUEUES);
+  trace.tasklet_requeue?.(t.id, queue.hi);
+}
+
+/** Calls the tasklet's function; a throw is an oops, and the caller still unlocks RUN. */
+export function run_tasklet(t: TaskletStruct): void {
+  const mem = shm.mem;
+  const func = callback_by_id(mem[t.addr + T_FUNC]);
+  counter(C_TASKLET_RUNS);
+  trace.tasklet_entry?.(t.id);
+  try {
+    if (mem[t.addr + T_USE_CALLBACK] !== 0) func!(t);
+    else func!(mem[t.addr + T_DATA]);
+  } catch (error) {
+    oops(error, 'softirq (tasklet)', `tasklet ${t.name}`);
+  }
+  trace.tasklet_exit?.(t.id);
+}
+
+function unlock_wait(t: TaskletStruct): void {
+  sleep_until_clear(t, TASKLET_STATE_RUN, WaitKind.TaskletRunClear, 'tasklet_unlock_wait');
+}
+
+function kill(t: TaskletStruct): void {
+  if (in_interrupt()) pr_notice('Attempt to kill tasklet from interrupt');
+  while (test_and_set_bit(TASKLET_STATE_SCHED, t.addr + T_STATE)) {
+    sleep_until_clear(t, TASKLET_STATE_SCHED, WaitKind.TaskletSchedClear, 'tasklet_kill');
+  }
+  taskletOps.unlock_wait(t);
+  tasklet_clear_sched(t);
+}
+
+/** The replaceable pieces. Correct code only; harness/mutants swaps entries at boot. */
+export const taskletOps = {
+  schedule,
+  schedule_common,
+  action_common,
+  unlock_wait,
+  kill,
+};
+
+// ---------------------------------------------------------------------------------------------
+// The API.
+
+/** Scheduling something that is not a live tasklet: warn (machine-wide once) and do nothing. */
+function not_schedulable(t: TaskletStruct, caller: string): boolean {
+  const mem = shm.mem;
+  if (mem[t.addr + T_ALLOC] === TaskletAlloc.Free) {
+    WARN_ONCE(
+      true,
+      WarnOnceSite.TaskletSchedFreed,
+      caller,
+      `${caller}: tasklet #${t.id} is not allocated (freed?)`,
+    );
+    return true;
+  }
+  if (mem[t.addr + T_FUNC] < 0) {
+    WARN_ONCE(
+      true,
+      WarnOnceSite.TaskletSchedFreed,
+      caller,
+      `${caller}: tasklet #${t.id} was never initialised`,
+    );
+    return true;
+  }
+  return false;
+}
+
+export function tasklet_schedule(t: TaskletStruct): void {
+  requireCpu('tasklet_schedule');
+  if (not_schedulable(t, 'tasklet_schedule')) return;
+  taskletOps.schedule(t, tasklet_vec);
+}
+
+export function tasklet_hi_schedule(t: TaskletStruct): void {
+  requireCpu('tasklet_hi_schedule');
+  if (not_schedulable(t, 'tasklet_hi_schedule')) return;
+  taskletOps.schedule(t, tasklet_hi_vec);
+}
+
+/** TASKLET_SOFTIRQ's action. */
+export function tasklet_action(): void {
+  taskletOps.action_common(tasklet_vec);
+}
+
+/** HI_SOFTIRQ's action. */
+export function tasklet_hi_action(): void {
+  taskletOps.action_common(tasklet_hi_vec);
+}
+
+export function tasklet_init(t: TaskletStruct, func: TaskletFunc, data: number): void {
+  const id = callback_id(func, 'tasklet_init');
+  WRITE_ONCE(t.addr + T_NEXT, 0);
+  atomic_set(t.addr + T_STATE, 0);
+  atomic_set(t.addr + T_COUNT, 0);
+  atomic_set(t.addr + T_FUNC, id);
+  atomic_set(t.addr + T_USE_CALLBACK, 0);
+  atomic_set(t.addr + T_DATA, data | 0);
+}
+
+export function tasklet_setup(t: TaskletStruct, callback: TaskletCallback): void {
+  const id = callback_id(callback, 'tasklet_setup');
+  WRITE_ONCE(t.addr + T_NEXT, 0);
+  atomic_set(t.addr + T_STATE, 0);
+  atomic_set(t.addr + T_COUNT, 0);
+  atomic_set(t.addr + T_FUNC, id);
+  atomic_set(t.addr + T_USE_CALLBACK, 1);
+  atomic_set(t.addr + T_DATA, 0);
+}
+
+/** The RUN bit as a lock. */
+export function tasklet_trylock(t: TaskletStruct): boolean {
+  return !test_and_set_bit(TASKLET_STATE_RUN, t.addr + T_STATE);
+}
+
+export function tasklet_unlock(t: TaskletStruct): void {
+  clear_bit(TASKLET_STATE_RUN, t.addr + T_STATE);
+  wake_up_var(t);
+}
+
+export function tasklet_unlock_wait(t: TaskletStruct): void {
+  requireCpu('tasklet_unlock_wait');
+  taskletOps.unlock_wait(t);
+}
+
+export function tasklet_unlock_spin_wait(t: TaskletStruct): void {
+  requireCpu('tasklet_unlock_spin_wait');
+  spin_until_clear(t, TASKLET_STATE_RUN);
+}
+
+/** Clears SCHED before a run (or at the end of a kill); a queued tasklet without it is a bug. */
+export function tasklet_clear_sched(t: TaskletStruct): boolean {
+  if (test_and_clear_bit(TASKLET_STATE_SCHED, t.addr + T_STATE)) {
+    wake_up_var(t);
+    return true;
+  }
+  const mem = shm.mem;
+  const kind = mem[t.addr + T_USE_CALLBACK] !== 0 ? 'callback' : 'func';
+  WARN_ONCE(
+    true,
+    WarnOnceSite.TaskletSchedNotSet,
+    'kernel/softirq.c tasklet_clear_sched',
+    `tasklet SCHED state not set: ${kind} ${callback_name(mem[t.addr + T_FUNC])}`,
+  );
+  return false;
+}
+
+export function tasklet_disable_nosync(t: TaskletStruct): void {
+  requireCpu('tasklet_disable_nosync');
+  atomic_inc(t.addr + T_COUNT);
+  counter(C_DISABLES);
+  trace.tasklet_disable?.(t.id);
+}
+
+/** Disables and waits (sleeping) until the callback is not running anywhere. */
+export function tasklet_disable(t: TaskletStruct): void {
+  requireCpu('tasklet_disable');
+  tasklet_disable_nosync(t);
+  taskletOps.unlock_wait(t);
+}
+
+/** For atomic context: disables and spins until the callback is not running anywhere. */
+export function tasklet_disable_in_atomic(t: TaskletStruct): void {
+  requireCpu('tasklet_disable_in_atomic');
+  tasklet_disable_nosync(t);
+  spin_until_clear(t, TASKLET_STATE_RUN);
+}
+
+/**
+ * Raises nothing: a queued tasklet kept its softirq raised and runs at the next pass.
+ * An enable without a disable warns and leaves the count at 0 (the kernel would go negative).
+ */
+export function tasklet_enable(t: TaskletStruct): void {
+  requireCpu('tasklet_enable');
+  counter(C_ENABLES);
+  trace.tasklet_enable?.(t.id);
+  if (atomic_dec_return(t.addr + T_COUNT) < 0) {
+    atomic_inc(t.addr + T_COUNT);
+    WARN_ONCE(
+      true,
+      WarnOnceSite.TaskletEnableUnbalanced,
+      'include/linux/interrupt.h tasklet_enable',
+      `tasklet_enable: ${t.name} was not disabled (unbalanced enable)`,
+    );
+  }
+}
+
+/** Waits until the tasklet is neither scheduled nor running, and leaves it unscheduled. */
+export function tasklet_kill(t: TaskletStruct): void {
+  requireCpu('tasklet_kill');
+  counter(C_KILLS);
+  trace.tasklet_kill?.(t.id);
+  taskletOps.kill(t);
+}
+
+/** Gives a run-time tasklet's slot back; it must be idle (kill it first). */
+export function tasklet_free(t: TaskletStruct): void {
+  const mem = shm.mem;
+  WARN_ONCE(
+    (Atomics.load(mem, t.addr + T_STATE) & ((1 << TASKLET_STATE_SCHED) | (1 << TASKLET_STATE_RUN))) !== 0,
+    WarnOnceSite.TaskletFreeBusy,
+    'tasklet_free',
+    `tasklet_free: ${t.name} is still scheduled or running (tasklet_kill it first)`,
+  );
+  Atomics.store(mem, t.addr + T_ALLOC, TaskletAlloc.Free);
+}

@@ -1,0 +1,53 @@
+/** The CPU side of tracing: tracepoint sinks that append to this CPU's ring. */
+import { machineMs } from '../shm/clock.ts';
+import { T_FUNC } from '../shm/layout.ts';
+import { shm } from '../shm/memory.ts';
+import {
+  TraceEventType as E,
+  EVENT_WORDS,
+  FLAG_IRQS_OFF,
+  FLAG_NEED_RESCHED,
+  type TraceBufferParams,
+  viewTraceBuffer,
+} from '../shm/trace-ring.ts';
+import { this_cpu } from './percpu.ts';
+import { current } from './sched.ts';
+import { attach_tracepoint } from './trace.ts';
+
+/** Starts recording every tracepoint of this CPU into its ring. */
+export function start_tracing(sab: SharedArrayBuffer, params: TraceBufferParams): void {
+  const { times, heads, events } = viewTraceBuffer(sab, params);
+  const cpu = this_cpu.id;
+  const first = cpu * params.capacity;
+  let head = Atomics.load(heads, cpu);
+  const emit = (type: E, a: number, b: number): void => {
+    const slot = first + (head % params.capacity);
+    const e = slot * EVENT_WORDS;
+    times[slot] = machineMs();
+    events[e] = type;
+    events[e + 1] = a;
+    events[e + 2] = b;
+    events[e + 3] = current().pid;
+    events[e + 4] = this_cpu.preempt;
+    events[e + 5] = (this_cpu.irqsOff ? FLAG_IRQS_OFF : 0) | (this_cpu.needResched ? FLAG_NEED_RESCHED : 0);
+    Atomics.store(heads, cpu, ++head);
+  };
+  attach_tracepoint('softirq_raise', (vec) => emit(E.softirq_raise, vec, 0));
+  attach_tracepoint('softirq_entry', (vec) => emit(E.softirq_entry, vec, 0));
+  attach_tracepoint('softirq_exit', (vec) => emit(E.softirq_exit, vec, 0));
+  attach_tracepoint('irq_handler_entry', (irq) => emit(E.irq_handler_entry, irq, 0));
+  attach_tracepoint('irq_handler_exit', (irq) => emit(E.irq_handler_exit, irq, 0));
+  attach_tracepoint('tasklet_entry', (t) =>
+    emit(E.tasklet_entry, t, shm.mem[shm.layout.tasklet(t) + T_FUNC]),
+  );
+  attach_tracepoint('tasklet_exit', (t) => emit(E.tasklet_exit, t, 0));
+  attach_tracepoint('tasklet_schedule', (t, hi, effective) =>
+    emit(E.tasklet_schedule, t, (hi ? 1 : 0) | (effective ? 2 : 0)),
+  );
+  attach_tracepoint('tasklet_requeue', (t, hi) => emit(E.tasklet_requeue, t, hi ? 1 : 0));
+  attach_tracepoint('tasklet_takeover', (from) => emit(E.tasklet_takeover, from, 0));
+  attach_tracepoint('tasklet_disable', (t) => emit(E.tasklet_disable, t, 0));
+  attach_tracepoint('tasklet_enable', (t) => emit(E.tasklet_enable, t, 0));
+  attach_tracepoint('tasklet_kill', (t) => emit(E.tasklet_kill, t, 0));
+  attach_tracepoint('cpu_hotplug', (c, online) => emit(E.cpu_hotplug, c, online ? 1 : 0));
+}

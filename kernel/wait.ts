@@ -1,0 +1,162 @@
+/**
+ * Waiting for a tasklet's state bit to clear: the kernel's wait_var_event (sleeping) and the
+ * spin of tasklet_unlock_spin_wait. Both are spin-then-sleep here, because a host core may be
+ * shared by several emulated CPUs.
+ *
+ * A sleeping wait registers this CPU in the tasklet's waiter mask and sleeps on the CPU's wake
+ * word; wake_up_var kicks the CPUs in the mask, interrupts kick it too. While its task sleeps,
+ * the CPU still serves interrupts and runs pending softirqs as ksoftirqd, as the kernel would
+ * (other tasks of this CPU wait: a generator on the stack cannot be switched away from).
+ */
+
+import { control_block, control_yield, controlled } from '../control/cpu.ts';
+import { test_bit } from '../shm/door.ts';
+import {
+  C_HEARTBEAT,
+  C_IRQ_PENDING,
+  C_WAIT_KIND,
+  C_WAIT_PID,
+  C_WAIT_SINCE,
+  C_WAIT_TASKLET,
+  C_WAKE,
+  G_NR_CPUS,
+  G_STOP,
+  T_STATE,
+  T_WAITERS,
+  WaitKind,
+} from '../shm/layout.ts';
+import { shm } from '../shm/memory.ts';
+import { do_IRQ, poll_local_timer } from './irq.ts';
+import { irqs_disabled, local_irq_disable, local_irq_enable } from './irqflags.ts';
+import { MachineHalt } from './oops.ts';
+import { this_cpu } from './percpu.ts';
+import { in_atomic } from './preempt.ts';
+import { printk } from './printk.ts';
+import { current, idle_task, set_current } from './sched.ts';
+import { handle_softirqs, local_softirq_pending, this_ksoftirqd } from './softirq.ts';
+import type { TaskletStruct } from './tasklet-table.ts';
+import { jiffies, msUntilNextTick, next_tick_ms } from './tick.ts';
+import { kick_cpu } from './wake.ts';
+
+const SPINS_BEFORE_SLEEP = 200;
+/** Upper bound of one sleep, so a lost wake-up costs at most this much. */
+const MAX_SLEEP_MS = 2;
+
+export function machine_stopping(): boolean {
+  return Atomics.load(shm.mem, G_STOP) !== 0;
+}
+
+/** might_sleep(): a sleeping wait from atomic context is a kernel BUG; says so, returns false. */
+export function might_sleep(where: string): boolean {
+  if (!in_atomic() && !irqs_disabled()) return true;
+  const task = current();
+  printk(
+    'err',
+    `BUG: sleeping function called from invalid context at kernel/softirq.c (${where})\n` +
+      `in_atomic(): ${in_atomic() ? 1 : 0}, irqs_disabled(): ${irqs_disabled() ? 1 : 0}, non_block: 0, pid: ${task.pid}, name: ${task.comm}`,
+  );
+  return false;
+}
+
+/** wake_up_var(&t->state): wakes the CPUs sleeping on this tasklet. */
+export function wake_up_var(t: TaskletStruct): void {
+  const mask = t.addr + T_WAITERS;
+  // The second word holds CPUs 32-63: with fewer CPUs one load decides (this runs at every unlock).
+  const upper = shm.mem[G_NR_CPUS] > 32 ? Atomics.load(shm.mem, mask + 1) : 0;
+  if ((Atomics.load(shm.mem, mask) | upper) === 0) return;
+  for (let word = 0; word < 2; word++) {
+    let bits = Atomics.load(shm.mem, mask + word);
+    while (bits !== 0) {
+      const bit = 31 - Math.clz32(bits);
+      bits &= ~(1 << bit);
+      kick_cpu(word * 32 + bit);
+    }
+  }
+}
+
+function publishWait(kind: WaitKind, t: TaskletStruct): void {
+  const base = this_cpu.base;
+  shm.mem[base + C_WAIT_TASKLET] = t.id + 1;
+  shm.mem[base + C_WAIT_PID] = current().pid;
+  shm.mem[base + C_WAIT_SINCE] = jiffies();
+  Atomics.store(shm.mem, base + C_WAIT_KIND, kind);
+}
+
+function clearWait(): void {
+  Atomics.store(shm.mem, this_cpu.base + C_WAIT_KIND, WaitKind.None);
+}
+
+/** Spins (with interrupts taken where enabled) until `bit` of t->state is clear. */
+export function spin_until_clear(t: TaskletStruct, bit: number): void {
+  if (!test_bit(bit, t.addr + T_STATE)) return;
+  publishWait(WaitKind.TaskletSpin, t);
+  while (test_bit(bit, t.addr + T_STATE)) {
+    shm.mem[this_cpu.base + C_HEARTBEAT]++;
+    if (machine_stopping()) throw new MachineHalt();
+    cpuRelaxInWait();
+  }
+  clearWait();
+}
+
+function cpuRelaxInWait(): void {
+  // cpu_relax through the door is the interrupt point; the explicit poll keeps the tick alive.
+  if (!this_cpu.irqsOff) poll_local_timer();
+  if (controlled()) control_yield();
+  else Atomics.wait(spinPause, 0, 0, 0.005);
+}
+
+const spinPause = new Int32Array(new SharedArrayBuffer(4));
+
+/** wait_var_event(&t->state, !test_bit(bit, &t->state)): sleeps until `bit` clears. */
+export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind, where: string): void {
+  const state = t.addr + T_STATE;
+  if (!test_bit(bit, state)) return;
+  if (!might_sleep(where)) {
+    spin_until_clear(t, bit);
+    return;
+  }
+  const cpu = this_cpu.id;
+  const waiters = t.addr + T_WAITERS + (cpu >> 5);
+  const me = 1 << (cpu & 31);
+  const wake = this_cpu.base + C_WAKE;
+  const sleeper = current();
+  Atomics.or(shm.mem, waiters, me);
+  publishWait(kind, t);
+  try {
+    for (let spins = 0; test_bit(bit, state); spins++) {
+      shm.mem[this_cpu.base + C_HEARTBEAT]++;
+      if (machine_stopping()) throw new MachineHalt();
+      if (spins < SPINS_BEFORE_SLEEP) {
+        cpuRelaxInWait();
+        continue;
+      }
+      const seq = Atomics.load(shm.mem, wake);
+      if (!test_bit(bit, state)) break;
+      set_current(idle_task());
+      serveWhileSleeping(seq);
+      set_current(sleeper);
+    }
+  } finally {
+    Atomics.and(shm.mem, waiters, ~me);
+    clearWait();
+  }
+}
+
+/** What the CPU does while its task sleeps: interrupts, ksoftirqd, or nothing until woken. */
+function serveWhileSleeping(seq: number): void {
+  poll_local_timer();
+  if (Atomics.load(shm.mem, this_cpu.base + C_IRQ_PENDING) !== 0) {
+    do_IRQ();
+    return;
+  }
+  const ksoftirqd = this_ksoftirqd();
+  if (local_softirq_pending() !== 0 && ksoftirqd !== null) {
+    set_current(ksoftirqd);
+    local_irq_disable();
+    if (local_softirq_pending() !== 0) handle_softirqs(true);
+    local_irq_enable();
+    return;
+  }
+  if (controlled()) control_block(seq, next_tick_ms());
+  else Atomics.wait(shm.mem, this_cpu.base + C_WAKE, seq, Math.min(msUntilNextTick(), MAX_SLEEP_MS));
+}

@@ -1,0 +1,55 @@
+/** Messages between the controller and CPU workers (boot, logs and commands; never the hot path). */
+import type { MessagePort } from 'node:worker_threads';
+import type { ControlParams } from '../control/block.ts';
+import type { ModuleMetadata } from '../kernel/module.ts';
+import type { LogLevel } from '../kernel/printk.ts';
+import type { LayoutParams } from './layout.ts';
+
+export interface CpuWorkerData {
+  sab: SharedArrayBuffer;
+  layout: LayoutParams;
+  cpu: number;
+  /** Module URLs, imported in this order on every CPU and on the controller. */
+  modules: string[];
+  /** Imported before the modules (bug injection, tracers); they patch runtime hooks. */
+  preload: string[];
+  /** Options for preloaded code (e.g. which mutant). */
+  preloadOptions: Record<string, unknown>;
+  /** Trace rings, when tracing is on. */
+  trace: { sab: SharedArrayBuffer; capacity: number } | null;
+  /** Microseconds an idle CPU polls for work before sleeping in Atomics.wait. */
+  idlePollUs: number;
+  /** The controlled scheduler's block, in controlled mode. */
+  control: { sab: SharedArrayBuffer; params: ControlParams } | null;
+  commandPort: MessagePort;
+}
+
+/** Controller → CPU, delivered through the function-call IPI. */
+export type CpuCommand =
+  | { op: 'read-proc'; id: number; name: string }
+  | { op: 'start-task'; id: number; name: string; comm: string; arg: unknown; waitForExit: boolean }
+  | { op: 'call'; id: number; name: string; arg: unknown };
+
+/** A command before the controller numbers it. */
+export type CpuCommandBody = CpuCommand extends infer C
+  ? C extends CpuCommand
+    ? Omit<C, 'id'>
+    : never
+  : never;
+
+/** What CPU0 tells the controller about the loaded code at boot. */
+export interface BootMetadata extends ModuleMetadata {
+  staticTasklets: string[];
+  /** Callback names by id. */
+  callbacks: string[];
+}
+
+/** CPU → controller. */
+export type CpuMessage =
+  | { type: 'ready'; cpu: number; sharedWords: Record<string, [number, number]>; metadata: BootMetadata }
+  | { type: 'printk'; cpu: number; level: LogLevel; text: string }
+  | { type: 'oops'; cpu: number; context: string; culprit: string; message: string; stack: string }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string }
+  | { type: 'report'; cpu: number; key: string; value: unknown }
+  | { type: 'stopped'; cpu: number };
