@@ -1,3 +1,5 @@
+import type { ControlParams } from '../shm/protocol.ts';
+
 /**
  * The controlled scheduler's shared state, in a SharedArrayBuffer of its own (allocated only in
  * controlled mode): who holds the baton, each CPU's run state, the strategy's state, the
@@ -93,11 +95,7 @@ export const FORCED_BIT = 256;
 /** Virtual nanoseconds per decision: a shared access "takes" a microsecond. */
 export const STEP_NS = 1000;
 
-export interface ControlParams {
-  nrCpus: number;
-  /** Decision log capacity (entries); the replay log has the same. */
-  logCapacity: number;
-}
+export type { ControlParams };
 
 export interface ControlBlock {
   sab: SharedArrayBuffer;

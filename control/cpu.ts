@@ -4,15 +4,12 @@
  * is picked, hands the baton over and waits for it to come back. Spin loops yield; idle loops
  * and sleeping waits block until a kick, an interrupt or their deadline, in virtual time.
  *
- * In free-running mode none of this is installed: `controlled` is false and the waits below
- * fall through to Atomics.wait.
+ * It plugs into the door (shm/door.ts) as the CPU's scheduler; in free-running mode nothing is
+ * installed and the door's waits sleep with Atomics.wait.
  */
-
-import { this_cpu } from '../kernel/percpu.ts';
 import { setVirtualClock } from '../shm/clock.ts';
-import { setControlHooks } from '../shm/door.ts';
+import { plain_inc, raw_load, setCpuScheduler, setMessageHook } from '../shm/door.ts';
 import { C_HEARTBEAT, G_STOP } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import {
   type ControlBlock,
   type ControlParams,
@@ -33,6 +30,8 @@ import { decide } from './decide.ts';
 
 let block: ControlBlock | null = null;
 let me = -1;
+/** This CPU's block in machine memory (for the heartbeat). */
+let cpuBase = 0;
 let nrCpus = 0;
 /** This CPU's decisions since the run began (a decision log entry names the switch by it). */
 let localSteps = 0;
@@ -43,17 +42,13 @@ const epochHooks: (() => void)[] = [];
 const SPINS_BEFORE_SLEEP = 2000;
 const SLEEP_MS = 50;
 
-export function controlled(): boolean {
-  return block !== null;
-}
-
 /** Local scheduling state to reset when a new controlled run begins (so runs replay alike). */
 export function on_control_epoch(reset: () => void): void {
   epochHooks.push(reset);
 }
 
 function stopping(): boolean {
-  return Atomics.load(shm.mem, G_STOP) !== 0;
+  return raw_load(G_STOP) !== 0;
 }
 
 /**
@@ -63,7 +58,7 @@ function stopping(): boolean {
 function detach(): void {
   block = null;
   setVirtualClock(null);
-  setControlHooks(null, null);
+  setCpuScheduler(null);
 }
 
 /** Waits until this CPU holds the baton (or the machine stops and every CPU runs free). */
@@ -82,7 +77,7 @@ function wait_turn(): void {
     if (Atomics.load(b.i32, I_TURN) === me) break;
     Atomics.wait(b.i32, mine, seq, SLEEP_MS);
     // Waiting for the baton is progress as far as the soft-lockup watchdog is concerned.
-    shm.mem[this_cpu.base + C_HEARTBEAT]++;
+    plain_inc(cpuBase + C_HEARTBEAT);
   }
   const epoch = Atomics.load(b.i32, I_EPOCH);
   if (epoch !== seenEpoch) {
@@ -119,7 +114,7 @@ function control_point(): void {
 }
 
 /** A spin-loop iteration: let the CPUs that can make progress run first. */
-export function control_yield(): void {
+function control_yield(): void {
   decideAs(RunState.Yielded);
 }
 
@@ -128,7 +123,7 @@ export function control_yield(): void {
  * `parked`) or virtual time reaches `deadlineMs`. Returns when this CPU runs again; the caller
  * re-checks what it waits for.
  */
-export function control_block(wakeSeq: number, deadlineMs: number, parked = false): void {
+function control_block(wakeSeq: number, deadlineMs: number, parked: boolean): void {
   const b = block!;
   b.i32[b.icpu(me) + IC_WAKE_SEQ] = wakeSeq;
   b.f64[b.dcpu(me) + DC_DEADLINE_NS] = deadlineMs * 1e6;
@@ -137,7 +132,7 @@ export function control_block(wakeSeq: number, deadlineMs: number, parked = fals
 }
 
 /** Counts a message to the controller: it takes the baton back to read it. */
-export function count_message(): void {
+function count_message(): void {
   if (block !== null) Atomics.add(block.i32, I_MSGS_SENT, 1);
 }
 
@@ -145,12 +140,18 @@ export function count_message(): void {
 export function attach_control(sab: SharedArrayBuffer, params: ControlParams): void {
   block = viewControlBlock(sab, params);
   nrCpus = params.nrCpus;
+  setMessageHook(count_message);
   setVirtualClock(block.f64, D_CLOCK_NS);
 }
 
 /** Once the machine says go: from now on this CPU runs only while it holds the baton. */
-export function start_control(cpu: number): void {
+export function start_control(cpu: number, base: number): void {
   me = cpu;
-  setControlHooks(control_point, control_yield);
+  cpuBase = base;
+  setCpuScheduler({
+    point: control_point,
+    yield: control_yield,
+    block: control_block,
+  });
   wait_turn();
 }

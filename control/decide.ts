@@ -17,7 +17,6 @@ import { C_IRQ_PENDING, C_WAKE } from '../shm/layout.ts';
 import { shm } from '../shm/memory.ts';
 import {
   type ControlBlock,
-  D_CHANGE_POINTS,
   D_CLOCK_NS,
   D_DEADLINE_NS,
   D_PREEMPTIONS,
@@ -28,18 +27,10 @@ import {
   DC_DEADLINE_NS,
   DC_WAITING_SINCE,
   FORCED_BIT,
-  I_DEPTH,
   I_LOG_LEN,
   I_LOG_OVERFLOW,
   I_MSGS_SEEN,
   I_MSGS_SENT,
-  I_QUANTUM,
-  I_REPLAY_LEN,
-  I_REPLAY_POS,
-  I_RNG,
-  I_RR_LEFT,
-  I_STRATEGY,
-  IC_PRIORITY,
   IC_STATE,
   IC_WAKE_SEQ,
   L_FROM,
@@ -49,21 +40,14 @@ import {
   LOG_FIELDS,
   RunState,
   STEP_NS,
-  Strategy,
 } from './block.ts';
-
-const NOT_ENABLED = 0;
-const RUNNABLE = 1;
-const YIELDED = 2;
+import { candidates, isCandidate, NOT_ENABLED, RUNNABLE, reserveCandidates, YIELDED } from './candidates.ts';
+import { current_strategy } from './strategies/index.ts';
 
 /** Decisions an enabled CPU may wait before fairness runs it. */
 const FAIR_STEPS = 2000;
 /** Decisions fairness gives it (a yield ends them early). */
 const FAIR_SLICE = 100;
-
-/** Scratch for candidate lists: no allocation per decision. */
-let scratch = new Int32Array(64);
-let classes = new Int8Array(64);
 
 function enabledClass(b: ControlBlock, cpu: number): number {
   const ic = b.icpu(cpu);
@@ -92,15 +76,6 @@ export function quiescent(b: ControlBlock, nrCpus: number): boolean {
   return true;
 }
 
-/** mulberry32 over the shared seed word. */
-function random(b: ControlBlock): number {
-  const s = (b.i32[I_RNG] + 0x6d2b79f5) | 0;
-  b.i32[I_RNG] = s;
-  let t = Math.imul(s ^ (s >>> 15), s | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return (t ^ (t >>> 14)) >>> 0;
-}
-
 /** Whether the controller takes the baton at this decision. */
 export function controllerWanted(b: ControlBlock): boolean {
   return (
@@ -110,12 +85,10 @@ export function controllerWanted(b: ControlBlock): boolean {
   );
 }
 
-/** Sorts the enabled CPUs into `scratch`, best class first; returns how many of the best class. */
-function candidates(b: ControlBlock, nrCpus: number): number {
-  if (scratch.length < nrCpus) {
-    scratch = new Int32Array(nrCpus);
-    classes = new Int8Array(nrCpus);
-  }
+/** Sorts the enabled CPUs into the candidates, best class first; returns how many of the best class. */
+function sortCandidates(b: ControlBlock, nrCpus: number): number {
+  reserveCandidates(nrCpus);
+  const { cpus: scratch, classes } = candidates;
   let runnable = 0;
   let yielded = 0;
   const steps = b.f64[D_STEPS];
@@ -146,57 +119,12 @@ function fastForward(b: ControlBlock, nrCpus: number): boolean {
   return true;
 }
 
-function contains(n: number, cpu: number): boolean {
-  for (let k = 0; k < n; k++) if (scratch[k] === cpu) return true;
-  return false;
-}
-
-function pickPct(b: ControlBlock, n: number): number {
-  let best = scratch[0];
-  let bestPriority = b.i32[b.icpu(best) + IC_PRIORITY];
-  for (let k = 1; k < n; k++) {
-    const priority = b.i32[b.icpu(scratch[k]) + IC_PRIORITY];
-    if (priority > bestPriority) {
-      best = scratch[k];
-      bestPriority = priority;
-    }
-  }
-  return best;
-}
-
-function pickRoundRobin(b: ControlBlock, n: number, me: number, meRunnable: boolean, nrCpus: number): number {
-  if (meRunnable && b.i32[I_RR_LEFT] > 0) {
-    b.i32[I_RR_LEFT]--;
-    return me;
-  }
-  b.i32[I_RR_LEFT] = b.i32[I_QUANTUM] - 1;
-  for (let d = 1; d <= nrCpus; d++) {
-    const cpu = (me + d) % (nrCpus + 1);
-    if (cpu < nrCpus && contains(n, cpu)) return cpu;
-  }
-  return scratch[0];
-}
-
-/** The recorded switch if the log has one for this decision, else stay, else the lowest CPU. */
-function pickReplay(b: ControlBlock, me: number, meRunnable: boolean, meStep: number): number {
-  const pos = b.i32[I_REPLAY_POS];
-  if (pos < b.i32[I_REPLAY_LEN]) {
-    const entry = pos * LOG_FIELDS;
-    if (b.replay[entry + L_FROM] === me && b.replay[entry + L_FROM_STEP] === meStep) {
-      b.i32[I_REPLAY_POS] = pos + 1;
-      // Any enabled CPU: fairness may have picked one that was yielding.
-      const to = b.replay[entry + L_TO] & (FORCED_BIT - 1);
-      if (classes[to] !== NOT_ENABLED) return to;
-    }
-  }
-  return meRunnable ? me : scratch[0];
-}
-
 /**
  * Fairness for the seeded strategies: the CPU that has waited longest past FAIR_STEPS gets a
  * slice, and a CPU within its slice goes on. -1 when fairness has no say.
  */
 function pickFair(b: ControlBlock, nrCpus: number, steps: number): number {
+  const { classes } = candidates;
   let starved = -1;
   let since = steps - FAIR_STEPS;
   for (let cpu = 0; cpu < nrCpus; cpu++) {
@@ -235,42 +163,25 @@ function record(b: ControlBlock, me: number, meStep: number, next: number, force
  */
 export function decide(b: ControlBlock, me: number, nrCpus: number, meStep: number): number {
   const controller = nrCpus;
+  const strategy = current_strategy(b);
   if (me !== controller) {
     const steps = ++b.f64[D_STEPS];
     b.f64[D_CLOCK_NS] += STEP_NS;
     const d = b.dcpu(me);
     b.f64[d + DC_WAITING_SINCE] = steps;
     if (b.i32[b.icpu(me) + IC_STATE] === RunState.Yielded) b.f64[d + DC_BOOST_UNTIL] = 0;
-    if (b.i32[I_STRATEGY] === Strategy.Pct) {
-      // PCT: at the i-th change point the running CPU drops to priority i, below every other.
-      for (let i = 0; i < b.i32[I_DEPTH] - 1; i++)
-        if (b.f64[D_CHANGE_POINTS + i] === steps) b.i32[b.icpu(me) + IC_PRIORITY] = i + 1;
-    }
+    strategy.stepped?.(b, me, steps);
     if (controllerWanted(b)) return controller;
   }
-  let n = candidates(b, nrCpus);
+  let n = sortCandidates(b, nrCpus);
   if (n === 0) {
     if (!fastForward(b, nrCpus) || controllerWanted(b)) return controller;
-    n = candidates(b, nrCpus);
+    n = sortCandidates(b, nrCpus);
     if (n === 0) return controller;
   }
-  const meRunnable = me !== controller && classes[me] === RUNNABLE && contains(n, me);
-  const strategy = b.i32[I_STRATEGY];
-  let next = strategy === Strategy.Replay ? -1 : pickFair(b, nrCpus, b.f64[D_STEPS]);
-  if (next < 0)
-    switch (strategy) {
-      case Strategy.Random:
-        next = scratch[random(b) % n];
-        break;
-      case Strategy.Pct:
-        next = pickPct(b, n);
-        break;
-      case Strategy.RoundRobin:
-        next = pickRoundRobin(b, n, me, meRunnable, nrCpus);
-        break;
-      default:
-        next = pickReplay(b, me, meRunnable, meStep);
-    }
+  const meRunnable = me !== controller && candidates.classes[me] === RUNNABLE && isCandidate(n, me);
+  let next = strategy.fair ? pickFair(b, nrCpus, b.f64[D_STEPS]) : -1;
+  if (next < 0) next = strategy.pick(b, n, me, meRunnable, meStep, nrCpus);
   if (next !== me) record(b, me, meStep, next, !meRunnable);
   return next;
 }

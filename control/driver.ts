@@ -10,7 +10,6 @@ import {
   type ControlParams,
   controllerId,
   createControlBlock,
-  D_CHANGE_POINTS,
   D_CLOCK_NS,
   D_DEADLINE_NS,
   D_PREEMPTIONS,
@@ -23,51 +22,26 @@ import {
   DC_WAITING_SINCE,
   FREE,
   free_all,
-  I_DEPTH,
   I_EPOCH,
   I_LOG_LEN,
   I_LOG_OVERFLOW,
   I_MSGS_SEEN,
   I_MSGS_SENT,
-  I_QUANTUM,
-  I_REPLAY_LEN,
-  I_REPLAY_POS,
-  I_RNG,
-  I_RR_LEFT,
   I_STRATEGY,
   I_TURN,
-  IC_PRIORITY,
   IC_STATE,
   LOG_FIELDS,
   MAX_DEPTH,
   pass_baton,
   RunState,
   STEP_NS,
-  Strategy,
-  type StrategyName,
 } from './block.ts';
 import { decide, quiescent } from './decide.ts';
+import { type ControlledOptions, DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS, type RunPlan } from './plan.ts';
+import { strategy_for } from './strategies/index.ts';
 
-export interface ControlledOptions {
-  strategy: StrategyName;
-  seed: number;
-  /** PCT's bug depth d: d - 1 priority change points per run. Default 3. */
-  depth?: number;
-  /** Round-robin: decisions a CPU keeps running before the next one's turn. Default 1. */
-  quantum?: number;
-  /** PCT: the expected decisions per run (k), where the change points are drawn. Default 20000. */
-  expectedSteps?: number;
-  /** Decision log entries kept per run. Default 262144. */
-  logCapacity?: number;
-}
-
-/** One run's schedule: a strategy and seed, or a decision log to follow. */
-export interface RunPlan extends ControlledOptions {
-  /** Follow this log (flat, LOG_FIELDS numbers per switch) instead of the strategy. */
-  replay?: number[];
-  /** End the run (hand the baton to the controller for good) after this many decisions. */
-  stepLimit?: number;
-}
+export type { ControlledOptions, RunPlan };
+export { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS };
 
 export interface ControlStats {
   /** Scheduling decisions (one per shared access or interrupt point). */
@@ -81,8 +55,6 @@ export interface ControlStats {
   logOverflow: boolean;
 }
 
-export const DEFAULT_DEPTH = 3;
-export const DEFAULT_EXPECTED_STEPS = 20_000;
 const DEFAULT_LOG_CAPACITY = 1 << 18;
 const ABORT_POLL_MS = 200;
 /**
@@ -90,12 +62,6 @@ const ABORT_POLL_MS = 200;
  * hand-back, so its length must not depend on which of them asked first: each asks again.
  */
 const QUANTUM_MS = 1;
-
-const STRATEGIES: Record<StrategyName, Strategy> = {
-  random: Strategy.Random,
-  pct: Strategy.Pct,
-  rr: Strategy.RoundRobin,
-};
 
 /** A small seeded generator for the plan itself (priorities, change points). */
 function mulberry(seed: number): () => number {
@@ -169,26 +135,14 @@ export class Controller {
     const depth = plan.depth ?? DEFAULT_DEPTH;
     if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH)
       throw new RangeError(`PCT depth must be an integer from 1 to ${MAX_DEPTH}, got ${depth}`);
-    const next = mulberry(plan.seed ^ 0x51ed);
-    i32[I_STRATEGY] = plan.replay !== undefined ? Strategy.Replay : STRATEGIES[plan.strategy];
-    i32[I_RNG] = plan.seed | 0;
-    i32[I_DEPTH] = depth;
-    i32[I_QUANTUM] = Math.max(1, plan.quantum ?? 1);
-    i32[I_RR_LEFT] = 0;
-    // PCT: distinct random priorities depth..depth+n-1; change points uniform in [1, k].
-    const order = Array.from({ length: nrCpus }, (_, cpu) => cpu);
-    for (let k = nrCpus - 1; k > 0; k--) {
-      const j = next() % (k + 1);
-      [order[k], order[j]] = [order[j], order[k]];
-    }
-    order.forEach((cpu, rank) => {
-      i32[this.block.icpu(cpu) + IC_PRIORITY] = depth + rank;
+    const strategy = strategy_for(plan);
+    i32[I_STRATEGY] = strategy.id;
+    strategy.begin(this.block, plan, mulberry(plan.seed ^ 0x51ed));
+    for (let cpu = 0; cpu < nrCpus; cpu++) {
       const d = this.block.dcpu(cpu);
       f64[d + DC_WAITING_SINCE] = 0;
       f64[d + DC_BOOST_UNTIL] = 0;
-    });
-    const k = Math.max(1, Math.round(plan.expectedSteps ?? DEFAULT_EXPECTED_STEPS));
-    for (let i = 0; i < MAX_DEPTH; i++) f64[D_CHANGE_POINTS + i] = i < depth - 1 ? 1 + (next() % k) : -1;
+    }
     f64[D_STEPS] = 0;
     f64[D_SWITCHES] = 0;
     f64[D_PREEMPTIONS] = 0;
@@ -196,14 +150,6 @@ export class Controller {
     f64[D_STEP_LIMIT] = plan.stepLimit ?? Number.POSITIVE_INFINITY;
     i32[I_LOG_LEN] = 0;
     i32[I_LOG_OVERFLOW] = 0;
-    const replay = plan.replay ?? [];
-    if (replay.length > this.block.replay.length)
-      throw new RangeError(
-        `the decision log has ${replay.length / LOG_FIELDS} entries; at most ${this.block.replay.length / LOG_FIELDS} fit`,
-      );
-    this.block.replay.set(replay);
-    i32[I_REPLAY_LEN] = replay.length / LOG_FIELDS;
-    i32[I_REPLAY_POS] = 0;
     // Every idle CPU waits for the same next tick: start the run as it falls due, whether or
     // not the last run happened to end exactly on a tick.
     let nextTick = Number.POSITIVE_INFINITY;

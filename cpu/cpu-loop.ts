@@ -3,7 +3,7 @@
  * next runnable task, or idle until the next tick or a wake-up.
  */
 
-import { control_block, controlled } from '../control/cpu.ts';
+import { set_cpu_online } from '../kernel/cpumask.ts';
 import { cpu_come_online, cpu_die } from '../kernel/hotplug.ts';
 import {
   CALL_FUNCTION_IRQ,
@@ -28,12 +28,20 @@ import {
   type Task,
   TaskState,
 } from '../kernel/sched.ts';
-import { HI_SOFTIRQ, open_softirq, spawn_ksoftirqd, TASKLET_SOFTIRQ } from '../kernel/softirq.ts';
-import { tasklet_action, tasklet_hi_action } from '../kernel/tasklet.ts';
-import { init_tick, msUntilNextTick, next_tick_ms, tick_handler } from '../kernel/tick.ts';
-import { schedule_point } from '../shm/door.ts';
-import { C_HEARTBEAT, C_IRQ_PENDING, C_REQUEST, C_WAKE, CpuRequest, G_STOP } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
+import { spawn_ksoftirqd } from '../kernel/softirq.ts';
+import { softirq_init } from '../kernel/tasklet.ts';
+import { init_tick, next_tick_ms, tick_handler } from '../kernel/tick.ts';
+import { cpu_sleep, idle_poll, plain_inc, raw_load, raw_store, schedule_point } from '../shm/door.ts';
+import {
+  C_HEARTBEAT,
+  C_IRQ_PENDING,
+  C_REQUEST,
+  C_STATE,
+  C_WAKE,
+  CpuRequest,
+  CpuState,
+  G_STOP,
+} from '../shm/layout.ts';
 import { call_function_interrupt } from './commands.ts';
 
 let idlePollUs = 0;
@@ -44,8 +52,7 @@ export function boot_cpu(cpu: number, pollUs: number): void {
   init_irq_delivery();
   request_irq(TIMER_IRQ, tick_handler, 'timer');
   request_irq(CALL_FUNCTION_IRQ, call_function_interrupt, 'function-call');
-  open_softirq(TASKLET_SOFTIRQ, tasklet_action);
-  open_softirq(HI_SOFTIRQ, tasklet_hi_action);
+  softirq_init();
   spawn_ksoftirqd(cpu);
   for (const m of loaded_modules()) {
     for (const [irq, decl] of Object.entries(m.irqs ?? {})) {
@@ -54,6 +61,9 @@ export function boot_cpu(cpu: number, pollUs: number): void {
     }
     m.cpu_init?.(cpu);
   }
+  // The CPU marks itself online as its bring-up ends (the kernel's start_secondary).
+  set_cpu_online(cpu, true);
+  raw_store(this_cpu.base + C_STATE, CpuState.Online);
 }
 
 /** module_init of every module, in load order, in an "insmod" task on CPU 0. */
@@ -81,7 +91,7 @@ export function run_module_exits(): void {
 
 function take_interrupts(): void {
   poll_local_timer();
-  if (Atomics.load(shm.mem, this_cpu.base + C_IRQ_PENDING) !== 0) do_IRQ();
+  if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) do_IRQ();
 }
 
 function run_one(task: Task): void {
@@ -96,46 +106,33 @@ function run_one(task: Task): void {
 
 /** Idles until something is pending: a short poll (cheap wake-up), then a sleep until the tick. */
 function idle(): void {
-  const mem = shm.mem;
   const wake = this_cpu.base + C_WAKE;
-  const seq = Atomics.load(mem, wake);
-  if (controlled()) {
-    if (Atomics.load(mem, this_cpu.base + C_IRQ_PENDING) === 0) control_block(seq, next_tick_ms());
-    return;
-  }
-  if (idlePollUs > 0) {
-    const until = performance.now() + idlePollUs / 1000;
-    while (performance.now() < until) {
-      if (Atomics.load(mem, wake) !== seq) return;
-    }
-  }
-  if (Atomics.load(mem, this_cpu.base + C_IRQ_PENDING) !== 0) return;
-  Atomics.wait(mem, wake, seq, msUntilNextTick());
+  const seq = raw_load(wake);
+  if (idle_poll(wake, seq, idlePollUs)) return;
+  if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) return;
+  cpu_sleep(wake, seq, next_tick_ms());
 }
 
 function park_offline(): void {
-  const mem = shm.mem;
   const wake = this_cpu.base + C_WAKE;
   for (;;) {
-    const seq = Atomics.load(mem, wake);
-    if (Atomics.load(mem, G_STOP) !== 0) return;
-    if (Atomics.load(mem, this_cpu.base + C_REQUEST) === CpuRequest.Online) break;
-    if (controlled()) control_block(seq, Number.POSITIVE_INFINITY, true);
-    else Atomics.wait(mem, wake, seq, 50);
+    const seq = raw_load(wake);
+    if (raw_load(G_STOP) !== 0) return;
+    if (raw_load(this_cpu.base + C_REQUEST) === CpuRequest.Online) break;
+    cpu_sleep(wake, seq, Number.POSITIVE_INFINITY, 50, true);
   }
-  Atomics.store(mem, this_cpu.base + C_REQUEST, CpuRequest.None);
+  raw_store(this_cpu.base + C_REQUEST, CpuRequest.None);
   init_tick();
   cpu_come_online();
 }
 
 export function cpu_loop(): void {
-  const mem = shm.mem;
   local_irq_enable();
   try {
-    while (Atomics.load(mem, G_STOP) === 0) {
-      mem[this_cpu.base + C_HEARTBEAT]++;
-      if (Atomics.load(mem, this_cpu.base + C_REQUEST) === CpuRequest.Offline) {
-        Atomics.store(mem, this_cpu.base + C_REQUEST, CpuRequest.None);
+    while (raw_load(G_STOP) === 0) {
+      plain_inc(this_cpu.base + C_HEARTBEAT);
+      if (raw_load(this_cpu.base + C_REQUEST) === CpuRequest.Offline) {
+        raw_store(this_cpu.base + C_REQUEST, CpuRequest.None);
         if (cpu_die()) park_offline();
         continue;
       }

@@ -2,21 +2,30 @@
  * One emulated CPU. Attaches to the machine's memory, loads the modules, brings the CPU up and
  * runs its loop until the controller stops the machine.
  */
+
 import { workerData } from 'node:worker_threads';
-import { attach_control, start_control } from '../control/cpu.ts';
+import { attach_control, on_control_epoch, start_control } from '../control/cpu.ts';
 import { send_to_controller } from '../kernel/controller-port.ts';
 import { set_timer_check_interval } from '../kernel/irq.ts';
 import { module_metadata } from '../kernel/module.ts';
 import { setOopsSink } from '../kernel/oops.ts';
 import { this_cpu } from '../kernel/percpu.ts';
 import { setCurrentPidSource, setPrintkSink } from '../kernel/printk.ts';
-import { current } from '../kernel/sched.ts';
+import { current, reset_for_controlled_run } from '../kernel/sched.ts';
 import { shared_word_allocations } from '../kernel/shared.ts';
 import { callback_names, static_tasklet_names, write_static_tasklets } from '../kernel/tasklet-table.ts';
 import { init_tick } from '../kernel/tick.ts';
 import { start_tracing } from '../kernel/tracer.ts';
+import {
+  attach_machine_memory,
+  futex_wait,
+  futex_wake,
+  layout,
+  raw_add,
+  raw_load,
+  raw_store,
+} from '../shm/door.ts';
 import { G_BOOTED, G_GO, G_STATIC_READY, G_STOP } from '../shm/layout.ts';
-import { attachBuffer, shm } from '../shm/memory.ts';
 import type { CpuWorkerData } from '../shm/protocol.ts';
 import { setCommandPort } from './commands.ts';
 import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-loop.ts';
@@ -25,10 +34,13 @@ import { load_module } from './module-load.ts';
 const data = workerData as CpuWorkerData;
 const send = send_to_controller;
 
-attachBuffer(data.sab, data.layout);
-if (data.control !== null) attach_control(data.control.sab, data.control.params);
+attach_machine_memory(data.sab, data.layout);
+if (data.control !== null) {
+  attach_control(data.control.sab, data.control.params);
+  on_control_epoch(reset_for_controlled_run);
+}
 this_cpu.id = data.cpu;
-this_cpu.base = shm.layout.cpu(data.cpu);
+this_cpu.base = layout().cpu(data.cpu);
 setPrintkSink((level, text) => send({ type: 'printk', cpu: data.cpu, level, text }));
 setCurrentPidSource(() => current().pid);
 setOopsSink((report) => send({ type: 'oops', ...report }));
@@ -41,29 +53,27 @@ for (const url of data.modules) await load_module(url);
 // Callback ids are this thread's; every CPU loaded the same code, so CPU0's are everyone's.
 if (data.cpu === 0) {
   write_static_tasklets();
-  Atomics.store(shm.mem, G_STATIC_READY, 1);
-  Atomics.notify(shm.mem, G_STATIC_READY);
+  raw_store(G_STATIC_READY, 1);
+  futex_wake(G_STATIC_READY, Number.POSITIVE_INFINITY);
 }
-while (Atomics.load(shm.mem, G_STATIC_READY) === 0 && Atomics.load(shm.mem, G_STOP) === 0) {
-  Atomics.wait(shm.mem, G_STATIC_READY, 0, 50);
-}
+while (raw_load(G_STATIC_READY) === 0 && raw_load(G_STOP) === 0) futex_wait(G_STATIC_READY, 0, 50);
 if (data.trace !== null) {
   start_tracing(data.trace.sab, { nrCpus: data.layout.nrCpus, capacity: data.trace.capacity });
 }
 boot_cpu(data.cpu, data.idlePollUs);
-Atomics.add(shm.mem, G_BOOTED, 1);
+raw_add(G_BOOTED, 1);
 send({
   type: 'ready',
   cpu: data.cpu,
   sharedWords: shared_word_allocations(),
   metadata: { ...module_metadata(), staticTasklets: static_tasklet_names(), callbacks: callback_names() },
 });
-while (Atomics.load(shm.mem, G_GO) === 0) Atomics.wait(shm.mem, G_GO, 0, 50);
+while (raw_load(G_GO) === 0) futex_wait(G_GO, 0, 50);
 
 if (data.control !== null) {
   // Controlled mode: the timer is checked at every point, so no local countdown decides when.
   set_timer_check_interval(1);
-  start_control(data.cpu);
+  start_control(data.cpu, this_cpu.base);
 }
 init_tick();
 if (data.cpu === 0) start_module_inits();

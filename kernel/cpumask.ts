@@ -1,20 +1,20 @@
 /** cpu_online_mask in shared memory (64 bits as two words). */
+import { raw_and, raw_load, raw_or } from '../shm/door.ts';
 import { G_NR_CPUS, G_ONLINE_MASK } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 
 export function cpu_online(cpu: number): boolean {
-  return (Atomics.load(shm.mem, G_ONLINE_MASK + (cpu >> 5)) & (1 << (cpu & 31))) !== 0;
+  return (raw_load(G_ONLINE_MASK + (cpu >> 5)) & (1 << (cpu & 31))) !== 0;
 }
 
 export function set_cpu_online(cpu: number, online: boolean): void {
   const word = G_ONLINE_MASK + (cpu >> 5);
   const bit = 1 << (cpu & 31);
-  if (online) Atomics.or(shm.mem, word, bit);
-  else Atomics.and(shm.mem, word, ~bit);
+  if (online) raw_or(word, bit);
+  else raw_and(word, ~bit);
 }
 
 export function nr_cpu_ids(): number {
-  return Atomics.load(shm.mem, G_NR_CPUS);
+  return raw_load(G_NR_CPUS);
 }
 
 export function num_online_cpus(): number {

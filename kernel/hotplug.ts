@@ -3,8 +3,17 @@
  * queues onto its own (takeover_tasklets) with its interrupts off, and raises both vectors.
  */
 
-import { control_yield, controlled } from '../control/cpu.ts';
-import { READ_ONCE, WRITE_ONCE } from '../shm/door.ts';
+import {
+  cpu_pause,
+  layout,
+  plain_inc,
+  READ_ONCE,
+  raw_load,
+  raw_or,
+  raw_store,
+  raw_xchg,
+  WRITE_ONCE,
+} from '../shm/door.ts';
 import {
   C_HI_HEAD,
   C_IRQ_PENDING,
@@ -17,7 +26,6 @@ import {
   CpuState,
   G_STOP,
 } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { cpumask_any_but, set_cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq, TIMER_IRQ, take_pending_irq } from './irq.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
@@ -27,7 +35,7 @@ import { trace } from './trace.ts';
 
 /** takeover_tasklets(cpu): runs on the live CPU that adopts `dead`'s queues. */
 export function takeover_tasklets(dead: number): void {
-  const deadBase = shm.layout.cpu(dead);
+  const deadBase = layout().cpu(dead);
   const flags = local_irq_save(); // called from the function-call IPI: interrupts stay as they were
   for (const [offset, softirq] of [
     [C_VEC_HEAD, TASKLET_SOFTIRQ],
@@ -50,7 +58,7 @@ export function takeover_tasklets(dead: number): void {
 /** Takes over every dead CPU that asked this CPU to (called from the function-call IPI). */
 export function run_pending_takeovers(): void {
   for (let word = 0; word < 2; word++) {
-    let dead = Atomics.exchange(shm.mem, this_cpu.base + C_TAKEOVER + word, 0);
+    let dead = raw_xchg(this_cpu.base + C_TAKEOVER + word, 0);
     while (dead !== 0) {
       const bit = 31 - Math.clz32(dead);
       dead &= ~(1 << bit);
@@ -72,28 +80,27 @@ export function cpu_die(): boolean {
   // queue when a CPU dies): the commands wait in this CPU's own port, not the heir's.
   take_pending_irq(CALL_FUNCTION_IRQ);
   trace.cpu_hotplug?.(me, false);
-  shm.mem[this_cpu.base + C_OFFLINE_COUNT]++;
+  plain_inc(this_cpu.base + C_OFFLINE_COUNT);
   set_cpu_online(me, false);
   // Pending softirqs belong to the queues being handed over; the heir raises its own.
   WRITE_ONCE(this_cpu.base + C_SOFTIRQ_PENDING, 0);
-  const pending = Atomics.exchange(shm.mem, this_cpu.base + C_IRQ_PENDING, 0) & ~(1 << TIMER_IRQ);
+  const pending = raw_xchg(this_cpu.base + C_IRQ_PENDING, 0) & ~(1 << TIMER_IRQ);
   for (let irq = 0; irq < 32; irq++) if (pending & (1 << irq)) raise_irq(heir, irq);
-  const takeover = shm.layout.cpu(heir) + C_TAKEOVER + (me >> 5);
-  Atomics.or(shm.mem, takeover, 1 << (me & 31));
+  const takeover = layout().cpu(heir) + C_TAKEOVER + (me >> 5);
+  raw_or(takeover, 1 << (me & 31));
   raise_irq(heir, CALL_FUNCTION_IRQ);
   // Dead only once the heir has adopted the queues (the kernel's CPUHP_SOFTIRQ_DEAD step).
   const wake = this_cpu.base + C_WAKE;
-  while ((Atomics.load(shm.mem, takeover) & (1 << (me & 31))) !== 0 && Atomics.load(shm.mem, G_STOP) === 0) {
-    if (controlled()) control_yield();
-    else Atomics.wait(shm.mem, wake, Atomics.load(shm.mem, wake), 1);
+  while ((raw_load(takeover) & (1 << (me & 31))) !== 0 && raw_load(G_STOP) === 0) {
+    cpu_pause(1, wake);
   }
-  Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Dead);
+  raw_store(this_cpu.base + C_STATE, CpuState.Dead);
   return true;
 }
 
 export function cpu_come_online(): void {
   trace.cpu_hotplug?.(this_cpu.id, true);
   set_cpu_online(this_cpu.id, true);
-  Atomics.store(shm.mem, this_cpu.base + C_STATE, CpuState.Online);
+  raw_store(this_cpu.base + C_STATE, CpuState.Online);
   local_irq_enable();
 }

@@ -3,9 +3,8 @@
  * waking the CPU; the CPU takes it only where its interrupts are enabled: at interrupt points
  * (every shared access, spin loops), when it re-enables interrupts, and in its idle loop.
  */
-import { setInterruptPoint } from '../shm/door.ts';
+import { layout, plain_inc, plain_read, raw_and, raw_or, raw_xchg, setInterruptPoint } from '../shm/door.ts';
 import { C_IRQ_COUNT, C_IRQ_PENDING, C_IRQS_TAKEN, NR_IRQS } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { cpu_online, cpumask_any_but } from './cpumask.ts';
 import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
 import { oops } from './oops.ts';
@@ -69,7 +68,7 @@ export function raise_irq(cpu: number, irq: number): void {
     const other = cpumask_any_but(cpu);
     if (other >= 0) target = other;
   }
-  Atomics.or(shm.mem, shm.layout.cpu(target) + C_IRQ_PENDING, 1 << irq);
+  raw_or(layout().cpu(target) + C_IRQ_PENDING, 1 << irq);
   kick_cpu(target);
 }
 
@@ -81,7 +80,7 @@ export function do_IRQ(): void {
   const word = this_cpu.base + C_IRQ_PENDING;
   setIrqsOff(true);
   for (;;) {
-    const pending = Atomics.exchange(shm.mem, word, 0);
+    const pending = raw_xchg(word, 0);
     if (pending === 0) break;
     for (let irq = 0; irq < NR_IRQS; irq++) if (pending & (1 << irq)) handle_irq(irq);
   }
@@ -91,7 +90,7 @@ export function do_IRQ(): void {
 /** Takes one line now if it is pending (a dying CPU flushing its function-call queue). */
 export function take_pending_irq(irq: number): void {
   const bit = 1 << irq;
-  if ((Atomics.and(shm.mem, this_cpu.base + C_IRQ_PENDING, ~bit) & bit) === 0) return;
+  if ((raw_and(this_cpu.base + C_IRQ_PENDING, ~bit) & bit) === 0) return;
   const wasOff = this_cpu.irqsOff;
   setIrqsOff(true);
   handle_irq(irq);
@@ -100,8 +99,8 @@ export function take_pending_irq(irq: number): void {
 
 function handle_irq(irq: number): void {
   irq_enter();
-  shm.mem[this_cpu.base + C_IRQ_COUNT + irq]++;
-  shm.mem[this_cpu.base + C_IRQS_TAKEN]++;
+  plain_inc(this_cpu.base + C_IRQ_COUNT + irq);
+  plain_inc(this_cpu.base + C_IRQS_TAKEN);
   const action = actions[irq];
   if (action === null) {
     if (!nobodyCared.has(irq)) pr_err(`irq ${irq}: nobody cared (no handler on CPU${this_cpu.id})`);
@@ -130,7 +129,7 @@ export function set_timer_check_interval(points: number): void {
 
 /** Raises the local timer line if its deadline passed. */
 export function poll_local_timer(): void {
-  if (timerDue()) Atomics.or(shm.mem, this_cpu.base + C_IRQ_PENDING, 1 << TIMER_IRQ);
+  if (timerDue()) raw_or(this_cpu.base + C_IRQ_PENDING, 1 << TIMER_IRQ);
 }
 
 function interruptPoint(): void {
@@ -142,7 +141,7 @@ function interruptPoint(): void {
   // A plain read: this runs at every shared access, and each Atomics call is an out-of-line
   // builtin (~10 ns) in V8. Racing with raise_irq only moves delivery to a later point; the
   // exchange in do_IRQ is the access that synchronizes with the raiser.
-  if (shm.mem[this_cpu.base + C_IRQ_PENDING] !== 0) do_IRQ();
+  if (plain_read(this_cpu.base + C_IRQ_PENDING) !== 0) do_IRQ();
 }
 
 /** Wires interrupt delivery into the shared-access door and local_irq_enable. */

@@ -2,8 +2,8 @@
  * The local interrupt flag (local_irq_save and friends). Re-enabling interrupts delivers the
  * ones that arrived meanwhile, as on hardware. Delivery is late-bound to keep this module a leaf.
  */
+import { plain_write, raw_load } from '../shm/door.ts';
 import { C_IRQ_PENDING, C_IRQS_OFF } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { this_cpu } from './percpu.ts';
 
 let deliverPendingIrqs: () => void = () => {};
@@ -15,7 +15,7 @@ export function setIrqDelivery(deliver: () => void): void {
 /** Sets the flag without delivering anything (hardware entry/exit of an interrupt). */
 export function setIrqsOff(off: boolean): void {
   this_cpu.irqsOff = off;
-  shm.mem[this_cpu.base + C_IRQS_OFF] = off ? 1 : 0;
+  plain_write(this_cpu.base + C_IRQS_OFF, off ? 1 : 0);
 }
 
 export function local_irq_disable(): void {
@@ -24,7 +24,7 @@ export function local_irq_disable(): void {
 
 export function local_irq_enable(): void {
   setIrqsOff(false);
-  if (Atomics.load(shm.mem, this_cpu.base + C_IRQ_PENDING) !== 0) deliverPendingIrqs();
+  if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) deliverPendingIrqs();
 }
 
 /** Returns the flags to hand to local_irq_restore: non-zero when interrupts were already off. */

@@ -3,6 +3,8 @@
  * Every CPU (and the controller) imports the same modules in the same order, so tasklets they
  * declare and callbacks they list get the same ids everywhere.
  */
+
+import type { ModuleMetadata } from '../shm/protocol.ts';
 import type { IrqHandler } from './irq.ts';
 import type { TaskBody, TaskFn } from './sched.ts';
 import { register_callback } from './tasklet-table.ts';
@@ -60,11 +62,6 @@ export function loaded_modules(): readonly ModuleDefinition[] {
 }
 
 /** What the controller needs to know about the loaded modules (sent by CPU0 at boot). */
-export interface ModuleMetadata {
-  modules: string[];
-  procs: string[];
-  irqs: Record<number, string>;
-}
 
 export function module_metadata(): ModuleMetadata {
   const irqs: Record<number, string> = {};

@@ -2,8 +2,8 @@
  * Oops: a callback, handler or task threw. The report goes to the controller (which ends the run
  * or carries on, by policy); the CPU unwinds what it holds so other CPUs do not hang.
  */
+import { raw_add } from '../shm/door.ts';
 import { G_OOPSES } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { this_cpu } from './percpu.ts';
 
 export interface OopsReport {
@@ -34,7 +34,7 @@ export class MachineHalt extends Error {
 
 export function oops(error: unknown, context: string, culprit: string): void {
   if (error instanceof MachineHalt) throw error;
-  Atomics.add(shm.mem, G_OOPSES, 1);
+  raw_add(G_OOPSES, 1);
   const err = error instanceof Error ? error : new Error(String(error));
   oopsSink({
     cpu: this_cpu.id,

@@ -1,6 +1,6 @@
 /** preempt_count and the context predicates of include/linux/preempt.h. */
+import { plain_write } from '../shm/door.ts';
 import { C_PREEMPT_COUNT } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { this_cpu } from './percpu.ts';
 
 export const PREEMPT_MASK = 0x000000ff;
@@ -18,7 +18,7 @@ export function preempt_count(): number {
 
 export function preempt_count_add(value: number): void {
   this_cpu.preempt += value;
-  shm.mem[this_cpu.base + C_PREEMPT_COUNT] = this_cpu.preempt;
+  plain_write(this_cpu.base + C_PREEMPT_COUNT, this_cpu.preempt);
 }
 
 export function preempt_count_sub(value: number): void {

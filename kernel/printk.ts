@@ -2,11 +2,12 @@
  * printk and the WARN family. A CPU thread hands lines to a sink (the worker forwards them to
  * the controller); warnings are also counted in shared memory so tests and reports can see them.
  */
+import { memory_attached, raw_add, raw_or } from '../shm/door.ts';
 import { G_WARN_ONCE, G_WARNINGS } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
+import type { LogLevel } from '../shm/protocol.ts';
 import { this_cpu } from './percpu.ts';
 
-export type LogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+export type { LogLevel };
 export type PrintkSink = (level: LogLevel, text: string) => void;
 
 let sink: PrintkSink = (level, text) => {
@@ -35,7 +36,7 @@ export const pr_err = (text: string): void => printk('err', text);
 /** WARN(cond, text): prints the kernel's WARNING line with CPU, PID and site; returns cond. */
 export function WARN(condition: boolean, site: string, text: string): boolean {
   if (!condition) return false;
-  if (shm.mem.length > 0) Atomics.add(shm.mem, G_WARNINGS, 1);
+  if (memory_attached()) raw_add(G_WARNINGS, 1);
   printk('warning', `${text}\nWARNING: CPU: ${this_cpu.id} PID: ${currentPid()} at ${site}`);
   return true;
 }
@@ -52,7 +53,7 @@ export enum WarnOnceSite {
 export function WARN_ONCE(condition: boolean, id: WarnOnceSite, site: string, text: string): boolean {
   if (!condition) return false;
   const bit = 1 << id;
-  const first = shm.mem.length === 0 || (Atomics.or(shm.mem, G_WARN_ONCE, bit) & bit) === 0;
+  const first = !memory_attached() || (raw_or(G_WARN_ONCE, bit) & bit) === 0;
   if (first) return WARN(true, site, text);
   return true;
 }

@@ -5,10 +5,9 @@
  * migrate.
  */
 
-import { on_control_epoch } from '../control/cpu.ts';
 import { publish_comm } from '../shm/comm.ts';
+import { plain_write, raw_add, raw_load } from '../shm/door.ts';
 import { C_CURRENT_PID, C_NR_RUNNING, G_JIFFIES, G_NEXT_PID } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { this_cpu } from './percpu.ts';
 
 export type TaskBody<T = unknown> = Generator<unknown, T, unknown>;
@@ -43,13 +42,16 @@ export const KSOFTIRQD_PID_BASE = 10;
 
 const runqueue: Task[] = [];
 let cursor = 0;
-// A controlled run starts from a quiet CPU: picking from the head of the run queue, and with
-// no reschedule pending (a stale flag from before would cut its first softirq restarts short).
-on_control_epoch(() => {
+let idle = new Task(0, 'swapper', null);
+
+/**
+ * A controlled run starts from a quiet CPU: picking from the head of the run queue, and with
+ * no reschedule pending (a stale flag from before would cut its first softirq restarts short).
+ */
+export function reset_for_controlled_run(): void {
   cursor = 0;
   this_cpu.needResched = false;
-});
-let idle = new Task(0, 'swapper', null);
+}
 let currentTask: Task = idle;
 
 /** The kernel's `current`. */
@@ -63,7 +65,7 @@ export function idle_task(): Task {
 
 export function set_current(task: Task): void {
   currentTask = task;
-  shm.mem[this_cpu.base + C_CURRENT_PID] = task.pid;
+  plain_write(this_cpu.base + C_CURRENT_PID, task.pid);
 }
 
 export function init_idle(cpu: number): void {
@@ -72,7 +74,7 @@ export function init_idle(cpu: number): void {
 }
 
 export function alloc_pid(): number {
-  return Atomics.add(shm.mem, G_NEXT_PID, 1);
+  return raw_add(G_NEXT_PID, 1);
 }
 
 /** Creates a task on this CPU and makes it runnable (kthread_run, or a user process). */
@@ -136,7 +138,7 @@ function chosen(offset: number, advance: boolean): Task {
 }
 
 function jiffiesNow(): number {
-  return Atomics.load(shm.mem, G_JIFFIES);
+  return raw_load(G_JIFFIES);
 }
 
 /**
@@ -164,7 +166,7 @@ export function tasks(): readonly Task[] {
 function updateNrRunning(): void {
   let n = 0;
   for (const task of runqueue) if (task.state === TaskState.Running) n++;
-  shm.mem[this_cpu.base + C_NR_RUNNING] = n;
+  plain_write(this_cpu.base + C_NR_RUNNING, n);
 }
 
 export class WaitQueueHead {

@@ -3,8 +3,9 @@
  * same offsets (a module's global variables, which every CPU of a real machine shares). A name
  * lets the controller find them (Machine.sharedWords): each CPU reports its allocations at boot.
  */
+
+import { memory_attached, module_region } from '../shm/door.ts';
 import { MODULE_WORDS } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 
 let used = 0;
 const allocations = new Map<string, { offset: number; length: number }>();
@@ -15,9 +16,9 @@ export function shared_words(length: number, name?: string): Int32Array {
   if (used + length > MODULE_WORDS) {
     throw new RangeError(`shared_words: modules asked for more than ${MODULE_WORDS} shared words`);
   }
-  if (shm.sab === null)
+  if (!memory_attached())
     throw new Error('shared_words: no machine memory is attached (call it from a module file)');
-  const view = new Int32Array(shm.sab, (shm.layout.moduleBase + used) * 4, length);
+  const view = module_region(used, length);
   if (name !== undefined) allocations.set(name, { offset: used, length });
   used += length;
   return view;

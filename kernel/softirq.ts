@@ -4,14 +4,13 @@
  */
 
 import { machineNs } from '../shm/clock.ts';
-import { atomic_read, set_bit, WRITE_ONCE } from '../shm/door.ts';
+import { atomic_read, layout, plain_inc, plain_read, set_bit, WRITE_ONCE } from '../shm/door.ts';
 import {
   C_KSOFTIRQD_WAKEUPS,
   C_SOFTIRQ_COUNT,
   C_SOFTIRQ_DEFERRED,
   C_SOFTIRQ_PENDING,
 } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
 import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
@@ -75,7 +74,7 @@ export const softirqOps = {
 
 /** How often `cpu` has run softirq vector `nr` (the /proc/softirqs cell). */
 export function kstat_softirqs_cpu(nr: number, cpu: number): number {
-  return shm.mem[shm.layout.cpu(cpu) + C_SOFTIRQ_COUNT + nr];
+  return plain_read(layout().cpu(cpu) + C_SOFTIRQ_COUNT + nr);
 }
 
 export function open_softirq(nr: number, action: SoftirqAction): void {
@@ -114,7 +113,7 @@ export function this_ksoftirqd(): Task | null {
 }
 
 export function wakeup_softirqd(): void {
-  if (ksoftirqd !== null && wake_up_process(ksoftirqd)) shm.mem[this_cpu.base + C_KSOFTIRQD_WAKEUPS]++;
+  if (ksoftirqd !== null && wake_up_process(ksoftirqd)) plain_inc(this_cpu.base + C_KSOFTIRQD_WAKEUPS);
 }
 
 /**
@@ -133,7 +132,7 @@ export function handle_softirqs(_ksirqd: boolean): void {
     local_irq_enable();
     for (const nr of softirqOps.order) {
       if ((pending & (1 << nr)) === 0) continue;
-      shm.mem[counts + nr]++;
+      plain_inc(counts + nr);
       trace.softirq_entry?.(nr);
       try {
         softirq_vec[nr]?.();
@@ -147,7 +146,7 @@ export function handle_softirqs(_ksirqd: boolean): void {
     pending = local_softirq_pending();
     if (pending === 0) break;
     if (machineNs() < end && !need_resched() && --maxRestart > 0) continue;
-    shm.mem[this_cpu.base + C_SOFTIRQ_DEFERRED]++;
+    plain_inc(this_cpu.base + C_SOFTIRQ_DEFERRED);
     wakeup_softirqd();
     break;
   }

@@ -6,6 +6,15 @@
  * tasklets (DECLARE_TASKLET at module top level) take the first slots in declaration order.
  */
 import {
+  layout,
+  memory_attached,
+  plain_read,
+  plain_write,
+  raw_cmpxchg,
+  raw_load,
+  raw_store,
+} from '../shm/door.ts';
+import {
   G_ALLOC_HINT,
   G_MAX_TASKLETS,
   G_STATIC_TASKLETS,
@@ -18,7 +27,6 @@ import {
   T_USE_CALLBACK,
   TaskletAlloc,
 } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 
 export type TaskletFunc = (data: number) => void;
 export type TaskletCallback = (t: TaskletStruct) => void;
@@ -67,26 +75,26 @@ export class TaskletStruct {
   /** Word index of the struct. */
   readonly addr: number;
   constructor(readonly id: number) {
-    this.addr = shm.layout.tasklet(id);
+    this.addr = layout().tasklet(id);
   }
   /** Kernel pointer value: 0 is NULL. */
   get ptr(): number {
     return this.id + 1;
   }
   get state(): number {
-    return Atomics.load(shm.mem, this.addr + T_STATE);
+    return raw_load(this.addr + T_STATE);
   }
   get count(): number {
-    return Atomics.load(shm.mem, this.addr + T_COUNT);
+    return raw_load(this.addr + T_COUNT);
   }
   get data(): number {
-    return Atomics.load(shm.mem, this.addr + T_DATA);
+    return raw_load(this.addr + T_DATA);
   }
   get next(): number {
-    return Atomics.load(shm.mem, this.addr + T_NEXT);
+    return raw_load(this.addr + T_NEXT);
   }
   get use_callback(): boolean {
-    return Atomics.load(shm.mem, this.addr + T_USE_CALLBACK) !== 0;
+    return raw_load(this.addr + T_USE_CALLBACK) !== 0;
   }
   get name(): string {
     return tasklet_name(this.id);
@@ -98,8 +106,8 @@ const handles: TaskletStruct[] = [];
 export function tasklet_from_id(id: number): TaskletStruct {
   let t = handles[id];
   if (t === undefined) {
-    if (!Number.isInteger(id) || id < 0 || id >= shm.mem[G_MAX_TASKLETS]) {
-      throw new RangeError(`no tasklet with id ${id} (table has ${shm.mem[G_MAX_TASKLETS]} slots)`);
+    if (!Number.isInteger(id) || id < 0 || id >= plain_read(G_MAX_TASKLETS)) {
+      throw new RangeError(`no tasklet with id ${id} (table has ${plain_read(G_MAX_TASKLETS)} slots)`);
     }
     t = new TaskletStruct(id);
     handles[id] = t;
@@ -145,26 +153,24 @@ export function static_tasklet_names(): string[] {
   return staticTasklets.map((decl) => decl.name);
 }
 
-/** The static initialisers, written once into shared memory by the controller before boot. */
+/** The static initialisers, written once into shared memory by CPU0 at bring-up, before the other CPUs start. */
 export function write_static_tasklets(): void {
-  const { mem, layout } = shm;
-  if (staticTasklets.length > mem[G_MAX_TASKLETS]) {
-    throw new Error(
-      `modules declare ${staticTasklets.length} tasklets but the table has ${mem[G_MAX_TASKLETS]} slots`,
-    );
+  const slots = plain_read(G_MAX_TASKLETS);
+  if (staticTasklets.length > slots) {
+    throw new Error(`modules declare ${staticTasklets.length} tasklets but the table has ${slots} slots`);
   }
   staticTasklets.forEach((decl, id) => {
-    const a = layout.tasklet(id);
-    mem[a + T_STATE] = 0;
-    mem[a + T_COUNT] = decl.disabled ? 1 : 0;
-    mem[a + T_NEXT] = 0;
-    mem[a + T_FUNC] = decl.func;
-    mem[a + T_DATA] = decl.data;
-    mem[a + T_USE_CALLBACK] = decl.useCallback ? 1 : 0;
-    mem[a + T_ALLOC] = TaskletAlloc.Static;
+    const a = layout().tasklet(id);
+    plain_write(a + T_STATE, 0);
+    plain_write(a + T_COUNT, decl.disabled ? 1 : 0);
+    plain_write(a + T_NEXT, 0);
+    plain_write(a + T_FUNC, decl.func);
+    plain_write(a + T_DATA, decl.data);
+    plain_write(a + T_USE_CALLBACK, decl.useCallback ? 1 : 0);
+    plain_write(a + T_ALLOC, TaskletAlloc.Static);
   });
-  mem[G_STATIC_TASKLETS] = staticTasklets.length;
-  mem[G_ALLOC_HINT] = staticTasklets.length;
+  plain_write(G_STATIC_TASKLETS, staticTasklets.length);
+  plain_write(G_ALLOC_HINT, staticTasklets.length);
 }
 
 export class TaskletTableFullError extends Error {
@@ -176,29 +182,27 @@ export class TaskletTableFullError extends Error {
 
 /** Allocates a slot for a tasklet created at run time (the kernel would kmalloc it). */
 export function tasklet_alloc(name?: string): TaskletStruct {
-  const { mem, layout } = shm;
-  const first = mem[G_STATIC_TASKLETS];
-  const slots = mem[G_MAX_TASKLETS] - first;
-  const hint = Atomics.load(mem, G_ALLOC_HINT);
+  const max = plain_read(G_MAX_TASKLETS);
+  const first = plain_read(G_STATIC_TASKLETS);
+  const slots = max - first;
+  const hint = raw_load(G_ALLOC_HINT);
   for (let i = 0; i < slots; i++) {
     const id = first + ((hint - first + i) % slots);
-    const a = layout.tasklet(id);
-    if (
-      Atomics.compareExchange(mem, a + T_ALLOC, TaskletAlloc.Free, TaskletAlloc.Dynamic) === TaskletAlloc.Free
-    ) {
-      Atomics.store(mem, a + T_FUNC, -1); // uninitialised until tasklet_init/tasklet_setup
-      Atomics.store(mem, G_ALLOC_HINT, id + 1 < mem[G_MAX_TASKLETS] ? id + 1 : first);
+    const a = layout().tasklet(id);
+    if (raw_cmpxchg(a + T_ALLOC, TaskletAlloc.Free, TaskletAlloc.Dynamic) === TaskletAlloc.Free) {
+      raw_store(a + T_FUNC, -1); // uninitialised until tasklet_init/tasklet_setup
+      raw_store(G_ALLOC_HINT, id + 1 < max ? id + 1 : first);
       if (name !== undefined) names.set(id, name);
       else names.delete(id);
       return tasklet_from_id(id);
     }
   }
-  throw new TaskletTableFullError(mem[G_MAX_TASKLETS]);
+  throw new TaskletTableFullError(max);
 }
 
 export function tasklet_name(id: number): string {
   const name = names.get(id);
   if (name !== undefined) return name;
-  const func = shm.mem.length > 0 ? Atomics.load(shm.mem, shm.layout.tasklet(id) + T_FUNC) : -1;
+  const func = memory_attached() ? raw_load(layout().tasklet(id) + T_FUNC) : -1;
   return func >= 0 ? `${callback_name(func)}#${id}` : `tasklet#${id}`;
 }

@@ -9,7 +9,11 @@ import {
   atomic_read,
   atomic_set,
   clear_bit,
+  plain_inc,
+  plain_read,
   READ_ONCE,
+  raw_load,
+  raw_store,
   test_and_clear_bit,
   test_and_set_bit,
   WRITE_ONCE,
@@ -36,13 +40,18 @@ import {
   TaskletAlloc,
   WaitKind,
 } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_interrupt } from './preempt.ts';
 import { pr_notice, WARN_ONCE, WarnOnceSite } from './printk.ts';
-import { __raise_softirq_irqoff, HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
+import {
+  __raise_softirq_irqoff,
+  HI_SOFTIRQ,
+  open_softirq,
+  raise_softirq_irqoff,
+  TASKLET_SOFTIRQ,
+} from './softirq.ts';
 import {
   callback_by_id,
   callback_id,
@@ -69,7 +78,7 @@ export const tasklet_vec: TaskletQueue = { head: C_VEC_HEAD, softirq: TASKLET_SO
 export const tasklet_hi_vec: TaskletQueue = { head: C_HI_HEAD, softirq: HI_SOFTIRQ, hi: true };
 
 const counter = (offset: number): void => {
-  shm.mem[this_cpu.base + offset]++;
+  plain_inc(this_cpu.base + offset);
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -144,13 +153,12 @@ export function requeue(t: TaskletStruct, queue: TaskletQueue): void {
 
 /** Calls the tasklet's function; a throw is an oops, and the caller still unlocks RUN. */
 export function run_tasklet(t: TaskletStruct): void {
-  const mem = shm.mem;
-  const func = callback_by_id(mem[t.addr + T_FUNC]);
+  const func = callback_by_id(plain_read(t.addr + T_FUNC));
   counter(C_TASKLET_RUNS);
   trace.tasklet_entry?.(t.id);
   try {
-    if (mem[t.addr + T_USE_CALLBACK] !== 0) func!(t);
-    else func!(mem[t.addr + T_DATA]);
+    if (plain_read(t.addr + T_USE_CALLBACK) !== 0) func!(t);
+    else func!(plain_read(t.addr + T_DATA));
   } catch (error) {
     oops(error, 'softirq (tasklet)', `tasklet ${t.name}`);
   }
@@ -184,8 +192,7 @@ export const taskletOps = {
 
 /** Scheduling something that is not a live tasklet: warn (machine-wide once) and do nothing. */
 function not_schedulable(t: TaskletStruct, caller: string): boolean {
-  const mem = shm.mem;
-  if (mem[t.addr + T_ALLOC] === TaskletAlloc.Free) {
+  if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) {
     WARN_ONCE(
       true,
       WarnOnceSite.TaskletSchedFreed,
@@ -194,7 +201,7 @@ function not_schedulable(t: TaskletStruct, caller: string): boolean {
     );
     return true;
   }
-  if (mem[t.addr + T_FUNC] < 0) {
+  if (plain_read(t.addr + T_FUNC) < 0) {
     WARN_ONCE(
       true,
       WarnOnceSite.TaskletSchedFreed,
@@ -226,6 +233,21 @@ export function tasklet_action(): void {
 /** HI_SOFTIRQ's action. */
 export function tasklet_hi_action(): void {
   taskletOps.action_common(tasklet_hi_vec);
+}
+
+/**
+ * softirq_init, for this CPU: empty tasklet queues (tail at head) and the two tasklet vectors.
+ * The kernel's boot CPU does every CPU's queues; here each CPU does its own at bring-up, before
+ * anything can schedule on it (open_softirq's table is per thread anyway).
+ */
+export function softirq_init(): void {
+  for (const queue of [tasklet_vec, tasklet_hi_vec]) {
+    const head = this_cpu.base + queue.head;
+    raw_store(head, 0);
+    raw_store(head + 1, head);
+  }
+  open_softirq(TASKLET_SOFTIRQ, tasklet_action);
+  open_softirq(HI_SOFTIRQ, tasklet_hi_action);
 }
 
 export function tasklet_init(t: TaskletStruct, func: TaskletFunc, data: number): void {
@@ -274,13 +296,12 @@ export function tasklet_clear_sched(t: TaskletStruct): boolean {
     wake_up_var(t);
     return true;
   }
-  const mem = shm.mem;
-  const kind = mem[t.addr + T_USE_CALLBACK] !== 0 ? 'callback' : 'func';
+  const kind = plain_read(t.addr + T_USE_CALLBACK) !== 0 ? 'callback' : 'func';
   WARN_ONCE(
     true,
     WarnOnceSite.TaskletSchedNotSet,
     'kernel/softirq.c tasklet_clear_sched',
-    `tasklet SCHED state not set: ${kind} ${callback_name(mem[t.addr + T_FUNC])}`,
+    `tasklet SCHED state not set: ${kind} ${callback_name(plain_read(t.addr + T_FUNC))}`,
   );
   return false;
 }
@@ -335,12 +356,11 @@ export function tasklet_kill(t: TaskletStruct): void {
 
 /** Gives a run-time tasklet's slot back; it must be idle (kill it first). */
 export function tasklet_free(t: TaskletStruct): void {
-  const mem = shm.mem;
   WARN_ONCE(
-    (Atomics.load(mem, t.addr + T_STATE) & ((1 << TASKLET_STATE_SCHED) | (1 << TASKLET_STATE_RUN))) !== 0,
+    (raw_load(t.addr + T_STATE) & ((1 << TASKLET_STATE_SCHED) | (1 << TASKLET_STATE_RUN))) !== 0,
     WarnOnceSite.TaskletFreeBusy,
     'tasklet_free',
     `tasklet_free: ${t.name} is still scheduled or running (tasklet_kill it first)`,
   );
-  Atomics.store(mem, t.addr + T_ALLOC, TaskletAlloc.Free);
+  raw_store(t.addr + T_ALLOC, TaskletAlloc.Free);
 }

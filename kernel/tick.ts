@@ -4,8 +4,8 @@
  * at INITIAL_JIFFIES as on a 64-bit kernel, and is kept as an unsigned 32-bit count.
  */
 import { machineMs } from '../shm/clock.ts';
+import { plain_read, raw_cmpxchg, raw_load } from '../shm/door.ts';
 import { G_HZ, G_JIFFIES } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { scheduler_tick } from './sched.ts';
 
 let tickMs = 4;
@@ -16,12 +16,12 @@ export function initial_jiffies(hz: number): number {
 }
 
 export function HZ(): number {
-  return shm.mem[G_HZ];
+  return plain_read(G_HZ);
 }
 
 /** The kernel's `jiffies`, as an unsigned 32-bit value. */
 export function jiffies(): number {
-  return Atomics.load(shm.mem, G_JIFFIES) >>> 0;
+  return raw_load(G_JIFFIES) >>> 0;
 }
 
 export function time_after(a: number, b: number): boolean {
@@ -59,9 +59,9 @@ export function tick_handler(): void {
   const now = machineMs();
   const target = jiffiesNow(now);
   for (;;) {
-    const seen = Atomics.load(shm.mem, G_JIFFIES);
+    const seen = raw_load(G_JIFFIES);
     if (((target - seen) | 0) <= 0) break;
-    if (Atomics.compareExchange(shm.mem, G_JIFFIES, seen, target) === seen) break;
+    if (raw_cmpxchg(G_JIFFIES, seen, target) === seen) break;
   }
   nextTickMs = (Math.floor(now / tickMs) + 1) * tickMs;
   scheduler_tick();

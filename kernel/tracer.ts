@@ -1,14 +1,14 @@
 /** The CPU side of tracing: tracepoint sinks that append to this CPU's ring. */
+
 import { machineMs } from '../shm/clock.ts';
+import { layout, plain_read } from '../shm/door.ts';
 import { T_FUNC } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import {
   TraceEventType as E,
-  EVENT_WORDS,
   FLAG_IRQS_OFF,
   FLAG_NEED_RESCHED,
   type TraceBufferParams,
-  viewTraceBuffer,
+  traceRingWriter,
 } from '../shm/trace-ring.ts';
 import { this_cpu } from './percpu.ts';
 import { current } from './sched.ts';
@@ -16,21 +16,10 @@ import { attach_tracepoint } from './trace.ts';
 
 /** Starts recording every tracepoint of this CPU into its ring. */
 export function start_tracing(sab: SharedArrayBuffer, params: TraceBufferParams): void {
-  const { times, heads, events } = viewTraceBuffer(sab, params);
-  const cpu = this_cpu.id;
-  const first = cpu * params.capacity;
-  let head = Atomics.load(heads, cpu);
+  const write = traceRingWriter(sab, params, this_cpu.id);
   const emit = (type: E, a: number, b: number): void => {
-    const slot = first + (head % params.capacity);
-    const e = slot * EVENT_WORDS;
-    times[slot] = machineMs();
-    events[e] = type;
-    events[e + 1] = a;
-    events[e + 2] = b;
-    events[e + 3] = current().pid;
-    events[e + 4] = this_cpu.preempt;
-    events[e + 5] = (this_cpu.irqsOff ? FLAG_IRQS_OFF : 0) | (this_cpu.needResched ? FLAG_NEED_RESCHED : 0);
-    Atomics.store(heads, cpu, ++head);
+    const flags = (this_cpu.irqsOff ? FLAG_IRQS_OFF : 0) | (this_cpu.needResched ? FLAG_NEED_RESCHED : 0);
+    write(machineMs(), type, a, b, current().pid, this_cpu.preempt, flags);
   };
   attach_tracepoint('softirq_raise', (vec) => emit(E.softirq_raise, vec, 0));
   attach_tracepoint('softirq_entry', (vec) => emit(E.softirq_entry, vec, 0));
@@ -38,7 +27,7 @@ export function start_tracing(sab: SharedArrayBuffer, params: TraceBufferParams)
   attach_tracepoint('irq_handler_entry', (irq) => emit(E.irq_handler_entry, irq, 0));
   attach_tracepoint('irq_handler_exit', (irq) => emit(E.irq_handler_exit, irq, 0));
   attach_tracepoint('tasklet_entry', (t) =>
-    emit(E.tasklet_entry, t, shm.mem[shm.layout.tasklet(t) + T_FUNC]),
+    emit(E.tasklet_entry, t, plain_read(layout().tasklet(t) + T_FUNC)),
   );
   attach_tracepoint('tasklet_exit', (t) => emit(E.tasklet_exit, t, 0));
   attach_tracepoint('tasklet_schedule', (t, hi, effective) =>

@@ -9,8 +9,18 @@
  * (other tasks of this CPU wait: a generator on the stack cannot be switched away from).
  */
 
-import { control_block, control_yield, controlled } from '../control/cpu.ts';
-import { test_bit } from '../shm/door.ts';
+import {
+  cpu_pause,
+  cpu_sleep,
+  plain_inc,
+  plain_read,
+  plain_write,
+  raw_and,
+  raw_load,
+  raw_or,
+  raw_store,
+  test_bit,
+} from '../shm/door.ts';
 import {
   C_HEARTBEAT,
   C_IRQ_PENDING,
@@ -25,7 +35,6 @@ import {
   T_WAITERS,
   WaitKind,
 } from '../shm/layout.ts';
-import { shm } from '../shm/memory.ts';
 import { do_IRQ, poll_local_timer } from './irq.ts';
 import { irqs_disabled, local_irq_disable, local_irq_enable } from './irqflags.ts';
 import { MachineHalt } from './oops.ts';
@@ -35,7 +44,7 @@ import { printk } from './printk.ts';
 import { current, idle_task, set_current } from './sched.ts';
 import { handle_softirqs, local_softirq_pending, this_ksoftirqd } from './softirq.ts';
 import type { TaskletStruct } from './tasklet-table.ts';
-import { jiffies, msUntilNextTick, next_tick_ms } from './tick.ts';
+import { jiffies, next_tick_ms } from './tick.ts';
 import { kick_cpu } from './wake.ts';
 
 const SPINS_BEFORE_SLEEP = 200;
@@ -43,7 +52,7 @@ const SPINS_BEFORE_SLEEP = 200;
 const MAX_SLEEP_MS = 2;
 
 export function machine_stopping(): boolean {
-  return Atomics.load(shm.mem, G_STOP) !== 0;
+  return raw_load(G_STOP) !== 0;
 }
 
 /** might_sleep(): a sleeping wait from atomic context is a kernel BUG; says so, returns false. */
@@ -62,10 +71,10 @@ export function might_sleep(where: string): boolean {
 export function wake_up_var(t: TaskletStruct): void {
   const mask = t.addr + T_WAITERS;
   // The second word holds CPUs 32-63: with fewer CPUs one load decides (this runs at every unlock).
-  const upper = shm.mem[G_NR_CPUS] > 32 ? Atomics.load(shm.mem, mask + 1) : 0;
-  if ((Atomics.load(shm.mem, mask) | upper) === 0) return;
+  const upper = plain_read(G_NR_CPUS) > 32 ? raw_load(mask + 1) : 0;
+  if ((raw_load(mask) | upper) === 0) return;
   for (let word = 0; word < 2; word++) {
-    let bits = Atomics.load(shm.mem, mask + word);
+    let bits = raw_load(mask + word);
     while (bits !== 0) {
       const bit = 31 - Math.clz32(bits);
       bits &= ~(1 << bit);
@@ -76,14 +85,14 @@ export function wake_up_var(t: TaskletStruct): void {
 
 function publishWait(kind: WaitKind, t: TaskletStruct): void {
   const base = this_cpu.base;
-  shm.mem[base + C_WAIT_TASKLET] = t.id + 1;
-  shm.mem[base + C_WAIT_PID] = current().pid;
-  shm.mem[base + C_WAIT_SINCE] = jiffies();
-  Atomics.store(shm.mem, base + C_WAIT_KIND, kind);
+  plain_write(base + C_WAIT_TASKLET, t.id + 1);
+  plain_write(base + C_WAIT_PID, current().pid);
+  plain_write(base + C_WAIT_SINCE, jiffies());
+  raw_store(base + C_WAIT_KIND, kind);
 }
 
 function clearWait(): void {
-  Atomics.store(shm.mem, this_cpu.base + C_WAIT_KIND, WaitKind.None);
+  raw_store(this_cpu.base + C_WAIT_KIND, WaitKind.None);
 }
 
 /** Spins (with interrupts taken where enabled) until `bit` of t->state is clear. */
@@ -91,7 +100,7 @@ export function spin_until_clear(t: TaskletStruct, bit: number): void {
   if (!test_bit(bit, t.addr + T_STATE)) return;
   publishWait(WaitKind.TaskletSpin, t);
   while (test_bit(bit, t.addr + T_STATE)) {
-    shm.mem[this_cpu.base + C_HEARTBEAT]++;
+    plain_inc(this_cpu.base + C_HEARTBEAT);
     if (machine_stopping()) throw new MachineHalt();
     cpuRelaxInWait();
   }
@@ -101,11 +110,8 @@ export function spin_until_clear(t: TaskletStruct, bit: number): void {
 function cpuRelaxInWait(): void {
   // cpu_relax through the door is the interrupt point; the explicit poll keeps the tick alive.
   if (!this_cpu.irqsOff) poll_local_timer();
-  if (controlled()) control_yield();
-  else Atomics.wait(spinPause, 0, 0, 0.005);
+  cpu_pause(0.005);
 }
-
-const spinPause = new Int32Array(new SharedArrayBuffer(4));
 
 /** wait_var_event(&t->state, !test_bit(bit, &t->state)): sleeps until `bit` clears. */
 export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind, where: string): void {
@@ -120,24 +126,24 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
   const me = 1 << (cpu & 31);
   const wake = this_cpu.base + C_WAKE;
   const sleeper = current();
-  Atomics.or(shm.mem, waiters, me);
+  raw_or(waiters, me);
   publishWait(kind, t);
   try {
     for (let spins = 0; test_bit(bit, state); spins++) {
-      shm.mem[this_cpu.base + C_HEARTBEAT]++;
+      plain_inc(this_cpu.base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
       if (spins < SPINS_BEFORE_SLEEP) {
         cpuRelaxInWait();
         continue;
       }
-      const seq = Atomics.load(shm.mem, wake);
+      const seq = raw_load(wake);
       if (!test_bit(bit, state)) break;
       set_current(idle_task());
       serveWhileSleeping(seq);
       set_current(sleeper);
     }
   } finally {
-    Atomics.and(shm.mem, waiters, ~me);
+    raw_and(waiters, ~me);
     clearWait();
   }
 }
@@ -145,7 +151,7 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
 /** What the CPU does while its task sleeps: interrupts, ksoftirqd, or nothing until woken. */
 function serveWhileSleeping(seq: number): void {
   poll_local_timer();
-  if (Atomics.load(shm.mem, this_cpu.base + C_IRQ_PENDING) !== 0) {
+  if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) {
     do_IRQ();
     return;
   }
@@ -157,6 +163,5 @@ function serveWhileSleeping(seq: number): void {
     local_irq_enable();
     return;
   }
-  if (controlled()) control_block(seq, next_tick_ms());
-  else Atomics.wait(shm.mem, this_cpu.base + C_WAKE, seq, Math.min(msUntilNextTick(), MAX_SLEEP_MS));
+  cpu_sleep(this_cpu.base + C_WAKE, seq, next_tick_ms(), MAX_SLEEP_MS);
 }

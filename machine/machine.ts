@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type ControlledOptions, Controller } from '../control/driver.ts';
-import { cpu_online, set_cpu_online } from '../kernel/cpumask.ts';
+import { cpu_online } from '../kernel/cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from '../kernel/irq.ts';
 import type { OopsReport } from '../kernel/oops.ts';
 import type { LogLevel } from '../kernel/printk.ts';
@@ -17,12 +17,8 @@ import { kick_cpu } from '../kernel/wake.ts';
 import { machineMs, setBootEpoch } from '../shm/clock.ts';
 import { read_comm } from '../shm/comm.ts';
 import {
-  C_HI_HEAD,
-  C_HI_TAIL,
   C_REQUEST,
   C_STATE,
-  C_VEC_HEAD,
-  C_VEC_TAIL,
   CpuRequest,
   CpuState,
   createMemory,
@@ -213,18 +209,13 @@ export class Machine {
     const params: LayoutParams = { nrCpus, maxTasklets };
     const memory = createMemory(params);
     attachMemory(memory);
-    const { mem, layout } = memory;
+    const { mem } = memory;
     mem[G_MAGIC] = MAGIC;
     mem[G_NR_CPUS] = nrCpus;
     mem[G_HZ] = hz;
     mem[G_JIFFIES] = boot_jiffies(hz);
     mem[G_NEXT_PID] = FIRST_DYNAMIC_PID;
     mem[G_MAX_TASKLETS] = maxTasklets;
-    for (let cpu = 0; cpu < nrCpus; cpu++) {
-      const base = layout.cpu(cpu);
-      mem[base + C_VEC_TAIL] = base + C_VEC_HEAD; // empty queue: tail points at head
-      mem[base + C_HI_TAIL] = base + C_HI_HEAD;
-    }
     // Module code runs only on the CPUs: the controller learns about it from CPU0's boot report.
     const modules = (options.modules ?? []).map(moduleUrl);
     const preload = (options.preload ?? []).map(moduleUrl);
@@ -236,10 +227,6 @@ export class Machine {
     } catch (error) {
       await machine.shutdown();
       throw error;
-    }
-    for (let cpu = 0; cpu < nrCpus; cpu++) {
-      set_cpu_online(cpu, true);
-      mem[layout.cpu(cpu) + C_STATE] = CpuState.Online;
     }
     setBootEpoch(); // time 0 and INITIAL_JIFFIES: the moment every CPU starts
     // Controlled: the CPUs wait for the baton, which the controller holds until it advances.

@@ -1,9 +1,23 @@
 /** Messages between the controller and CPU workers (boot, logs and commands; never the hot path). */
 import type { MessagePort } from 'node:worker_threads';
-import type { ControlParams } from '../control/block.ts';
-import type { ModuleMetadata } from '../kernel/module.ts';
-import type { LogLevel } from '../kernel/printk.ts';
 import type { LayoutParams } from './layout.ts';
+
+/** The kernel's printk levels. */
+export type LogLevel = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** The size of the controlled scheduler's block (control/block.ts). */
+export interface ControlParams {
+  nrCpus: number;
+  /** Decision log capacity (entries); the replay log has the same. */
+  logCapacity: number;
+}
+
+/** What the loaded modules declare, as the controller needs to know it. */
+export interface ModuleMetadata {
+  modules: string[];
+  procs: string[];
+  irqs: Record<number, string>;
+}
 
 export interface CpuWorkerData {
   sab: SharedArrayBuffer;

@@ -86,3 +86,32 @@ export function readTrace(ring: TraceRing, params: TraceBufferParams): TraceReco
   }
   return records.sort((x, y) => x.time - y.time);
 }
+
+export type TraceEmit = (
+  time: number,
+  type: TraceEventType,
+  a: number,
+  b: number,
+  pid: number,
+  preempt: number,
+  flags: number,
+) => void;
+
+/** The writer of `cpu`'s ring: only that CPU calls it; the head is published after each event. */
+export function traceRingWriter(sab: SharedArrayBuffer, params: TraceBufferParams, cpu: number): TraceEmit {
+  const { times, heads, events } = viewTraceBuffer(sab, params);
+  const first = cpu * params.capacity;
+  let head = Atomics.load(heads, cpu);
+  return (time, type, a, b, pid, preempt, flags) => {
+    const slot = first + (head % params.capacity);
+    const e = slot * EVENT_WORDS;
+    times[slot] = time;
+    events[e] = type;
+    events[e + 1] = a;
+    events[e + 2] = b;
+    events[e + 3] = pid;
+    events[e + 4] = preempt;
+    events[e + 5] = flags;
+    Atomics.store(heads, cpu, ++head);
+  };
+}

@@ -1,0 +1,26 @@
+/** What a controlled run is asked to do: the options a user gives, and one run's schedule. */
+import type { StrategyName } from './block.ts';
+
+export interface ControlledOptions {
+  strategy: StrategyName;
+  seed: number;
+  /** PCT's bug depth d: d - 1 priority change points per run. Default 3. */
+  depth?: number;
+  /** Round-robin: decisions a CPU keeps running before the next one's turn. Default 1. */
+  quantum?: number;
+  /** PCT: the expected decisions per run (k), where the change points are drawn. Default 20000. */
+  expectedSteps?: number;
+  /** Decision log entries kept per run. Default 262144. */
+  logCapacity?: number;
+}
+
+/** One run's schedule: a strategy and seed, or a decision log to follow. */
+export interface RunPlan extends ControlledOptions {
+  /** Follow this log (flat, LOG_FIELDS numbers per switch) instead of the strategy. */
+  replay?: number[];
+  /** End the run (hand the baton to the controller for good) after this many decisions. */
+  stepLimit?: number;
+}
+
+export const DEFAULT_DEPTH = 3;
+export const DEFAULT_EXPECTED_STEPS = 20_000;
