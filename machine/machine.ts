@@ -1,18 +1,16 @@
 /**
- * The controller: boots N CPU workers over one SharedArrayBuffer, talks to them (interrupts,
- * proc reads, tasks, hotplug), collects their logs and oopses, and shuts them all down.
+ * The controller: boots N CPU workers over one SharedArrayBuffer, drives them (interrupts,
+ * proc reads, tasks, hotplug), collects their logs and oopses, and shuts them all down. The
+ * pieces are their own files: options.ts (what may be asked), boot-memory.ts, workers.ts (the
+ * worker threads), requests.ts (commands through the function-call IPI), watchdog.ts, procfs.ts.
  */
-import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { type ControlledOptions, Controller } from '../control/driver.ts';
+import { Controller } from '../control/driver.ts';
 import { cpu_online } from '../kernel/cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from '../kernel/irq.ts';
 import type { OopsReport } from '../kernel/oops.ts';
-import type { LogLevel } from '../kernel/printk.ts';
-import { FIRST_DYNAMIC_PID } from '../kernel/sched.ts';
-import { boot_jiffies, jiffies } from '../kernel/tick.ts';
+import { jiffies } from '../kernel/tick.ts';
 import { kick_cpu } from '../kernel/wake.ts';
 import { machineMs, setBootEpoch } from '../shm/clock.ts';
 import { read_comm } from '../shm/comm.ts';
@@ -21,106 +19,38 @@ import {
   C_STATE,
   CpuRequest,
   CpuState,
-  createMemory,
   G_GO,
-  G_HZ,
-  G_JIFFIES,
-  G_MAGIC,
-  G_MAX_TASKLETS,
-  G_NEXT_PID,
-  G_NR_CPUS,
   G_OOPSES,
   G_STOP,
   G_WARNINGS,
-  type LayoutParams,
-  MAGIC,
-  MAX_CPUS,
   type MachineMemory,
   NR_IRQS,
 } from '../shm/layout.ts';
-import { attachMemory, shm } from '../shm/memory.ts';
-import type { BootMetadata, CpuCommandBody, CpuMessage, CpuWorkerData } from '../shm/protocol.ts';
+import { attachMemory } from '../shm/memory.ts';
+import type { BootMetadata, CpuCommandBody, CpuMessage, LogLevel } from '../shm/protocol.ts';
 import { readTrace, type TraceRecord, traceBufferBytes, viewTraceBuffer } from '../shm/trace-ring.ts';
+import { createMachineMemory } from './boot-memory.ts';
+import {
+  checkInt,
+  MachineError,
+  type MachineFault,
+  type MachineOptions,
+  machineSize,
+  REQUEST_TIMEOUT_MS,
+  SHUTDOWN_GRACE_MS,
+} from './options.ts';
 import { render_interrupts, render_softirqs } from './procfs.ts';
+import { Requests } from './requests.ts';
 import { type LockupReport, Watchdog } from './watchdog.ts';
+import { CpuWorkers } from './workers.ts';
 
-export interface MachineOptions {
-  /** Emulated CPUs, 1..64. Default: this host's cores. */
-  cpus?: number;
-  /** Timer ticks per second. Default 250. */
-  hz?: number;
-  /** Tasklet table slots (static + run time). Default 4096. */
-  maxTasklets?: number;
-  /** Module files (paths or URLs) every CPU loads, in this order. */
-  modules?: (string | URL)[];
-  /** Code every CPU imports before the modules (bug injection, tracers). */
-  preload?: (string | URL)[];
-  preloadOptions?: Record<string, unknown>;
-  /** How long an idle CPU polls before it sleeps, in microseconds. Default 0 (sleep at once). */
-  idlePollUs?: number;
-  /** Receives every printk line. Default: warnings and worse go to stderr. */
-  onPrintk?: (cpu: number, level: LogLevel, text: string) => void;
-  /** Receives every oops; the default only records it in `oopses`. */
-  onOops?: (report: OopsReport) => void;
-  /** Receives reports that modules send (`report(key, value)`). */
-  onReport?: (cpu: number, key: string, value: unknown) => void;
-  /** Called once when a CPU worker dies unexpectedly. */
-  onFault?: (fault: MachineFault) => void;
-  /** Record every tracepoint into per-CPU rings of this many events (see traceRecords). */
-  trace?: { capacity: number };
-  /**
-   * Soft-lockup threshold in seconds (the kernel's watchdog_thresh): a CPU that makes no
-   * progress this long is reported as a fault and its worker terminated. 0 = off. Default 10.
-   */
-  watchdogThresh?: number;
-  /** Seconds a task may wait on one tasklet before it is reported as a hung task (a fault). 0 = off. Default 120. */
-  hungTaskTimeout?: number;
-  /**
-   * Controlled mode: one CPU runs at a time, and a seeded strategy picks which at every shared
-   * access and interrupt point (see Machine.control). The machine clock becomes virtual.
-   */
-  controlled?: ControlledOptions;
-  /** Per-worker V8 limits (an out-of-memory worker is reported as a fault). */
-  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
-}
-
-export interface MachineFault {
-  cpu: number;
-  message: string;
-}
-
-export class MachineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MachineError';
-  }
-}
-
-/** A module file that cannot be loaded: missing, not a module, a syntax error, no default export. */
-export class BadModuleError extends MachineError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BadModuleError';
-  }
-}
-
-/** Defaults for options a caller did not set (the CLI's --watchdog-thresh reaches every machine). */
-export const machineDefaults: Pick<MachineOptions, 'watchdogThresh' | 'hungTaskTimeout'> = {};
-
-const DEFAULT_WATCHDOG_THRESH = 10;
-const DEFAULT_HUNG_TASK_TIMEOUT = 120;
-
-const DEFAULT_HZ = 250;
-const DEFAULT_MAX_TASKLETS = 4096;
-const REQUEST_TIMEOUT_MS = 10_000;
-const SHUTDOWN_GRACE_MS = 2_000;
-
-function checkInt(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new MachineError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
+export {
+  BadModuleError,
+  MachineError,
+  type MachineFault,
+  type MachineOptions,
+  machineDefaults,
+} from './options.ts';
 
 function moduleUrl(spec: string | URL): string {
   if (spec instanceof URL) return spec.href;
@@ -131,21 +61,12 @@ function moduleUrl(spec: string | URL): string {
 
 let attached: Machine | null = null;
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer?: NodeJS.Timeout;
-}
-
 export class Machine {
   readonly dmesg: { cpu: number; level: LogLevel; text: string }[] = [];
   readonly oopses: OopsReport[] = [];
   readonly faults: MachineFault[] = [];
-  private readonly workers: Worker[] = [];
-  private readonly ports: MessagePort[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private readonly stopped = new Set<number>();
-  private nextRequest = 1;
+  private readonly workers: CpuWorkers;
+  private readonly requests: Requests;
   private sharedWordMap: Record<string, [number, number]> = {};
   /** The loaded modules, as CPU0 reported them at boot. */
   metadata: BootMetadata = { modules: [], procs: [], irqs: {}, staticTasklets: [], callbacks: [] };
@@ -177,6 +98,22 @@ export class Machine {
             received: () => this.received,
             failure: () => this.faults[0]?.message ?? null,
           });
+    this.workers = new CpuWorkers(nrCpus, {
+      message: (message) => this.onMessage(message),
+      received: () => {
+        this.received++;
+      },
+      fault: (fault) => this.fault(fault),
+    });
+    this.requests = new Requests({
+      deliver: (cpu, command) => {
+        this.workers.post(cpu, command);
+        raise_irq(cpu, CALL_FUNCTION_IRQ);
+      },
+      control: this.control,
+      now: () => this.now(),
+      healthy: () => this.faults.length === 0 && this.running,
+    });
   }
 
   /** Every event still in the trace rings, oldest first (empty when tracing is off). */
@@ -191,39 +128,17 @@ export class Machine {
       throw new MachineError('a machine is already running in this thread; shut it down first');
     }
     const started = performance.now();
-    const nrCpus = checkInt('cpus', options.cpus ?? Math.min(availableParallelism(), MAX_CPUS), 1, MAX_CPUS);
-    const hz = checkInt('hz', options.hz ?? DEFAULT_HZ, 10, 10_000);
-    const maxTasklets = checkInt('maxTasklets', options.maxTasklets ?? DEFAULT_MAX_TASKLETS, 1, 1 << 20);
-    const watchdogThresh = checkInt(
-      'watchdogThresh',
-      options.watchdogThresh ?? machineDefaults.watchdogThresh ?? DEFAULT_WATCHDOG_THRESH,
-      0,
-      3600,
-    );
-    const hungTaskTimeout = checkInt(
-      'hungTaskTimeout',
-      options.hungTaskTimeout ?? machineDefaults.hungTaskTimeout ?? DEFAULT_HUNG_TASK_TIMEOUT,
-      0,
-      86_400,
-    );
-    const params: LayoutParams = { nrCpus, maxTasklets };
-    const memory = createMemory(params);
+    const size = machineSize(options);
+    const memory = createMachineMemory(size);
     attachMemory(memory);
-    const { mem } = memory;
-    mem[G_MAGIC] = MAGIC;
-    mem[G_NR_CPUS] = nrCpus;
-    mem[G_HZ] = hz;
-    mem[G_JIFFIES] = boot_jiffies(hz);
-    mem[G_NEXT_PID] = FIRST_DYNAMIC_PID;
-    mem[G_MAX_TASKLETS] = maxTasklets;
     // Module code runs only on the CPUs: the controller learns about it from CPU0's boot report.
     const modules = (options.modules ?? []).map(moduleUrl);
     const preload = (options.preload ?? []).map(moduleUrl);
 
-    const machine = new Machine(memory, nrCpus, options);
+    const machine = new Machine(memory, size.nrCpus, options);
     attached = machine;
     try {
-      await machine.startWorkers(params, modules, preload);
+      await machine.startWorkers(modules, preload);
     } catch (error) {
       await machine.shutdown();
       throw error;
@@ -231,72 +146,32 @@ export class Machine {
     setBootEpoch(); // time 0 and INITIAL_JIFFIES: the moment every CPU starts
     // Controlled: the CPUs wait for the baton, which the controller holds until it advances.
     machine.control?.beginRun(options.controlled!);
-    Atomics.store(mem, G_GO, 1);
-    Atomics.notify(mem, G_GO);
-    machine.startWatchdog(watchdogThresh, hungTaskTimeout);
+    Atomics.store(memory.mem, G_GO, 1);
+    Atomics.notify(memory.mem, G_GO);
+    machine.startWatchdog(size.watchdogThresh, size.hungTaskTimeout);
     machine.bootMs = performance.now() - started;
     return machine;
   }
 
-  private startWorkers(params: LayoutParams, modules: string[], preload: string[]): Promise<void> {
-    const entry = new URL('../cpu/cpu.mjs', import.meta.url);
-    return new Promise((resolveBoot, rejectBoot) => {
-      let ready = 0;
-      for (let cpu = 0; cpu < this.nrCpus; cpu++) {
-        const channel = new MessageChannel();
-        const data: CpuWorkerData = {
-          sab: this.memory.sab,
-          layout: params,
-          cpu,
-          modules,
-          preload,
-          preloadOptions: this.options.preloadOptions ?? {},
-          trace:
-            this.traceSab === null ? null : { sab: this.traceSab, capacity: this.options.trace!.capacity },
-          idlePollUs: this.options.idlePollUs ?? 0,
-          control:
-            this.control === null ? null : { sab: this.control.block.sab, params: this.control.block.params },
-          commandPort: channel.port2,
-        };
-        const worker = new Worker(entry, {
-          workerData: data,
-          transferList: [channel.port2],
-          resourceLimits: this.options.resourceLimits,
-          stderr: false,
-        });
-        this.workers.push(worker);
-        this.ports.push(channel.port1);
-        worker.on('message', (message: CpuMessage) => {
-          this.received++;
-          if (message.type !== 'ready') return this.onMessage(message);
-          if (cpu === 0) {
-            this.sharedWordMap = message.sharedWords;
-            this.metadata = message.metadata;
-          }
-          if (++ready === this.nrCpus) resolveBoot();
-        });
-        worker.on('error', (error) => {
-          const fault = { cpu, message: `CPU${cpu} worker crashed: ${error.message}` };
-          if (ready < this.nrCpus) {
-            // workers/module-load.ts names a module that cannot be loaded: bad input, not a crash.
-            rejectBoot(
-              error.name === 'BadModuleError'
-                ? new BadModuleError(error.message)
-                : new MachineError(`boot failed: ${fault.message}`),
-            );
-          }
-          this.fault(fault);
-        });
-        worker.on('exit', (code) => {
-          if (!this.stopped.has(cpu) && !this.shuttingDown) {
-            const fault = { cpu, message: `CPU${cpu} worker exited unexpectedly (code ${code})` };
-            if (ready < this.nrCpus) rejectBoot(new MachineError(`boot failed: ${fault.message}`));
-            this.fault(fault);
-          }
-          this.stopped.add(cpu);
-        });
-      }
-    });
+  private async startWorkers(modules: string[], preload: string[]): Promise<void> {
+    const { options, traceSab, control } = this;
+    const ready = await this.workers.start(
+      (cpu, commandPort) => ({
+        sab: this.memory.sab,
+        layout: this.memory.layout.params,
+        cpu,
+        modules,
+        preload,
+        preloadOptions: options.preloadOptions ?? {},
+        trace: traceSab === null ? null : { sab: traceSab, capacity: options.trace!.capacity },
+        idlePollUs: options.idlePollUs ?? 0,
+        control: control === null ? null : { sab: control.block.sab, params: control.block.params },
+        commandPort,
+      }),
+      { resourceLimits: options.resourceLimits },
+    );
+    this.sharedWordMap = ready.sharedWords;
+    this.metadata = ready.metadata;
   }
 
   private startWatchdog(watchdogThresh: number, hungTaskTimeout: number): void {
@@ -305,7 +180,7 @@ export class Machine {
       this.nrCpus,
       { watchdogThresh, hungTaskTimeout },
       {
-        alive: (cpu) => !this.stopped.has(cpu) && !this.faults.some((f) => f.cpu === cpu),
+        alive: (cpu) => !this.workers.stopped.has(cpu) && !this.faults.some((f) => f.cpu === cpu),
         taskletName: (id) => this.metadata.staticTasklets[id] ?? `tasklet#${id}`,
         onLockup: (report) => this.lockup(report),
       },
@@ -315,21 +190,14 @@ export class Machine {
 
   /** A soft lockup's CPU will never return to its loop: terminate its worker, then report. */
   private lockup(report: LockupReport): void {
-    if (report.kind === 'soft-lockup') {
-      this.stopped.add(report.cpu);
-      void this.workers[report.cpu].terminate();
-    }
+    if (report.kind === 'soft-lockup') this.workers.terminate(report.cpu);
     this.fault({ cpu: report.cpu, message: report.message });
   }
 
   private fault(fault: MachineFault): void {
     if (this.faults.some((f) => f.cpu === fault.cpu)) return;
     this.faults.push(fault);
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new MachineError(fault.message));
-      this.pending.delete(id);
-    }
+    this.requests.rejectAll(fault.message);
     this.options.onFault?.(fault);
   }
 
@@ -351,17 +219,11 @@ export class Machine {
       case 'report':
         this.options.onReport?.(message.cpu, message.key, message.value);
         return;
-      case 'reply': {
-        const p = this.pending.get(message.id);
-        if (p === undefined) return;
-        this.pending.delete(message.id);
-        clearTimeout(p.timer);
-        if (message.ok) p.resolve(message.value);
-        else p.reject(new MachineError(message.error));
+      case 'reply':
+        this.requests.settle(message);
         return;
-      }
       case 'stopped':
-        this.stopped.add(message.cpu);
+        this.workers.stopped.add(message.cpu);
         return;
       case 'ready':
         return;
@@ -387,8 +249,10 @@ export class Machine {
     raise_irq(cpu, irq);
   }
 
-  /** Sends a command to a CPU through the function-call IPI and waits for its reply. */
-  /** Async so that a bad CPU or a stopped machine rejects the promise rather than throwing. */
+  /**
+   * Sends a command to a CPU through the function-call IPI and waits for its reply. Async so
+   * that a bad CPU or a stopped machine rejects the promise rather than throwing.
+   */
   private async request(
     cpu: number,
     command: CpuCommandBody,
@@ -397,47 +261,7 @@ export class Machine {
     this.checkRunning();
     this.checkCpu(cpu);
     if (!cpu_online(cpu)) return Promise.reject(new MachineError(`CPU${cpu} is offline`));
-    const id = this.nextRequest++;
-    if (this.control !== null) return this.controlledRequest(cpu, id, command, timeoutMs);
-    return new Promise((resolveReply, rejectReply) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        rejectReply(
-          new MachineError(`CPU${cpu} did not answer '${command.op}' within ${timeoutMs / 1000} s`),
-        );
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolveReply, reject: rejectReply, timer });
-      this.ports[cpu].postMessage({ ...command, id });
-      raise_irq(cpu, CALL_FUNCTION_IRQ);
-    });
-  }
-
-  /** A request in controlled mode: the machine advances (in virtual time) until the reply. */
-  private async controlledRequest(
-    cpu: number,
-    id: number,
-    command: CpuCommandBody,
-    timeoutMs: number,
-  ): Promise<unknown> {
-    const reply = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    reply.catch(() => {}); // a fault may reject it before it is returned to the caller
-    this.ports[cpu].postMessage({ ...command, id });
-    raise_irq(cpu, CALL_FUNCTION_IRQ);
-    const deadline = this.now() + timeoutMs;
-    while (this.pending.has(id) && this.faults.length === 0 && this.running) {
-      if (this.now() >= deadline) {
-        const p = this.pending.get(id)!;
-        this.pending.delete(id);
-        p.reject(
-          new MachineError(
-            `CPU${cpu} did not answer '${command.op}' within ${timeoutMs / 1000} s of machine time`,
-          ),
-        );
-        break;
-      }
-      await this.control!.advance(deadline - this.now());
-    }
-    return reply;
+    return this.requests.send(cpu, command, timeoutMs);
   }
 
   /** Milliseconds since boot on the machine clock: virtual time in controlled mode. */
@@ -482,7 +306,7 @@ export class Machine {
 
   private async waitState(cpu: number, state: CpuState, timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs;
-    while (Atomics.load(shm.mem, shm.layout.cpu(cpu) + C_STATE) !== state) {
+    while (this.cpuWord(cpu, C_STATE) !== state) {
       if (this.now() > deadline)
         throw new MachineError(`CPU${cpu} did not reach state ${CpuState[state]} within ${timeoutMs} ms`);
       if (this.faults.length > 0) throw new MachineError(this.faults[0].message);
@@ -496,7 +320,7 @@ export class Machine {
     this.checkCpu(cpu);
     if (!cpu_online(cpu)) throw new MachineError(`CPU${cpu} is already offline`);
     if (this.onlineCpus().length === 1) throw new MachineError(`CPU${cpu} is the last online CPU`);
-    Atomics.store(shm.mem, shm.layout.cpu(cpu) + C_REQUEST, CpuRequest.Offline);
+    Atomics.store(this.memory.mem, this.memory.layout.cpu(cpu) + C_REQUEST, CpuRequest.Offline);
     kick_cpu(cpu);
     await this.waitState(cpu, CpuState.Dead, timeoutMs);
   }
@@ -505,7 +329,7 @@ export class Machine {
     this.checkRunning();
     this.checkCpu(cpu);
     if (cpu_online(cpu)) throw new MachineError(`CPU${cpu} is already online`);
-    Atomics.store(shm.mem, shm.layout.cpu(cpu) + C_REQUEST, CpuRequest.Online);
+    Atomics.store(this.memory.mem, this.memory.layout.cpu(cpu) + C_REQUEST, CpuRequest.Online);
     kick_cpu(cpu);
     await this.waitState(cpu, CpuState.Online, timeoutMs);
   }
@@ -571,6 +395,7 @@ export class Machine {
   private async stopCpus(graceMs: number): Promise<void> {
     if (this.down) return;
     this.shuttingDown = true;
+    this.workers.beginStop();
     this.watchdog?.stop();
     const mem = this.memory.mem;
     Atomics.store(mem, G_STOP, 1);
@@ -578,32 +403,12 @@ export class Machine {
     Atomics.store(mem, G_GO, 1);
     Atomics.notify(mem, G_GO);
     for (let cpu = 0; cpu < this.nrCpus; cpu++) kick_cpu(cpu);
-    const exited = new Set<number>();
-    const exits = this.workers.map(
-      (worker, cpu) =>
-        new Promise<void>((r) => {
-          const done = (): void => {
-            exited.add(cpu);
-            r();
-          };
-          if (worker.threadId === -1) done();
-          else worker.once('exit', done);
-        }),
-    );
-    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), graceMs).unref());
-    if ((await Promise.race([Promise.all(exits), grace])) === 'late') {
-      for (let cpu = 0; cpu < this.nrCpus; cpu++) {
-        if (exited.has(cpu) || this.faults.some((f) => f.cpu === cpu)) continue;
-        this.fault({ cpu, message: `CPU${cpu} did not stop within ${graceMs} ms (stuck?); terminated` });
-      }
-      await Promise.all(this.workers.map((w) => w.terminate()));
+    const late = await this.workers.waitExit(graceMs);
+    for (const cpu of late) {
+      if (this.faults.some((f) => f.cpu === cpu)) continue;
+      this.fault({ cpu, message: `CPU${cpu} did not stop within ${graceMs} ms (stuck?); terminated` });
     }
-    for (const port of this.ports) port.close();
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new MachineError('the machine was shut down'));
-    }
-    this.pending.clear();
+    this.requests.rejectAll('the machine was shut down');
     this.down = true;
   }
 }
