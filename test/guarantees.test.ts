@@ -1,5 +1,5 @@
 /**
- * The 15 guarantees of docs section 6 (shared/design/kernel-semantics.md), each checked on a
+ * The 15 guarantees of docs/semantics.md §6, each checked on a
  * correct machine, and each check shown able to fail: where a mutant of harness/mutants.ts
  * breaks the guarantee, the same scenario runs on a machine with that mutant and must report
  * the violation.
