@@ -1,7 +1,7 @@
 /**
  * Kernel-style modules. A module is a TypeScript file whose default export is `defineModule({...})`.
- * Every CPU (and the controller) imports the same modules in the same order, so tasklets they
- * declare and callbacks they list get the same ids everywhere.
+ * Every CPU imports the same modules in the same order (the controller never runs module code),
+ * so tasklets they declare and callbacks they list get the same ids on every CPU.
  */
 
 import type { ModuleMetadata } from '../shm/protocol.ts';

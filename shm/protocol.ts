@@ -23,7 +23,7 @@ export interface CpuWorkerData {
   sab: SharedArrayBuffer;
   layout: LayoutParams;
   cpu: number;
-  /** Module URLs, imported in this order on every CPU and on the controller. */
+  /** Module URLs, imported in this order on every CPU (module code never runs on the controller). */
   modules: string[];
   /** Imported before the modules (bug injection, tracers); they patch runtime hooks. */
   preload: string[];
