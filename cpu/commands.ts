@@ -4,7 +4,7 @@
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { send_to_controller } from '../kernel/controller-port.ts';
-import { run_pending_takeovers } from '../kernel/hotplug.ts';
+import { queue_pending_takeovers } from '../kernel/hotplug.ts';
 import { find_call, find_proc, find_task, SeqFile } from '../kernel/module.ts';
 import { oops } from '../kernel/oops.ts';
 import { kthread_run, type TaskBody } from '../kernel/sched.ts';
@@ -72,7 +72,7 @@ function execute(command: CpuCommand): void {
 }
 
 export function call_function_interrupt(): undefined {
-  run_pending_takeovers();
+  queue_pending_takeovers();
   if (port === null) return;
   for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) {
     execute(msg.message as CpuCommand);

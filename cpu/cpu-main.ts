@@ -10,7 +10,7 @@ import { set_timer_check_interval } from '../kernel/irq.ts';
 import { module_metadata } from '../kernel/module.ts';
 import { setOopsSink } from '../kernel/oops.ts';
 import { this_cpu } from '../kernel/percpu.ts';
-import { setCurrentPidSource, setPrintkSink } from '../kernel/printk.ts';
+import { setCurrentTaskSource, setPrintkSink } from '../kernel/printk.ts';
 import { current, reset_for_controlled_run } from '../kernel/sched.ts';
 import { shared_word_allocations } from '../kernel/shared.ts';
 import { callback_names, static_tasklet_names, write_static_tasklets } from '../kernel/tasklet-table.ts';
@@ -42,7 +42,7 @@ if (data.control !== null) {
 this_cpu.id = data.cpu;
 this_cpu.base = layout().cpu(data.cpu);
 setPrintkSink((level, text) => send({ type: 'printk', cpu: data.cpu, level, text }));
-setCurrentPidSource(() => current().pid);
+setCurrentTaskSource(() => current());
 setOopsSink((report) => send({ type: 'oops', ...report }));
 setCommandPort(data.commandPort);
 

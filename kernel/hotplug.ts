@@ -1,6 +1,7 @@
 /**
- * CPU hot-unplug. A dying CPU parks in its loop; a live CPU splices the dead CPU's tasklet
- * queues onto its own (takeover_tasklets) with its interrupts off, and raises both vectors.
+ * CPU hot-unplug. A dying CPU hands its interrupts to a live CPU (the heir), asks it to take
+ * over its tasklet queues, and parks once the heir has (the kernel reports a CPU dead only after
+ * CPUHP_SOFTIRQ_DEAD). The heir splices the queues onto its own in a cpuhp task.
  */
 
 import {
@@ -8,6 +9,7 @@ import {
   layout,
   plain_inc,
   READ_ONCE,
+  raw_and,
   raw_load,
   raw_or,
   raw_store,
@@ -30,41 +32,70 @@ import { cpumask_any_but, set_cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq, TIMER_IRQ, take_pending_irq } from './irq.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
 import { this_cpu } from './percpu.ts';
+import { kthread_run, type TaskBody } from './sched.ts';
 import { HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
 import { trace } from './trace.ts';
 
-/** takeover_tasklets(cpu): runs on the live CPU that adopts `dead`'s queues. */
+/**
+ * takeover_tasklets(dead), the CPUHP_SOFTIRQ_DEAD teardown step: in process context on the
+ * adopting CPU, with its interrupts off, append the dead CPU's non-empty queues to its own and
+ * reset them, and raise both vectors (unconditionally, as the kernel does: from process context
+ * that wakes ksoftirqd).
+ */
 export function takeover_tasklets(dead: number): void {
   const deadBase = layout().cpu(dead);
-  const flags = local_irq_save(); // called from the function-call IPI: interrupts stay as they were
+  // local_irq_disable in the kernel; save/restore because a dying CPU adopts with irqs off.
+  const flags = local_irq_save();
   for (const [offset, softirq] of [
     [C_VEC_HEAD, TASKLET_SOFTIRQ],
     [C_HI_HEAD, HI_SOFTIRQ],
   ] as const) {
     const deadHead = deadBase + offset;
-    const first = READ_ONCE(deadHead);
-    if (first === 0) continue;
-    const myTail = this_cpu.base + offset + 1;
-    WRITE_ONCE(READ_ONCE(myTail), first);
-    WRITE_ONCE(myTail, READ_ONCE(deadHead + 1));
-    WRITE_ONCE(deadHead, 0);
-    WRITE_ONCE(deadHead + 1, deadHead);
+    if (READ_ONCE(deadHead + 1) !== deadHead) {
+      const myTail = this_cpu.base + offset + 1;
+      WRITE_ONCE(READ_ONCE(myTail), READ_ONCE(deadHead));
+      WRITE_ONCE(myTail, READ_ONCE(deadHead + 1));
+      WRITE_ONCE(deadHead, 0);
+      WRITE_ONCE(deadHead + 1, deadHead);
+    }
     raise_softirq_irqoff(softirq);
   }
   local_irq_restore(flags);
   trace.tasklet_takeover?.(dead);
 }
 
-/** Takes over every dead CPU that asked this CPU to (called from the function-call IPI). */
-export function run_pending_takeovers(): void {
+/**
+ * Adopts every dead CPU that asked this CPU to. A request bit is cleared only once its queues
+ * are adopted: the dying CPU is declared dead by that clear, so a cpuUp right after cannot
+ * append to a queue the heir is still resetting.
+ */
+function adopt_requested(): void {
   for (let word = 0; word < 2; word++) {
-    let dead = raw_xchg(this_cpu.base + C_TAKEOVER + word, 0);
+    const requests = this_cpu.base + C_TAKEOVER + word;
+    let dead = raw_load(requests);
     while (dead !== 0) {
       const bit = 31 - Math.clz32(dead);
       dead &= ~(1 << bit);
       takeover_tasklets(word * 32 + bit);
+      raw_and(requests, ~(1 << bit));
     }
   }
+}
+
+let cpuhpQueued = false;
+
+/**
+ * Called from the function-call IPI: a dying CPU asked for a takeover. The takeover itself runs
+ * in a cpuhp task on this CPU (process context), as the kernel's teardown callback does.
+ */
+export function queue_pending_takeovers(): void {
+  if (cpuhpQueued) return;
+  if ((raw_load(this_cpu.base + C_TAKEOVER) | raw_load(this_cpu.base + C_TAKEOVER + 1)) === 0) return;
+  cpuhpQueued = true;
+  kthread_run(function* cpuhp(): TaskBody<void> {
+    cpuhpQueued = false;
+    adopt_requested();
+  }, `cpuhp/${this_cpu.id}`);
 }
 
 /**
@@ -82,6 +113,8 @@ export function cpu_die(): boolean {
   trace.cpu_hotplug?.(me, false);
   plain_inc(this_cpu.base + C_OFFLINE_COUNT);
   set_cpu_online(me, false);
+  // Queues this CPU was asked to adopt come along: it adopts them now and hands all on.
+  adopt_requested();
   // Pending softirqs belong to the queues being handed over; the heir raises its own.
   WRITE_ONCE(this_cpu.base + C_SOFTIRQ_PENDING, 0);
   const pending = raw_xchg(this_cpu.base + C_IRQ_PENDING, 0) & ~(1 << TIMER_IRQ);

@@ -3,7 +3,7 @@
  * waking the CPU; the CPU takes it only where its interrupts are enabled: at interrupt points
  * (every shared access, spin loops), when it re-enables interrupts, and in its idle loop.
  */
-import { layout, plain_inc, plain_read, raw_and, raw_or, raw_xchg, setInterruptPoint } from '../shm/door.ts';
+import { layout, plain_inc, plain_read, raw_and, raw_load, raw_or, setInterruptPoint } from '../shm/door.ts';
 import { C_IRQ_COUNT, C_IRQ_PENDING, C_IRQS_TAKEN, NR_IRQS } from '../shm/layout.ts';
 import { cpu_online, cpumask_any_but } from './cpumask.ts';
 import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
@@ -75,14 +75,17 @@ export function raise_irq(cpu: number, irq: number): void {
 /** An IPI from this CPU (smp_call_function-style kick). */
 export const send_IPI = raise_irq;
 
-/** Takes every pending interrupt, lowest line first, as the CPU would on enabling interrupts. */
+/**
+ * Takes the pending interrupts, lowest line first, one at a time as the hardware does: each
+ * line's bit is cleared only as its handler starts, so a line still pending when irq_exit's
+ * softirq processing enables interrupts is taken right there, nested in the softirq.
+ */
 export function do_IRQ(): void {
   const word = this_cpu.base + C_IRQ_PENDING;
   setIrqsOff(true);
-  for (;;) {
-    const pending = raw_xchg(word, 0);
-    if (pending === 0) break;
-    for (let irq = 0; irq < NR_IRQS; irq++) if (pending & (1 << irq)) handle_irq(irq);
+  for (let pending = raw_load(word); pending !== 0; pending = raw_load(word)) {
+    const bit = pending & -pending;
+    if ((raw_and(word, ~bit) & bit) !== 0) handle_irq(31 - Math.clz32(bit));
   }
   setIrqsOff(false);
 }

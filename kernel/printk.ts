@@ -13,15 +13,15 @@ export type PrintkSink = (level: LogLevel, text: string) => void;
 let sink: PrintkSink = (level, text) => {
   process.stderr.write(`<${level}> ${text}\n`);
 };
-/** Supplies the current task's pid for WARN lines without importing the scheduler here. */
-let currentPid: () => number = () => 0;
+/** Supplies the current task for WARN reports without importing the scheduler here. */
+let currentTask: () => { pid: number; comm: string } = () => ({ pid: 0, comm: 'swapper' });
 
 export function setPrintkSink(next: PrintkSink): void {
   sink = next;
 }
 
-export function setCurrentPidSource(source: () => number): void {
-  currentPid = source;
+export function setCurrentTaskSource(source: () => { pid: number; comm: string }): void {
+  currentTask = source;
 }
 
 export function printk(level: LogLevel, text: string): void {
@@ -33,11 +33,47 @@ export const pr_info = (text: string): void => printk('info', text);
 export const pr_warn = (text: string): void => printk('warning', text);
 export const pr_err = (text: string): void => printk('err', text);
 
-/** WARN(cond, text): prints the kernel's WARNING line with CPU, PID and site; returns cond. */
+/** The project's own source frames of this JS stack above the WARN, innermost first. */
+function callerFrames(): { func: string; where: string }[] {
+  const frames: { func: string; where: string }[] = [];
+  for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
+    const m = /^\s*at (?:(\S+) \()?(?:file:\/\/)?(.*?):(\d+):\d+\)?$/.exec(line);
+    if (m === null || m[2].includes('node_modules') || m[2].startsWith('node:')) continue;
+    const file = m[2].replace(/^.*?\/(kernel|cpu|modules|harness|test|examples|dist)\//, '$1/');
+    if (file.endsWith('printk.ts') || file.endsWith('printk.js')) continue;
+    frames.push({ func: (m[1] ?? '<anonymous>').replace(/^.*\./, ''), where: `${file}:${m[3]}` });
+  }
+  return frames;
+}
+
+/**
+ * WARN(cond, site, text): the kernel's warning report when `cond` holds: the cut-here line, the
+ * text, `WARNING: CPU: n PID: p at file:line func+off/len` (the emulation's own source line and
+ * function; there are no machine-code offsets), the task, a call trace, the end marker. Returns
+ * `cond`. `site` names the function when the stack cannot (a caller without one).
+ */
 export function WARN(condition: boolean, site: string, text: string): boolean {
   if (!condition) return false;
   if (memory_attached()) raw_add(G_WARNINGS, 1);
-  printk('warning', `${text}\nWARNING: CPU: ${this_cpu.id} PID: ${currentPid()} at ${site}`);
+  const task = currentTask();
+  const frames = callerFrames();
+  const at = frames[0] === undefined ? site : `${frames[0].where} ${site}`;
+  // Decoded, as scripts/decode_stacktrace.sh prints it: function (file:line).
+  const trace = frames.slice(1, 12).map((f) => ` ${f.func} (${f.where})`);
+  printk(
+    'warning',
+    [
+      '------------[ cut here ]------------',
+      ...(text === '' ? [] : [text]),
+      `WARNING: CPU: ${this_cpu.id} PID: ${task.pid} at ${at}+0x0/0x0`,
+      `CPU: ${this_cpu.id} PID: ${task.pid} Comm: ${task.comm}`,
+      'Call Trace:',
+      ' <TASK>',
+      ...trace,
+      ' </TASK>',
+      '---[ end trace 0000000000000000 ]---',
+    ].join('\n'),
+  );
   return true;
 }
 
@@ -48,6 +84,9 @@ export enum WarnOnceSite {
   TaskletFreeBusy = 2,
   TaskletInitQueued = 3,
   TaskletSchedFreed = 4,
+  RaiseIrqsOn = 5,
+  BhInHardirq = 6,
+  BhEnableIrqsOff = 7,
 }
 
 export function WARN_ONCE(condition: boolean, id: WarnOnceSite, site: string, text: string): boolean {

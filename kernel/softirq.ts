@@ -3,7 +3,6 @@
  * handle_softirqs, ksoftirqd/N, irq_enter/irq_exit and local_bh_disable/enable.
  */
 
-import { machineNs } from '../shm/clock.ts';
 import { atomic_read, layout, plain_inc, plain_read, set_bit, WRITE_ONCE } from '../shm/door.ts';
 import {
   C_KSOFTIRQD_WAKEUPS,
@@ -16,13 +15,15 @@ import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
 import {
   HARDIRQ_OFFSET,
+  in_hardirq,
   in_interrupt,
+  PREEMPT_OFFSET,
   preempt_count_add,
   preempt_count_sub,
   SOFTIRQ_DISABLE_OFFSET,
-  SOFTIRQ_MASK,
   SOFTIRQ_OFFSET,
 } from './preempt.ts';
+import { pr_err, WARN_ONCE, WarnOnceSite } from './printk.ts';
 import {
   KSOFTIRQD_PID_BASE,
   kthread_run,
@@ -33,6 +34,7 @@ import {
   TaskState,
   wake_up_process,
 } from './sched.ts';
+import { jiffies, msecs_to_jiffies, time_before } from './tick.ts';
 import { trace } from './trace.ts';
 
 export const HI_SOFTIRQ = 0;
@@ -90,6 +92,13 @@ export function local_softirq_pending(): number {
 }
 
 export function __raise_softirq_irqoff(nr: number): void {
+  // lockdep_assert_irqs_disabled(): the pending word is only safe with interrupts off.
+  WARN_ONCE(
+    !this_cpu.irqsOff,
+    WarnOnceSite.RaiseIrqsOn,
+    '__raise_softirq_irqoff',
+    '__raise_softirq_irqoff called with interrupts enabled (lockdep_assert_irqs_disabled)',
+  );
   trace.softirq_raise?.(nr);
   set_bit(nr, pendingWord());
 }
@@ -118,11 +127,12 @@ export function wakeup_softirqd(): void {
 
 /**
  * handle_softirqs (__do_softirq): runs with interrupts disabled on entry and exit. Work raised
- * during a pass is handled by a later pass, for at most MAX_SOFTIRQ_RESTART passes and
- * MAX_SOFTIRQ_TIME_MS; what is left then goes to ksoftirqd.
+ * during a pass is handled by a later pass, for at most MAX_SOFTIRQ_RESTART passes and while
+ * jiffies is before `end` (MAX_SOFTIRQ_TIME_MS in jiffies: at HZ=250 that is the next tick);
+ * what is left then goes to ksoftirqd.
  */
 export function handle_softirqs(_ksirqd: boolean): void {
-  const end = machineNs() + MAX_SOFTIRQ_TIME_MS * 1e6;
+  const end = jiffies() + msecs_to_jiffies(MAX_SOFTIRQ_TIME_MS);
   let maxRestart = MAX_SOFTIRQ_RESTART;
   let pending = local_softirq_pending();
   preempt_count_add(SOFTIRQ_OFFSET);
@@ -134,6 +144,7 @@ export function handle_softirqs(_ksirqd: boolean): void {
       if ((pending & (1 << nr)) === 0) continue;
       plain_inc(counts + nr);
       trace.softirq_entry?.(nr);
+      const prev = this_cpu.preempt;
       try {
         softirq_vec[nr]?.();
       } catch (error) {
@@ -141,16 +152,27 @@ export function handle_softirqs(_ksirqd: boolean): void {
         oops(error, 'softirq', `${softirq_to_name[nr]} softirq action`);
       }
       trace.softirq_exit?.(nr);
+      if (this_cpu.preempt !== prev) preempt_leak(nr, prev);
     }
     local_irq_disable();
     pending = local_softirq_pending();
     if (pending === 0) break;
-    if (machineNs() < end && !need_resched() && --maxRestart > 0) continue;
+    if (time_before(jiffies(), end) && !need_resched() && --maxRestart > 0) continue;
     plain_inc(this_cpu.base + C_SOFTIRQ_DEFERRED);
     wakeup_softirqd();
     break;
   }
   preempt_count_sub(SOFTIRQ_OFFSET);
+}
+
+/** A softirq action returned with another preempt_count: say so, as the kernel does, and repair it. */
+function preempt_leak(nr: number, prev: number): void {
+  const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+  const action = softirq_vec[nr]?.name || '(none)';
+  pr_err(
+    `softirq: huh, entered softirq ${nr} ${softirq_to_name[nr]} ${action} with preempt_count ${hex(prev)}, exited with ${hex(this_cpu.preempt)}?`,
+  );
+  preempt_count_add(prev - this_cpu.preempt);
 }
 
 /** do_softirq: run pending softirqs now unless already in interrupt context. */
@@ -171,15 +193,32 @@ export function irq_exit(): void {
   if (!in_interrupt() && local_softirq_pending() !== 0) handle_softirqs(false);
 }
 
+/** bh disable and enable from a hard interrupt are bugs (the kernel warns and carries on). */
+function warn_bh_in_hardirq(call: string): void {
+  WARN_ONCE(in_hardirq(), WarnOnceSite.BhInHardirq, call, `${call} in hard interrupt context`);
+}
+
 export function local_bh_disable(): void {
+  warn_bh_in_hardirq('local_bh_disable');
   preempt_count_add(SOFTIRQ_DISABLE_OFFSET);
 }
 
-/** The outermost enable runs what was raised meanwhile. */
+/**
+ * __local_bh_enable_ip: preemption stays disabled while the softirqs raised meanwhile run, so
+ * they run at preempt_count 0x101; with interrupts off they run all the same, after the warning
+ * lockdep_assert_irqs_enabled gives. A nested enable leaves the softirq count set: nothing runs.
+ */
 export function local_bh_enable(): void {
-  const outermost = (this_cpu.preempt & SOFTIRQ_MASK) === SOFTIRQ_DISABLE_OFFSET;
-  preempt_count_sub(SOFTIRQ_DISABLE_OFFSET);
-  if (outermost && !in_interrupt() && !this_cpu.irqsOff && local_softirq_pending() !== 0) do_softirq();
+  warn_bh_in_hardirq('local_bh_enable');
+  WARN_ONCE(
+    this_cpu.irqsOff,
+    WarnOnceSite.BhEnableIrqsOff,
+    'local_bh_enable',
+    'local_bh_enable with interrupts disabled (lockdep_assert_irqs_enabled)',
+  );
+  preempt_count_sub(SOFTIRQ_DISABLE_OFFSET - PREEMPT_OFFSET);
+  if (!in_interrupt() && local_softirq_pending() !== 0) do_softirq();
+  preempt_count_sub(PREEMPT_OFFSET);
 }
 
 /** ksoftirqd/N: runs pending softirqs in process context, sleeping while nothing is pending. */

@@ -62,7 +62,7 @@ import {
   tasklet_from_ptr,
 } from './tasklet-table.ts';
 import { trace } from './trace.ts';
-import { sleep_until_clear, spin_until_clear, wake_up_var } from './wait.ts';
+import { might_sleep, sleep_until_clear, spin_until_clear, wake_up_var } from './wait.ts';
 
 export { TASKLET_STATE_RUN, TASKLET_STATE_SCHED };
 
@@ -165,16 +165,21 @@ export function run_tasklet(t: TaskletStruct): void {
   trace.tasklet_exit?.(t.id);
 }
 
-function unlock_wait(t: TaskletStruct): void {
-  sleep_until_clear(t, TASKLET_STATE_RUN, WaitKind.TaskletRunClear, 'tasklet_unlock_wait');
+/**
+ * tasklet_unlock_wait: might_sleep() first, whether or not a wait is needed; a caller that made
+ * its own check (tasklet_kill) passes its verdict, so one call reports once.
+ */
+function unlock_wait(t: TaskletStruct, mayBlock = might_sleep('tasklet_unlock_wait')): void {
+  sleep_until_clear(t, TASKLET_STATE_RUN, WaitKind.TaskletRunClear, mayBlock);
 }
 
 function kill(t: TaskletStruct): void {
-  if (in_interrupt()) pr_notice('Attempt to kill tasklet from interrupt');
+  if (in_interrupt()) pr_notice('softirq: Attempt to kill tasklet from interrupt');
+  const mayBlock = might_sleep('tasklet_kill');
   while (test_and_set_bit(TASKLET_STATE_SCHED, t.addr + T_STATE)) {
-    sleep_until_clear(t, TASKLET_STATE_SCHED, WaitKind.TaskletSchedClear, 'tasklet_kill');
+    sleep_until_clear(t, TASKLET_STATE_SCHED, WaitKind.TaskletSchedClear, mayBlock);
   }
-  taskletOps.unlock_wait(t);
+  taskletOps.unlock_wait(t, mayBlock);
   tasklet_clear_sched(t);
 }
 
@@ -300,7 +305,7 @@ export function tasklet_clear_sched(t: TaskletStruct): boolean {
   WARN_ONCE(
     true,
     WarnOnceSite.TaskletSchedNotSet,
-    'kernel/softirq.c tasklet_clear_sched',
+    'tasklet_clear_sched',
     `tasklet SCHED state not set: ${kind} ${callback_name(plain_read(t.addr + T_FUNC))}`,
   );
   return false;
@@ -328,22 +333,21 @@ export function tasklet_disable_in_atomic(t: TaskletStruct): void {
 }
 
 /**
- * Raises nothing: a queued tasklet kept its softirq raised and runs at the next pass.
- * An enable without a disable warns and leaves the count at 0 (the kernel would go negative).
+ * Raises nothing: a queued tasklet kept its softirq raised and runs at the next pass. An enable
+ * without a disable takes the count to -1, as the kernel's atomic_dec does: the tasklet is then
+ * requeued by every pass and never runs until a disable brings the count back to 0. A warning
+ * says so (a debug kernel's would).
  */
 export function tasklet_enable(t: TaskletStruct): void {
   requireCpu('tasklet_enable');
   counter(C_ENABLES);
   trace.tasklet_enable?.(t.id);
-  if (atomic_dec_return(t.addr + T_COUNT) < 0) {
-    atomic_inc(t.addr + T_COUNT);
-    WARN_ONCE(
-      true,
-      WarnOnceSite.TaskletEnableUnbalanced,
-      'include/linux/interrupt.h tasklet_enable',
-      `tasklet_enable: ${t.name} was not disabled (unbalanced enable)`,
-    );
-  }
+  WARN_ONCE(
+    atomic_dec_return(t.addr + T_COUNT) < 0,
+    WarnOnceSite.TaskletEnableUnbalanced,
+    'tasklet_enable',
+    `tasklet_enable: ${t.name} was not disabled (unbalanced enable: count is now negative, it will not run)`,
+  );
 }
 
 /** Waits until the tasklet is neither scheduled nor running, and leaves it unscheduled. */

@@ -1,7 +1,8 @@
 /**
  * jiffies and the per-CPU timer tick. jiffies follows the shared clock, so whichever CPU takes
  * a tick brings it up to date (no single tick_do_timer_cpu that hotplug could remove). It starts
- * at INITIAL_JIFFIES as on a 64-bit kernel, and is kept as an unsigned 32-bit count.
+ * at INITIAL_JIFFIES and is 64 bits wide, as on a 64-bit kernel: it passes 2^32 five minutes
+ * after boot and goes on. The shared word counts ticks since boot; jiffies adds INITIAL_JIFFIES.
  */
 import { machineMs } from '../shm/clock.ts';
 import { plain_read, raw_cmpxchg, raw_load } from '../shm/door.ts';
@@ -19,9 +20,9 @@ export function HZ(): number {
   return plain_read(G_HZ);
 }
 
-/** The kernel's `jiffies`, as an unsigned 32-bit value. */
+/** The kernel's `jiffies` (an unsigned long: exact in a JS number for 2^53 ticks). */
 export function jiffies(): number {
-  return raw_load(G_JIFFIES) >>> 0;
+  return initial_jiffies(HZ()) + (raw_load(G_JIFFIES) >>> 0);
 }
 
 export function time_after(a: number, b: number): boolean {
@@ -30,6 +31,23 @@ export function time_after(a: number, b: number): boolean {
 
 export function time_before(a: number, b: number): boolean {
   return time_after(b, a);
+}
+
+export function time_after_eq(a: number, b: number): boolean {
+  return ((a - b) | 0) >= 0;
+}
+
+export function time_before_eq(a: number, b: number): boolean {
+  return time_after_eq(b, a);
+}
+
+/** Rounds up, as the kernel does: a delay of m milliseconds is never shorter than m. */
+export function msecs_to_jiffies(m: number): number {
+  return Math.ceil((m * HZ()) / 1000);
+}
+
+export function jiffies_to_msecs(j: number): number {
+  return Math.round((j * 1000) / HZ());
 }
 
 export function init_tick(): void {
@@ -50,14 +68,15 @@ export function msUntilNextTick(): number {
   return Math.max(0, nextTickMs - machineMs());
 }
 
-function jiffiesNow(now: number): number {
-  return (initial_jiffies(HZ()) + Math.floor(now / tickMs)) | 0;
+/** Ticks since boot at machine time `now`. */
+function ticksAt(now: number): number {
+  return Math.floor(now / tickMs) | 0;
 }
 
 /** The local timer interrupt handler: update jiffies, account the running task's slice. */
 export function tick_handler(): void {
   const now = machineMs();
-  const target = jiffiesNow(now);
+  const target = ticksAt(now);
   for (;;) {
     const seen = raw_load(G_JIFFIES);
     if (((target - seen) | 0) <= 0) break;
@@ -65,9 +84,4 @@ export function tick_handler(): void {
   }
   nextTickMs = (Math.floor(now / tickMs) + 1) * tickMs;
   scheduler_tick();
-}
-
-/** jiffies at boot, written by the controller before the CPUs start. */
-export function boot_jiffies(hz: number): number {
-  return initial_jiffies(hz) | 0;
 }

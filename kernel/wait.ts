@@ -39,7 +39,7 @@ import { do_IRQ, poll_local_timer } from './irq.ts';
 import { irqs_disabled, local_irq_disable, local_irq_enable } from './irqflags.ts';
 import { MachineHalt } from './oops.ts';
 import { this_cpu } from './percpu.ts';
-import { in_atomic } from './preempt.ts';
+import { in_atomic, preempt_count } from './preempt.ts';
 import { printk } from './printk.ts';
 import { current, idle_task, set_current } from './sched.ts';
 import { handle_softirqs, local_softirq_pending, this_ksoftirqd } from './softirq.ts';
@@ -55,14 +55,20 @@ export function machine_stopping(): boolean {
   return raw_load(G_STOP) !== 0;
 }
 
-/** might_sleep(): a sleeping wait from atomic context is a kernel BUG; says so, returns false. */
+/**
+ * might_sleep(): a wait that may sleep, called from atomic context, is a kernel BUG; says so and
+ * returns false (the caller then spins, as it cannot sleep). The kernel calls it before testing
+ * the wait's condition, so it reports even when no wait turns out to be needed. The kernel
+ * rate-limits the report to one a second; here each call that may sleep reports once.
+ */
 export function might_sleep(where: string): boolean {
   if (!in_atomic() && !irqs_disabled()) return true;
   const task = current();
   printk(
     'err',
     `BUG: sleeping function called from invalid context at kernel/softirq.c (${where})\n` +
-      `in_atomic(): ${in_atomic() ? 1 : 0}, irqs_disabled(): ${irqs_disabled() ? 1 : 0}, non_block: 0, pid: ${task.pid}, name: ${task.comm}`,
+      `in_atomic(): ${in_atomic() ? 1 : 0}, irqs_disabled(): ${irqs_disabled() ? 1 : 0}, non_block: 0, pid: ${task.pid}, name: ${task.comm}\n` +
+      `preempt_count: ${preempt_count().toString(16)}, expected: 0`,
   );
   return false;
 }
@@ -113,14 +119,17 @@ function cpuRelaxInWait(): void {
   cpu_pause(0.005);
 }
 
-/** wait_var_event(&t->state, !test_bit(bit, &t->state)): sleeps until `bit` clears. */
-export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind, where: string): void {
+/**
+ * wait_var_event(&t->state, !test_bit(bit, &t->state)): sleeps until `bit` clears. The caller
+ * made its might_sleep() check: `mayBlock` false (atomic context) makes it a spin.
+ */
+export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind, mayBlock: boolean): void {
   const state = t.addr + T_STATE;
-  if (!test_bit(bit, state)) return;
-  if (!might_sleep(where)) {
+  if (!mayBlock) {
     spin_until_clear(t, bit);
     return;
   }
+  if (!test_bit(bit, state)) return;
   const cpu = this_cpu.id;
   const waiters = t.addr + T_WAITERS + (cpu >> 5);
   const me = 1 << (cpu & 31);

@@ -1,13 +1,12 @@
 /**
- * The machine's memory before any CPU runs: the global words the controller sets (size, HZ,
- * jiffies at boot, the first dynamic pid). Everything per CPU is the CPU's own bring-up.
+ * The machine's memory before any CPU runs: the global words the controller sets (size, HZ, the
+ * first dynamic pid; the tick count starts at 0, jiffies at INITIAL_JIFFIES). Everything per
+ * CPU is the CPU's own bring-up.
  */
 import { FIRST_DYNAMIC_PID } from '../kernel/sched.ts';
-import { boot_jiffies } from '../kernel/tick.ts';
 import {
   createMemory,
   G_HZ,
-  G_JIFFIES,
   G_MAGIC,
   G_MAX_TASKLETS,
   G_NEXT_PID,
@@ -23,7 +22,6 @@ export function createMachineMemory({ nrCpus, hz, maxTasklets }: MachineSize): M
   mem[G_MAGIC] = MAGIC;
   mem[G_NR_CPUS] = nrCpus;
   mem[G_HZ] = hz;
-  mem[G_JIFFIES] = boot_jiffies(hz);
   mem[G_NEXT_PID] = FIRST_DYNAMIC_PID;
   mem[G_MAX_TASKLETS] = maxTasklets;
   return memory;

@@ -11,12 +11,12 @@ import {
   init_waitqueue_head,
   jiffies,
   type ProcRead,
-  type SeqFile,
+  shared_words,
   smp_processor_id,
   sprintf,
-  type TaskletStruct,
   tasklet_alloc,
   tasklet_free,
+  tasklet_from_id,
   tasklet_hi_schedule,
   tasklet_init,
   tasklet_kill,
@@ -29,21 +29,65 @@ import {
 export const JIT_ASYNC_LOOPS = 5;
 export const JIT_HEADER = '   time   delta  inirq    pid   cpu command\n';
 
-interface JitData {
-  prevjiffies: number;
-  m: SeqFile;
-  loops: number;
-  hi: boolean;
-  wait: WaitQueueHead;
-  tlet: TaskletStruct;
+/** Readers that may wait at once (each holds one slot of shared state). */
+const MAX_READERS = 16;
+const LINE_CHARS = 64;
+// A reader's slot: what the C module keeps in its kmalloc'ed jit_data, in shared words so the
+// tasklet finds it on whichever CPU it runs (after a hot-unplug, the heir's).
+const S_USED = 0;
+const S_LOOPS = 1;
+const S_HI = 2;
+const S_PREV_LO = 3;
+const S_PREV_HI = 4;
+const S_TASKLET = 5;
+const S_LINES = 6;
+const S_TEXT = 8;
+const SLOT_WORDS = S_TEXT + JIT_ASYNC_LOOPS * LINE_CHARS;
+const slots = shared_words(MAX_READERS * SLOT_WORDS, 'jit');
+/** Wait queues of the readers sleeping on this CPU, by slot (a wake-up elsewhere is noticed at the reader's next pick). */
+const waits = new Map<number, WaitQueueHead>();
+
+const word = (slot: number, field: number): number => slot * SLOT_WORDS + field;
+
+function claim_slot(): number {
+  for (let slot = 0; slot < MAX_READERS; slot++)
+    if (Atomics.compareExchange(slots, word(slot, S_USED), 0, 1) === 0) return slot;
+  throw new Error(`jit: more than ${MAX_READERS} readers at once`);
 }
 
-/**
- * The `unsigned long data` the C module passes is a pointer to its jit_data; here it is a handle
- * into this CPU's table (the tasklet runs on the CPU that scheduled it, where the reader sleeps).
- */
-const jitData = new Map<number, JitData>();
-let nextHandle = 1;
+function set_prev(slot: number, j: number): void {
+  Atomics.store(slots, word(slot, S_PREV_LO), j % 2 ** 32);
+  Atomics.store(slots, word(slot, S_PREV_HI), Math.floor(j / 2 ** 32));
+}
+
+function prev(slot: number): number {
+  return (
+    (Atomics.load(slots, word(slot, S_PREV_HI)) >>> 0) * 2 ** 32 +
+    (Atomics.load(slots, word(slot, S_PREV_LO)) >>> 0)
+  );
+}
+
+/** seq_printf into the slot: the reader copies the lines into its seq_file once woken. */
+function slot_puts(slot: number, line: string): void {
+  const n = Atomics.load(slots, word(slot, S_LINES));
+  const text = line.slice(0, LINE_CHARS - 1);
+  const at = word(slot, S_TEXT + n * LINE_CHARS);
+  for (let i = 0; i < text.length; i++) Atomics.store(slots, at + i, text.charCodeAt(i));
+  Atomics.store(slots, at + text.length, 0);
+  Atomics.store(slots, word(slot, S_LINES), n + 1);
+}
+
+function slot_lines(slot: number): string[] {
+  const lines: string[] = [];
+  for (let n = 0; n < Atomics.load(slots, word(slot, S_LINES)); n++) {
+    const at = word(slot, S_TEXT + n * LINE_CHARS);
+    let line = '';
+    for (let i = 0; Atomics.load(slots, at + i) !== 0; i++)
+      line += String.fromCharCode(Atomics.load(slots, at + i));
+    lines.push(line);
+  }
+  return lines;
+}
 
 function jit_line(j: number, delta: number): string {
   const task = current();
@@ -58,16 +102,17 @@ function jit_line(j: number, delta: number): string {
   );
 }
 
-function jit_tasklet_fn(handle: number): void {
-  const data = jitData.get(handle)!;
+function jit_tasklet_fn(slot: number): void {
   const j = jiffies();
-  data.m.puts(jit_line(j, (j - data.prevjiffies) >>> 0));
-  if (--data.loops > 0) {
-    data.prevjiffies = j;
-    if (data.hi) tasklet_hi_schedule(data.tlet);
-    else tasklet_schedule(data.tlet);
+  slot_puts(slot, jit_line(j, j - prev(slot)));
+  if (Atomics.sub(slots, word(slot, S_LOOPS), 1) > 1) {
+    set_prev(slot, j);
+    const tlet = tasklet_from_id(Atomics.load(slots, word(slot, S_TASKLET)));
+    if (Atomics.load(slots, word(slot, S_HI)) !== 0) tasklet_hi_schedule(tlet);
+    else tasklet_schedule(tlet);
   } else {
-    wake_up_interruptible(data.wait);
+    const wait = waits.get(slot);
+    if (wait !== undefined) wake_up_interruptible(wait);
   }
 }
 
@@ -76,26 +121,26 @@ function jit_tasklet(hi: boolean): ProcRead {
     const j = jiffies();
     m.puts(JIT_HEADER);
     m.puts(jit_line(j, 0));
-    const handle = nextHandle++;
+    const slot = claim_slot();
     const tlet = tasklet_alloc('jit_tasklet');
-    const data: JitData = {
-      prevjiffies: j,
-      m,
-      loops: JIT_ASYNC_LOOPS,
-      hi,
-      wait: init_waitqueue_head(),
-      tlet,
-    };
-    jitData.set(handle, data);
-    tasklet_init(tlet, jit_tasklet_fn, handle);
+    Atomics.store(slots, word(slot, S_LOOPS), JIT_ASYNC_LOOPS);
+    Atomics.store(slots, word(slot, S_HI), hi ? 1 : 0);
+    Atomics.store(slots, word(slot, S_TASKLET), tlet.id);
+    Atomics.store(slots, word(slot, S_LINES), 0);
+    set_prev(slot, j);
+    const wait = init_waitqueue_head();
+    waits.set(slot, wait);
+    tasklet_init(tlet, jit_tasklet_fn, slot);
     if (hi) tasklet_hi_schedule(tlet);
     else tasklet_schedule(tlet);
-    yield* wait_event_interruptible(data.wait, () => data.loops === 0);
+    yield* wait_event_interruptible(wait, () => Atomics.load(slots, word(slot, S_LOOPS)) === 0);
     // LDD3 kfree()s the data right here, while the softirq may still be unlocking the tasklet
     // (a use-after-free). Waiting for the tasklet to be idle first closes that race.
     tasklet_kill(tlet);
+    for (const line of slot_lines(slot)) m.puts(line);
     tasklet_free(tlet);
-    jitData.delete(handle);
+    waits.delete(slot);
+    Atomics.store(slots, word(slot, S_USED), 0);
   };
 }
 

@@ -416,7 +416,7 @@ describe('guarantees on a correct machine', () => {
     expect(auditQueues(m).problems).toEqual([]);
   });
 
-  it('G13 pass bounds: at most 10 passes and about 2 ms per invocation, the rest goes to ksoftirqd', async () => {
+  it('G13 pass bounds: at most 10 passes, and while jiffies is before start + msecs_to_jiffies(2), the rest goes to ksoftirqd', async () => {
     const id = 12;
     resetProbe(m, id);
     resetRunLog(m);
@@ -431,7 +431,8 @@ describe('guarantees on a correct machine', () => {
     expect(Math.max(...irqExitInvocations(fast, ksoftirqd))).toBeLessThanOrEqual(10);
     expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferred);
 
-    // The time bound: 1 ms runs leave an irq-exit invocation after 2 ms, so at most 3 run in one.
+    // The time bound is msecs_to_jiffies(2) = 1 jiffy at HZ=250: an irq-exit invocation of 1 ms
+    // runs ends once jiffies moves (the next tick, at most 4 ms on), so at most 5 run in one.
     resetProbe(m, id);
     resetRunLog(m);
     const deferredSlow = m.cpuWord(1, C_SOFTIRQ_DEFERRED);
@@ -442,7 +443,7 @@ describe('guarantees on a correct machine', () => {
     setPf(m, id, F_DELAY_US, 0);
     const slow = runLog(m);
     expect(slow.some((r) => r.pid !== ksoftirqd)).toBe(true);
-    expect(Math.max(...irqExitInvocations(slow, ksoftirqd))).toBeLessThanOrEqual(3);
+    expect(Math.max(...irqExitInvocations(slow, ksoftirqd))).toBeLessThanOrEqual(5);
     expect(m.cpuWord(1, C_SOFTIRQ_DEFERRED)).toBeGreaterThan(deferredSlow);
   });
 

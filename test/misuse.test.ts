@@ -59,22 +59,39 @@ describe('misuse warnings', () => {
     await until('runs normally', () => pf(m, 1, F_RUNS) === 1);
   });
 
-  it('tasklet_kill from hard-irq context: "Attempt to kill tasklet from interrupt" notice', async () => {
+  it('tasklet_kill from hard-irq context: "softirq: Attempt to kill tasklet from interrupt", and might_sleep reports though no wait is needed', async () => {
+    const bugs = lines(/BUG: sleeping function/).length;
     await m.call(1, 'kill', { id: 3 });
     const [notice] = lines(/Attempt to kill tasklet from interrupt/);
-    expect(notice).toMatchObject({ cpu: 1, level: 'notice' });
+    expect(notice).toMatchObject({
+      cpu: 1,
+      level: 'notice',
+      text: 'softirq: Attempt to kill tasklet from interrupt',
+    });
+    expect(lines(/BUG: sleeping function/)).toHaveLength(bugs + 1);
+    expect(lines(/BUG: sleeping function/).at(-1)!.text).toMatch(
+      /\(tasklet_kill\)\nin_atomic\(\): 1, irqs_disabled\(\): 1/,
+    );
     expect(taskletWord(m, 3).state).toBe(0);
   });
 
-  it('unbalanced tasklet_enable: warns once, the count stays 0', async () => {
+  it('unbalanced tasklet_enable: the count goes to -1 as in the kernel (warned once), the tasklet never runs until a disable', async () => {
     const warnings = m.warnings();
     await m.call(0, 'enable', { id: 4 });
-    expect(taskletWord(m, 4).count).toBe(0);
+    expect(taskletWord(m, 4).count).toBe(-1);
     expect(m.warnings()).toBe(warnings + 1);
     expect(lines(/unbalanced enable/)).toHaveLength(1);
     expect(lines(/unbalanced enable/)[0].text).toMatch(/probe4 was not disabled/);
+    await m.call(0, 'schedule', { id: 4 });
+    await sleep(30);
+    expect(pf(m, 4, F_RUNS)).toBe(0); // requeued by every pass: count != 0
+    expect(taskletWord(m, 4).state & SCHED).toBe(SCHED);
     await m.call(0, 'disable_nosync', { id: 4 });
+    await until('runs once the count is back at 0', () => pf(m, 4, F_RUNS) === 1);
     await m.call(0, 'enable', { id: 4 });
+    expect(taskletWord(m, 4).count).toBe(-1);
+    expect(m.warnings()).toBe(warnings + 1); // WARN_ONCE: the site warned already
+    await m.call(0, 'disable_nosync', { id: 4 });
     expect(taskletWord(m, 4).count).toBe(0);
   });
 
@@ -99,10 +116,14 @@ describe('misuse warnings', () => {
   it('tasklet_disable from atomic context while it runs: "BUG: sleeping function called from invalid context", then spins', async () => {
     const id = 5;
     expect(await m.call(1, 'trylock', { id })).toBe(true); // RUN held: disable must wait
+    const before = lines(/BUG: sleeping function called from invalid context/).length;
     const disable = m.call(0, 'disable', { id });
     try {
-      await until('BUG line', () => lines(/BUG: sleeping function called from invalid context/).length === 1);
-      const [bug] = lines(/BUG: sleeping function called from invalid context/);
+      await until(
+        'BUG line',
+        () => lines(/BUG: sleeping function called from invalid context/).length === before + 1,
+      );
+      const bug = lines(/BUG: sleeping function called from invalid context/).at(-1)!;
       expect(bug).toMatchObject({ cpu: 0, level: 'err' });
       expect(bug.text).toMatch(
         /\((tasklet_disable|tasklet_unlock_wait)\)\nin_atomic\(\): 1, irqs_disabled\(\): 1, non_block: 0, pid: 0, name: swapper\/0/,
