@@ -20,8 +20,18 @@ import {
   udelay,
 } from 'tasklet-rt';
 import { attach_tracepoint } from '../../kernel/trace.ts';
-import { on_run_end, on_run_start, on_trace_entry, take_budget } from '../stress/oracles.ts';
-import { EventKind, F_BUDGET, F_KIND, F_OWNER, record_event, TaskletKind, tw } from '../stress/shadow.ts';
+import { on_trace_entry } from '../oracles/call-checks.ts';
+import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
+import {
+  EventKind,
+  F_BUDGET,
+  F_KIND,
+  F_OWNER,
+  record_event,
+  TaskletKind,
+  take_budget,
+  tw,
+} from '../oracles/shadow.ts';
 import { type DelayPlan, installInjection } from './injection.ts';
 import {
   FUZZ_IRQ,

@@ -13,8 +13,9 @@ import {
 } from 'tasklet-rt';
 import { C_OFFLINE_COUNT } from '../../shm/layout.ts';
 import { shm } from '../../shm/memory.ts';
-import { on_schedule_return, on_schedule_start, type Violation } from '../stress/oracles.ts';
-import { EventKind, F_IN_FLIGHT, recent_events, record_event, tw } from '../stress/shadow.ts';
+import { on_schedule_return, on_schedule_start } from '../oracles/call-checks.ts';
+import type { Violation } from '../oracles/guarantees.ts';
+import { EventKind, F_IN_FLIGHT, recent_events, record_event, tw } from '../oracles/shadow.ts';
 import {
   FUZZ_SHADOW_WORDS,
   FUZZ_WORDS,

@@ -3,7 +3,7 @@
  * tasklets, self-rescheduling callbacks, and one process-context task per CPU that disables
  * (three flavours), enables, kills and re-initialises tasklets, schedules inside irq-save and
  * bh-disable sections, and runs ordering and coalescing episodes. Every call is bracketed by
- * the oracles of ./oracles.ts; violations go to the controller with report().
+ * the oracles of harness/oracles/; violations go to the controller with report().
  */
 import {
   cpu_online,
@@ -46,21 +46,16 @@ import { attach_tracepoint } from '../../kernel/trace.ts';
 import { machineMs } from '../../shm/clock.ts';
 import { C_OFFLINE_COUNT } from '../../shm/layout.ts';
 import { shm } from '../../shm/memory.ts';
-import { Prng } from '../prng.ts';
-import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
 import {
   before_enable,
   on_disable_return,
-  on_episode_end,
   on_kill_return,
-  on_run_end,
-  on_run_start,
   on_schedule_return,
   on_schedule_start,
   on_trace_entry,
-  take_budget,
-  type Violation,
-} from './oracles.ts';
+} from '../oracles/call-checks.ts';
+import type { Violation } from '../oracles/guarantees.ts';
+import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
 import {
   EventKind,
   F_BUDGET,
@@ -73,13 +68,21 @@ import {
   F_OWNER,
   F_PAIR,
   F_RUNS,
-  OPS_PER_CPU,
-  OpCounter,
   PairState,
-  Phase,
-  PRIVATE_PER_CPU,
   recent_events,
   record_event,
+  TaskletKind,
+  take_budget,
+  tw,
+} from '../oracles/shadow.ts';
+import { Prng } from '../prng.ts';
+import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
+import { on_episode_end } from './oracles.ts';
+import {
+  OPS_PER_CPU,
+  OpCounter,
+  Phase,
+  PRIVATE_PER_CPU,
   S_BURST,
   S_DELAY_US,
   S_DRAIN_ACK,
@@ -93,8 +96,6 @@ import {
   S_SEED,
   S_VIOLATIONS,
   SHADOW_WORDS,
-  TaskletKind,
-  tw,
 } from './shadow.ts';
 
 export const STRESS_IRQ = FIRST_DEVICE_IRQ;
