@@ -30,6 +30,8 @@ const MAX = 16;
 function machine(): { memory: MachineMemory; view: MachineView } {
   const memory = createMemory({ nrCpus: 2, maxTasklets: MAX });
   memory.mem[G_ONLINE_MASK] = 0b11;
+  // Empty queues, tails at their heads, as the machine sets them up at boot.
+  for (const cpu of [0, 1]) for (const head of [C_VEC_HEAD, C_HI_HEAD]) enqueue(memory, cpu, head, []);
   return { memory, view: new MachineView(memory) };
 }
 
@@ -106,7 +108,7 @@ describe('machine view', () => {
   it('finds a tasklet on two queues, a lost one, one queued while running', () => {
     const { memory, view } = machine();
     enqueue(memory, 0, C_VEC_HEAD, [3]);
-    enqueue(memory, 1, C_VEC_HEAD, [3, 4]);
+    enqueue(memory, 1, C_VEC_HEAD, [4, 3]); // 3 stays last: its next link ends both queues
     setState(memory, 4, SCHED | RUN);
     setState(memory, 6, SCHED); // on no queue
     setState(memory, 8, SCHED | RUN); // running: not lost
