@@ -1,6 +1,6 @@
 /**
  * Faults test module: module_init kills a disabled, scheduled tasklet. SCHED never clears, so
- * tasklet_kill never returns (kernel-semantics §7) and insmod hangs.
+ * tasklet_kill never returns (see tasklet_kill in docs/semantics.md) and insmod hangs.
  */
 import {
   DECLARE_TASKLET_DISABLED,
