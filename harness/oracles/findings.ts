@@ -23,8 +23,9 @@ export function taskletLabel(names: TaskletNames, id: number): string {
 }
 
 /**
- * The violation a finding proves, or null: a tasklet queued while it runs, or a kill waiting on
- * a disabled tasklet, is only wrong when it lasts (the caller decides), and the second is misuse.
+ * The violation a finding proves once it lasts (a tasklet queued while it runs is fine for a
+ * moment: the caller makes sure), or null for a kill waiting on a disabled tasklet: misuse,
+ * not a broken guarantee.
  */
 export function findingViolation(finding: Finding, names: TaskletNames): Violation | null {
   switch (finding.kind) {
@@ -37,12 +38,12 @@ export function findingViolation(finding: Finding, names: TaskletNames): Violati
         'structure',
         i,
         cpus,
-        `${names.name(i)} is queued ${cpus.length} times (on the queues of CPU ${cpus.join(', ')})`,
+        `${taskletLabel(names, finding.tasklet)} is queued ${cpus.length} times (on the queues of CPU ${cpus.join(', ')})`,
       );
     }
     case 'lost': {
       const i = names.index(finding.tasklet);
-      return violation('at-least-once', i, [], lostMessage(names.name(i)));
+      return violation('at-least-once', i, [], lostMessage(taskletLabel(names, finding.tasklet)));
     }
     case 'queued-while-running': {
       const i = names.index(finding.tasklet);
@@ -50,7 +51,7 @@ export function findingViolation(finding: Finding, names: TaskletNames): Violati
         'structure',
         i,
         finding.cpus,
-        `${names.name(i)} stays queued with RUN set and never runs`,
+        `${taskletLabel(names, finding.tasklet)} stays queued with RUN set and never runs`,
       );
     }
     case 'stuck-waiter': {

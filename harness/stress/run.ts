@@ -14,7 +14,7 @@ import { drainEpoch } from './drain.ts';
 import { runEpochs } from './epochs.ts';
 import { hotplugStep } from './hotplug.ts';
 import { type StressHooks, type StressOptions, WINDOW_TRACE_CAPACITY } from './options.ts';
-import { type StressResult, statusOf } from './result.ts';
+import { type StressResult, type StressSchedule, statusOf } from './result.ts';
 import { Phase } from './shadow.ts';
 import { cpuTotals, scheduleSummary } from './totals.ts';
 import { StopSignal, Verdicts } from './verdicts.ts';
@@ -49,7 +49,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   });
   let epochs = 0;
   let hotplugOps = 0;
-  let schedule = null;
+  let schedule: StressSchedule | null = null;
   try {
     workload = new WorkloadHandle(machine, options.tasklets);
     const ctx: StressContext = { options, machine, view, workload, verdicts, stop, clock };

@@ -5,7 +5,7 @@
  */
 import type { Machine } from '../../machine/index.ts';
 import type { TaskletNames } from '../oracles/findings.ts';
-import { F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
+import { F_INSIDE, type RecentEvent, recent_events, tw } from '../oracles/shadow.ts';
 import type { StressOptions } from './options.ts';
 import { Phase, S_DRAIN_ACK, S_EPOCH, S_FIRST_ID, S_PHASE } from './shadow.ts';
 import type { StressSetup } from './workload.ts';
@@ -72,7 +72,7 @@ export class WorkloadHandle {
     return Atomics.load(this.sh, tw(i, F_INSIDE)) - 1;
   }
 
-  events(i: number): ReturnType<typeof recent_events> {
+  events(i: number): RecentEvent[] {
     return recent_events(this.sh, i);
   }
 }
