@@ -1,7 +1,7 @@
 /**
  * Deliberately broken variants of the tasklet algorithm. Each replaces one entry of taskletOps
  * or softirqOps at boot (see mutant-preload.ts), so the correct code carries no test branches.
- * Each breaks at least one guarantee of the semantics doc; the oracles must notice.
+ * Each breaks at least one guarantee of docs/semantics.md; the oracles must notice.
  */
 
 import { nr_cpu_ids } from '../kernel/cpumask.ts';
@@ -25,7 +25,7 @@ import { shm } from '../shm/memory.ts';
 
 export interface Mutant {
   description: string;
-  /** The guarantees (numbers in the semantics doc) it breaks. */
+  /** The guarantees (G numbers in docs/semantics.md) it breaks. */
   breaks: number[];
   install(): void;
 }

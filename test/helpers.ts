@@ -2,12 +2,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { Machine, type MachineOptions } from '../machine/index.ts';
+import { MachineView } from '../machine/view.ts';
 import {
   C_HI_HEAD,
   C_VEC_HEAD,
-  G_MAX_TASKLETS,
   T_COUNT,
-  T_NEXT,
   T_STATE,
   TASKLET_STATE_RUN,
   TASKLET_STATE_SCHED,
@@ -122,42 +121,32 @@ export interface QueueAudit {
 }
 
 /**
- * Walks every CPU's two tasklet queues from the controller and checks guarantee 11: every
+ * Walks every CPU's two tasklet queues from the controller (the machine view) and checks guarantee 11: every
  * tasklet is on at most one queue at most once, each queue's tail points at its last `next`,
  * and (for the probe tasklets) SCHED is set exactly when the tasklet is queued. Only meaningful
  * while no softirq pass can splice a queue (nothing queued, or every CPU holding bh off).
  */
 export function auditQueues(m: Machine, cpus = m.onlineCpus()): QueueAudit {
-  const { mem, layout } = m.memory;
-  const max = mem[G_MAX_TASKLETS];
+  const view = new MachineView(m.memory);
   const seen = new Map<number, number>();
   const problems: string[] = [];
   const queues: QueueAudit['queues'] = [];
   for (let cpu = 0; cpu < m.nrCpus; cpu++) {
-    const lists: number[][] = [];
-    for (const head of [C_VEC_HEAD, C_HI_HEAD]) {
-      const headWord = layout.cpu(cpu) + head;
-      const ids: number[] = [];
-      let lastNext = headWord;
-      let ptr = Atomics.load(mem, headWord);
-      while (ptr !== 0 && ids.length <= max) {
-        const id = ptr - 1;
-        ids.push(id);
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-        lastNext = layout.tasklet(id) + T_NEXT;
-        ptr = Atomics.load(mem, lastNext);
-      }
-      if (ids.length > max) problems.push(`CPU${cpu} queue at ${head} has a cycle`);
-      else if (Atomics.load(mem, headWord + 1) !== lastNext)
+    const lists = (['normal', 'hi'] as const).map((kind) => {
+      const q = view.queue(cpu, kind);
+      const head = kind === 'hi' ? C_HI_HEAD : C_VEC_HEAD;
+      for (const id of q.ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+      if (q.cycle) problems.push(`CPU${cpu} queue at ${head} has a cycle`);
+      else if (!q.tailOk)
         problems.push(`CPU${cpu} queue at ${head}: tail does not point at the last next field`);
-      if (ids.length > 0 && !cpus.includes(cpu)) problems.push(`offline CPU${cpu} still holds tasklets`);
-      lists.push(ids);
-    }
+      if (q.ids.length > 0 && !cpus.includes(cpu)) problems.push(`offline CPU${cpu} still holds tasklets`);
+      return q.ids;
+    });
     if (cpus.includes(cpu)) queues.push({ cpu, vec: lists[0], hi: lists[1] });
   }
   for (const [id, n] of seen) if (n > 1) problems.push(`tasklet ${id} is queued ${n} times`);
   for (let id = 0; id < PROBES; id++) {
-    const sched = (taskletWord(m, id).state & SCHED) !== 0;
+    const sched = view.tasklet(id).sched;
     const queued = (seen.get(id) ?? 0) > 0;
     if (sched !== queued)
       problems.push(`tasklet ${id}: SCHED ${sched ? 'set' : 'clear'} but ${queued ? '' : 'not '}queued`);

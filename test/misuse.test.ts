@@ -1,10 +1,13 @@
 /**
  * Misuse: the kernel's warnings for API abuse, guarantee 12 (a queued tasklet without SCHED is
- * skipped with one warning), and kernel calls from the controller thread.
+ * skipped with one warning), kernel calls from the controller thread, and the Machine API used
+ * wrongly (a bad irq line or CPU, a call after shutdown, watchdog options out of range). Each
+ * ends in a clear error naming what to do instead, never a hang.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   tasklet_disable,
+  tasklet_disable_in_atomic,
   tasklet_disable_nosync,
   tasklet_enable,
   tasklet_from_id,
@@ -15,8 +18,8 @@ import {
   tasklet_unlock_wait,
 } from '../kernel/index.ts';
 import { NotOnCpuError } from '../kernel/percpu.ts';
-import type { Machine } from '../machine/index.ts';
-import { bootShared, pf, probeWords, SCHED, sleep, taskletWord, until } from './helpers.ts';
+import { type Machine, MachineError } from '../machine/index.ts';
+import { boot, bootShared, pf, probeWords, SCHED, sleep, taskletWord, until } from './helpers.ts';
 import { F_RUNS, W_DYN_RUNS, W_HOLDERS, W_RELEASE } from './modules/probe-layout.ts';
 
 interface Line {
@@ -202,5 +205,35 @@ describe('kernel calls from the controller thread', () => {
       expect((error as Error).message).toMatch(/module running on a CPU.*machine\.raiseIrq/);
     }
     expect(taskletWord(m, 0)).toEqual({ state: 0, count: 0 });
+  });
+
+  it('tasklet_disable_in_atomic from the controller thread: NotOnCpuError naming the alternative, count untouched', () => {
+    expect(() => tasklet_disable_in_atomic(tasklet_from_id(0))).toThrow(NotOnCpuError);
+    expect(() => tasklet_disable_in_atomic(tasklet_from_id(0))).toThrow(
+      /tasklet_disable_in_atomic\(\) needs a CPU context and this is the controller thread; .*module running on a CPU/,
+    );
+    expect(taskletWord(m, 0).count).toBe(0);
+  });
+});
+
+describe('the Machine API used wrongly', () => {
+  it('rejects a bad irq line or CPU, and any use after shutdown, with a MachineError', async () => {
+    const m = await boot({ cpus: 2 });
+    expect(() => m.raiseIrq(0, 99)).toThrow(/no irq 99: lines are 0-31/);
+    expect(() => m.raiseIrq(5, 2)).toThrow(/no CPU 5: this machine has CPUs 0-1/);
+    await expect(m.call(0, 'no_such_call')).rejects.toThrow(/no module defines a call named 'no_such_call'/);
+    await m.shutdown();
+    // call() checks synchronously: it throws rather than returning a rejected promise.
+    await expect(m.call(0, 'get', { id: 0 })).rejects.toThrow(MachineError);
+    expect(() => m.raiseIrq(0, 2)).toThrow(/the machine has been shut down/);
+    await m.shutdown(); // twice is fine
+    expect(m.faults).toEqual([]);
+  });
+
+  it('watchdog options out of range are rejected before any CPU starts', async () => {
+    await expect(boot({ watchdogThresh: -1 })).rejects.toThrow(
+      /watchdogThresh must be an integer from 0 to 3600, got -1/,
+    );
+    await expect(boot({ hungTaskTimeout: 1.5 })).rejects.toThrow(/hungTaskTimeout must be an integer/);
   });
 });

@@ -1,32 +1,41 @@
 /**
- * Each stress oracle, fed a bad history (it must fire) and the matching good one (it must not).
- * Pure functions over shadow words: no machine needed.
+ * Each oracle of the library stress and fuzz share (harness/oracles/), fed a bad history (it
+ * must fire) and the matching good one (it must not): pure functions over shadow words, no
+ * machine needed. Then the shared drain routine on a scripted clock, and what the machine
+ * view's findings become in the oracles' terms.
  */
 import { describe, expect, it } from 'vitest';
 import {
-  at_drain,
   before_enable,
-  check_warnings,
   on_disable_return,
-  on_episode_end,
   on_kill_return,
-  on_run_end,
-  on_run_start,
   on_schedule_return,
   on_schedule_start,
   on_trace_entry,
-  type RunContext,
-  type Violation,
-} from '../harness/stress/oracles.ts';
+} from '../harness/oracles/call-checks.ts';
+import { drain, type MachineClock } from '../harness/oracles/drain.ts';
+import { at_drain, check_warnings, first_drain_violation } from '../harness/oracles/drain-checks.ts';
 import {
-  F_KIND,
-  F_OWNER,
-  F_PAIR,
-  PairState,
-  SHADOW_WORDS,
-  TaskletKind,
-  tw,
-} from '../harness/stress/shadow.ts';
+  describeWhere,
+  findingViolation,
+  hangMessage,
+  type TaskletNames,
+} from '../harness/oracles/findings.ts';
+import type { Violation } from '../harness/oracles/guarantees.ts';
+import { on_run_end, on_run_start, type RunContext } from '../harness/oracles/run-checks.ts';
+import { F_KIND, F_OWNER, F_PAIR, PairState, TaskletKind, tw } from '../harness/oracles/shadow.ts';
+import { on_episode_end } from '../harness/stress/oracles.ts';
+import { OPS_PER_CPU, S_OPS, S_TASKLETS, SHADOW_WORDS } from '../harness/stress/shadow.ts';
+import { MachineView } from '../machine/view.ts';
+import {
+  C_VEC_HEAD,
+  C_WAIT_KIND,
+  C_WAIT_PID,
+  C_WAIT_TASKLET,
+  createMemory,
+  T_STATE,
+  WaitKind,
+} from '../shm/layout.ts';
 
 const shadow = (): Int32Array => new Int32Array(SHADOW_WORDS);
 const ctx = (
@@ -237,5 +246,136 @@ describe('oracle G15 trace', () => {
     schedule(sh, 10, 0);
     run(sh, 10, 0);
     expect(at_drain(sh, 10, 0)?.oracle).toBe('trace');
+  });
+});
+
+describe('drain-time checks over every tasklet', () => {
+  it('returns the first tasklet (in order) that fails at_drain or the harness check', () => {
+    const sh = shadow();
+    schedule(sh, 2, 0); // never ran
+    expect(first_drain_violation(sh, 4, () => 0)).toMatchObject({
+      index: 2,
+      violation: { oracle: 'at-least-once' },
+    });
+    const more = (i: number) => (i === 1 ? { message: 'harness check' } : null);
+    expect(first_drain_violation(sh, 4, () => 0, more)).toMatchObject({ index: 1 });
+    expect(first_drain_violation(sh, 2, () => 0)).toBeNull();
+  });
+
+  it('the stress globals fill the shadow header the records follow', () => {
+    expect(S_TASKLETS).toBe(S_OPS + 64 * OPS_PER_CPU);
+    expect(tw(0, 0)).toBe(S_TASKLETS);
+  });
+});
+
+describe('the drain routine', () => {
+  /** Machine time that moves only when the routine sleeps. */
+  const clock = (): MachineClock & { t: number } => ({
+    t: 0,
+    now() {
+      return this.t;
+    },
+    async sleep(ms: number) {
+      this.t += ms;
+    },
+  });
+
+  it('returns idle once the machine drains', async () => {
+    const c = clock();
+    expect(await drain({ clock: c, idle: () => c.t >= 5, timeoutMs: 100 })).toEqual({ status: 'idle' });
+    expect(c.t).toBe(5);
+  });
+
+  it('gives up at the timeout, with what it found then', async () => {
+    const c = clock();
+    const stuck = { find: () => (c.t > 95 ? 'x' : null), key: (f: string) => f, forMs: 50 };
+    expect(await drain({ clock: c, idle: () => false, timeoutMs: 100, stuck })).toEqual({
+      status: 'timeout',
+      finding: 'x',
+    });
+    expect(c.t).toBe(101);
+  });
+
+  it('reports a finding that stands for longer than its time, not one that changes', async () => {
+    const c = clock();
+    const changing = { find: () => `at ${c.t}`, key: (f: string) => f, forMs: 10 };
+    expect((await drain({ clock: c, idle: () => false, timeoutMs: 50, stuck: changing })).status).toBe(
+      'timeout',
+    );
+    const c2 = clock();
+    const standing = { find: () => 'lost', key: (f: string) => f, forMs: 10 };
+    expect(await drain({ clock: c2, idle: () => false, timeoutMs: 50, stuck: standing })).toEqual({
+      status: 'stuck',
+      finding: 'lost',
+    });
+    expect(c2.t).toBe(11);
+  });
+
+  it('gives up when no tasklet runs for the stall time, and at once when abandoned', async () => {
+    const c = clock();
+    const progress = { count: () => Math.min(c.t, 20), stallMs: 30 };
+    expect(await drain({ clock: c, idle: () => false, timeoutMs: 1000, progress })).toEqual({
+      status: 'stalled',
+    });
+    expect(c.t).toBe(51);
+    const c2 = clock();
+    expect(await drain({ clock: c2, idle: () => false, timeoutMs: 1000, abandon: () => c2.t >= 3 })).toEqual({
+      status: 'abandoned',
+    });
+  });
+});
+
+describe('findings as violations', () => {
+  const names: TaskletNames = { index: (id) => (id >= 10 && id < 14 ? id - 10 : -1), name: (i) => `t${i}` };
+
+  it('a lost tasklet breaks G4, a tasklet queued twice or a looping queue G11', () => {
+    expect(findingViolation({ kind: 'lost', tasklet: 12 }, names)).toEqual({
+      oracle: 'at-least-once',
+      guarantee: 4,
+      tasklet: 2,
+      cpus: [],
+      message: 't2 has SCHED set but is on no queue and not running: its run was lost',
+    });
+    expect(findingViolation({ kind: 'queued-twice', tasklet: 10, cpus: [0, 1] }, names)).toMatchObject({
+      oracle: 'structure',
+      guarantee: 11,
+      tasklet: 0,
+      message: 't0 is queued 2 times (on the queues of CPU 0, 1)',
+    });
+    expect(findingViolation({ kind: 'queue-cycle', cpu: 1, queue: 'hi' }, names)).toMatchObject({
+      oracle: 'structure',
+      cpus: [1],
+    });
+  });
+
+  it('a kill waiting on a lost tasklet is G4; on a disabled one it is misuse, not a violation', () => {
+    const waiter = { cpu: 1, kind: WaitKind.TaskletSchedClear, tasklet: 11, pid: 7, since: 0 };
+    expect(
+      findingViolation({ kind: 'stuck-waiter', tasklet: 11, waiter, reason: 'lost' }, names),
+    ).toMatchObject({
+      oracle: 'at-least-once',
+      tasklet: 1,
+      cpus: [1],
+      message:
+        't1 has SCHED set but is on no queue and not running: its run was lost (tasklet_kill on CPU1 waits forever)',
+    });
+    expect(
+      findingViolation({ kind: 'stuck-waiter', tasklet: 11, waiter, reason: 'disabled' }, names),
+    ).toBeNull();
+  });
+
+  it('a hang names what each CPU waits for, and where that tasklet is', () => {
+    const memory = createMemory({ nrCpus: 2, maxTasklets: 16 });
+    const view = new MachineView(memory);
+    const { mem, layout } = memory;
+    mem[layout.tasklet(11) + T_STATE] = 1;
+    mem[layout.cpu(1) + C_VEC_HEAD] = 12;
+    mem[layout.cpu(1) + C_WAIT_KIND] = WaitKind.TaskletSchedClear;
+    mem[layout.cpu(1) + C_WAIT_TASKLET] = 12;
+    mem[layout.cpu(1) + C_WAIT_PID] = 1001;
+    expect(describeWhere(view, 11)).toBe('now state SCHED, on the queue of CPU 1');
+    expect(hangMessage(view, names, 'the machine did not drain', () => ', more')).toBe(
+      'hang: the machine did not drain; CPU1 pid 1001 waits (TaskletSchedClear) on t1 (now state SCHED, on the queue of CPU 1, more)',
+    );
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Runs on every CPU at each shared-memory access (runtime/atomic.ts setAccessHook): seeded busy
+ * Runs on every CPU at each shared-memory access (shm/door.ts setAccessHook): seeded busy
  * delays that widen race windows, and the fuzz interrupt armed to arrive at the n-th access of
  * the next op. Costs one load per access while no program runs.
  */

@@ -1,15 +1,14 @@
 /**
- * The fuzz module's shared words, besides the stress shadow layout it reuses for the oracles
- * (harness/stress/shadow.ts, indexed by program tasklet number). The controller reads and
- * resets them between programs.
+ * The fuzz module's shared words, besides the oracles' shadow records (harness/oracles/shadow.ts,
+ * indexed by program tasklet number). The controller reads and resets them between programs.
  */
-import { S_TASKLETS, TASKLET_WORDS } from '../stress/shadow.ts';
+import { shadowWords } from '../oracles/shadow.ts';
 import { MAX_TASKLETS } from './program.ts';
 
 export const FUZZ_MAX_CPUS = 8;
 export const SHADOW_NAME = 'fuzz-shadow';
 export const WORDS_NAME = 'fuzz-words';
-export const FUZZ_SHADOW_WORDS = S_TASKLETS + MAX_TASKLETS * TASKLET_WORDS;
+export const FUZZ_SHADOW_WORDS = shadowWords(MAX_TASKLETS);
 
 // Globals.
 export const W_ACTIVE = 0; // 1 while a program runs: delay injection on

@@ -5,13 +5,7 @@
  */
 import {
   defineModule,
-  HI_SOFTIRQ,
-  in_hardirq,
-  in_interrupt,
-  in_serving_softirq,
-  kstat_softirqs_cpu,
   smp_processor_id,
-  TASKLET_SOFTIRQ,
   type TaskletStruct,
   tasklet_alloc,
   tasklet_free,
@@ -20,8 +14,19 @@ import {
   udelay,
 } from 'tasklet-rt';
 import { attach_tracepoint } from '../../kernel/trace.ts';
-import { on_run_end, on_run_start, on_trace_entry, take_budget } from '../stress/oracles.ts';
-import { EventKind, F_BUDGET, F_KIND, F_OWNER, record_event, TaskletKind, tw } from '../stress/shadow.ts';
+import { on_trace_entry } from '../oracles/call-checks.ts';
+import { run_context } from '../oracles/cpu-context.ts';
+import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
+import {
+  EventKind,
+  F_BUDGET,
+  F_KIND,
+  F_OWNER,
+  record_event,
+  TaskletKind,
+  take_budget,
+  tw,
+} from '../oracles/shadow.ts';
 import { type DelayPlan, installInjection } from './injection.ts';
 import {
   FUZZ_IRQ,
@@ -39,7 +44,7 @@ import {
 } from './layout.ts';
 import { on_order_check } from './oracles.ts';
 import type { TaskletSpec } from './program.ts';
-import { fail, indexOf, logInterval, offlineCount, scheduleTracked, sh, tick, tl, words } from './state.ts';
+import { fail, indexOf, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
 import { fuzzThread, setFuzzCallback } from './thread.ts';
 
 function fuzz_callback(t: TaskletStruct): void {
@@ -49,16 +54,7 @@ function fuzz_callback(t: TaskletStruct): void {
   const start = tick();
   record_event(sh, i, EventKind.RunStart, cpu);
   fail(on_order_check(sh, words, i, cpu, (h) => tl(h).count > 0));
-  fail(
-    on_run_start(sh, i, {
-      cpu,
-      servingSoftirq: in_serving_softirq(),
-      inInterrupt: in_interrupt(),
-      inHardirq: in_hardirq(),
-      passCount: kstat_softirqs_cpu(HI_SOFTIRQ, cpu) + kstat_softirqs_cpu(TASKLET_SOFTIRQ, cpu),
-      ownerOfflineCount: offlineCount(Atomics.load(sh, tw(i, F_OWNER)) - 1),
-    }),
-  );
+  fail(on_run_start(sh, i, run_context(sh, i, cpu)));
   const busy = Atomics.load(words, xw(i, X_BUSY_US));
   if (busy > 0) udelay(busy);
   if (take_budget(sh, i)) scheduleTracked(i, cpu, Atomics.load(words, xw(i, X_RESCHED_HI)) !== 0);

@@ -1,17 +1,17 @@
 /**
- * Oracles the fuzzer adds to harness/stress/oracles.ts: checks a program implies (run counts,
- * HI before TASKLET after a section) and the kill bookkeeping that lets the stress oracles
- * judge kills racing with schedules. Pure functions of the shared words, like the stress ones.
+ * Oracles the fuzzer adds to the shared ones (harness/oracles/): checks a program implies (run
+ * counts, HI before TASKLET after a section) and the kill bookkeeping that lets the shared kill
+ * check judge kills racing with schedules. Pure functions of the shared words, like those.
  */
-import type { OracleName, Violation } from '../stress/oracles.ts';
-import { F_COVERED, F_RUNS, F_SCHED_SEQ, type RecentEvent, tw } from '../stress/shadow.ts';
+import type { OracleName } from '../oracles/guarantees.ts';
+import { F_COVERED, F_RUNS, F_SCHED_SEQ, type RecentEvent, tw } from '../oracles/shadow.ts';
 import { X_KILL_COVERED, X_ORDER_FIRST, X_ORDER_RUNS, xw } from './layout.ts';
 
 export type FuzzOracle = OracleName | 'run-count' | 'hang' | 'oops';
 
 export interface FuzzViolation {
   oracle: FuzzOracle;
-  /** The guarantee of the semantics doc it breaks, where one applies. */
+  /** The guarantee of docs/semantics.md it breaks, where one applies. */
   guarantee: number | null;
   /** Program tasklet number, -1 for the machine. */
   tasklet: number;
@@ -20,8 +20,6 @@ export interface FuzzViolation {
   /** Recent events of the tasklet, oldest first. */
   events?: RecentEvent[];
 }
-
-export const fromStress = (v: Violation): FuzzViolation => ({ ...v });
 
 /**
  * Inside a section, after its schedules: the next run of normal tasklet `n` must come after a
@@ -85,7 +83,7 @@ export interface KillWindow {
 }
 
 /**
- * The kill check of the stress oracles (state 0, not running) holds only when nothing that
+ * The shared kill check (state 0, not running) holds only when nothing that
  * sets SCHED overlapped the kill: no schedule and no other kill (which holds SCHED while it
  * waits) in flight when it began or ended, none started meanwhile.
  */

@@ -5,10 +5,10 @@
  * scheduler, one seed per run, to look for a schedule that reproduces it.
  */
 import type { ControlledOptions, RunPlan } from '../../control/driver.ts';
-import { reproduce } from './campaign.ts';
 import { FuzzMachine } from './executor.ts';
 import type { FuzzViolation } from './oracles.ts';
 import type { ReproFile } from './repro.ts';
+import { reproduce } from './reproduce.ts';
 
 export interface ReplayResult {
   times: number;

@@ -7,8 +7,8 @@
 import { FORCED_BIT, LOG_FIELDS, MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../../control/block.ts';
 import { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS } from '../../control/driver.ts';
 import { MUTANT_NAMES } from '../mutants.ts';
-import type { RecentEvent } from '../stress/shadow.ts';
-import type { Failure } from './campaign.ts';
+import type { RecentEvent } from '../oracles/shadow.ts';
+import type { Failure } from './failure.ts';
 import type { DelayPlan } from './injection.ts';
 import { FUZZ_MAX_CPUS } from './layout.ts';
 import { normalize } from './normalize.ts';

@@ -11,10 +11,10 @@ import {
   tasklet_hi_schedule,
   tasklet_schedule,
 } from 'tasklet-rt';
-import { C_OFFLINE_COUNT } from '../../shm/layout.ts';
-import { shm } from '../../shm/memory.ts';
-import { on_schedule_return, on_schedule_start, type Violation } from '../stress/oracles.ts';
-import { EventKind, F_IN_FLIGHT, recent_events, record_event, tw } from '../stress/shadow.ts';
+import { on_schedule_return, on_schedule_start } from '../oracles/call-checks.ts';
+import { offlineCount } from '../oracles/cpu-context.ts';
+import type { Violation } from '../oracles/guarantees.ts';
+import { EventKind, F_IN_FLIGHT, recent_events, record_event, tw } from '../oracles/shadow.ts';
 import {
   FUZZ_SHADOW_WORDS,
   FUZZ_WORDS,
@@ -63,10 +63,6 @@ export function fail(v: Violation | FuzzViolation | null): void {
   Atomics.add(words, W_VIOLATIONS, 1);
   report('violation', { ...v, events: v.tasklet >= 0 ? recent_events(sh, v.tasklet) : [] });
 }
-
-/** How often `cpu` went offline (the locality oracle's hotplug exception). */
-export const offlineCount = (cpu: number): number =>
-  cpu < 0 ? 0 : Atomics.load(shm.mem, shm.layout.cpu(cpu) + C_OFFLINE_COUNT);
 
 /** tasklet_schedule or tasklet_hi_schedule with the oracles' bookkeeping around it. */
 export function scheduleTracked(i: number, cpu: number, hi: boolean): void {

@@ -21,8 +21,8 @@ import {
   udelay,
 } from 'tasklet-rt';
 import { machineMs } from '../../shm/clock.ts';
-import { before_enable, on_disable_return, on_kill_return } from '../stress/oracles.ts';
-import { EventKind, F_IN_FLIGHT, F_SCHED_SEQ, record_event, tw } from '../stress/shadow.ts';
+import { before_enable, on_disable_return, on_kill_return } from '../oracles/call-checks.ts';
+import { EventKind, F_IN_FLIGHT, F_SCHED_SEQ, record_event, tw } from '../oracles/shadow.ts';
 import type { OrderPair } from './expect.ts';
 import { armIrq, fireArmedIrq, restartInjection } from './injection.ts';
 import {

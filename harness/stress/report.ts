@@ -1,10 +1,10 @@
 /** What a stress run prints and writes: the per-second stats line, the final report, JSON, JUnit. */
 
 import { MUTANTS } from '../mutants.ts';
+import { ORACLE_NAMES, ORACLES } from '../oracles/guarantees.ts';
 import { strategyLine } from '../schedule-report.ts';
 import { OPS } from './mix.ts';
-import { ORACLE_NAMES, ORACLES } from './oracles.ts';
-import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './run.ts';
+import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './result.ts';
 
 const sum = (totals: CpuTotals[], key: keyof CpuTotals): number => totals.reduce((s, t) => s + t[key], 0);
 

@@ -3,18 +3,13 @@
  * tasklets, self-rescheduling callbacks, and one process-context task per CPU that disables
  * (three flavours), enables, kills and re-initialises tasklets, schedules inside irq-save and
  * bh-disable sections, and runs ordering and coalescing episodes. Every call is bracketed by
- * the oracles of ./oracles.ts; violations go to the controller with report().
+ * the oracles of harness/oracles/; violations go to the controller with report().
  */
 import {
   cpu_online,
   cpu_relax,
   defineModule,
   FIRST_DEVICE_IRQ,
-  HI_SOFTIRQ,
-  in_hardirq,
-  in_interrupt,
-  in_serving_softirq,
-  kstat_softirqs_cpu,
   local_bh_disable,
   local_bh_enable,
   local_irq_restore,
@@ -25,7 +20,6 @@ import {
   report,
   shared_words,
   smp_processor_id,
-  TASKLET_SOFTIRQ,
   TASKLET_STATE_SCHED,
   type TaskBody,
   type TaskletStruct,
@@ -44,23 +38,17 @@ import {
 } from 'tasklet-rt';
 import { attach_tracepoint } from '../../kernel/trace.ts';
 import { machineMs } from '../../shm/clock.ts';
-import { C_OFFLINE_COUNT } from '../../shm/layout.ts';
-import { shm } from '../../shm/memory.ts';
-import { Prng } from '../prng.ts';
-import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
 import {
   before_enable,
   on_disable_return,
-  on_episode_end,
   on_kill_return,
-  on_run_end,
-  on_run_start,
   on_schedule_return,
   on_schedule_start,
   on_trace_entry,
-  take_budget,
-  type Violation,
-} from './oracles.ts';
+} from '../oracles/call-checks.ts';
+import { offlineCount, run_context } from '../oracles/cpu-context.ts';
+import type { Violation } from '../oracles/guarantees.ts';
+import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
 import {
   EventKind,
   F_BUDGET,
@@ -73,13 +61,21 @@ import {
   F_OWNER,
   F_PAIR,
   F_RUNS,
-  OPS_PER_CPU,
-  OpCounter,
   PairState,
-  Phase,
-  PRIVATE_PER_CPU,
   recent_events,
   record_event,
+  TaskletKind,
+  take_budget,
+  tw,
+} from '../oracles/shadow.ts';
+import { Prng } from '../prng.ts';
+import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
+import { on_episode_end } from './oracles.ts';
+import {
+  OPS_PER_CPU,
+  OpCounter,
+  Phase,
+  PRIVATE_PER_CPU,
   S_BURST,
   S_DELAY_US,
   S_DRAIN_ACK,
@@ -93,8 +89,6 @@ import {
   S_SEED,
   S_VIOLATIONS,
   SHADOW_WORDS,
-  TaskletKind,
-  tw,
 } from './shadow.ts';
 
 export const STRESS_IRQ = FIRST_DEVICE_IRQ;
@@ -130,10 +124,6 @@ function tl(i: number): TaskletStruct {
   }
   return t;
 }
-
-/** How often `cpu` went offline, counted by the runtime as the CPU dies (0 for no CPU). */
-const offlineCount = (cpu: number): number =>
-  cpu < 0 ? 0 : Atomics.load(shm.mem, shm.layout.cpu(cpu) + C_OFFLINE_COUNT);
 
 const count = (cpu: number, counter: OpCounter): void => {
   Atomics.add(sh, S_OPS + cpu * OPS_PER_CPU + counter, 1);
@@ -197,16 +187,7 @@ function stress_callback(t: TaskletStruct): void {
   const checking = Atomics.load(sh, S_ORACLES) !== 0;
   if (checking) {
     record_event(sh, i, EventKind.RunStart, cpu);
-    fail(
-      on_run_start(sh, i, {
-        cpu,
-        servingSoftirq: in_serving_softirq(),
-        inInterrupt: in_interrupt(),
-        inHardirq: in_hardirq(),
-        passCount: kstat_softirqs_cpu(HI_SOFTIRQ, cpu) + kstat_softirqs_cpu(TASKLET_SOFTIRQ, cpu),
-        ownerOfflineCount: offlineCount(Atomics.load(sh, tw(i, F_OWNER)) - 1),
-      }),
-    );
+    fail(on_run_start(sh, i, run_context(sh, i, cpu)));
   }
   const delay = Atomics.load(sh, S_DELAY_US);
   if (delay > 0 && rng.chance(30)) udelay(rng.below(delay + 1));

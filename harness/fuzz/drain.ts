@@ -1,0 +1,71 @@
+/**
+ * A fuzz program's drain, once its threads are done: the shared drain routine waits until
+ * every tasklet is idle, every queue empty and nothing is in flight; a tasklet that stays in a
+ * state no correct machine leaves it in (lost, queued twice, queued while running) is the
+ * finding. Either way the machine goes on only if it is quiet.
+ */
+import { drain } from '../oracles/drain.ts';
+import { findingViolation } from '../oracles/findings.ts';
+import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
+import { FUZZ_IRQ, W_HOTPLUG, W_MAILBOX } from './layout.ts';
+import type { FuzzViolation } from './oracles.ts';
+import { fuzzNames, hangViolation, type ProgramRun, programIds } from './program-run.ts';
+import { ABORT_GRACE_MS } from './run-threads.ts';
+
+/** A drain normally takes a millisecond or two; a tasklet still busy after this never ends. */
+const DRAIN_MS = 500;
+/** How long a tasklet must sit in an impossible state before it counts as stuck. */
+const STUCK_MS = 100;
+
+export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | null> {
+  const { m, view } = run;
+  for (const cpu of m.onlineCpus()) m.raiseIrq(cpu, FUZZ_IRQ);
+  const started = m.now();
+  const limitMs = Math.min(DRAIN_MS, run.hangMs);
+  const ids = programIds(run);
+  const result = await drain({
+    clock: m,
+    idle: () => idle(run, ids),
+    timeoutMs: limitMs,
+    abandon: () => run.reports.violations.length > 0 && m.now() > started + ABORT_GRACE_MS,
+    stuck: { find: () => stuckTasklet(run, ids), key: (v) => v.message, forMs: STUCK_MS },
+  });
+  if (result.status === 'idle') return null;
+  // What is left on a quiet machine are lost tasklets, which the next setup replaces.
+  run.health.poisoned = !view.quiet(ids);
+  switch (result.status) {
+    case 'abandoned':
+      return null; // the finding is in; only whether the machine can go on was left to decide
+    case 'stuck':
+      return result.finding;
+    case 'stalled':
+    case 'timeout':
+      return (
+        (result.status === 'timeout' ? result.finding : null) ??
+        hangViolation(run, `the machine did not drain within ${limitMs} ms`)
+      );
+  }
+}
+
+/** Drained, and nothing of the harness in flight: no schedule call, no callback, no request. */
+function idle({ view, sh, words }: ProgramRun, ids: number[]): boolean {
+  if (!view.drained(ids)) return false;
+  for (let i = 0; i < ids.length; i++) {
+    if (Atomics.load(sh, tw(i, F_IN_FLIGHT)) !== 0) return false;
+    // The shadow's own word, not RUN: a broken RUN bit must not end the drain mid-callback.
+    if (Atomics.load(sh, tw(i, F_INSIDE)) !== 0) return false;
+  }
+  for (let w = W_MAILBOX; w < W_HOTPLUG; w++) if (Atomics.load(words, w) !== 0) return false;
+  return true;
+}
+
+/** A program tasklet in a state no correct machine leaves it in once the threads are done, or null. */
+function stuckTasklet({ view, sh, words }: ProgramRun, ids: number[]): FuzzViolation | null {
+  for (const finding of view.findings(ids)) {
+    if (finding.kind !== 'queued-twice' && finding.kind !== 'lost' && finding.kind !== 'queued-while-running')
+      continue;
+    const v = findingViolation(finding, fuzzNames(words))!;
+    return { ...v, events: recent_events(sh, v.tasklet) };
+  }
+  return null;
+}

@@ -1,0 +1,58 @@
+/**
+ * One program's run on a fuzz machine, as its pieces (threads, drain, end checks) share it:
+ * the machine and its view, the fuzz module's words, and whether the machine may go on to the
+ * next program.
+ */
+import type { Machine } from '../../machine/index.ts';
+import type { MachineView } from '../../machine/view.ts';
+import { hangMessage, type TaskletNames } from '../oracles/findings.ts';
+import { W_IDS, W_NR_TASKLETS } from './layout.ts';
+import type { FuzzViolation } from './oracles.ts';
+import type { Program } from './program.ts';
+import type { FuzzReports } from './reports.ts';
+
+/** Whether the machine must be replaced before the next program (a hung thread, a fault). */
+export interface MachineHealth {
+  poisoned: boolean;
+}
+
+export interface ProgramRun {
+  readonly m: Machine;
+  readonly view: MachineView;
+  /** The fuzz module's words (layout.ts) and the oracles' shadow. */
+  readonly words: Int32Array;
+  readonly sh: Int32Array;
+  readonly program: Program;
+  readonly reports: FuzzReports;
+  /** A thread, hotplug step or drain that takes longer than this is a hang (machine time). */
+  readonly hangMs: number;
+  readonly health: MachineHealth;
+}
+
+/** Runtime ids of the program's tasklets, in program order (set by the module's setup). */
+export function programIds({ words, program }: ProgramRun): number[] {
+  return program.tasklets.map((_, i) => Atomics.load(words, W_IDS + i));
+}
+
+/** Program tasklets are t0, t1, ... */
+export function fuzzNames(words: Int32Array): TaskletNames {
+  return {
+    index: (id) => {
+      const n = Atomics.load(words, W_NR_TASKLETS);
+      for (let i = 0; i < n; i++) if (Atomics.load(words, W_IDS + i) === id) return i;
+      return -1;
+    },
+    name: (i) => `t${i}`,
+  };
+}
+
+/** A hang, with what each CPU waits for. */
+export function hangViolation({ view, words }: ProgramRun, what: string): FuzzViolation {
+  return {
+    oracle: 'hang',
+    guarantee: null,
+    tasklet: -1,
+    cpus: [],
+    message: hangMessage(view, fuzzNames(words), what),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * What the machine view finds, in the oracles' terms: a lost tasklet breaks G4, a tasklet on
+ * two queues or a looping queue breaks G11 (docs/semantics.md); and the words both harnesses
+ * use to say where a tasklet is and what each CPU waits for when the machine hangs.
+ * Controller side: it reads the machine through machine/view.ts.
+ */
+import { type Finding, type Holders, type MachineView, stateFlags } from '../../machine/view.ts';
+import { WaitKind } from '../../shm/layout.ts';
+import { type Violation, violation } from './guarantees.ts';
+
+/** How a harness names its tasklets. */
+export interface TaskletNames {
+  /** The harness's index of runtime tasklet `id`, -1 if it is not one of its tasklets. */
+  index(id: number): number;
+  /** The name of index `i` (stress3, t0). */
+  name(i: number): string;
+}
+
+/** The harness's name for a runtime tasklet, or `tasklet #id` for another one. */
+export function taskletLabel(names: TaskletNames, id: number): string {
+  const i = names.index(id);
+  return i >= 0 ? names.name(i) : `tasklet #${id}`;
+}
+
+/**
+ * The violation a finding proves once it lasts (a tasklet queued while it runs is fine for a
+ * moment: the caller makes sure), or null for a kill waiting on a disabled tasklet: misuse,
+ * not a broken guarantee.
+ */
+export function findingViolation(finding: Finding, names: TaskletNames): Violation | null {
+  switch (finding.kind) {
+    case 'queue-cycle':
+      return violation('structure', -1, [finding.cpu], `CPU${finding.cpu}'s tasklet queue has a cycle`);
+    case 'queued-twice': {
+      const i = names.index(finding.tasklet);
+      const { cpus } = finding;
+      return violation(
+        'structure',
+        i,
+        cpus,
+        `${taskletLabel(names, finding.tasklet)} is queued ${cpus.length} times (on the queues of CPU ${cpus.join(', ')})`,
+      );
+    }
+    case 'lost': {
+      const i = names.index(finding.tasklet);
+      return violation('at-least-once', i, [], lostMessage(taskletLabel(names, finding.tasklet)));
+    }
+    case 'queued-while-running': {
+      const i = names.index(finding.tasklet);
+      return violation(
+        'structure',
+        i,
+        finding.cpus,
+        `${taskletLabel(names, finding.tasklet)} stays queued with RUN set and never runs`,
+      );
+    }
+    case 'stuck-waiter': {
+      if (finding.reason !== 'lost') return null;
+      const i = names.index(finding.tasklet);
+      const cpu = finding.waiter.cpu;
+      return violation(
+        'at-least-once',
+        i,
+        [cpu],
+        `${lostMessage(taskletLabel(names, finding.tasklet))} (tasklet_kill on CPU${cpu} waits forever)`,
+      );
+    }
+  }
+}
+
+const lostMessage = (who: string): string =>
+  `${who} has SCHED set but is on no queue and not running: its run was lost`;
+
+/** "now state SCHED, on the queue of CPU 1": where a tasklet is, read from the queues themselves. */
+export function describeWhere(view: MachineView, id: number, holders?: Holders): string {
+  const where = view.whereIs(id, holders);
+  const queues = where.holders.length > 0 ? `on the queue of CPU ${where.holders.join(', ')}` : 'on no queue';
+  return `now state ${stateFlags(where.tasklet.state)}, ${queues}`;
+}
+
+/**
+ * "hang: <what>; CPU0 pid 1001 waits (TaskletSchedClear) on t2 (now state SCHED, on no queue)":
+ * a hang, with what each CPU waits for. `more(id)` adds what the harness knows of a tasklet.
+ */
+export function hangMessage(
+  view: MachineView,
+  names: TaskletNames,
+  what: string,
+  more: (id: number) => string = () => '',
+): string {
+  const holders = view.holders();
+  const waits = view.waiters().map((w) => {
+    const head = `CPU${w.cpu} pid ${w.pid} waits (${WaitKind[w.kind]})`;
+    if (w.tasklet < 0) return head;
+    return `${head} on ${taskletLabel(names, w.tasklet)} (${describeWhere(view, w.tasklet, holders)}${more(w.tasklet)})`;
+  });
+  return `hang: ${what}${waits.length > 0 ? `; ${waits.join('; ')}` : ''}`;
+}

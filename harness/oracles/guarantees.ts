@@ -1,0 +1,40 @@
+/**
+ * The oracle library's vocabulary: each oracle by name and the guarantee of docs/semantics.md
+ * (G1-G15) it checks, and the violation an oracle returns. Stress and fuzz report in these terms.
+ *
+ * What lives in harness/oracles/: the shadow record (shadow.ts) and the pure checks over it
+ * (run-checks.ts, call-checks.ts, drain-checks.ts), which run on the CPUs and on the
+ * controller alike; and the controller's side (drain.ts, findings.ts), which reads the machine
+ * through machine/view.ts. CPU-side code imports only the first group.
+ */
+export const ORACLES = {
+  'mutual-exclusion': 1,
+  coalescing: 2,
+  'schedule-while-running': 3,
+  'at-least-once': 4,
+  locality: 5,
+  'one-run-per-pass': 6,
+  order: 7,
+  disabled: 8,
+  'disable-waits': 9,
+  kill: 10,
+  structure: 11,
+  context: 14,
+  trace: 15,
+} as const;
+
+export type OracleName = keyof typeof ORACLES;
+export const ORACLE_NAMES = Object.keys(ORACLES) as OracleName[];
+
+export interface Violation {
+  oracle: OracleName;
+  guarantee: number;
+  /** The harness's tasklet index (stress index, fuzz program tasklet), not the runtime id; -1: the machine. */
+  tasklet: number;
+  cpus: number[];
+  message: string;
+}
+
+export function violation(oracle: OracleName, tasklet: number, cpus: number[], message: string): Violation {
+  return { oracle, guarantee: ORACLES[oracle], tasklet, cpus, message };
+}

@@ -1,0 +1,52 @@
+/**
+ * The stress main loop: free-running load in epochs, each ended by a drain; a hotplug step every
+ * period; a stats sample every second. Until the duration, the step limit or a stop.
+ */
+import type { StressContext } from './context.ts';
+
+/** Controlled mode: virtual time per turn of the main loop, so it still looks at the wall clock. */
+const CONTROLLED_SLICE_MS = 5;
+const SAMPLE_EVERY_MS = 1000;
+
+export interface EpochSteps {
+  sample(): void;
+  hotplug(): Promise<void>;
+  drain(): Promise<void>;
+}
+
+export async function runEpochs(ctx: StressContext, steps: EpochSteps): Promise<void> {
+  const { machine, clock, stop, options } = ctx;
+  const { durationMs, hotplugMs } = options;
+  const epochMs = options.epochMs ?? 1000;
+  const stepLimit = options.stepLimit ?? Number.POSITIVE_INFINITY;
+  const stepLimitReached = (): boolean =>
+    machine.control !== null && machine.control.stats().steps >= stepLimit;
+  let nextSample = SAMPLE_EVERY_MS;
+  let nextDrain = epochMs;
+  let nextHotplug = hotplugMs > 0 ? hotplugMs : Number.POSITIVE_INFINITY;
+  // Samples follow the wall clock; drains and hotplug the machine's (virtual when controlled).
+  while (!stop.stopping && clock.elapsed() < durationMs && !stepLimitReached()) {
+    if (clock.elapsed() >= nextSample) {
+      steps.sample();
+      nextSample += SAMPLE_EVERY_MS;
+    }
+    const now = clock.machineElapsed(machine);
+    if (now >= nextHotplug) {
+      await steps.hotplug();
+      nextHotplug += hotplugMs;
+    }
+    if (now >= nextDrain) {
+      await steps.drain();
+      nextDrain = clock.machineElapsed(machine) + epochMs;
+    }
+    const machineLeft = Math.min(nextDrain, nextHotplug) - clock.machineElapsed(machine);
+    // Controlled: slices of machine time only, so that where the controller steps in never
+    // depends on the wall clock.
+    if (machine.control !== null)
+      await machine.sleep(Math.max(0.001, Math.min(machineLeft, CONTROLLED_SLICE_MS)));
+    else
+      await stop.sleep(
+        Math.max(1, Math.min(nextSample - clock.elapsed(), durationMs - clock.elapsed(), machineLeft)),
+      );
+  }
+}
