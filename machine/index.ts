@@ -5,3 +5,13 @@
  */
 export type { OopsReport } from '../kernel/oops.ts';
 export { Machine, MachineError, type MachineFault, type MachineOptions } from './machine.ts';
+export {
+  type CpuCounters,
+  type Finding,
+  MachineView,
+  type QueueKind,
+  type QueueView,
+  stateFlags,
+  type TaskletView,
+  type WaiterView,
+} from './view.ts';
