@@ -116,7 +116,8 @@ function jit_tasklet_fn(slot: number): void {
   }
 }
 
-function jit_tasklet(hi: boolean): ProcRead {
+/** The read side of /proc/jitasklet (hi false) and /proc/jitasklethi (hi true). */
+export function jit_tasklet(hi: boolean): ProcRead {
   return function* read(m) {
     const j = jiffies();
     m.puts(JIT_HEADER);

@@ -329,7 +329,7 @@ describe('guarantees on a correct machine', () => {
 
   it('G2 coalescing: schedules from both CPUs while SCHED is set and before the run give one run', async () => {
     const rounds = await checkCoalescing(m, 2);
-    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.length, JSON.stringify(rounds)).toBeGreaterThanOrEqual(2);
     for (const round of rounds) {
       expect(round.queued).toBe(1);
       expect(round.runs).toBe(1);
