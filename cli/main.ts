@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The tasklet-rt command. Every bad flag or value ends in one line on stderr and exit code 2;
  * faults inside the machine end in exit code 3.

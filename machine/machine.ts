@@ -3,8 +3,6 @@
  * proc reads, tasks, hotplug), collects their logs and oopses, and shuts them all down.
  */
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type ControlledOptions, Controller } from '../control/driver.ts';
 import { cpu_online, set_cpu_online } from '../kernel/cpumask.ts';
@@ -45,8 +43,10 @@ import {
 import { attachMemory, shm } from '../shm/memory.ts';
 import type { BootMetadata, CpuCommandBody, CpuMessage, CpuWorkerData } from '../shm/protocol.ts';
 import { readTrace, type TraceRecord, traceBufferBytes, viewTraceBuffer } from '../shm/trace-ring.ts';
+import { moduleUrl } from './module-resolve.ts';
 import { render_interrupts, render_softirqs } from './procfs.ts';
 import { type LockupReport, Watchdog } from './watchdog.ts';
+import { cpuWorkerEntry } from './worker-entry.ts';
 
 export interface MachineOptions {
   /** Emulated CPUs, 1..64. Default: this host's cores. */
@@ -124,13 +124,6 @@ function checkInt(name: string, value: number, min: number, max: number): number
     throw new MachineError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
   }
   return value;
-}
-
-function moduleUrl(spec: string | URL): string {
-  if (spec instanceof URL) return spec.href;
-  if (/^(file|data|node):/.test(spec)) return spec;
-  if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolve(spec)).href;
-  return spec;
 }
 
 let attached: Machine | null = null;
@@ -252,7 +245,7 @@ export class Machine {
   }
 
   private startWorkers(params: LayoutParams, modules: string[], preload: string[]): Promise<void> {
-    const entry = new URL('../cpu/cpu.mjs', import.meta.url);
+    const entry = cpuWorkerEntry();
     return new Promise((resolveBoot, rejectBoot) => {
       let ready = 0;
       for (let cpu = 0; cpu < this.nrCpus; cpu++) {
