@@ -22,7 +22,11 @@ const CASES: [string[], RegExp][] = [
   [['run', 'DIR/missing.ts'], /module file not found: '.*missing\.ts'/],
   [['run', 'DIR/notes.txt'], /'.*notes\.txt' is not a module file/],
   [['run', 'DIR/dir.ts'], /'.*dir\.ts' is not a file/],
-  [['run', '--cpus', '1', 'DIR/syntax.ts'], /syntax\.ts: syntax error: Expected identifier but found ","/],
+  [
+    ['run', '--cpus', '1', 'DIR/syntax.ts'],
+    /syntax\.ts:2:\d+: syntax error: Expected identifier but found ","/,
+  ],
+  [['run', '--cpus', '1', 'DIR/syntax.mjs'], /syntax\.mjs:2:\d+: syntax error: Unexpected token ','/],
   [
     ['run', '--cpus', '1', 'DIR/nodefault.ts'],
     /nodefault\.ts: not a tasklet-rt module \(no `export default defineModule/,
@@ -119,6 +123,7 @@ describe('bad command lines', () => {
     dir = mkdtempSync(join(tmpdir(), 'tasklet-rt-bad-'));
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n'); // .ts files there are ES modules
     writeFileSync(join(dir, 'syntax.ts'), 'export default {\n  name: "x",,,\n');
+    writeFileSync(join(dir, 'syntax.mjs'), 'export default {\n  name: "x",,,\n');
     writeFileSync(join(dir, 'nodefault.ts'), 'export const x = 1;\n');
     writeFileSync(join(dir, 'notes.txt'), 'not a module\n');
     mkdirSync(join(dir, 'dir.ts'));
