@@ -16,13 +16,15 @@ export function integer(name: string, min: number, max: number): (value: string)
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
-/** "10s", "500ms", "2m", "1h", or a plain number of seconds; returns milliseconds. */
+/** "10s", "500ms", "2m", "1h"; returns milliseconds. A bare number is refused: 10 what? */
 export function duration(name: string, minMs = 1, maxMs = 24 * 3_600_000): (value: string) => number {
   return (value) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)?$/.exec(value.trim());
+    if (/^\d+(?:\.\d+)?$/.test(value.trim()))
+      throw new InvalidArgumentError(`${name} needs a unit (10s, 500ms, 2m), got '${value}'`);
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)$/.exec(value.trim());
     if (match === null)
       throw new InvalidArgumentError(`${name} must be a duration like 10s, 500ms or 2m, got '${value}'`);
-    const ms = Number(match[1]) * UNITS[match[2] ?? 's'];
+    const ms = Number(match[1]) * UNITS[match[2]];
     if (ms < minMs || ms > maxMs)
       throw new InvalidArgumentError(
         `${name} must be from ${humanMs(minMs)} to ${humanMs(maxMs)}, got '${value}'`,
