@@ -40,7 +40,8 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
   let booted = false;
   const termination = onTermination();
   termination.signalled.then(() => {
-    if (booted) return stop(`interrupted by ${termination.signal()}`);
+    // A closed stdout during boot: the run stops as soon as it has booted.
+    if (booted || termination.signal() === undefined) return stop(termination.reason());
     // Nothing to report yet, and boot is not interruptible: leave now (the workers end with us).
     process.stderr.write(`tasklet-rt: interrupted by ${termination.signal()} during boot\n`);
     process.exit(termination.exitCode());
