@@ -5,6 +5,7 @@
  */
 
 import { writeTraceFiles } from '../harness/trace/output.ts';
+import { describeTrace } from '../harness/trace/summary.ts';
 import { Machine, type OopsReport } from '../machine/index.ts';
 import type { OopsPolicy } from './args.ts';
 import { EXIT_FAULT, EXIT_OK } from './errors.ts';
@@ -46,7 +47,7 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
     process.stderr.write(`tasklet-rt: interrupted by ${termination.signal()} during boot\n`);
     process.exit(termination.exitCode());
   });
-  const tracing = traceRequest(options);
+  const tracing = traceRequest(options, options.cpus);
   try {
     const machine = await Machine.boot({
       cpus: options.cpus,
@@ -78,8 +79,9 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
       clearTimeout(timer);
     }
     await machine.shutdown(termination.exitCode() === undefined ? undefined : SIGNAL_GRACE_MS);
-    writeTraceFiles(machine, tracing.files);
+    const trace = writeTraceFiles(machine, tracing.files);
     process.stdout.write(`\n${await machine.readProc('softirqs')}\n`);
+    if (trace !== null) process.stdout.write(`${describeTrace(trace).join('\n')}\n`);
     const faults = machine.faults.length;
     process.stdout.write(
       `run: ${seconds()} s, ${oopses} ${oopses === 1 ? 'oops' : 'oopses'}, ${faults} ${faults === 1 ? 'fault' : 'faults'}, ${machine.warnings()} warnings; ${stopReason ?? 'ran for the whole duration'}\n`,

@@ -42,7 +42,13 @@ import {
 } from '../shm/layout.ts';
 import { attachMemory, shm } from '../shm/memory.ts';
 import type { BootMetadata, CpuCommandBody, CpuMessage, CpuWorkerData } from '../shm/protocol.ts';
-import { readTrace, type TraceRecord, traceBufferBytes, viewTraceBuffer } from '../shm/trace-ring.ts';
+import {
+  eventsWritten,
+  readTrace,
+  type TraceRecord,
+  traceBufferBytes,
+  viewTraceBuffer,
+} from '../shm/trace-ring.ts';
 import { moduleUrl } from './module-resolve.ts';
 import { render_interrupts, render_softirqs } from './procfs.ts';
 import { type LockupReport, Watchdog } from './watchdog.ts';
@@ -181,6 +187,18 @@ export class Machine {
     if (this.traceSab === null) return [];
     const params = { nrCpus: this.nrCpus, capacity: this.options.trace!.capacity };
     return readTrace(viewTraceBuffer(this.traceSab, params), params);
+  }
+
+  /** Events each CPU has recorded, kept or since overwritten (empty when tracing is off). */
+  traceWritten(): number[] {
+    if (this.traceSab === null) return [];
+    const params = { nrCpus: this.nrCpus, capacity: this.options.trace!.capacity };
+    return eventsWritten(viewTraceBuffer(this.traceSab, params), params);
+  }
+
+  /** Events each CPU's trace ring keeps (0 when tracing is off). */
+  get traceCapacity(): number {
+    return this.options.trace?.capacity ?? 0;
   }
 
   static async boot(options: MachineOptions = {}): Promise<Machine> {

@@ -25,6 +25,7 @@ import { injectMutant } from '../inject.ts';
 import { Prng } from '../prng.ts';
 import { shortHash } from '../schedule-report.ts';
 import { type TraceFiles, traceWindow, writeTraceFiles } from '../trace/output.ts';
+import type { TraceSummary } from '../trace/summary.ts';
 import type { Mix } from './mix.ts';
 import { at_drain, check_warnings, type Violation } from './oracles.ts';
 import { walkQueues } from './queues.ts';
@@ -125,6 +126,8 @@ export interface StressResult {
   totals: CpuTotals[];
   bootMs: number;
   schedule: StressSchedule | null;
+  /** The trace files written (traceFiles), and how much of the run they hold. */
+  trace: TraceSummary | null;
 }
 
 export interface StressHooks {
@@ -282,7 +285,8 @@ class StressRun {
     if (first !== undefined && traceCapacity > 0) {
       first.trace = traceWindow(this.machine, first.cpus, TRACE_WINDOW_EVENTS, first.machineMs, names);
     }
-    if (options.traceFiles !== undefined) writeTraceFiles(this.machine, options.traceFiles, names);
+    const trace =
+      options.traceFiles === undefined ? null : writeTraceFiles(this.machine, options.traceFiles, names);
     if (this.oopses.length > 0 && this.faults.length === 0)
       this.faults.push(`${this.oopses.length} oops(es) while running (--oops=continue)`);
     const status: StressStatus =
@@ -306,6 +310,7 @@ class StressRun {
       totals: this.totals(),
       bootMs,
       schedule,
+      trace,
     };
   }
 
