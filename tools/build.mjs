@@ -48,4 +48,5 @@ for (const dir of config.include) {
     copied++;
   }
 }
-console.log(`built ${relative(process.cwd(), dist) || 'dist'}/ (and copied ${copied} .mjs files)`);
+// stderr: `npm pack --json` runs this (prepare) and prints its JSON on stdout.
+console.error(`built ${relative(process.cwd(), dist) || 'dist'}/ (and copied ${copied} .mjs files)`);
