@@ -91,7 +91,7 @@ const NODENEXT = `${JSON.stringify(
   2,
 )}\n`;
 
-/** The README's example: boot, wait for the module's line, read /proc/softirqs. */
+/** As in the README: boot, wait for the module's line, read /proc/softirqs. */
 const BOOT_BODY = `const machine = await Machine.boot({
     cpus: 2,
     modules: [new URL('./hello.ts', import.meta.url)],
