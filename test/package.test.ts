@@ -7,7 +7,7 @@
  * from this repository's node_modules (the same versions the lockfile installs), and links the
  * bins as npm does. The package itself is the unpacked tarball, nothing else of the repository.
  */
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,10 +27,29 @@ let work = '';
 let tarball = '';
 let packed: Packed;
 
-function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
-  if (result.error) throw result.error;
-  return result;
+interface Outcome {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One process, asynchronously: a test that blocked its worker this long would stall vitest. */
+function run(command: string, args: string[], cwd: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, timeout: STEP_TIMEOUT_MS });
+    const out: Outcome = { status: null, stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => {
+      out.stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      out.stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      out.status = code;
+      resolve(out);
+    });
+  });
 }
 
 function write(path: string, text: string): string {
@@ -45,11 +64,11 @@ const link = (target: string, path: string): void => {
 };
 
 /** What `npm install tasklet-rt.tgz` leaves in `project`: the package, its dependencies, the bins. */
-function install(project: string): void {
+async function install(project: string): Promise<void> {
   const modules = join(project, 'node_modules');
   const self = join(modules, 'tasklet-rt');
   mkdirSync(self, { recursive: true });
-  const untar = run('tar', ['-xzf', tarball, '-C', self, '--strip-components=1'], project);
+  const untar = await run('tar', ['-xzf', tarball, '-C', self, '--strip-components=1'], project);
   expect(untar.status, untar.stderr).toBe(0);
   const manifest = JSON.parse(readFileSync(join(self, 'package.json'), 'utf8'));
   for (const dep of Object.keys(manifest.dependencies))
@@ -127,7 +146,7 @@ main().catch((error) => {
 });
 `;
 
-function expectBooted(result: SpawnSyncReturns<string>): void {
+function expectBooted(result: Outcome): void {
   expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
   expect(result.stdout).toMatch(/^CPU0: hello from CPU0$/m);
   expect(result.stdout).toMatch(/^ +CPU0 +CPU1$/m);
@@ -135,16 +154,20 @@ function expectBooted(result: SpawnSyncReturns<string>): void {
 }
 
 /** `tsc -p` in the project (its tsconfig is NODENEXT): no error, no output at all. */
-function expectTypeChecks(project: string): void {
-  const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.'], project);
+async function expectTypeChecks(project: string): Promise<void> {
+  const tsc = await run(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.'],
+    project,
+  );
   expect(tsc.stdout + tsc.stderr).toBe('');
   expect(tsc.status).toBe(0);
 }
 
 describe('the packed package', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tasklet-rt-package-'));
-    const pack = run('npm', ['pack', '--json', '--pack-destination', work], root); // builds dist/ (prepare)
+    const pack = await run('npm', ['pack', '--json', '--pack-destination', work], root); // builds dist/ (prepare)
     expect(pack.status, pack.stderr).toBe(0);
     packed = JSON.parse(pack.stdout)[0];
     tarball = join(work, packed.filename);
@@ -175,35 +198,35 @@ describe('the packed package', () => {
 
   describe('in an ES module project', () => {
     const project = (): string => join(work, 'app-esm');
-    beforeAll(() => {
+    beforeAll(async () => {
       write(join(project(), 'package.json'), '{ "name": "app-esm", "private": true, "type": "module" }\n');
-      install(project());
+      await install(project());
       write(join(project(), 'hello.ts'), MODULE);
       write(join(project(), 'index.mjs'), ESM_APP);
       write(join(project(), 'index.ts'), TS_APP);
       write(join(project(), 'tsconfig.json'), NODENEXT);
     }, STEP_TIMEOUT_MS);
 
-    it('boots a machine with a TypeScript module from plain JavaScript (node index.mjs)', () => {
-      expectBooted(run(process.execPath, ['index.mjs'], project()));
+    it('boots a machine with a TypeScript module from plain JavaScript (node index.mjs)', async () => {
+      expectBooted(await run(process.execPath, ['index.mjs'], project()));
     });
 
-    it('runs the TypeScript version with npx tsx index.ts', () => {
-      expectBooted(run('npx', ['--no', 'tsx', 'index.ts'], project()));
+    it('runs the TypeScript version with npx tsx index.ts', async () => {
+      expectBooted(await run('npx', ['--no', 'tsx', 'index.ts'], project()));
     });
 
-    it('type-checks against the package with a NodeNext tsconfig, skipLibCheck off: 0 errors', () => {
-      expectTypeChecks(project());
+    it('type-checks against the package with a NodeNext tsconfig, skipLibCheck off: 0 errors', async () => {
+      await expectTypeChecks(project());
     });
   });
 
   describe('in a CommonJS project (npm init -y)', () => {
     const project = (): string => join(work, 'app-cjs');
-    beforeAll(() => {
+    beforeAll(async () => {
       mkdirSync(project(), { recursive: true });
-      const init = run('npm', ['init', '-y'], project());
+      const init = await run('npm', ['init', '-y'], project());
       expect(init.status, init.stderr).toBe(0);
-      install(project());
+      await install(project());
       write(join(project(), 'hello.ts'), MODULE);
       write(join(project(), 'index.js'), CJS_APP("const { Machine } = await import('tasklet-rt/machine');"));
       write(join(project(), 'require.js'), CJS_APP("const { Machine } = require('tasklet-rt/machine');"));
@@ -211,28 +234,28 @@ describe('the packed package', () => {
       write(join(project(), 'tsconfig.json'), NODENEXT);
     }, STEP_TIMEOUT_MS);
 
-    it('loads it with import() from CommonJS', () => {
-      expectBooted(run(process.execPath, ['index.js'], project()));
+    it('loads it with import() from CommonJS', async () => {
+      expectBooted(await run(process.execPath, ['index.js'], project()));
     });
 
     it.runIf(process.features.require_module)(
       'loads it with require() where Node can require ES modules',
-      () => {
-        expectBooted(run(process.execPath, ['require.js'], project()));
+      async () => {
+        expectBooted(await run(process.execPath, ['require.js'], project()));
       },
     );
 
-    it('type-checks a CommonJS TypeScript file against it: 0 errors', () => {
-      expectTypeChecks(project());
+    it('type-checks a CommonJS TypeScript file against it: 0 errors', async () => {
+      await expectTypeChecks(project());
     });
   });
 
   describe('npx tasklet-rt run on modules anywhere on disk', () => {
     const app = (): string => join(work, 'cli-app');
     const elsewhere = (...parts: string[]): string => join(work, 'elsewhere', ...parts);
-    beforeAll(() => {
+    beforeAll(async () => {
       write(join(app(), 'package.json'), '{ "name": "cli-app", "private": true }\n');
-      install(app());
+      await install(app());
       write(elsewhere('bare', 'hello.ts'), MODULE); // no package.json anywhere above
       write(elsewhere('bare', 'hello.mjs'), MODULE);
       write(elsewhere('bare', 'broken.ts'), "import { defineModule } from 'tasklet-rt';\nconst x = ;\n");
@@ -241,12 +264,12 @@ describe('the packed package', () => {
       // An npm init -y project with its own copy of tasklet-rt installed: the module must still
       // get the instance the CLI runs, or its shared_words would have no machine memory.
       mkdirSync(elsewhere('init'), { recursive: true });
-      expect(run('npm', ['init', '-y'], elsewhere('init')).status).toBe(0);
-      install(elsewhere('init'));
+      expect((await run('npm', ['init', '-y'], elsewhere('init'))).status).toBe(0);
+      await install(elsewhere('init'));
       write(elsewhere('init', 'hello.ts'), MODULE);
     }, STEP_TIMEOUT_MS);
 
-    const runModule = (file: string): SpawnSyncReturns<string> =>
+    const runModule = (file: string): Promise<Outcome> =>
       run('npx', ['--no', 'tasklet-rt', 'run', file, '--cpus', '2', '--duration', '300ms'], app());
 
     it.each([
@@ -254,15 +277,15 @@ describe('the packed package', () => {
       ['a JavaScript module (.mjs)', ['bare', 'hello.mjs']],
       ['a module in a "type": "module" folder', ['esm', 'hello.ts']],
       ['a module in an npm init -y project with its own tasklet-rt', ['init', 'hello.ts']],
-    ])('%s', (_name, parts) => {
-      const result = runModule(elsewhere(...parts));
+    ])('%s', async (_name, parts) => {
+      const result = await runModule(elsewhere(...parts));
       expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
       expect(result.stdout).toMatch(/CPU0: hello from CPU0$/m);
       expect(result.stdout).toMatch(/^run: .* ran for the whole duration$/m);
     });
 
-    it('names the file and line of a syntax error', () => {
-      const result = runModule(elsewhere('bare', 'broken.ts'));
+    it('names the file and line of a syntax error', async () => {
+      const result = await runModule(elsewhere('bare', 'broken.ts'));
       expect(result.status).toBe(2);
       expect(result.stderr).toMatch(/^tasklet-rt: .*broken\.ts:2:\d+: syntax error: Unexpected ";"\n$/);
     });
