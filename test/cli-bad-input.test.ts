@@ -42,6 +42,15 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--hotplug', '500'], /--hotplug needs a unit .* got '500'/],
   [['run', '--duration', '25h', hello], /--duration must be from 1ms to 24h, got '25h'/],
   [['run', '--hz', '5', hello], /--hz must be from 10 to 10000, got 5/],
+  [['run', '--trace-buffer', '1M', hello], /--trace-buffer needs --ftrace or --trace/],
+  [
+    ['run', '--ftrace', 'DIR/t.txt', '--trace-buffer', '64x', hello],
+    /--trace-buffer must be a count like 65536, 64k or 1M, got '64x'/,
+  ],
+  [
+    ['stress', '--cpus', '64', '--ftrace', 'DIR/t.txt', '--trace-buffer', '4M'],
+    /--trace-buffer 4194304 on 64 CPUs needs 8\.0 GiB of trace rings; at most 4 GiB/,
+  ],
   [['run', '--oops', 'maybe', hello], /--oops must be one of panic, continue, got 'maybe'/],
   [['run', '--watchdog-thresh', 'abc', hello], /--watchdog-thresh must be a whole number, got 'abc'/],
   [['run', '--watchdog-thresh', '4000', hello], /--watchdog-thresh must be from 0 to 3600, got 4000/],
