@@ -164,7 +164,8 @@ async function expectTypeChecks(project: string): Promise<void> {
   expect(tsc.status).toBe(0);
 }
 
-describe('the packed package', () => {
+// Every test runs a process or two; the step timeout, not vitest's default, bounds them.
+describe('the packed package', { timeout: 2 * STEP_TIMEOUT_MS }, () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tasklet-rt-package-'));
     const pack = await run('npm', ['pack', '--json', '--pack-destination', work], root); // builds dist/ (prepare)
