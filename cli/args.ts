@@ -14,15 +14,32 @@ export function integer(name: string, min: number, max: number): (value: string)
   };
 }
 
+const COUNT_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 * 1024 };
+
+/** A count of things: 65536, 64k or 1M (binary: k = 1024). */
+export function count(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const match = /^(\d+)([km]?)$/i.exec(value.trim());
+    if (match === null)
+      throw new InvalidArgumentError(`${name} must be a count like 65536, 64k or 1M, got '${value}'`);
+    const n = Number(match[1]) * COUNT_SUFFIX[match[2].toLowerCase()];
+    if (n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be from ${min} to ${max}, got ${value}`);
+    return n;
+  };
+}
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
-/** "10s", "500ms", "2m", "1h", or a plain number of seconds; returns milliseconds. */
+/** "10s", "500ms", "2m", "1h"; returns milliseconds. A bare number is refused: 10 what? */
 export function duration(name: string, minMs = 1, maxMs = 24 * 3_600_000): (value: string) => number {
   return (value) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)?$/.exec(value.trim());
+    if (/^\d+(?:\.\d+)?$/.test(value.trim()))
+      throw new InvalidArgumentError(`${name} needs a unit (10s, 500ms, 2m), got '${value}'`);
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)$/.exec(value.trim());
     if (match === null)
       throw new InvalidArgumentError(`${name} must be a duration like 10s, 500ms or 2m, got '${value}'`);
-    const ms = Number(match[1]) * UNITS[match[2] ?? 's'];
+    const ms = Number(match[1]) * UNITS[match[2]];
     if (ms < minMs || ms > maxMs)
       throw new InvalidArgumentError(
         `${name} must be from ${humanMs(minMs)} to ${humanMs(maxMs)}, got '${value}'`,

@@ -1,6 +1,7 @@
 /** `tasklet-rt cat /proc/FILE`: boot a machine, read one proc file on a CPU, print it. */
 
 import { writeTraceFiles } from '../harness/trace/output.ts';
+import { describeTrace } from '../harness/trace/summary.ts';
 import { Machine } from '../machine/index.ts';
 import { EXIT_FAULT, UsageError } from './errors.ts';
 import { builtinModule } from './paths.ts';
@@ -21,7 +22,7 @@ export async function cat(path: string, options: CatOptions): Promise<number> {
   if (!/^[\w.-]+$/.test(name)) throw new UsageError(`not a proc file: '${path}'`);
   if (options.cpu >= options.cpus)
     throw new UsageError(`--cpu ${options.cpu} does not exist on a ${options.cpus}-CPU machine`);
-  const tracing = traceRequest(options);
+  const tracing = traceRequest(options, options.cpus);
   const machine = await Machine.boot({
     cpus: options.cpus,
     hz: options.hz,
@@ -42,10 +43,13 @@ export async function cat(path: string, options: CatOptions): Promise<number> {
     } else {
       await new Promise((r) => setTimeout(r, 50)); // let the CPUs count a few ticks
     }
-    process.stdout.write(await machine.readProc(name, options.cpu));
+    const text = await machine.readProc(name, options.cpu);
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return machine.oopses.length > 0 || machine.faults.length > 0 ? EXIT_FAULT : 0;
   } finally {
     await machine.shutdown();
-    writeTraceFiles(machine, tracing.files);
+    const trace = writeTraceFiles(machine, tracing.files);
+    // The proc file is the output; what the trace holds goes to stderr, as a note.
+    if (trace !== null) process.stderr.write(`${describeTrace(trace).join('\n')}\n`);
   }
 }

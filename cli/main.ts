@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The tasklet-rt command. Every bad flag or value ends in one line on stderr and exit code 2;
  * faults inside the machine end in exit code 3.
@@ -17,12 +18,14 @@ import { registerSelftest } from './selftest.ts';
 import { installFallbackTermination } from './signals.ts';
 import { registerStress } from './stress.ts';
 import { traceOptions } from './trace-options.ts';
+import { packageVersion } from './version.ts';
 
 const defaultCpus = Math.min(availableParallelism(), MAX_CPUS);
 
 export function buildProgram(): Command {
   const program = new Command('tasklet-rt')
     .description('Linux kernel tasklets on an emulated SMP machine (worker threads over shared memory)')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => {} });

@@ -5,6 +5,7 @@
  */
 
 import { writeTraceFiles } from '../harness/trace/output.ts';
+import { describeTrace } from '../harness/trace/summary.ts';
 import { Machine, type OopsReport } from '../machine/index.ts';
 import type { OopsPolicy } from './args.ts';
 import { EXIT_FAULT, EXIT_OK } from './errors.ts';
@@ -40,12 +41,13 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
   let booted = false;
   const termination = onTermination();
   termination.signalled.then(() => {
-    if (booted) return stop(`interrupted by ${termination.signal()}`);
+    // A closed stdout during boot: the run stops as soon as it has booted.
+    if (booted || termination.signal() === undefined) return stop(termination.reason());
     // Nothing to report yet, and boot is not interruptible: leave now (the workers end with us).
     process.stderr.write(`tasklet-rt: interrupted by ${termination.signal()} during boot\n`);
     process.exit(termination.exitCode());
   });
-  const tracing = traceRequest(options);
+  const tracing = traceRequest(options, options.cpus);
   try {
     const machine = await Machine.boot({
       cpus: options.cpus,
@@ -77,8 +79,9 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
       clearTimeout(timer);
     }
     await machine.shutdown(termination.exitCode() === undefined ? undefined : SIGNAL_GRACE_MS);
-    writeTraceFiles(machine, tracing.files);
+    const trace = writeTraceFiles(machine, tracing.files);
     process.stdout.write(`\n${await machine.readProc('softirqs')}\n`);
+    if (trace !== null) process.stdout.write(`${describeTrace(trace).join('\n')}\n`);
     const faults = machine.faults.length;
     process.stdout.write(
       `run: ${seconds()} s, ${oopses} ${oopses === 1 ? 'oops' : 'oopses'}, ${faults} ${faults === 1 ? 'fault' : 'faults'}, ${machine.warnings()} warnings; ${stopReason ?? 'ran for the whole duration'}\n`,

@@ -7,6 +7,7 @@ import { DEFAULT_MIX, type Mix, parseMix } from '../harness/stress/mix.ts';
 import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
 import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
+import { describeTrace } from '../harness/trace/summary.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer, lockupOptions, type OopsPolicy, oopsOption } from './args.ts';
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
@@ -99,10 +100,9 @@ export function registerStress(program: Command): void {
     .option('--no-oracles', 'run the workload without checking (to measure oracle overhead)')
     .option('--quiet', 'print only the final report', false)
     .addOption(oopsOption())
-    .addOption(traceOptions()[0])
-    .addOption(traceOptions()[1])
     .addOption(lockupOptions()[0])
     .addOption(lockupOptions()[1]);
+  for (const option of traceOptions()) command.addOption(option);
   addControlOptions(command).addOption(
     new Option('--steps <n>', 'controlled mode: end the load after n scheduling decisions').argParser(
       integer('--steps', 1, 2 ** 52),
@@ -130,7 +130,7 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
   }
   checkWritable('--json', opts.json);
   checkWritable('--junit', opts.junit);
-  const tracing = traceRequest(opts);
+  const tracing = traceRequest(opts, opts.cpus);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const controlled = controlRequest(opts, seed);
   if (opts.steps !== undefined && controlled === undefined)
@@ -177,6 +177,7 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
   bars?.stop();
   termination.dispose();
   process.stdout.write(`\n${finalReport(result)}\n`);
+  if (result.trace !== null) process.stdout.write(`${describeTrace(result.trace).join('\n')}\n`);
   writeOutput(opts.json, toJson(result));
   writeOutput(opts.junit, toJunit(result));
   return termination.exitCode() ?? exitCodeOf(result);

@@ -29,6 +29,7 @@ import { G_BOOTED, G_GO, G_STATIC_READY, G_STOP } from '../shm/layout.ts';
 import type { CpuWorkerData } from '../shm/protocol.ts';
 import { setCommandPort } from './commands.ts';
 import { boot_cpu, cpu_loop, run_module_exits, start_module_inits } from './cpu-loop.ts';
+import { prepare_module_loading } from './module-hooks.ts';
 import { load_module } from './module-load.ts';
 
 const data = workerData as CpuWorkerData;
@@ -47,6 +48,7 @@ setOopsSink((report) => send({ type: 'oops', ...report }));
 setCommandPort(data.commandPort);
 
 (globalThis as { __taskletRtPreloadOptions?: unknown }).__taskletRtPreloadOptions = data.preloadOptions;
+await prepare_module_loading([...data.preload, ...data.modules]);
 for (const url of data.preload) await import(url);
 for (const url of data.modules) await load_module(url);
 

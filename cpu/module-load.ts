@@ -6,12 +6,31 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loaded_modules } from '../kernel/module.ts';
+import { locateJsSyntaxError, tsxSyntaxError } from './syntax-error.ts';
 
 /** Crosses the thread boundary by its own `name` property (structured clone keeps it). */
-function badModule(url: string, why: string): Error {
-  const error = new Error(`${url.startsWith('file:') ? fileURLToPath(url) : url}: ${why}`);
+function loadError(message: string): Error {
+  const error = new Error(message);
   error.name = 'BadModuleError';
   return error;
+}
+
+const pathOf = (url: string): string => (url.startsWith('file:') ? fileURLToPath(url) : url);
+const badModule = (url: string, why: string): Error => loadError(`${pathOf(url)}: ${why}`);
+
+/** V8's words for ES module syntax in a file Node loads as CommonJS. */
+const COMMONJS_SCOPE = /^Cannot use import statement outside a module|^Unexpected token 'export'/;
+
+/** "FILE:LINE:COLUMN: syntax error: ...", naming the module when the error is in a file it imports. */
+function syntaxError(url: string, error: Error): Error {
+  const path = pathOf(url);
+  const site = tsxSyntaxError(error.message) ?? (url.startsWith('file:') ? locateJsSyntaxError(path) : null);
+  const hint = COMMONJS_SCOPE.test(error.message)
+    ? ' (Node loads this .js file as CommonJS: name it .mjs, or set "type": "module" in its package.json)'
+    : '';
+  if (site === null) return badModule(url, `syntax error: ${error.message.split('\n')[0]}${hint}`);
+  const importer = site.where.startsWith(`${path}:`) ? '' : ` (imported by ${path})`;
+  return loadError(`${site.where}: syntax error: ${site.message}${hint}${importer}`);
 }
 
 const NOT_LOADABLE = new Set([
@@ -28,10 +47,7 @@ export async function load_module(url: string): Promise<void> {
     const e = error instanceof Error ? error : new Error(String(error));
     const code = (e as { code?: unknown }).code;
     // tsx reports a TypeScript syntax error as "Transform failed with 1 error:\nFILE:L:C: ERROR: ..."
-    if (e instanceof SyntaxError || e.message.startsWith('Transform failed')) {
-      const detail = e.message.split('\n').find((line) => line.includes('ERROR:')) ?? e.message;
-      throw badModule(url, `syntax error: ${detail.replace(/^.*ERROR: /, '')}`);
-    }
+    if (e instanceof SyntaxError || e.message.startsWith('Transform failed')) throw syntaxError(url, e);
     if (typeof code === 'string' && NOT_LOADABLE.has(code)) throw badModule(url, e.message.split('\n')[0]);
     throw e;
   }

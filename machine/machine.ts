@@ -4,8 +4,6 @@
  * pieces are their own files: options.ts (what may be asked), boot-memory.ts, workers.ts (the
  * worker threads), requests.ts (commands through the function-call IPI), watchdog.ts, procfs.ts.
  */
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Controller } from '../control/driver.ts';
 import { cpu_online } from '../kernel/cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from '../kernel/irq.ts';
@@ -28,8 +26,15 @@ import {
 } from '../shm/layout.ts';
 import { attachMemory } from '../shm/memory.ts';
 import type { BootMetadata, CpuCommandBody, CpuMessage, LogLevel } from '../shm/protocol.ts';
-import { readTrace, type TraceRecord, traceBufferBytes, viewTraceBuffer } from '../shm/trace-ring.ts';
+import {
+  eventsWritten,
+  readTrace,
+  type TraceRecord,
+  traceBufferBytes,
+  viewTraceBuffer,
+} from '../shm/trace-ring.ts';
 import { createMachineMemory } from './boot-memory.ts';
+import { moduleUrl } from './module-resolve.ts';
 import {
   checkInt,
   MachineError,
@@ -51,13 +56,6 @@ export {
   type MachineOptions,
   machineDefaults,
 } from './options.ts';
-
-function moduleUrl(spec: string | URL): string {
-  if (spec instanceof URL) return spec.href;
-  if (/^(file|data|node):/.test(spec)) return spec;
-  if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolve(spec)).href;
-  return spec;
-}
 
 let attached: Machine | null = null;
 
@@ -121,6 +119,18 @@ export class Machine {
     if (this.traceSab === null) return [];
     const params = { nrCpus: this.nrCpus, capacity: this.options.trace!.capacity };
     return readTrace(viewTraceBuffer(this.traceSab, params), params);
+  }
+
+  /** Events each CPU has recorded, kept or since overwritten (empty when tracing is off). */
+  traceWritten(): number[] {
+    if (this.traceSab === null) return [];
+    const params = { nrCpus: this.nrCpus, capacity: this.options.trace!.capacity };
+    return eventsWritten(viewTraceBuffer(this.traceSab, params), params);
+  }
+
+  /** Events each CPU's trace ring keeps (0 when tracing is off). */
+  get traceCapacity(): number {
+    return this.options.trace?.capacity ?? 0;
   }
 
   static async boot(options: MachineOptions = {}): Promise<Machine> {

@@ -5,6 +5,7 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { CpuCommand, CpuMessage, CpuWorkerData } from '../shm/protocol.ts';
 import { BadModuleError, MachineError, type MachineFault } from './options.ts';
+import { cpuWorkerEntry } from './worker-entry.ts';
 
 type Ready = Extract<CpuMessage, { type: 'ready' }>;
 
@@ -21,8 +22,6 @@ export type WorkerDataOf = (cpu: number, commandPort: MessagePort) => CpuWorkerD
 export interface WorkerLimits {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
 }
-
-const ENTRY = new URL('../cpu/cpu.mjs', import.meta.url);
 
 export class CpuWorkers {
   /** CPUs whose worker ended on purpose (stopped, or terminated after a lockup). */
@@ -43,7 +42,7 @@ export class CpuWorkers {
       let report: Ready | null = null;
       for (let cpu = 0; cpu < this.nrCpus; cpu++) {
         const channel = new MessageChannel();
-        const worker = new Worker(ENTRY, {
+        const worker = new Worker(cpuWorkerEntry(), {
           workerData: dataOf(cpu, channel.port2),
           transferList: [channel.port2],
           resourceLimits: limits.resourceLimits,

@@ -64,6 +64,11 @@ export interface TraceRecord {
   flags: number;
 }
 
+/** Events each CPU has written since boot: its head (the ring keeps the last `capacity`). */
+export function eventsWritten(ring: TraceRing, params: TraceBufferParams): number[] {
+  return Array.from({ length: params.nrCpus }, (_, cpu) => Atomics.load(ring.heads, cpu));
+}
+
 /** Every event still in the rings, oldest first across CPUs. Read it when the machine is quiet. */
 export function readTrace(ring: TraceRing, params: TraceBufferParams): TraceRecord[] {
   const records: TraceRecord[] = [];

@@ -22,7 +22,11 @@ const CASES: [string[], RegExp][] = [
   [['run', 'DIR/missing.ts'], /module file not found: '.*missing\.ts'/],
   [['run', 'DIR/notes.txt'], /'.*notes\.txt' is not a module file/],
   [['run', 'DIR/dir.ts'], /'.*dir\.ts' is not a file/],
-  [['run', '--cpus', '1', 'DIR/syntax.ts'], /syntax\.ts: syntax error: Expected identifier but found ","/],
+  [
+    ['run', '--cpus', '1', 'DIR/syntax.ts'],
+    /syntax\.ts:2:\d+: syntax error: Expected identifier but found ","/,
+  ],
+  [['run', '--cpus', '1', 'DIR/syntax.mjs'], /syntax\.mjs:2:\d+: syntax error: Unexpected token ','/],
   [
     ['run', '--cpus', '1', 'DIR/nodefault.ts'],
     /nodefault\.ts: not a tasklet-rt module \(no `export default defineModule/,
@@ -33,9 +37,20 @@ const CASES: [string[], RegExp][] = [
   [['run', '--cpus', '1.5', hello], /--cpus must be a whole number, got '1\.5'/],
   [['run', '--duration', '10x', hello], /--duration must be a duration like 10s, 500ms or 2m, got '10x'/],
   [['run', '--duration', '-5s', hello], /--duration must be a duration .* got '-5s'/],
-  [['run', '--duration', '0', hello], /--duration must be from 1ms to 24h, got '0'/],
+  [['run', '--duration', '0s', hello], /--duration must be from 1ms to 24h, got '0s'/],
+  [['run', '--duration', '10', hello], /--duration needs a unit \(10s, 500ms, 2m\), got '10'/],
+  [['stress', '--hotplug', '500'], /--hotplug needs a unit .* got '500'/],
   [['run', '--duration', '25h', hello], /--duration must be from 1ms to 24h, got '25h'/],
   [['run', '--hz', '5', hello], /--hz must be from 10 to 10000, got 5/],
+  [['run', '--trace-buffer', '1M', hello], /--trace-buffer needs --ftrace or --trace/],
+  [
+    ['run', '--ftrace', 'DIR/t.txt', '--trace-buffer', '64x', hello],
+    /--trace-buffer must be a count like 65536, 64k or 1M, got '64x'/,
+  ],
+  [
+    ['stress', '--cpus', '64', '--ftrace', 'DIR/t.txt', '--trace-buffer', '4M'],
+    /--trace-buffer 4194304 on 64 CPUs needs 8\.0 GiB of trace rings; at most 4 GiB/,
+  ],
   [['run', '--oops', 'maybe', hello], /--oops must be one of panic, continue, got 'maybe'/],
   [['run', '--watchdog-thresh', 'abc', hello], /--watchdog-thresh must be a whole number, got 'abc'/],
   [['run', '--watchdog-thresh', '4000', hello], /--watchdog-thresh must be from 0 to 3600, got 4000/],
@@ -119,6 +134,7 @@ describe('bad command lines', () => {
     dir = mkdtempSync(join(tmpdir(), 'tasklet-rt-bad-'));
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n'); // .ts files there are ES modules
     writeFileSync(join(dir, 'syntax.ts'), 'export default {\n  name: "x",,,\n');
+    writeFileSync(join(dir, 'syntax.mjs'), 'export default {\n  name: "x",,,\n');
     writeFileSync(join(dir, 'nodefault.ts'), 'export const x = 1;\n');
     writeFileSync(join(dir, 'notes.txt'), 'not a module\n');
     mkdirSync(join(dir, 'dir.ts'));

@@ -10,18 +10,7 @@ import { KSOFTIRQD_PID_BASE } from '../kernel/sched.ts';
 import { initial_jiffies } from '../kernel/tick.ts';
 import { C_STATE, CpuState } from '../shm/layout.ts';
 import { TraceEventType } from '../shm/trace-ring.ts';
-import {
-  auditQueues,
-  boot,
-  jitModule,
-  loadModule,
-  pf,
-  probeModule,
-  SCHED,
-  sleep,
-  taskletWord,
-  until,
-} from './helpers.ts';
+import { auditQueues, boot, jitModule, pf, probeModule, SCHED, taskletWord, until } from './helpers.ts';
 import { W_LEAK_RUNS } from './modules/fidelity-layout.ts';
 import { F_RUNS } from './modules/probe-layout.ts';
 

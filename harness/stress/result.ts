@@ -1,8 +1,10 @@
 /** What a stress run reports: its verdict, what it found, per-CPU totals, and its schedule. */
+
 import type { ControlledOptions, ControlStats } from '../../control/driver.ts';
 import type { OopsReport } from '../../machine/index.ts';
 import type { Violation } from '../oracles/guarantees.ts';
 import type { RecentEvent } from '../oracles/shadow.ts';
+import type { TraceSummary } from '../trace/summary.ts';
 import type { StressOptions } from './options.ts';
 
 /** The counters the stats line and the report show, per CPU. */
@@ -57,6 +59,8 @@ export interface StressResult {
   totals: CpuTotals[];
   bootMs: number;
   schedule: StressSchedule | null;
+  /** The trace files written (traceFiles), and how much of the run they hold. */
+  trace: TraceSummary | null;
 }
 
 /** A violation outranks a fault, a fault an interruption. */

@@ -7,6 +7,7 @@ import type { Machine } from '../../machine/index.ts';
 import { MachineView } from '../../machine/view.ts';
 import { Prng } from '../prng.ts';
 import { traceWindow, writeTraceFiles } from '../trace/output.ts';
+import type { TraceSummary } from '../trace/summary.ts';
 import { bootStressMachine } from './boot.ts';
 import { RunClock } from './clock.ts';
 import type { StressContext } from './context.ts';
@@ -80,7 +81,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
     workload?.setPhase(Phase.Stop);
     await machine.shutdown();
   }
-  writeTraces(machine, options, traceCapacity, verdicts, workload?.nameMap() ?? new Map());
+  const trace = writeTraces(machine, options, traceCapacity, verdicts, workload?.nameMap() ?? new Map());
   const { violations, faults, oopses } = verdicts;
   if (oopses.length > 0 && faults.length === 0)
     faults.push(`${oopses.length} oops(es) while running (--oops=continue)`);
@@ -97,19 +98,20 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
     totals: cpuTotals(view, options.cpus),
     bootMs: machine.bootMs,
     schedule,
+    trace,
   };
 }
 
-/** The first violation's trace window, and the whole trace when asked for. */
+/** The first violation's trace window, and the whole trace when asked for (what the files hold). */
 function writeTraces(
   machine: Machine,
   options: StressOptions,
   traceCapacity: number,
   verdicts: Verdicts,
   names: Map<number, string>,
-): void {
+): TraceSummary | null {
   const first = verdicts.violations[0];
   if (first !== undefined && traceCapacity > 0)
     first.trace = traceWindow(machine, first.cpus, TRACE_WINDOW_EVENTS, first.machineMs, names);
-  if (options.traceFiles !== undefined) writeTraceFiles(machine, options.traceFiles, names);
+  return options.traceFiles === undefined ? null : writeTraceFiles(machine, options.traceFiles, names);
 }

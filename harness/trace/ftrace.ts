@@ -70,11 +70,26 @@ export function ftraceLine(r: TraceRecord, names: TraceNames): string {
   return `${task}[${String(r.cpu).padStart(3, '0')}] ${ftraceFlags(r)} ${seconds}: ${event}: ${fields}`;
 }
 
-export function ftraceText(records: TraceRecord[], names: TraceNames, nrCpus: number): string {
+/**
+ * The trace file: the kernel's header, then the events. `written` (per CPU, events recorded
+ * including those the rings overwrote) makes the header's entries-written honest; when a ring
+ * overwrote, each CPU's first line is marked "##### CPU n buffer started ####" as the kernel
+ * marks it, because the CPUs' kept events begin at different times.
+ */
+export function ftraceText(
+  records: TraceRecord[],
+  names: TraceNames,
+  nrCpus: number,
+  written: readonly number[] = [],
+): string {
+  const total = Math.max(
+    records.length,
+    written.reduce((sum, n) => sum + n, 0),
+  );
   const header = [
     '# tracer: nop',
     '#',
-    `# entries-in-buffer/entries-written: ${records.length}/${records.length}   #P:${nrCpus}`,
+    `# entries-in-buffer/entries-written: ${records.length}/${total}   #P:${nrCpus}`,
     '#',
     '#                                _-----=> irqs-off/BH-disabled',
     '#                               / _----=> need-resched',
@@ -85,5 +100,15 @@ export function ftraceText(records: TraceRecord[], names: TraceNames, nrCpus: nu
     '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
     '#              | |         |   |||||     |         |',
   ];
-  return `${[...header, ...records.map((r) => ftraceLine(r, names))].join('\n')}\n`;
+  const lines = [...header];
+  const started = new Set<number>();
+  const overwrote = total > records.length;
+  for (const r of records) {
+    if (overwrote && !started.has(r.cpu)) {
+      if (started.size > 0) lines.push(`##### CPU ${r.cpu} buffer started ####`);
+      started.add(r.cpu);
+    }
+    lines.push(ftraceLine(r, names));
+  }
+  return `${lines.join('\n')}\n`;
 }
