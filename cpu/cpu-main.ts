@@ -6,7 +6,7 @@
 import { workerData } from 'node:worker_threads';
 import { attach_control, on_control_epoch, start_control } from '../control/cpu.ts';
 import { send_to_controller } from '../kernel/controller-port.ts';
-import { set_timer_check_interval } from '../kernel/irq.ts';
+import { registered_irqs, set_timer_check_interval } from '../kernel/irq.ts';
 import { module_metadata } from '../kernel/module.ts';
 import { setOopsSink } from '../kernel/oops.ts';
 import { this_cpu } from '../kernel/percpu.ts';
@@ -68,7 +68,12 @@ send({
   type: 'ready',
   cpu: data.cpu,
   sharedWords: shared_word_allocations(),
-  metadata: { ...module_metadata(), staticTasklets: static_tasklet_names(), callbacks: callback_names() },
+  metadata: {
+    ...module_metadata(),
+    irqs: registered_irqs(), // what request_irq registered (a failed one leaves its line unnamed)
+    staticTasklets: static_tasklet_names(),
+    callbacks: callback_names(),
+  },
 });
 while (raw_load(G_GO) === 0) futex_wait(G_GO, 0, 50);
 

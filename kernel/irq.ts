@@ -27,7 +27,7 @@ export enum irqreturn {
   IRQ_HANDLED = 1,
 }
 
-/** Returns irqreturn.IRQ_HANDLED (or nothing) like a kernel handler; the value is not used. */
+/** Returns irqreturn like a kernel handler (IRQ_NONE: not its device); nothing counts as IRQ_HANDLED. */
 export type IrqHandler = (irq: number, dev: unknown) => unknown;
 
 interface IrqAction {
@@ -56,6 +56,16 @@ export function free_irq(irq: number): void {
 
 export function irq_name(irq: number): string | null {
   return actions[irq]?.name ?? null;
+}
+
+/** The device lines this CPU has a handler on, by name (what /proc/interrupts lists). */
+export function registered_irqs(): Record<number, string> {
+  const lines: Record<number, string> = {};
+  for (let irq = FIRST_DEVICE_IRQ; irq < NR_IRQS; irq++) {
+    const action = actions[irq];
+    if (action !== null) lines[irq] = action.name;
+  }
+  return lines;
 }
 
 /**
@@ -110,13 +120,15 @@ function handle_irq(irq: number): void {
     nobodyCared.add(irq);
   } else {
     trace.irq_handler_entry?.(irq);
+    let ret: unknown = irqreturn.IRQ_NONE;
     try {
-      action.handler(irq, action.dev);
+      ret = action.handler(irq, action.dev);
     } catch (error) {
       // An oops in the handler: report it and leave the interrupt properly (irq_exit below).
       oops(error, 'hardirq', `irq ${irq} (${action.name})`);
     }
-    trace.irq_handler_exit?.(irq);
+    // A handler that returns nothing counts as IRQ_HANDLED (most modules here return nothing).
+    trace.irq_handler_exit?.(irq, ret === irqreturn.IRQ_NONE ? irqreturn.IRQ_NONE : irqreturn.IRQ_HANDLED);
   }
   irq_exit();
 }

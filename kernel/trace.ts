@@ -8,7 +8,7 @@ export interface Tracepoints {
   softirq_entry: ((vec: number) => void) | null;
   softirq_exit: ((vec: number) => void) | null;
   irq_handler_entry: ((irq: number) => void) | null;
-  irq_handler_exit: ((irq: number) => void) | null;
+  irq_handler_exit: ((irq: number, ret: number) => void) | null;
   tasklet_entry: ((tasklet: number) => void) | null;
   tasklet_exit: ((tasklet: number) => void) | null;
   tasklet_schedule: ((tasklet: number, hi: boolean, effective: boolean) => void) | null;

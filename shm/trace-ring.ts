@@ -22,8 +22,8 @@ export enum TraceEventType {
   cpu_hotplug,
 }
 
-/** type, a, b, pid, preempt_count, flags */
-export const EVENT_WORDS = 6;
+/** type, a, b, pid, preempt_count, flags, func (a tasklet event's function id then; -1 otherwise) */
+export const EVENT_WORDS = 7;
 export const FLAG_IRQS_OFF = 1;
 export const FLAG_NEED_RESCHED = 2;
 
@@ -62,6 +62,8 @@ export interface TraceRecord {
   pid: number;
   preempt: number;
   flags: number;
+  /** A tasklet event's function id at the time of the event; -1 for other events. */
+  func: number;
 }
 
 /** Events each CPU has written since boot: its head (the ring keeps the last `capacity`). */
@@ -86,6 +88,7 @@ export function readTrace(ring: TraceRing, params: TraceBufferParams): TraceReco
         pid: ring.events[e + 3],
         preempt: ring.events[e + 4],
         flags: ring.events[e + 5],
+        func: ring.events[e + 6],
       });
     }
   }
@@ -100,6 +103,7 @@ export type TraceEmit = (
   pid: number,
   preempt: number,
   flags: number,
+  func: number,
 ) => void;
 
 /** The writer of `cpu`'s ring: only that CPU calls it; the head is published after each event. */
@@ -107,7 +111,7 @@ export function traceRingWriter(sab: SharedArrayBuffer, params: TraceBufferParam
   const { times, heads, events } = viewTraceBuffer(sab, params);
   const first = cpu * params.capacity;
   let head = Atomics.load(heads, cpu);
-  return (time, type, a, b, pid, preempt, flags) => {
+  return (time, type, a, b, pid, preempt, flags, func) => {
     const slot = first + (head % params.capacity);
     const e = slot * EVENT_WORDS;
     times[slot] = time;
@@ -117,6 +121,7 @@ export function traceRingWriter(sab: SharedArrayBuffer, params: TraceBufferParam
     events[e + 3] = pid;
     events[e + 4] = preempt;
     events[e + 5] = flags;
+    events[e + 6] = func;
     Atomics.store(heads, cpu, ++head);
   };
 }

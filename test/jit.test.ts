@@ -82,7 +82,7 @@ describe('/proc/jitasklet on an idle machine', () => {
   it('/proc/softirqs: kernel layout (20-space header indent, "%12s:" rows, " %10u" per CPU) with the counts', async () => {
     const text = await m.readProc('/proc/softirqs');
     const lines = text.split('\n');
-    expect(lines[0]).toBe(`${' '.repeat(20)}CPU0       CPU1`);
+    expect(lines[0]).toBe(`${' '.repeat(20)}CPU0       CPU1       `); // "CPU%-8d", trailing spaces kept
     const names = [
       'HI',
       'TIMER',

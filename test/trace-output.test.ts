@@ -38,7 +38,7 @@ let clock = 0;
 /** One record, 10 µs after the previous one. */
 function at(cpu: number, pid: number, type: E, a = 0, b = 0): TraceRecord {
   clock += 0.01;
-  return { cpu, time: clock, type, a, b, pid, preempt: 0, flags: 0 };
+  return { cpu, time: clock, type, a, b, pid, preempt: 0, flags: 0, func: 0 };
 }
 
 /**

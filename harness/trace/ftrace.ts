@@ -3,7 +3,7 @@
  * read ftrace read this at once:
  *           <idle>-0       [001] ..s1.     0.011428: tasklet_entry: tasklet=probe3 function=probe_callback
  */
-import { HARDIRQ_MASK, SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_OFFSET } from '../../kernel/preempt.ts';
+import { HARDIRQ_MASK, SOFTIRQ_MASK, SOFTIRQ_OFFSET } from '../../kernel/preempt.ts';
 import {
   TraceEventType as E,
   FLAG_IRQS_OFF,
@@ -15,7 +15,8 @@ import type { TraceNames } from './names.ts';
 /** The five latency-format columns: irqs-off/BH, need-resched, hardirq/softirq, preempt depth, migrate. */
 export function ftraceFlags(r: TraceRecord): string {
   const irqsOff = (r.flags & FLAG_IRQS_OFF) !== 0;
-  const bhOff = (r.preempt & SOFTIRQ_DISABLE_OFFSET) !== 0;
+  // The kernel's bh_off is softirq_count() >> (SOFTIRQ_SHIFT + 1): any bh-disable depth, nested too.
+  const bhOff = (r.preempt & SOFTIRQ_MASK & ~SOFTIRQ_OFFSET) !== 0;
   const irq = irqsOff && bhOff ? 'D' : irqsOff ? 'd' : bhOff ? 'b' : '.';
   const resched = (r.flags & FLAG_NEED_RESCHED) !== 0 ? 'N' : '.';
   const hard = (r.preempt & HARDIRQ_MASK) !== 0;
@@ -26,7 +27,7 @@ export function ftraceFlags(r: TraceRecord): string {
 }
 
 export function ftraceFields(r: TraceRecord, names: TraceNames): { event: string; fields: string } {
-  const tasklet = (): string => `tasklet=${names.tasklet(r.a)}`;
+  const tasklet = (): string => `tasklet=${names.tasklet(r.a, r.func)}`;
   switch (r.type) {
     case E.softirq_raise:
     case E.softirq_entry:
@@ -35,14 +36,14 @@ export function ftraceFields(r: TraceRecord, names: TraceNames): { event: string
     case E.irq_handler_entry:
       return { event: 'irq_handler_entry', fields: `irq=${r.a} name=${names.irq(r.a)}` };
     case E.irq_handler_exit:
-      return { event: 'irq_handler_exit', fields: `irq=${r.a} ret=handled` };
+      return { event: 'irq_handler_exit', fields: `irq=${r.a} ret=${r.b === 0 ? 'unhandled' : 'handled'}` };
     case E.tasklet_entry:
       return {
         event: 'tasklet_entry',
-        fields: `tasklet=${names.tasklet(r.a, r.b)} function=${names.func(r.b)}`,
+        fields: `tasklet=${names.tasklet(r.a, r.func)} function=${names.func(r.func)}`,
       };
     case E.tasklet_exit:
-      return { event: 'tasklet_exit', fields: `${tasklet()} function=${names.func(names.funcOf(r.a))}` };
+      return { event: 'tasklet_exit', fields: `${tasklet()} function=${names.func(r.func)}` };
     case E.tasklet_schedule:
       return {
         event: 'tasklet_schedule',
@@ -66,7 +67,8 @@ export function ftraceFields(r: TraceRecord, names: TraceNames): { event: string
 export function ftraceLine(r: TraceRecord, names: TraceNames): string {
   const { event, fields } = ftraceFields(r, names);
   const seconds = (r.time / 1000).toFixed(6).padStart(12);
-  const task = `${names.comm(r.pid).padStart(16)}-${String(r.pid).padEnd(7)}`;
+  // The kernel's "%16s-%-7d [%03d]": comm, pid left-aligned in 7, a space, the CPU.
+  const task = `${names.comm(r.pid).padStart(16)}-${String(r.pid).padEnd(7)} `;
   return `${task}[${String(r.cpu).padStart(3, '0')}] ${ftraceFlags(r)} ${seconds}: ${event}: ${fields}`;
 }
 

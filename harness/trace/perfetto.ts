@@ -151,8 +151,8 @@ export function chromeTrace(
       case E.softirq_raise:
         break; // one per schedule and more: the flows and counters show what it leads to
       case E.tasklet_entry: {
-        track.begin(`tasklet ${names.tasklet(r.a, r.b)}`, 'tasklet', ts, {
-          function: names.func(r.b),
+        track.begin(`tasklet ${names.tasklet(r.a, r.func)}`, 'tasklet', ts, {
+          function: names.func(r.func),
           pid: r.pid,
         });
         const flow = pendingFlow.get(r.a);
@@ -174,7 +174,7 @@ export function chromeTrace(
         break;
       }
       case E.tasklet_exit:
-        track.end(`tasklet ${names.tasklet(r.a)}`, ts);
+        track.end(`tasklet ${names.tasklet(r.a, r.func)}`, ts);
         break;
       case E.tasklet_schedule: {
         const effective = (r.b & 2) !== 0;

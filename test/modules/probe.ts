@@ -313,9 +313,9 @@ export default defineModule({
       entry?.(id);
     };
     const irqExit = trace.irq_handler_exit;
-    trace.irq_handler_exit = (irq) => {
+    trace.irq_handler_exit = (irq, ret) => {
       if (!in_serving_softirq()) Atomics.add(words, W_IRQ_GEN + smp_processor_id(), 1);
-      irqExit?.(irq);
+      irqExit?.(irq, ret);
     };
     trace.tasklet_exit = (id) => {
       if (id < PROBES) Atomics.add(words, field(id, F_TRACE_EXITS), 1);
