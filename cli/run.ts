@@ -61,8 +61,11 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
         if (options.oops === 'panic' && oopses > 0) return; // after a panic nothing more is reported
         oopses++;
         process.stderr.write(`${stamp()} ${describeOops(report, oopses)}\n`);
+        // The kernel panics on an oops in interrupt context ("in interrupt"); in process context
+        // it would kill the task. Here --oops=panic stops the machine either way.
+        const where = report.context === 'process context' ? '' : ' in interrupt';
         if (options.oops === 'panic')
-          stop('Kernel panic - not syncing: Fatal exception (an oops; --oops=continue carries on)');
+          stop(`Kernel panic - not syncing: Fatal exception${where} (an oops; --oops=continue carries on)`);
       },
       onFault: (fault) => {
         if (!booted) return; // a boot failure: Machine.boot rejects with it, and main prints it
