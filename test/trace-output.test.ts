@@ -5,7 +5,7 @@
  * inside a slice, instants have names, and the running task shows on its CPU's track.
  */
 import { describe, expect, it } from 'vitest';
-import { ftraceText } from '../harness/trace/ftrace.ts';
+import { ftraceFields, ftraceFlags, ftraceLine, ftraceText } from '../harness/trace/ftrace.ts';
 import { TraceNames } from '../harness/trace/names.ts';
 import { type ChromeTraceEvent, chromeTrace } from '../harness/trace/perfetto.ts';
 import { describeTrace, traceSpans } from '../harness/trace/summary.ts';
@@ -92,6 +92,68 @@ describe('ftrace file', () => {
     const firstCpu1 = cut.findIndex((line) => line.includes('[001]'));
     expect(cut[firstCpu1 - 1]).toBe('##### CPU 1 buffer started ####');
     expect(cut.filter((line) => line.startsWith('#####'))).toHaveLength(1); // not before the first line
+  });
+});
+
+describe('ftrace lines as the kernel prints them', () => {
+  const rec = (over: Partial<TraceRecord>): TraceRecord => ({
+    cpu: 3,
+    time: 314.011428,
+    type: E.tasklet_entry,
+    a: 7,
+    b: 2,
+    pid: 0,
+    preempt: 0,
+    flags: 0,
+    func: 2,
+    ...over,
+  });
+
+  it('"%16s-%-7d [%03d]": comm, the pid left-aligned in seven columns, a space, the CPU', () => {
+    expect(ftraceLine(rec({ preempt: 0x101 }), names)).toBe(
+      '          <idle>-0       [003] ..s1.     0.314011: tasklet_entry: tasklet=t7 function=callback',
+    );
+  });
+
+  it('the bh-off flag for any bh-disable depth, nested too (softirq_count() >> (SOFTIRQ_SHIFT + 1))', () => {
+    expect(ftraceFlags(rec({ preempt: 0x200 }))[0]).toBe('b');
+    expect(ftraceFlags(rec({ preempt: 0x400 }))[0]).toBe('b'); // two nested local_bh_disable
+    expect(ftraceFlags(rec({ preempt: 0x600, flags: 1 }))[0]).toBe('D');
+    expect(ftraceFlags(rec({ preempt: 0x100 }))[0]).toBe('.'); // serving, not disabled
+    expect(ftraceFlags(rec({ preempt: 0x10100 }))[2]).toBe('H'); // hardirq nested in softirq
+  });
+
+  it('irq_handler_exit says what the handler returned', () => {
+    expect(ftraceFields(rec({ type: E.irq_handler_exit, a: 5, b: 1 }), names).fields).toBe(
+      'irq=5 ret=handled',
+    );
+    expect(ftraceFields(rec({ type: E.irq_handler_exit, a: 5, b: 0 }), names).fields).toBe(
+      'irq=5 ret=unhandled',
+    );
+  });
+
+  it('names a tasklet event by the function it had then, not by what its slot holds now', () => {
+    class SlotNames extends TraceNames {
+      constructor() {
+        super(null as never);
+      }
+      override func(id: number): string {
+        return ['old_fn', 'new_fn'][id] ?? `callback#${id}`;
+      }
+      override tasklet(id: number, funcId = this.funcOf()): string {
+        return `${this.func(funcId)}#${id}`;
+      }
+      override funcOf(): number {
+        return 1; // the slot was set up again since
+      }
+    }
+    const slot = new SlotNames();
+    expect(ftraceFields(rec({ type: E.tasklet_exit, func: 0 }), slot).fields).toBe(
+      'tasklet=old_fn#7 function=old_fn',
+    );
+    expect(ftraceFields(rec({ type: E.tasklet_schedule, b: 2, func: 0 }), slot).fields).toBe(
+      'tasklet=old_fn#7 hi=0 queued',
+    );
   });
 });
 
