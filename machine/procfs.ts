@@ -34,7 +34,7 @@ export function render_softirqs(): string {
 }
 
 /** The width of the first column: 3 digits for up to 999 lines. */
-const PREC = String(NR_IRQS).length < 3 ? 3 : String(NR_IRQS).length;
+const PREC = Math.max(3, String(NR_IRQS).length);
 
 /**
  * Online CPUs only. `names` holds the lines a handler is registered on (a failed request_irq

@@ -22,12 +22,9 @@ import {
   C_WAIT_TASKLET,
   CpuState,
   type MachineMemory,
-  T_COUNT,
-  T_STATE,
-  TASKLET_STATE_RUN,
-  TASKLET_STATE_SCHED,
   WaitKind,
 } from '../shm/layout.ts';
+import { MachineView, stateFlags } from './view.ts';
 
 export interface WatchdogOptions {
   /** Seconds without a heartbeat before a soft lockup is reported; 0 turns it off. */
@@ -175,15 +172,9 @@ export class Watchdog {
     const how = WAITS[kind] ?? { call: `wait kind ${kind}`, bit: '' };
     const id = this.word(cpu, C_WAIT_TASKLET) - 1;
     if (id >= 0 && how.bit !== '') {
-      const { mem, layout } = this.memory;
-      const state = Atomics.load(mem, layout.tasklet(id) + T_STATE);
-      const flags =
-        [state & (1 << TASKLET_STATE_SCHED) ? 'SCHED' : '', state & (1 << TASKLET_STATE_RUN) ? 'RUN' : '']
-          .filter(Boolean)
-          .join('|') || '0';
-      const count = Atomics.load(mem, layout.tasklet(id) + T_COUNT);
+      const t = new MachineView(this.memory).tasklet(id);
       lines.push(
-        `      CPU${cpu}: in ${how.call}, waiting for ${how.bit} of tasklet ${this.hooks.taskletName(id)} to clear (state ${flags}, disable count ${count})`,
+        `      CPU${cpu}: in ${how.call}, waiting for ${how.bit} of tasklet ${this.hooks.taskletName(id)} to clear (state ${stateFlags(t.state)}, disable count ${t.count})`,
       );
     } else {
       lines.push(`      CPU${cpu}: in ${how.call}`);
