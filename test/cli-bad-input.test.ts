@@ -49,7 +49,7 @@ const CASES: [string[], RegExp][] = [
   ],
   [
     ['stress', '--cpus', '64', '--ftrace', 'DIR/t.txt', '--trace-buffer', '4M'],
-    /--trace-buffer 4194304 on 64 CPUs needs 8\.0 GiB of trace rings; at most 4 GiB/,
+    /--trace-buffer 4194304 on 64 CPUs needs 9\.0 GiB of trace rings; at most 4 GiB/,
   ],
   [['run', '--oops', 'maybe', hello], /--oops must be one of panic, continue, got 'maybe'/],
   [['run', '--watchdog-thresh', 'abc', hello], /--watchdog-thresh must be a whole number, got 'abc'/],

@@ -149,7 +149,7 @@ main().catch((error) => {
 function expectBooted(result: Outcome): void {
   expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
   expect(result.stdout).toMatch(/^CPU0: hello from CPU0$/m);
-  expect(result.stdout).toMatch(/^ +CPU0 +CPU1$/m);
+  expect(result.stdout).toMatch(/^ +CPU0 +CPU1 +$/m);
   expect(result.stdout).toMatch(/^ +TASKLET: +\d+ +\d+$/m);
 }
 
