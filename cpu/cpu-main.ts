@@ -13,6 +13,7 @@ import { this_cpu } from '../kernel/percpu.ts';
 import { setCurrentTaskSource, setPrintkSink } from '../kernel/printk.ts';
 import { current, reset_for_controlled_run } from '../kernel/sched.ts';
 import { shared_word_allocations } from '../kernel/shared.ts';
+import { write_static_spinlocks } from '../kernel/spinlock.ts';
 import { callback_names, static_tasklet_names, write_static_tasklets } from '../kernel/tasklet-table.ts';
 import { init_tick } from '../kernel/tick.ts';
 import { start_tracing } from '../kernel/tracer.ts';
@@ -55,6 +56,7 @@ for (const url of data.modules) await load_module(url);
 // Callback ids are this thread's; every CPU loaded the same code, so CPU0's are everyone's.
 if (data.cpu === 0) {
   write_static_tasklets();
+  write_static_spinlocks();
   raw_store(G_STATIC_READY, 1);
   futex_wake(G_STATIC_READY, Number.POSITIVE_INFINITY);
 }

@@ -77,6 +77,21 @@ export {
   TASKLET_SOFTIRQ,
   TIMER_SOFTIRQ,
 } from './softirq.ts';
+export {
+  DEFINE_SPINLOCK,
+  spin_is_locked,
+  spin_lock,
+  spin_lock_bh,
+  spin_lock_init,
+  spin_lock_irq,
+  spin_lock_irqsave,
+  spin_trylock,
+  spin_unlock,
+  spin_unlock_bh,
+  spin_unlock_irq,
+  spin_unlock_irqrestore,
+  spinlock_t,
+} from './spinlock.ts';
 export { sprintf } from './sprintf.ts';
 export {
   TASKLET_STATE_RUN,

@@ -33,14 +33,27 @@ export const pr_info = (text: string): void => printk('info', text);
 export const pr_warn = (text: string): void => printk('warning', text);
 export const pr_err = (text: string): void => printk('err', text);
 
-/** The project's own source frames of this JS stack above the WARN, innermost first. */
-function callerFrames(): { func: string; where: string }[] {
-  const frames: { func: string; where: string }[] = [];
-  for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
+export interface CallFrame {
+  func: string;
+  /** file:line, relative to the project (or the module's own path). */
+  where: string;
+}
+
+/**
+ * The JS stack's frames, innermost first, without node's and the dependencies' own frames and
+ * without those of the files named in `skip` (the reporting code itself).
+ */
+export function caller_frames(skip: readonly string[] = ['printk']): CallFrame[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const frames: CallFrame[] = [];
+  for (const line of stack.split('\n').slice(1)) {
     const m = /^\s*at (?:(\S+) \()?(?:file:\/\/)?(.*?):(\d+):\d+\)?$/.exec(line);
     if (m === null || m[2].includes('node_modules') || m[2].startsWith('node:')) continue;
     const file = m[2].replace(/^.*?\/(kernel|cpu|modules|harness|test|examples|dist)\//, '$1/');
-    if (file.endsWith('printk.ts') || file.endsWith('printk.js')) continue;
+    if (skip.some((name) => file.endsWith(`/${name}.ts`) || file.endsWith(`/${name}.js`))) continue;
     frames.push({ func: (m[1] ?? '<anonymous>').replace(/^.*\./, ''), where: `${file}:${m[3]}` });
   }
   return frames;
@@ -56,7 +69,7 @@ export function WARN(condition: boolean, site: string, text: string): boolean {
   if (!condition) return false;
   if (memory_attached()) raw_add(G_WARNINGS, 1);
   const task = currentTask();
-  const frames = callerFrames();
+  const frames = caller_frames();
   const at = frames[0] === undefined ? site : `${frames[0].where} ${site}`;
   // Decoded, as scripts/decode_stacktrace.sh prints it: function (file:line).
   const trace = frames.slice(1, 12).map((f) => ` ${f.func} (${f.where})`);

@@ -124,6 +124,30 @@ export const PID_COMM_SLOTS = 1024;
 export const TASK_COMM_LEN = 16;
 export const PID_COMM_STRIDE = 1 + TASK_COMM_LEN / 4;
 
+/** Spinlocks (spinlock_t): a table of static locks, declared by modules in load order. */
+export const MAX_SPINLOCKS = 64;
+export const L_LOCKED = 0; // bit 0: the lock (arch_spinlock_t)
+export const L_MAGIC = 1; // SPINLOCK_MAGIC once spin_lock_init ran (CONFIG_DEBUG_SPINLOCK)
+export const L_OWNER_CPU = 2; // owner CPU + 1, 0 when free
+export const L_OWNER_PID = 3;
+export const SPINLOCK_STRIDE = 4;
+export const SPINLOCK_MAGIC = 0xdead4ead | 0;
+
+/**
+ * Lockdep's shared state: one lock class per static lock. Per class: usage bits (LockUsage),
+ * the bits already reported, and for each usage the call site that first showed it; the
+ * dependency graph (class a was held when class b was taken) as a bit matrix, with the site of
+ * each edge's first acquisition. Sites are Latin-1 text, SITE_WORDS words each.
+ */
+export const SITE_WORDS = 16;
+export const LOCK_USAGES = 4;
+export const LOCKDEP_USAGE = 0; // MAX_SPINLOCKS words
+export const LOCKDEP_REPORTED = LOCKDEP_USAGE + MAX_SPINLOCKS; // MAX_SPINLOCKS words
+export const LOCKDEP_DEPS = LOCKDEP_REPORTED + MAX_SPINLOCKS; // MAX_SPINLOCKS * 2 words (64-bit rows)
+export const LOCKDEP_USAGE_SITES = LOCKDEP_DEPS + MAX_SPINLOCKS * 2;
+export const LOCKDEP_EDGE_SITES = LOCKDEP_USAGE_SITES + MAX_SPINLOCKS * LOCK_USAGES * SITE_WORDS;
+const LOCKDEP_WORDS = LOCKDEP_EDGE_SITES + MAX_SPINLOCKS * MAX_SPINLOCKS * SITE_WORDS;
+
 export interface LayoutParams {
   nrCpus: number;
   maxTasklets: number;
@@ -135,6 +159,8 @@ export class Layout {
   readonly taskletBase: number;
   readonly moduleBase: number;
   readonly pidCommBase: number;
+  readonly spinlockBase: number;
+  readonly lockdepBase: number;
   readonly totalWords: number;
 
   constructor(readonly params: LayoutParams) {
@@ -142,7 +168,9 @@ export class Layout {
     this.taskletBase = this.cpuBase + params.nrCpus * CPU_STRIDE;
     this.moduleBase = this.taskletBase + params.maxTasklets * TASKLET_STRIDE;
     this.pidCommBase = this.moduleBase + MODULE_WORDS;
-    this.totalWords = this.pidCommBase + PID_COMM_SLOTS * PID_COMM_STRIDE;
+    this.spinlockBase = this.pidCommBase + PID_COMM_SLOTS * PID_COMM_STRIDE;
+    this.lockdepBase = this.spinlockBase + MAX_SPINLOCKS * SPINLOCK_STRIDE;
+    this.totalWords = this.lockdepBase + LOCKDEP_WORDS;
   }
 
   cpu(cpu: number): number {
@@ -157,6 +185,11 @@ export class Layout {
   /** Tasklet id of the struct whose `next` field is at word `nextWord` (the inverse of &t->next). */
   taskletOfNextField(nextWord: number): number {
     return (nextWord - T_NEXT - this.taskletBase) / TASKLET_STRIDE;
+  }
+
+  /** Word index of a spinlock's words, from its table id. */
+  spinlock(id: number): number {
+    return this.spinlockBase + id * SPINLOCK_STRIDE;
   }
 
   /** Word index of the pid → comm slot for `pid`. */
