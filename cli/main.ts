@@ -8,9 +8,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { MachineError } from '../machine/index.ts';
 import { BadModuleError, machineDefaults } from '../machine/machine.ts';
-import { duration, each, integer, lockupOptions, moduleFile, oopsOption } from './args.ts';
+import { choice, duration, each, integer, lockupOptions, moduleFile, oopsOption } from './args.ts';
 import { registerBench } from './bench.ts';
 import { cat } from './cat.ts';
+import { addControlOptions, controlRequest } from './control-options.ts';
 import { die, EXIT_FAULT, EXIT_USAGE, UsageError } from './errors.ts';
 import { registerFuzz } from './fuzz.ts';
 import { runModule } from './run.ts';
@@ -70,9 +71,39 @@ export function buildProgram(): Command {
     )
     .addOption(hzOption())
     .addOption(oopsOption())
-    .action(async (file: string, opts) => {
-      process.exitCode = await runModule(file, opts);
+    .addOption(
+      new Option(
+        '--seed <s>',
+        "seed for controlled mode's schedule and the hotplug steps (default: random, printed)",
+      ).argParser(integer('--seed', 0, 2 ** 32 - 1)),
+    )
+    .addOption(
+      new Option(
+        '--hotplug <period>',
+        'take a random CPU down or up every period of machine time (e.g. 200ms)',
+      ).argParser(duration('--hotplug', 10)),
+    )
+    .option(
+      '--no-tasks',
+      "do not start the module's tasks (by default each starts once, round robin over the CPUs)",
+    )
+    .addOption(
+      new Option(
+        '--warn <policy>',
+        'after a kernel report (WARNING, BUG): fail (exit 1 at the end) or continue',
+      )
+        .argParser(choice('--warn', ['fail', 'continue'] as const))
+        .default('fail'),
+    );
+  addControlOptions(program.commands.find((c) => c.name() === 'run')!).action(async (file: string, opts) => {
+    const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+    process.exitCode = await runModule(file, {
+      ...opts,
+      seed,
+      hotplug: opts.hotplug ?? 0,
+      controlled: controlRequest(opts, seed),
     });
+  });
 
   for (const name of ['cat', 'run']) {
     const command = program.commands.find((c) => c.name() === name)!;

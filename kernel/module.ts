@@ -70,6 +70,7 @@ export function module_metadata(): ModuleMetadata {
   return {
     modules: modules.map((m) => m.name),
     procs: modules.flatMap((m) => Object.keys(m.procs ?? {})),
+    tasks: modules.flatMap((m) => Object.keys(m.tasks ?? {})),
     irqs,
   };
 }

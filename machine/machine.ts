@@ -67,7 +67,7 @@ export class Machine {
   private readonly requests: Requests;
   private sharedWordMap: Record<string, [number, number]> = {};
   /** The loaded modules, as CPU0 reported them at boot. */
-  metadata: BootMetadata = { modules: [], procs: [], irqs: {}, staticTasklets: [], callbacks: [] };
+  metadata: BootMetadata = { modules: [], procs: [], tasks: [], irqs: {}, staticTasklets: [], callbacks: [] };
   private readonly traceSab: SharedArrayBuffer | null;
   private shuttingDown = false;
   private down = false;

@@ -16,6 +16,8 @@ export interface ControlParams {
 export interface ModuleMetadata {
   modules: string[];
   procs: string[];
+  /** The modules' process-context tasks (`tasks:`), by name. */
+  tasks: string[];
   irqs: Record<number, string>;
 }
 

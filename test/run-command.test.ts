@@ -1,0 +1,96 @@
+/**
+ * `tasklet-rt run`: the module's tasks start, a kernel report fails the run unless
+ * --warn=continue, hotplug steps run, and a controlled run is the same run every time.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const driver = 'test/modules/run-driver.ts';
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, ['cli/bin.mjs', 'run', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The log without wall-clock stamps and the closing line (which times the run). */
+const machineLog = (stdout: string): string =>
+  stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('run: '))
+    .map((l) => l.replace(/^\[ *\d+\.\d+\] /, ''))
+    .join('\n');
+
+describe('tasklet-rt run', () => {
+  it("starts the module's tasks, and a WARN fails the run (exit 1) unless --warn=continue", () => {
+    const failed = run([driver, '--cpus', '2', '--duration', '300ms']);
+    expect(failed.stdout).toMatch(/CPU0: poller started on CPU0/);
+    expect(failed.stdout).toMatch(
+      /WARNING: CPU: 0 PID: \d+ at test\/modules\/run-driver\.ts:\d+ poller\+0x0\/0x0/,
+    );
+    expect(failed.stdout).toMatch(/run: .*1 kernel report \(WARNING\/BUG\)/);
+    expect(failed.code).toBe(1);
+    const tolerated = run([driver, '--cpus', '2', '--duration', '300ms', '--warn', 'continue']);
+    expect(tolerated.code).toBe(0);
+    const quiet = run([driver, '--cpus', '2', '--duration', '200ms', '--no-tasks']);
+    expect(quiet.stdout).not.toMatch(/poller started/);
+    expect(quiet.code).toBe(0);
+  });
+
+  it('takes CPUs down and up every --hotplug period, seeded', () => {
+    const r = run([
+      driver,
+      '--cpus',
+      '3',
+      '--duration',
+      '600ms',
+      '--hotplug',
+      '50ms',
+      '--seed',
+      '7',
+      '--warn',
+      'continue',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const steps = Number(/(\d+) hotplug steps, seed 7/.exec(r.stdout)?.[1]);
+    expect(steps).toBeGreaterThan(0);
+  });
+
+  it('--controlled --seed: the same seed gives the same run', () => {
+    const args = [
+      driver,
+      '--cpus',
+      '2',
+      '--duration',
+      '40ms',
+      '--controlled',
+      '--seed',
+      '11',
+      '--warn',
+      'continue',
+    ];
+    const a = run(args);
+    const b = run(args);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/seed 11, controlled \(pct\)/);
+    expect(machineLog(a.stdout)).toBe(machineLog(b.stdout));
+  });
+
+  it('bad values: one line, exit 2', () => {
+    for (const args of [
+      ['--warn', 'never'],
+      ['--hotplug', '5'],
+      ['--strategy', 'pct'],
+    ]) {
+      const r = run([driver, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
