@@ -161,13 +161,19 @@ function checkRecursion(cls: number, site: string, context: number): void {
   ]);
 }
 
-/** Marks the usages this acquisition shows; reports a usage that contradicts an earlier one. */
-function checkUsage(cls: number, site: string): void {
+/**
+ * Marks the usages this acquisition shows, as lockdep's mark_usage does: IN-* for a (non-try)
+ * lock in that context; *-ON only with hard irqs on (with them off no softirq can come either);
+ * reports a usage that contradicts an earlier one.
+ */
+function checkUsage(cls: number, site: string, trylock: boolean): void {
   const usages: LockUsage[] = [];
-  if (in_hardirq()) usages.push(LockUsage.InHardirq);
-  else if (!this_cpu.irqsOff) usages.push(LockUsage.HardirqOn);
-  if (in_serving_softirq()) usages.push(LockUsage.InSoftirq);
-  else if (!in_softirq() && !in_hardirq()) usages.push(LockUsage.SoftirqOn);
+  if (!trylock && in_hardirq()) usages.push(LockUsage.InHardirq);
+  if (!trylock && in_serving_softirq()) usages.push(LockUsage.InSoftirq);
+  if (!this_cpu.irqsOff) {
+    usages.push(LockUsage.HardirqOn);
+    if (!in_softirq()) usages.push(LockUsage.SoftirqOn);
+  }
   const word = base() + LOCKDEP_USAGE + cls;
   for (const usage of usages) {
     const bit = 1 << usage;
@@ -239,12 +245,12 @@ function checkOrder(cls: number, site: string, context: number): void {
   }
 }
 
-/** lock_acquire: check, then hold. Called before the lock is spun for. */
-export function lock_acquire(cls: number): void {
+/** lock_acquire: check, then hold. Called before the lock is spun for (after a trylock won it). */
+export function lock_acquire(cls: number, trylock = false): void {
   const site = callSite();
   const context = irqContext();
-  checkRecursion(cls, site, context);
-  checkUsage(cls, site);
+  if (!trylock) checkRecursion(cls, site, context);
+  checkUsage(cls, site, trylock);
   checkOrder(cls, site, context);
   held.push({ cls, site, context });
 }

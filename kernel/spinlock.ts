@@ -182,7 +182,7 @@ export function spin_trylock(lock: spinlock_t): boolean {
     return false;
   }
   debug_spin_lock_after(lock);
-  lock_acquire(lock.id);
+  lock_acquire(lock.id, true);
   return true;
 }
 

@@ -82,6 +82,16 @@ describe('tasklet-rt run', () => {
     expect(machineLog(a.stdout)).toBe(machineLog(b.stdout));
   });
 
+  it('examples/rx-counter.ts: lockdep finds the stats lock taken with irqs on; the fixed driver runs clean', () => {
+    const buggy = run(['examples/rx-counter.ts', '--cpus', '2', '--duration', '500ms']);
+    expect(buggy.stdout).toMatch(/inconsistent \{HARDIRQ-ON-W\} -> \{IN-HARDIRQ-W\} usage\./);
+    expect(buggy.stdout).toMatch(/\(rx_stats_lock\), at: rx_interrupt \(examples\/rx-counter\.ts:\d+\)/);
+    expect(buggy.code).toBe(1);
+    const fixed = run(['examples/rx-counter-fixed.ts', '--cpus', '2', '--duration', '500ms']);
+    expect(fixed.stdout).not.toMatch(/WARNING|BUG/);
+    expect(fixed.code, fixed.stdout).toBe(0);
+  });
+
   it('bad values: one line, exit 2', () => {
     for (const args of [
       ['--warn', 'never'],
