@@ -1,5 +1,5 @@
 /**
- * The report's tables as plain rows of strings, so the terminal and Markdown renderers show
+ * The report's tables as plain rows of strings, so the terminal, Markdown and HTML reports show
  * exactly the same figures.
  */
 import type { BenchResults } from '../results.ts';
@@ -9,6 +9,16 @@ export interface TextTable {
   title: string;
   head: string[];
   rows: string[][];
+  /** Lines shown under the table. */
+  notes?: string[];
+}
+
+export interface TableOptions {
+  /**
+   * Where the throughput table shows what each workload ran: in a column (Markdown, HTML), or
+   * once per workload under the table (the terminal, where the column would not fit 100 wide).
+   */
+  params: 'column' | 'notes';
 }
 
 /** What every report says of a --quick run, in place of the targets table. */
@@ -19,24 +29,35 @@ export function quickNotice(r: BenchResults): string | null {
     : null;
 }
 
-export function reportTables(r: BenchResults): TextTable[] {
+export function reportTables(r: BenchResults, options: TableOptions = { params: 'column' }): TextTable[] {
   const runs = `median of ${r.settings.runs} (min–max)`;
+  const inColumn = options.params === 'column';
+  const ran = new Map(r.throughput.map((t) => [`${t.workload} · ${t.implementation}`, params(t.params)]));
   return [
     {
-      title: `Throughput, dispatches per second (${runs})`,
-      head: ['workload', 'impl', 'CPUs', 'total/s', 'per CPU/s', 'requeues/s', 'params'],
+      title: `Throughput, dispatches per second (${runs}; per CPU: the median)`,
+      head: [
+        'workload',
+        'impl',
+        'CPUs',
+        'total/s',
+        'per CPU/s',
+        'requeues/s',
+        ...(inColumn ? ['params'] : []),
+      ],
       rows: r.throughput.map((t) => [
         t.workload,
         t.implementation,
         String(t.cpus),
         spread(t.perSecond, rate),
-        spread(t.perSecondPerCpu, rate),
+        rate(t.perSecondPerCpu.median),
         t.requeuesPerSecond ? spread(t.requeuesPerSecond, rate) : '',
-        params(t.params),
+        ...(inColumn ? [params(t.params)] : []),
       ]),
+      notes: inColumn ? [] : ['params:', ...[...ran].map(([what, p]) => `  ${what}: ${p}`)],
     },
     {
-      title: `Latency, µs (p50 ${runs}; other percentiles: median over runs)`,
+      title: `Latency, µs (p50: ${runs}; the other figures: median over runs)`,
       head: ['workload', 'target', 'CPUs', 'poll µs', 'samples', 'p50', 'p99', 'p99.9', 'max', 'hops/s'],
       rows: r.latency.map((l) => [
         l.workload,
@@ -48,7 +69,7 @@ export function reportTables(r: BenchResults): TextTable[] {
         micros(l.p99.median),
         micros(l.p999.median),
         micros(l.max.median),
-        l.perSecond ? spread(l.perSecond, rate) : '',
+        l.perSecond ? rate(l.perSecond.median) : '',
       ]),
     },
     {
