@@ -107,10 +107,12 @@ function logAxis(bounds, title, format) {
       autoSkip: false,
       maxRotation: 0,
       callback(value) {
+        // Chart.js puts ticks at 1, 1.1, 1.2 ... 2, 3 ... of each decade: only exact 1 (2, 5) get a label.
         const v = Number(value);
-        const mantissa = Math.round(v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9)));
+        const mantissa = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
+        const is = (m) => Math.abs(mantissa - m) < 1e-6;
         const decades = Math.log10(this.max / this.min);
-        return mantissa === 1 || (decades <= 2 && (mantissa === 2 || mantissa === 5)) ? format(v) : '';
+        return is(1) || (decades <= 2.001 && (is(2) || is(5))) ? format(v) : '';
       },
     },
   };
