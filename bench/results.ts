@@ -75,5 +75,6 @@ export interface BenchResults {
   throughput: ThroughputRow[];
   latency: LatencyRow[];
   machines: MachineRow[];
+  /** The targets, checked; empty for a --quick run, which is not graded. */
   targets: TargetCheck[];
 }

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { htmlReport } from '../bench/report/html.ts';
 import { markdownReport } from '../bench/report/markdown.ts';
-import { terminalReport } from '../bench/report/terminal.ts';
+import { TERMINAL_WIDTH, terminalReport } from '../bench/report/terminal.ts';
 import { WORKLOADS, type Workload } from '../bench/results.ts';
 import { runBench } from '../bench/run.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
@@ -40,7 +40,8 @@ function workloadList(value: string): Workload[] {
 
 /**
  * Fails now, not after minutes of benchmarking, when a report could not be written. A missing
- * report folder is made if its parent exists (one level only: never a walk up a path like /proc).
+ * report folder is made if its parent exists (one level only: never a walk up a path like /proc),
+ * and said so.
  */
 function checkReportPath(flag: string, file: string): string {
   const path = resolve(file);
@@ -48,6 +49,7 @@ function checkReportPath(flag: string, file: string): string {
   if (!existsSync(dir) && existsSync(dirname(dir))) {
     try {
       mkdirSync(dir);
+      process.stdout.write(`bench: made directory ${dir} (for ${flag})\n`);
     } catch (error) {
       throw new UsageError(
         `${flag} ${file}: cannot create ${dir}: ${error instanceof Error ? error.message : String(error)}`,
@@ -56,6 +58,12 @@ function checkReportPath(flag: string, file: string): string {
   }
   checkWritable(flag, file);
   return path;
+}
+
+/** The report's width: 100 columns, fewer on a narrower terminal. */
+function terminalWidth(): number {
+  const cols = process.stdout.isTTY ? process.stdout.columns : undefined;
+  return cols !== undefined && cols > 0 ? Math.min(TERMINAL_WIDTH, cols) : TERMINAL_WIDTH;
 }
 
 export function registerBench(program: Command): void {
@@ -82,7 +90,7 @@ export function registerBench(program: Command): void {
         .argParser(workloadList)
         .default([...WORKLOADS], 'all'),
     )
-    .option('--quick', 'tiny sizes and short runs (smoke test)', false)
+    .option('--quick', 'tiny sizes and short runs (smoke test: figures indicative only, not graded)', false)
     .addOption(
       new Option('--idle-poll-us <us>', 'idle CPUs poll this long before sleeping (0 = sleep at once)')
         .argParser(integer('--idle-poll-us', 0, 100_000))
@@ -107,9 +115,20 @@ export function registerBench(program: Command): void {
         idlePollUs: flags.idlePollUs,
         log: (line) => process.stderr.write(`bench: ${line}\n`),
       });
-      process.stdout.write(terminalReport(results));
-      if (outputs.json) writeFileSync(outputs.json, `${JSON.stringify(results, null, 2)}\n`);
-      if (outputs.md) writeFileSync(outputs.md, markdownReport(results));
-      if (outputs.html) writeFileSync(outputs.html, htmlReport(results));
+      process.stdout.write(terminalReport(results, terminalWidth()));
+      // Every file the run writes is named as soon as it is written, one line each; the bench
+      // writes nothing else.
+      process.stdout.write('\n');
+      let wrote = 0;
+      const write = (path: string | undefined, what: string, text: () => string) => {
+        if (!path) return;
+        writeFileSync(path, text());
+        process.stdout.write(`bench: wrote ${path} (${what})\n`);
+        wrote++;
+      };
+      write(outputs.json, 'JSON results', () => `${JSON.stringify(results, null, 2)}\n`);
+      write(outputs.md, 'Markdown report', () => markdownReport(results));
+      write(outputs.html, 'HTML report', () => htmlReport(results));
+      if (wrote === 0) process.stdout.write('bench: no files written (--json, --md, --html write reports)\n');
     });
 }

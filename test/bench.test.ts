@@ -1,13 +1,19 @@
 /**
- * The bench at a tiny size: every workload runs, the JSON has the documented shape, and bad
- * flags or an unwritable output path are rejected before anything runs.
+ * The bench at a tiny size: every workload runs, the JSON has the documented shape, a --quick run
+ * is not graded, every file written is named, and bad flags or an unwritable output path are
+ * rejected before anything runs. The reports themselves are checked on made-up results: no
+ * figure is measured or compared with a speed.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { decadeBounds, htmlReport } from '../bench/report/html.ts';
+import { markdownReport } from '../bench/report/markdown.ts';
+import { terminalReport } from '../bench/report/terminal.ts';
 import type { BenchResults } from '../bench/results.ts';
+import { summarize } from '../bench/stats.ts';
 import { registerBench } from '../cli/bench.ts';
 import { UsageError } from '../cli/errors.ts';
 
@@ -21,6 +27,90 @@ function program(): Command {
 
 const parse = (args: string[]) => program().parseAsync(['bench', ...args], { from: 'user' });
 
+/** Runs the bench command and returns what it printed on stdout (progress on stderr is dropped). */
+async function bench(args: string[]): Promise<string> {
+  const out: string[] = [];
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    await parse(args);
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+  return out.join('');
+}
+
+/** Columns a line takes on a terminal (every character in the reports is one column wide). */
+const widest = (text: string): number => Math.max(...text.split('\n').map((line) => [...line].length));
+
+const s = (...values: number[]) => summarize(values);
+
+/** Results as a full run would give them, with long cells, for the report renderers. */
+function madeUp(quick: boolean): BenchResults {
+  const params = { concurrentTasksPerWorker: 1, atomics: 'sync' };
+  return {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    host: { node: 'v20.0.0', platform: 'linux x64', cpuModel: 'Test CPU', cores: 2 },
+    settings: {
+      cpus: 2,
+      durationMs: quick ? 100 : 1000,
+      runs: quick ? 1 : 3,
+      warmupMs: 300,
+      idlePollUs: 100,
+      localTasklets: 16,
+      sharedTasklets: 16,
+      quick,
+      only: ['local', 'latency', 'baselines'],
+    },
+    throughput: [1, 2].flatMap((cpus) =>
+      (['tasklet-rt', 'bare', 'piscina'] as const).map((implementation) => ({
+        workload: implementation === 'piscina' ? 'no-op task' : 'local',
+        implementation,
+        cpus,
+        params,
+        perSecond: s(1.5e6 * cpus, 1.2e6 * cpus, 1.9e6 * cpus),
+        perSecondPerCpu: s(1.5e6, 1.2e6, 1.9e6),
+        requeuesPerSecond: s(512, 300, 900),
+      })),
+    ),
+    latency: ['busy (16 tasklets running)', 'idle peer (spin then sleep)'].map((target) => ({
+      workload: 'cross-cpu ping-pong',
+      target,
+      cpus: 2,
+      idlePollUs: 100,
+      samples: 123456,
+      lost: 12,
+      p50: s(2.7, 2.5, 3.1),
+      p99: s(10.7),
+      p999: s(120),
+      max: s(1407),
+      distribution: [
+        [0, 0],
+        [50, 2.7],
+        [99, 10.7],
+        [100, 1407],
+      ],
+      perSecond: s(252_000, 250_000, 260_000),
+    })),
+    machines: [
+      {
+        cpus: 2,
+        idlePollUs: 100,
+        bootMs: 900,
+        rssPerCpuBytes: 40e6,
+        heapUsedPerCpuBytes: 11e6,
+        heapTotalPerCpuBytes: 17e6,
+      },
+    ],
+    targets: [{ name: 'local runs per CPU', goal: '≥ 5 M/s', measured: '1.50 M/s', met: false }],
+  };
+}
+
 const stat = expect.objectContaining({
   median: expect.any(Number),
   min: expect.any(Number),
@@ -29,28 +119,23 @@ const stat = expect.objectContaining({
 });
 
 describe('bench', () => {
-  it('runs every workload at a tiny size and writes JSON, Markdown and HTML', async () => {
+  it('runs every workload at a tiny size, does not grade the quick run, and names each file it wrote', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-    const files = { json: join(dir, 'b.json'), md: join(dir, 'b.md'), html: join(dir, 'b.html') };
-    const write = process.stdout.write;
-    process.stdout.write = () => true; // the terminal table
-    try {
-      await parse([
-        '--quick',
-        '--cpus',
-        '2',
-        '--duration',
-        '40ms',
-        '--json',
-        files.json,
-        '--md',
-        files.md,
-        '--html',
-        files.html,
-      ]);
-    } finally {
-      process.stdout.write = write;
-    }
+    // The JSON's folder does not exist yet: the bench makes it, and says so.
+    const files = { json: join(dir, 'new', 'b.json'), md: join(dir, 'b.md'), html: join(dir, 'b.html') };
+    const stdout = await bench([
+      '--quick',
+      '--cpus',
+      '2',
+      '--duration',
+      '40ms',
+      '--json',
+      files.json,
+      '--md',
+      files.md,
+      '--html',
+      files.html,
+    ]);
     const r = JSON.parse(readFileSync(files.json, 'utf8')) as BenchResults;
     expect(r.settings).toMatchObject({ cpus: 2, runs: 1, quick: true });
     const rows = r.throughput.map((t) => `${t.workload}/${t.implementation}/${t.cpus}`);
@@ -75,11 +160,98 @@ describe('bench', () => {
       expect(l.distribution.length).toBeGreaterThan(0);
     }
     expect(r.machines.every((m) => m.bootMs > 0 && m.heapUsedPerCpuBytes > 0)).toBe(true);
-    expect(r.targets.length).toBeGreaterThan(0);
-    expect(readFileSync(files.md, 'utf8')).toContain('| workload |');
+
+    // A quick run is no verdict: no targets checked, and every report says why.
+    expect(r.targets).toEqual([]);
+    expect(stdout).toContain('Quick run (--quick)');
+    expect(stdout).toContain('indicative only');
+    expect(stdout).not.toMatch(/Targets|│ met │|\b(yes|NO) *│/);
+    const md = readFileSync(files.md, 'utf8');
+    expect(md).toContain('| workload |');
+    expect(md).toContain('Quick run (--quick)');
+    expect(md).not.toContain('## Targets');
     const html = readFileSync(files.html, 'utf8');
     expect(html).toContain('new Chart(');
+    expect(html).toContain('Quick run (--quick)');
     expect(html).not.toMatch(/<script[^>]+src=/); // self-contained
+
+    // Every file, one line each, with its path; nothing else written.
+    const said = stdout.split('\n').filter((line) => line.startsWith('bench: '));
+    expect(said).toEqual([
+      `bench: made directory ${join(dir, 'new')} (for --json)`,
+      `bench: wrote ${files.json} (JSON results)`,
+      `bench: wrote ${files.md} (Markdown report)`,
+      `bench: wrote ${files.html} (HTML report)`,
+    ]);
+    expect(widest(stdout)).toBeLessThanOrEqual(100);
+  });
+
+  it('says so when it wrote no file', async () => {
+    const stdout = await bench(['--quick', '--only', 'latency', '--duration', '10ms']);
+    expect(stdout).toContain('bench: no files written (--json, --md, --html write reports)');
+    expect(stdout).not.toContain('bench: wrote');
+  });
+
+  it('grades a full run in every report, and never a quick one', () => {
+    const full = madeUp(false);
+    expect(terminalReport(full)).toMatch(/Targets\n.*\n│ target +│ goal +│ measured +│ met │/);
+    expect(terminalReport(full)).not.toContain('Quick run');
+    expect(markdownReport(full)).toContain('## Targets');
+    expect(markdownReport(full)).toContain('| params |'); // room for the column there
+    expect(htmlReport(full)).toContain('<h2>Targets</h2>');
+    const quick = madeUp(true); // targets given, as an old JSON might hold: still not shown
+    for (const report of [terminalReport(quick), markdownReport(quick), htmlReport(quick)]) {
+      expect(report).toContain('not graded against the targets');
+      expect(report).not.toContain('Targets');
+      expect(report).not.toContain('local runs per CPU');
+    }
+  });
+
+  it('fits the terminal tables in 100 columns, wrapping cells between words without losing one', () => {
+    const text = terminalReport(madeUp(false));
+    expect(widest(text)).toBeLessThanOrEqual(100);
+    expect(text).not.toContain('…'); // what cli-table3 shows of a cell too wide for its column
+    const words = text.replace(/[│┌┐└┘├┤┬┴┼─]/g, ' ').split(/\s+/);
+    for (const word of [
+      'concurrentTasksPerWorker=1',
+      'atomics=sync',
+      'ping-pong',
+      'idle',
+      'peer',
+      '(spin',
+      'then',
+      'sleep)',
+    ])
+      expect(words).toContain(word);
+    // A number keeps its unit, a spread stays whole, the unit it shares written once.
+    expect(text).toMatch(/│ 3\.00 M \(2\.40–3\.80\) +│ 1\.50 M +│/);
+    // What each workload ran is listed under the table, once.
+    expect(text).toContain('params:\n  local · tasklet-rt: concurrentTasksPerWorker=1 atomics=sync\n');
+    expect(text).toContain('(12 lost)');
+  });
+
+  it('fits the terminal tables in a narrower terminal, breaking words only where it must', () => {
+    const text = terminalReport(madeUp(false), 60);
+    expect(widest(text)).toBeLessThanOrEqual(60);
+    expect(text).not.toContain('…');
+  });
+
+  it('writes a static HTML report: no animation, log axes labelled at decades, no point off a chart', () => {
+    const html = htmlReport(madeUp(false));
+    expect(html).toContain('Chart.defaults.animation = false;');
+    expect(html).toMatch(/const base = \{ animation: false,/);
+    expect(html.match(/\.\.\.base,/g)).toHaveLength(3); // every chart takes the static options
+    expect(html).toMatch(/autoSkip: false,\s+maxRotation: 0,/);
+    expect(decadeBounds([2.7, 10.7, 1407, null, 0])).toEqual({ min: 1, max: 10_000 });
+    expect(decadeBounds([100])).toEqual({ min: 100, max: 1000 });
+    expect(decadeBounds([null, 0])).toBeNull();
+    const data = JSON.parse(
+      html.match(/<script id="bench-data" type="application\/json">(.*?)<\/script>/)![1]!,
+    );
+    expect(data.latency[0].points[0]).toEqual([0, null]); // 0 µs cannot sit on a log axis
+    const noLatency = htmlReport({ ...madeUp(false), latency: [] });
+    expect(noLatency).not.toContain('<canvas id="latency">');
+    expect(noLatency).toContain('<canvas id="scaling">');
   });
 
   it.each([

@@ -13,9 +13,15 @@ export function micros(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
 
-/** "median (min–max)". */
+/** "median (min–max)"; a unit all three share is written once: "1.15 M (1.12–1.18)". */
 export function spread(s: Stat, fmt: (n: number) => string): string {
-  return s.values.length > 1 ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : fmt(s.median);
+  if (s.values.length <= 1) return fmt(s.median);
+  const [median, min, max] = [fmt(s.median), fmt(s.min), fmt(s.max)];
+  const unit = (text: string) => / \S+$/.exec(text)?.[0] ?? '';
+  const shared = unit(median);
+  if (shared !== '' && unit(min) === shared && unit(max) === shared)
+    return `${median} (${min.slice(0, -shared.length)}–${max.slice(0, -shared.length)})`;
+  return `${median} (${min}–${max})`;
 }
 
 export function mib(bytes: number): string {

@@ -1,6 +1,6 @@
 /** The Markdown report: the same tables as the terminal. */
 import type { BenchResults } from '../results.ts';
-import { reportTables } from './rows.ts';
+import { quickNotice, reportTables } from './rows.ts';
 
 const cell = (s: string): string => s.replaceAll('|', '\\|');
 
@@ -11,6 +11,8 @@ export function markdownReport(r: BenchResults): string {
     `${r.startedAt} · ${r.host.cpuModel} · ${r.host.cores} cores · Node ${r.host.node} · ` +
       `${r.settings.durationMs} ms × ${r.settings.runs} runs, warm-up ${r.settings.warmupMs} ms`,
   ];
+  const notice = quickNotice(r);
+  if (notice !== null) lines.push('', `**${notice}**`);
   for (const t of reportTables(r)) {
     lines.push(
       '',

@@ -1,5 +1,5 @@
 /**
- * The report's tables as plain rows of strings, so the terminal and Markdown renderers show
+ * The report's tables as plain rows of strings, so the terminal, Markdown and HTML reports show
  * exactly the same figures.
  */
 import type { BenchResults } from '../results.ts';
@@ -9,27 +9,56 @@ export interface TextTable {
   title: string;
   head: string[];
   rows: string[][];
+  /** Lines shown under the table. */
+  notes?: string[];
 }
 
-export function reportTables(r: BenchResults): TextTable[] {
+export interface TableOptions {
+  /**
+   * Where the throughput table shows what each workload ran: in a column (Markdown, HTML), or
+   * once per workload under the table (the terminal, where the column would not fit 100 wide).
+   */
+  params: 'column' | 'notes';
+}
+
+/** What every report says of a --quick run, in place of the targets table. */
+export function quickNotice(r: BenchResults): string | null {
+  return r.settings.quick
+    ? `Quick run (--quick): tiny sizes and short runs (${r.settings.durationMs} ms × ${r.settings.runs}). ` +
+        'The figures are indicative only and are not graded against the targets.'
+    : null;
+}
+
+export function reportTables(r: BenchResults, options: TableOptions = { params: 'column' }): TextTable[] {
   const runs = `median of ${r.settings.runs} (min–max)`;
+  const inColumn = options.params === 'column';
+  const ran = new Map(r.throughput.map((t) => [`${t.workload} · ${t.implementation}`, params(t.params)]));
   return [
     {
-      title: `Throughput, dispatches per second (${runs})`,
-      head: ['workload', 'impl', 'CPUs', 'total /s', 'per CPU /s', 'requeues /s', 'params'],
+      title: `Throughput, dispatches per second (${runs}; per CPU: the median)`,
+      head: [
+        'workload',
+        'impl',
+        'CPUs',
+        'total/s',
+        'per CPU/s',
+        'requeues/s',
+        ...(inColumn ? ['params'] : []),
+      ],
       rows: r.throughput.map((t) => [
         t.workload,
         t.implementation,
         String(t.cpus),
         spread(t.perSecond, rate),
-        spread(t.perSecondPerCpu, rate),
+        rate(t.perSecondPerCpu.median),
         t.requeuesPerSecond ? spread(t.requeuesPerSecond, rate) : '',
-        params(t.params),
+        ...(inColumn ? [params(t.params)] : []),
       ]),
+      notes: inColumn ? [] : ['params:', ...[...ran].map(([what, p]) => `  ${what}: ${p}`)],
     },
     {
-      title: `Latency, µs (p50 ${runs}; other percentiles: median over runs)`,
-      head: ['workload', 'target', 'CPUs', 'idlePollUs', 'samples', 'p50', 'p99', 'p99.9', 'max', 'hops /s'],
+      title: `Latency, µs (p50: ${runs}; the other figures: median over runs)`,
+      head: ['workload', 'target', 'CPUs', 'poll µs', 'samples', 'p50', 'p99', 'p99.9', 'max', 'hops/s'],
       rows: r.latency.map((l) => [
         l.workload,
         l.target,
@@ -40,12 +69,12 @@ export function reportTables(r: BenchResults): TextTable[] {
         micros(l.p99.median),
         micros(l.p999.median),
         micros(l.max.median),
-        l.perSecond ? spread(l.perSecond, rate) : '',
+        l.perSecond ? rate(l.perSecond.median) : '',
       ]),
     },
     {
       title: 'Machines: boot time and memory per CPU worker',
-      head: ['CPUs', 'idlePollUs', 'boot', 'RSS growth / CPU', 'worker heap used', 'worker heap total'],
+      head: ['CPUs', 'poll µs', 'boot', 'RSS growth / CPU', 'worker heap used', 'worker heap total'],
       rows: r.machines.map((m) => [
         String(m.cpus),
         String(m.idlePollUs),
@@ -58,7 +87,12 @@ export function reportTables(r: BenchResults): TextTable[] {
     {
       title: 'Targets',
       head: ['target', 'goal', 'measured', 'met'],
-      rows: r.targets.map((t) => [t.name, t.goal, t.measured, t.met ? 'yes' : 'NO']),
+      rows: (r.settings.quick ? [] : r.targets).map((t) => [
+        t.name,
+        t.goal,
+        t.measured,
+        t.met ? 'yes' : 'NO',
+      ]),
     },
   ].filter((t) => t.rows.length > 0);
 }
