@@ -15,6 +15,7 @@ import { current, reset_for_controlled_run } from '../kernel/sched.ts';
 import { shared_word_allocations } from '../kernel/shared.ts';
 import { callback_names, static_tasklet_names, write_static_tasklets } from '../kernel/tasklet-table.ts';
 import { init_tick } from '../kernel/tick.ts';
+import { write_static_timers } from '../kernel/timer.ts';
 import { start_tracing } from '../kernel/tracer.ts';
 import {
   attach_machine_memory,
@@ -55,6 +56,7 @@ for (const url of data.modules) await load_module(url);
 // Callback ids are this thread's; every CPU loaded the same code, so CPU0's are everyone's.
 if (data.cpu === 0) {
   write_static_tasklets();
+  write_static_timers();
   raw_store(G_STATIC_READY, 1);
   futex_wake(G_STATIC_READY, Number.POSITIVE_INFINITY);
 }

@@ -34,6 +34,7 @@ import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save 
 import { this_cpu } from './percpu.ts';
 import { kthread_run, type TaskBody } from './sched.ts';
 import { HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
+import { timers_dead_cpu } from './timer.ts';
 import { trace } from './trace.ts';
 
 /**
@@ -77,6 +78,7 @@ function adopt_requested(): void {
       const bit = 31 - Math.clz32(dead);
       dead &= ~(1 << bit);
       takeover_tasklets(word * 32 + bit);
+      timers_dead_cpu(word * 32 + bit);
       raw_and(requests, ~(1 << bit));
     }
   }

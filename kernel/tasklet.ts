@@ -61,6 +61,7 @@ import {
   type TaskletStruct,
   tasklet_from_ptr,
 } from './tasklet-table.ts';
+import { init_timers } from './timer.ts';
 import { trace } from './trace.ts';
 import { might_sleep, sleep_until_clear, spin_until_clear, wake_up_var } from './wait.ts';
 
@@ -253,6 +254,7 @@ export function softirq_init(): void {
   }
   open_softirq(TASKLET_SOFTIRQ, tasklet_action);
   open_softirq(HI_SOFTIRQ, tasklet_hi_action);
+  init_timers();
 }
 
 export function tasklet_init(t: TaskletStruct, func: TaskletFunc, data: number): void {

@@ -174,3 +174,55 @@ function serveWhileSleeping(seq: number): void {
   }
   cpu_sleep(this_cpu.base + C_WAKE, seq, next_tick_ms(), MAX_SLEEP_MS);
 }
+
+/** wake_up_var on any object with a two-word waiter mask at `waiters` (timers, work items). */
+export function wake_up_waiters(waiters: number): void {
+  const upper = plain_read(G_NR_CPUS) > 32 ? raw_load(waiters + 1) : 0;
+  if ((raw_load(waiters) | upper) === 0) return;
+  for (let word = 0; word < 2; word++) {
+    let bits = raw_load(waiters + word);
+    while (bits !== 0) {
+      const bit = 31 - Math.clz32(bits);
+      bits &= ~(1 << bit);
+      kick_cpu(word * 32 + bit);
+    }
+  }
+}
+
+/**
+ * wait_var_event for objects other than tasklets: spins, then sleeps until `done()` (which
+ * reads through the door) holds, registered in the waiter mask at `waiters` so that
+ * wake_up_waiters kicks this CPU. `mayBlock` false (atomic context) makes it a pure spin.
+ */
+export function wait_until(waiters: number, done: () => boolean, kind: WaitKind, mayBlock: boolean): void {
+  if (done()) return;
+  const base = this_cpu.base;
+  plain_write(base + C_WAIT_TASKLET, 0);
+  plain_write(base + C_WAIT_PID, current().pid);
+  plain_write(base + C_WAIT_SINCE, jiffies());
+  raw_store(base + C_WAIT_KIND, mayBlock ? kind : WaitKind.TaskletSpin);
+  const cpu = this_cpu.id;
+  const mine = waiters + (cpu >> 5);
+  const me = 1 << (cpu & 31);
+  const wake = base + C_WAKE;
+  const sleeper = current();
+  if (mayBlock) raw_or(mine, me);
+  try {
+    for (let spins = 0; !done(); spins++) {
+      plain_inc(base + C_HEARTBEAT);
+      if (machine_stopping()) throw new MachineHalt();
+      if (!mayBlock || spins < SPINS_BEFORE_SLEEP) {
+        cpuRelaxInWait();
+        continue;
+      }
+      const seq = raw_load(wake);
+      if (done()) break;
+      set_current(idle_task());
+      serveWhileSleeping(seq);
+      set_current(sleeper);
+    }
+  } finally {
+    if (mayBlock) raw_and(mine, ~me);
+    clearWait();
+  }
+}

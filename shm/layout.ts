@@ -70,6 +70,14 @@ export const C_TAKEOVER = 30; // two words: mask of dead CPUs whose queues this 
 export const C_OFFLINE_COUNT = 19; // times this CPU went offline (bumped as it dies, interrupts off)
 export const C_SOFTIRQ_COUNT = 32; // NR_SOFTIRQS words: /proc/softirqs
 export const C_IRQ_COUNT = C_SOFTIRQ_COUNT + NR_SOFTIRQS; // NR_IRQS words: /proc/interrupts
+// The timer base (kernel/timer.ts): lock, the pending list (sorted by expiry), the expired
+// list a TIMER_SOFTIRQ pass is running, base->running_timer, and counters.
+export const C_TIMER_LOCK = 100; // 0 free, else holder CPU + 1
+export const C_TIMER_HEAD = 101; // first pending timer (pointer: id + 1) or 0
+export const C_TIMER_EXPIRED = 102; // first collected, not yet run timer or 0
+export const C_RUNNING_TIMER = 103; // pointer of the timer whose callback runs now, or 0
+export const C_TIMER_RUNS = 104; // timer callbacks run (counter)
+export const C_TIMER_TAKEOVER = 105; // timers adopted from dead CPUs (counter)
 export const CPU_STRIDE = 128;
 
 export enum CpuState {
@@ -90,6 +98,7 @@ export enum WaitKind {
   TaskletSchedClear = 2, // tasklet_kill, first phase
   TaskletSpin = 3, // tasklet_unlock_spin_wait / tasklet_disable_in_atomic
   Event = 4, // wait_event on a wait queue
+  TimerRunning = 5, // del_timer_sync: the callback runs on another CPU
 }
 
 /** Tasklet struct fields. */
@@ -101,6 +110,7 @@ export const T_DATA = 4; // `unsigned long data` (32 bits here)
 export const T_USE_CALLBACK = 5;
 export const T_ALLOC = 6; // TaskletAlloc
 export const T_WAITERS = 7; // two words: bitmask of CPUs sleeping in wait_var_event on this tasklet
+export const T_CONTAINER = 9; // what from_tasklet returns: the module struct holding it (0 unless set)
 export const TASKLET_STRIDE = 10;
 
 export enum TaskletAlloc {
@@ -111,6 +121,22 @@ export enum TaskletAlloc {
 
 export const TASKLET_STATE_SCHED = 0;
 export const TASKLET_STATE_RUN = 1;
+
+/** struct timer_list fields (kernel/timer.ts). A timer pointer is its table index + 1. */
+export const TM_LIST = 0; // word address of the head of the list it is on; 0: not pending
+export const TM_NEXT = 1; // next timer pointer or 0
+export const TM_PREV = 2; // previous timer pointer or 0 (first on its list)
+export const TM_EXPIRES_LO = 3; // expires, an unsigned long: low and high 32 bits
+export const TM_EXPIRES_HI = 4;
+export const TM_FUNC = 5; // callback id; -1: not set up
+export const TM_CPU = 6; // the base it belongs to (pending or not); TIMER_MIGRATING while moving
+export const TM_FLAGS = 7; // timer_setup flags
+export const TM_CONTAINER = 8; // what from_timer returns: the module struct holding it (0 unless set)
+export const TM_ALLOC = 9; // TaskletAlloc values: free, dynamic, static
+export const TM_WAITERS = 10; // two words: CPUs sleeping in del_timer_sync on it
+export const TIMER_STRIDE = 12;
+export const MAX_TIMERS = 512;
+export const TIMER_MIGRATING = -1;
 
 /** Words modules may claim for their own shared state (see `shared_words`). */
 export const MODULE_WORDS = 1 << 16;
@@ -135,6 +161,7 @@ export class Layout {
   readonly taskletBase: number;
   readonly moduleBase: number;
   readonly pidCommBase: number;
+  readonly timerBase: number;
   readonly totalWords: number;
 
   constructor(readonly params: LayoutParams) {
@@ -142,7 +169,8 @@ export class Layout {
     this.taskletBase = this.cpuBase + params.nrCpus * CPU_STRIDE;
     this.moduleBase = this.taskletBase + params.maxTasklets * TASKLET_STRIDE;
     this.pidCommBase = this.moduleBase + MODULE_WORDS;
-    this.totalWords = this.pidCommBase + PID_COMM_SLOTS * PID_COMM_STRIDE;
+    this.timerBase = this.pidCommBase + PID_COMM_SLOTS * PID_COMM_STRIDE;
+    this.totalWords = this.timerBase + MAX_TIMERS * TIMER_STRIDE;
   }
 
   cpu(cpu: number): number {
@@ -157,6 +185,11 @@ export class Layout {
   /** Tasklet id of the struct whose `next` field is at word `nextWord` (the inverse of &t->next). */
   taskletOfNextField(nextWord: number): number {
     return (nextWord - T_NEXT - this.taskletBase) / TASKLET_STRIDE;
+  }
+
+  /** Word index of a timer_list, from its table id. */
+  timer(id: number): number {
+    return this.timerBase + id * TIMER_STRIDE;
   }
 
   /** Word index of the pid → comm slot for `pid`. */

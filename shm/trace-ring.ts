@@ -20,6 +20,10 @@ export enum TraceEventType {
   tasklet_enable,
   tasklet_kill,
   cpu_hotplug,
+  timer_start,
+  timer_expire_entry,
+  timer_expire_exit,
+  timer_cancel,
 }
 
 /** type, a, b, pid, preempt_count, flags */
