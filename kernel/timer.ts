@@ -211,7 +211,7 @@ function write_expires(addr: number, expires: number): void {
 const baseOf = (cpu: number): number => layout().cpu(cpu);
 
 /** raw_spin_lock_irqsave(&base->lock): returns the flags for base_unlock. */
-function base_lock(cpu: number): number {
+export function base_lock(cpu: number): number {
   const flags = local_irq_save();
   const lock = baseOf(cpu) + C_TIMER_LOCK;
   while (atomic_cmpxchg(lock, 0, this_cpu.id + 1) !== 0) {
@@ -220,7 +220,7 @@ function base_lock(cpu: number): number {
   return flags;
 }
 
-function base_unlock(cpu: number, flags: number): void {
+export function base_unlock(cpu: number, flags: number): void {
   atomic_set(baseOf(cpu) + C_TIMER_LOCK, 0);
   local_irq_restore(flags);
 }
@@ -262,7 +262,7 @@ function enqueue(cpu: number, t: TimerList, expires: number): void {
 }
 
 /** Unlinks a pending timer from whichever list holds it (the base lock is held). */
-function unlink(t: TimerList): void {
+export function unlink(t: TimerList): void {
   const list = READ_ONCE(t.addr + TM_LIST);
   const prev = READ_ONCE(t.addr + TM_PREV);
   const next = READ_ONCE(t.addr + TM_NEXT);
@@ -359,7 +359,7 @@ function run_timers(): void {
   let last = 0;
   for (let p = READ_ONCE(base + C_TIMER_HEAD); p !== 0; p = READ_ONCE(base + C_TIMER_HEAD)) {
     const t = from_ptr(p);
-    if (!time_after_eq(now, read_expires(t.addr))) break;
+    if (!timerOps.due(now, read_expires(t.addr))) break;
     unlink(t);
     WRITE_ONCE(t.addr + TM_PREV, last);
     if (last !== 0) WRITE_ONCE(from_ptr(last).addr + TM_NEXT, p);
@@ -369,20 +369,30 @@ function run_timers(): void {
   }
   // expire_timers: each is detached before its callback runs, with the lock dropped.
   for (let p = READ_ONCE(base + C_TIMER_EXPIRED); p !== 0; p = READ_ONCE(base + C_TIMER_EXPIRED)) {
-    const t = from_ptr(p);
-    WRITE_ONCE(base + C_RUNNING_TIMER, p);
-    timerOps.detach(t);
-    const fn = callback_by_id(plain_read(t.addr + TM_FUNC));
-    base_unlock(cpu, flags);
-    call_timer_fn(t, fn as TimerCallback | undefined, now);
-    flags = base_lock(cpu);
-    WRITE_ONCE(base + C_RUNNING_TIMER, 0);
-    wake_up_waiters(t.addr + TM_WAITERS);
+    flags = timerOps.expire_timer(cpu, from_ptr(p), flags, now);
   }
   base_unlock(cpu, flags);
 }
 
-function call_timer_fn(t: TimerList, fn: TimerCallback | undefined, now: number): void {
+/**
+ * One timer of expire_timers, the base locked on entry and exit: it becomes the running timer
+ * and is detached before its callback runs with the base unlocked and interrupts on, so the
+ * callback may re-arm it (T4) and del_timer_sync can tell it is running. Returns the flags.
+ */
+function expire_timer(cpu: number, t: TimerList, flags: number, now: number): number {
+  const base = baseOf(cpu);
+  WRITE_ONCE(base + C_RUNNING_TIMER, t.ptr);
+  timerOps.detach(t);
+  base_unlock(cpu, flags);
+  call_timer_fn(t, now);
+  const again = base_lock(cpu);
+  WRITE_ONCE(base + C_RUNNING_TIMER, 0);
+  wake_up_waiters(t.addr + TM_WAITERS);
+  return again;
+}
+
+export function call_timer_fn(t: TimerList, now: number): void {
+  const fn = callback_by_id(plain_read(t.addr + TM_FUNC)) as TimerCallback | undefined;
   plain_inc(this_cpu.base + C_TIMER_RUNS);
   trace.timer_expire_entry?.(t.id, now);
   try {
@@ -396,10 +406,14 @@ function call_timer_fn(t: TimerList, fn: TimerCallback | undefined, now: number)
 /** The replaceable pieces. Correct code only; harness mutants swap entries at boot. */
 export const timerOps = {
   detach: unlink,
+  /** Whether a timer expiring at `expires` is due at `now` (collect_expired_timers). */
+  due: (now: number, expires: number): boolean => time_after_eq(now, expires),
   may_migrate,
   try_to_del_sync,
   wait_running,
   run_timers,
+  expire_timer,
+  dead_cpu: migrate_timers,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -513,8 +527,7 @@ export function run_local_timers(): void {
   const base = this_cpu.base;
   const first = raw_load(base + C_TIMER_HEAD);
   if (first === 0) return;
-  if (time_after_eq(jiffies(), read_expires(layout().timer(first - 1))))
-    __raise_softirq_irqoff(TIMER_SOFTIRQ);
+  if (timerOps.due(jiffies(), read_expires(layout().timer(first - 1)))) __raise_softirq_irqoff(TIMER_SOFTIRQ);
 }
 
 /** init_timers for this CPU: an empty base, the TIMER_SOFTIRQ action, the tick's hook. */
@@ -534,8 +547,11 @@ export function init_timers(): void {
  * the dead CPU will not run them). Raises TIMER_SOFTIRQ so that due ones run soon.
  */
 export function timers_dead_cpu(dead: number): void {
+  if (dead !== this_cpu.id) timerOps.dead_cpu(dead);
+}
+
+function migrate_timers(dead: number): void {
   const me = this_cpu.id;
-  if (dead === me) return;
   const flags = base_lock(me);
   const deadBase = baseOf(dead);
   const lock = deadBase + C_TIMER_LOCK;

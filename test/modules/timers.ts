@@ -109,6 +109,14 @@ export default defineModule({
       const { id, delay = 1 } = arg as Op;
       return mod_timer_pending(timers[id], jiffies() + delay);
     },
+    /** Arms several timers in one go (no tick in between unless one falls due meanwhile). */
+    arm_many: (arg) => {
+      const { ids, delays } = arg as { ids: number[]; delays: number[] };
+      ids.forEach((id, i) => {
+        arm(id, delays[i]);
+      });
+      return true;
+    },
     del: (arg) => del_timer(timers[(arg as Op).id]),
     pending: (arg) => timer_pending(timers[(arg as Op).id]),
     info: (arg) => {
