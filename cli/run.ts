@@ -8,6 +8,7 @@ import { writeTraceFiles } from '../harness/trace/output.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
 import { Machine, type OopsReport } from '../machine/index.ts';
 import type { OopsPolicy } from './args.ts';
+import { paramRecord } from './args.ts';
 import { EXIT_FAULT, EXIT_OK } from './errors.ts';
 import { onTermination } from './signals.ts';
 import { type TraceCliOptions, traceRequest } from './trace-options.ts';
@@ -19,6 +20,7 @@ export interface RunOptions extends TraceCliOptions {
   oops: OopsPolicy;
   watchdogThresh: number;
   hungTaskTimeout: number;
+  param?: [string, number][];
 }
 
 /** A signal leaves this long for the CPUs to stop before their workers are terminated. */
@@ -54,6 +56,7 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
       hz: options.hz,
       trace: tracing.capacity === undefined ? undefined : { capacity: tracing.capacity },
       modules: [file],
+      params: paramRecord(options.param),
       watchdogThresh: options.watchdogThresh,
       hungTaskTimeout: options.hungTaskTimeout,
       onPrintk: (cpu, _level, text) => process.stdout.write(`${stamp()} CPU${cpu}: ${text}\n`),

@@ -7,7 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { attach_control, on_control_epoch, start_control } from '../control/cpu.ts';
 import { send_to_controller } from '../kernel/controller-port.ts';
 import { set_timer_check_interval } from '../kernel/irq.ts';
-import { module_metadata } from '../kernel/module.ts';
+import { module_metadata, set_module_params } from '../kernel/module.ts';
 import { setOopsSink } from '../kernel/oops.ts';
 import { this_cpu } from '../kernel/percpu.ts';
 import { setCurrentTaskSource, setPrintkSink } from '../kernel/printk.ts';
@@ -49,6 +49,7 @@ setOopsSink((report) => send({ type: 'oops', ...report }));
 setCommandPort(data.commandPort);
 
 (globalThis as { __taskletRtPreloadOptions?: unknown }).__taskletRtPreloadOptions = data.preloadOptions;
+set_module_params(data.params ?? {});
 await prepare_module_loading([...data.preload, ...data.modules]);
 for (const url of data.preload) await import(url);
 for (const url of data.modules) await load_module(url);

@@ -24,7 +24,7 @@ export {
   local_irq_restore,
   local_irq_save,
 } from './irqflags.ts';
-export { defineModule, type ModuleDefinition, type ProcRead, SeqFile } from './module.ts';
+export { defineModule, type ModuleDefinition, module_param, type ProcRead, SeqFile } from './module.ts';
 export {
   in_atomic,
   in_hardirq,
@@ -45,9 +45,11 @@ export {
   init_waitqueue_head,
   kthread_run,
   need_resched,
+  set_current_state,
   Task,
   type TaskBody,
   type TaskFn,
+  TaskState,
   WaitQueueHead,
   wait_event,
   wait_event_interruptible,
@@ -120,6 +122,23 @@ export {
   time_before_eq,
   time_in_range,
 } from './tick.ts';
+export {
+  current_kernel_time,
+  do_gettimeofday,
+  get_jiffies_64,
+  ktime_get_coarse_real_ts64,
+  ktime_get_real_ts64,
+  MAX_SCHEDULE_TIMEOUT,
+  msleep,
+  schedule,
+  schedule_timeout,
+  schedule_timeout_interruptible,
+  schedule_timeout_uninterruptible,
+  type Timespec64,
+  type Timeval,
+  wait_event_interruptible_timeout,
+  wait_event_timeout,
+} from './timeout.ts';
 export {
   add_timer,
   add_timer_on,
