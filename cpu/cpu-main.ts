@@ -17,6 +17,7 @@ import { callback_names, static_tasklet_names, write_static_tasklets } from '../
 import { init_tick } from '../kernel/tick.ts';
 import { write_static_timers } from '../kernel/timer.ts';
 import { start_tracing } from '../kernel/tracer.ts';
+import { write_static_works } from '../kernel/workqueue.ts';
 import {
   attach_machine_memory,
   futex_wait,
@@ -58,6 +59,7 @@ for (const url of data.modules) await load_module(url);
 if (data.cpu === 0) {
   write_static_tasklets();
   write_static_timers();
+  write_static_works();
   raw_store(G_STATIC_READY, 1);
   futex_wake(G_STATIC_READY, Number.POSITIVE_INFINITY);
 }

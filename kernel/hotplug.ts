@@ -36,6 +36,7 @@ import { kthread_run, type TaskBody } from './sched.ts';
 import { HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
 import { timers_dead_cpu } from './timer.ts';
 import { trace } from './trace.ts';
+import { workqueue_softirq_dead } from './workqueue.ts';
 
 /**
  * takeover_tasklets(dead), the CPUHP_SOFTIRQ_DEAD teardown step: in process context on the
@@ -79,6 +80,7 @@ function adopt_requested(): void {
       dead &= ~(1 << bit);
       takeover_tasklets(word * 32 + bit);
       timers_dead_cpu(word * 32 + bit);
+      workqueue_softirq_dead(word * 32 + bit);
       raw_and(requests, ~(1 << bit));
     }
   }

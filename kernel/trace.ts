@@ -22,6 +22,9 @@ export interface Tracepoints {
   timer_expire_entry: ((timer: number, now: number) => void) | null;
   timer_expire_exit: ((timer: number) => void) | null;
   timer_cancel: ((timer: number) => void) | null;
+  workqueue_queue_work: ((work: number, hi: boolean, cpu: number) => void) | null;
+  workqueue_execute_start: ((work: number) => void) | null;
+  workqueue_execute_end: ((work: number) => void) | null;
 }
 
 export const trace: Tracepoints = {
@@ -43,6 +46,9 @@ export const trace: Tracepoints = {
   timer_expire_entry: null,
   timer_expire_exit: null,
   timer_cancel: null,
+  workqueue_queue_work: null,
+  workqueue_execute_start: null,
+  workqueue_execute_end: null,
 };
 
 type Sink<K extends keyof Tracepoints> = NonNullable<Tracepoints[K]>;

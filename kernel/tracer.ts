@@ -46,4 +46,9 @@ export function start_tracing(sab: SharedArrayBuffer, params: TraceBufferParams)
   attach_tracepoint('timer_expire_entry', (t, now) => emit(E.timer_expire_entry, t, (now % 2 ** 32) | 0));
   attach_tracepoint('timer_expire_exit', (t) => emit(E.timer_expire_exit, t, 0));
   attach_tracepoint('timer_cancel', (t) => emit(E.timer_cancel, t, 0));
+  attach_tracepoint('workqueue_queue_work', (w, hi, cpu) =>
+    emit(E.workqueue_queue_work, w, cpu * 2 + (hi ? 1 : 0)),
+  );
+  attach_tracepoint('workqueue_execute_start', (w) => emit(E.workqueue_execute_start, w, 0));
+  attach_tracepoint('workqueue_execute_end', (w) => emit(E.workqueue_execute_end, w, 0));
 }

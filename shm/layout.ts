@@ -78,6 +78,13 @@ export const C_TIMER_EXPIRED = 102; // first collected, not yet run timer or 0
 export const C_RUNNING_TIMER = 103; // pointer of the timer whose callback runs now, or 0
 export const C_TIMER_RUNS = 104; // timer callbacks run (counter)
 export const C_TIMER_TAKEOVER = 105; // timers adopted from dead CPUs (counter)
+// The two BH worker pools (kernel/workqueue.ts): normal (run from TASKLET_SOFTIRQ) and highpri
+// (HI_SOFTIRQ), each a FIFO worklist {head, tail: the last work's pointer or 0} and the work it
+// runs now; one lock for both.
+export const C_BH_LOCK = 108;
+export const C_BH_HEAD = 109; // normal pool: head, tail, current work (pointers: id + 1)
+export const C_BH_HI_HEAD = 112; // highpri pool: head, tail, current work
+export const C_BH_RUNS = 115; // BH work items run (counter)
 export const CPU_STRIDE = 128;
 
 export enum CpuState {
@@ -99,6 +106,7 @@ export enum WaitKind {
   TaskletSpin = 3, // tasklet_unlock_spin_wait / tasklet_disable_in_atomic
   Event = 4, // wait_event on a wait queue
   TimerRunning = 5, // del_timer_sync: the callback runs on another CPU
+  WorkFlush = 6, // flush_work / cancel_work_sync / disable_work_sync
 }
 
 /** Tasklet struct fields. */
@@ -138,6 +146,21 @@ export const TIMER_STRIDE = 12;
 export const MAX_TIMERS = 512;
 export const TIMER_MIGRATING = -1;
 
+/** struct work_struct fields (kernel/workqueue.ts). A work pointer is its table index + 1. */
+export const WK_STATE = 0; // bit WORK_STRUCT_PENDING
+export const WK_DISABLE = 1; // disable depth (disable_work / enable_work)
+export const WK_NEXT = 2; // next work on its worklist, or 0
+export const WK_FUNC = 3; // callback id; -1: not initialised
+export const WK_POOL = 4; // pool it was last queued on: cpu * 2 + highpri; -1: never
+export const WK_CONTAINER = 5; // what from_work returns (0 unless set)
+export const WK_ALLOC = 6; // TaskletAlloc values
+export const WK_STARTED = 7; // runs started (for flush_work)
+export const WK_FINISHED = 8; // runs finished
+export const WK_WAITERS = 9; // two words: CPUs sleeping in flush/cancel on it
+export const WORK_STRIDE = 12;
+export const MAX_WORKS = 512;
+export const WORK_STRUCT_PENDING = 0;
+
 /** Words modules may claim for their own shared state (see `shared_words`). */
 export const MODULE_WORDS = 1 << 16;
 
@@ -162,6 +185,7 @@ export class Layout {
   readonly moduleBase: number;
   readonly pidCommBase: number;
   readonly timerBase: number;
+  readonly workBase: number;
   readonly totalWords: number;
 
   constructor(readonly params: LayoutParams) {
@@ -170,7 +194,8 @@ export class Layout {
     this.moduleBase = this.taskletBase + params.maxTasklets * TASKLET_STRIDE;
     this.pidCommBase = this.moduleBase + MODULE_WORDS;
     this.timerBase = this.pidCommBase + PID_COMM_SLOTS * PID_COMM_STRIDE;
-    this.totalWords = this.timerBase + MAX_TIMERS * TIMER_STRIDE;
+    this.workBase = this.timerBase + MAX_TIMERS * TIMER_STRIDE;
+    this.totalWords = this.workBase + MAX_WORKS * WORK_STRIDE;
   }
 
   cpu(cpu: number): number {
@@ -190,6 +215,11 @@ export class Layout {
   /** Word index of a timer_list, from its table id. */
   timer(id: number): number {
     return this.timerBase + id * TIMER_STRIDE;
+  }
+
+  /** Word index of a work_struct, from its table id. */
+  work(id: number): number {
+    return this.workBase + id * WORK_STRIDE;
   }
 
   /** Word index of the pid → comm slot for `pid`. */

@@ -24,6 +24,9 @@ export enum TraceEventType {
   timer_expire_entry,
   timer_expire_exit,
   timer_cancel,
+  workqueue_queue_work,
+  workqueue_execute_start,
+  workqueue_execute_end,
 }
 
 /** type, a, b, pid, preempt_count, flags */

@@ -63,6 +63,17 @@ export function ftraceFields(r: TraceRecord, names: TraceNames): { event: string
     case E.timer_expire_exit:
     case E.timer_cancel:
       return timerFields(r, names);
+    case E.workqueue_queue_work:
+      return {
+        event: 'workqueue_queue_work',
+        fields: `work struct=${names.work(r.a)} function=${names.func(names.workFunc(r.a))} workqueue=${r.b & 1 ? 'events_bh_highpri' : 'events_bh'} req_cpu=${r.b >> 1} cpu=${r.b >> 1}`,
+      };
+    case E.workqueue_execute_start:
+    case E.workqueue_execute_end:
+      return {
+        event: E[r.type],
+        fields: `work struct ${names.work(r.a)}: function ${names.func(names.workFunc(r.a))}`,
+      };
     default:
       return { event: `unknown_${r.type}`, fields: `a=${r.a} b=${r.b}` };
   }

@@ -3,7 +3,7 @@
 import { softirq_to_name } from '../../kernel/softirq.ts';
 import { initial_jiffies } from '../../kernel/tick.ts';
 import type { Machine } from '../../machine/machine.ts';
-import { G_HZ, T_FUNC, TM_FUNC } from '../../shm/layout.ts';
+import { G_HZ, T_FUNC, TM_FUNC, WK_FUNC } from '../../shm/layout.ts';
 
 const BUILTIN_IRQS: Record<number, string> = { 0: 'timer', 1: 'function-call' };
 
@@ -42,6 +42,16 @@ export class TraceNames {
   timerFunc(id: number): number {
     const { mem, layout } = this.machine.memory;
     return Atomics.load(mem, layout.timer(id) + TM_FUNC);
+  }
+
+  /** A work_struct's symbol: its function plus its table slot. */
+  work(id: number): string {
+    return `${this.func(this.workFunc(id))}#${id}`;
+  }
+
+  workFunc(id: number): number {
+    const { mem, layout } = this.machine.memory;
+    return Atomics.load(mem, layout.work(id) + WK_FUNC);
   }
 
   /** jiffies at machine time `ms` (jiffies follows the shared clock), low 32 bits. */
