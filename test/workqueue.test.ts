@@ -5,7 +5,6 @@
  * queued run (W3); queueing a disabled work item fails and is forgotten (W4); hot-unplug moves
  * queued work to a live CPU. Every wait is bounded; speed is never asserted.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ftraceText } from '../harness/trace/ftrace.ts';
 import { TraceNames } from '../harness/trace/names.ts';
@@ -17,36 +16,24 @@ import {
   F_CPU,
   F_INSIDE,
   F_ORDER,
-  F_OVERLAPS,
-  F_REQUEUE,
   F_RUNS,
   F_SPIN_US,
-  FIELDS,
   W_TASKLET_HI_ORDER,
   W_TASKLET_ORDER,
-  WORDS,
 } from './modules/works-layout.ts';
-
-const worksModule = fileURLToPath(new URL('./modules/works.ts', import.meta.url));
-const words = (m: Machine): Int32Array => m.sharedWords('works');
-const get = (m: Machine, id: number, field: number): number => Atomics.load(words(m), id * FIELDS + field);
-const word = (m: Machine, w: number): number => Atomics.load(words(m), w);
-const set = (m: Machine, id: number, field: number, v: number): void => {
-  Atomics.store(words(m), id * FIELDS + field, v);
-};
-const reset = (m: Machine): void => {
-  words(m).fill(0, 0, WORDS);
-};
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const runsReach = (m: Machine, id: number, n: number): Promise<void> =>
-  until(`work ${id} ran ${n} times`, () => get(m, id, F_RUNS) >= n);
-
-interface Peek {
-  ret: boolean;
-  inside: number;
-  pending: boolean;
-  runs: number;
-}
+import {
+  get,
+  type Peek,
+  pause,
+  reset,
+  runsReach,
+  set,
+  w1Reentry,
+  w2CancelSync,
+  w4Disabled,
+  word,
+  worksModule,
+} from './work-scenarios.ts';
 
 describe('BH workqueues on a 2-CPU machine', () => {
   let m: Machine;
@@ -103,30 +90,12 @@ describe('BH workqueues on a 2-CPU machine', () => {
   });
 
   it('W1: queued again from another CPU while it runs, it runs again after, on the same CPU, never overlapping', async () => {
-    reset(m);
-    for (let round = 0; round < 3; round++) {
-      set(m, 5, F_SPIN_US, 20_000);
-      await m.call(0, 'queue', { id: 5 });
-      await until('work 5 inside', () => get(m, 5, F_INSIDE) === 1);
-      set(m, 5, F_SPIN_US, 0);
-      expect(await m.call(1, 'queue', { id: 5 })).toBe(true); // not pending while it runs
-      await runsReach(m, 5, 2 * round + 2);
-      expect(get(m, 5, F_CPU)).toBe(0);
-    }
-    expect(get(m, 5, F_OVERLAPS)).toBe(0);
+    expect(await w1Reentry(m)).toEqual({ overlaps: 0, cpus: [0, 0, 0] });
   });
-
   it('W2: cancel_work_sync returns with it neither pending nor running; a self-requeueing work stops', async () => {
-    reset(m);
-    set(m, 6, F_SPIN_US, 3_000);
-    set(m, 6, F_REQUEUE, 1_000_000);
-    await m.call(0, 'queue', { id: 6 });
-    await until('work 6 inside', () => get(m, 6, F_INSIDE) === 1);
-    const peek = (await m.runTask(1, 'cancelSyncPeek', { id: 6 })) as Peek;
+    const { peek, ranAfter } = await w2CancelSync(m);
     expect(peek).toMatchObject({ inside: 0, pending: false });
-    await pause(30);
-    expect(get(m, 6, F_RUNS)).toBe(peek.runs);
-    set(m, 6, F_REQUEUE, 0);
+    expect(ranAfter).toBe(false);
     // cancel_work (not sync) on a queued work: true, and it never runs.
     reset(m);
     expect(
@@ -139,7 +108,6 @@ describe('BH workqueues on a 2-CPU machine', () => {
     await pause(20);
     expect(get(m, 7, F_RUNS)).toBe(0);
   });
-
   it('W3: flush_work waits for the queued run to finish', async () => {
     reset(m);
     set(m, 2, F_SPIN_US, 10_000);
@@ -152,24 +120,13 @@ describe('BH workqueues on a 2-CPU machine', () => {
   });
 
   it('W4: queueing a disabled work fails and is forgotten; disable_work cancels; n disables need n enables', async () => {
-    reset(m);
-    expect(
-      await m.call(0, 'ops', [
-        { op: 'queue', id: 3 },
-        { op: 'disable', id: 3 }, // it was pending: cancelled
-        { op: 'disable', id: 3 },
-        { op: 'queue', id: 3 },
-        { op: 'pending', id: 3 },
-      ]),
-    ).toEqual([true, true, false, false, false]);
-    expect(await m.call(0, 'enable', { id: 3 })).toBe(false); // still disabled once
+    // queue → true; disable → true (it was pending: cancelled); disable → false; queue → false.
+    expect(await w4Disabled(m)).toEqual({ results: [true, true, false, false, false], runs: 0 });
+    expect(await m.call(0, 'disable', { id: 3 })).toBe(false);
     expect(await m.call(0, 'enable', { id: 3 })).toBe(true);
-    await pause(30);
-    expect(get(m, 3, F_RUNS)).toBe(0); // nothing remembered the queueing (a tasklet would run now)
     expect(await m.call(0, 'queue', { id: 3 })).toBe(true);
     await runsReach(m, 3, 1);
   });
-
   it('disable_work_sync waits for a run in progress', async () => {
     reset(m);
     set(m, 4, F_SPIN_US, 20_000);
