@@ -467,8 +467,10 @@ export function schedule_work(w: WorkStruct): boolean {
  */
 export function flush_work(w: WorkStruct): boolean {
   requireCpu('flush_work');
-  const started = atomic_read(w.addr + WK_STARTED);
+  // PENDING before the run count: a run that starts in between makes us wait for one more run
+  // at worst (or until it is idle), never for one less.
   const pending = work_pending(w);
+  const started = atomic_read(w.addr + WK_STARTED);
   const running = running_pool(w) >= 0;
   if (!pending && !running) return false;
   const target = pending ? started + 1 : started;

@@ -108,14 +108,22 @@ describe('BH workqueues on a 2-CPU machine', () => {
     await pause(20);
     expect(get(m, 7, F_RUNS)).toBe(0);
   });
-  it('W3: flush_work waits for the queued run to finish', async () => {
+  it('W3: flush_work waits for the run in progress, and for a queued run after it', async () => {
     reset(m);
-    set(m, 2, F_SPIN_US, 10_000);
+    set(m, 2, F_SPIN_US, 20_000);
     await m.call(0, 'queue', { id: 2 });
-    const peek = (await m.runTask(1, 'flushPeek', { id: 2 })) as Peek;
-    expect(peek.ret).toBe(true);
-    expect(peek.runs).toBe(1);
-    expect(peek.inside).toBe(0);
+    await until('work 2 inside', () => get(m, 2, F_INSIDE) === 1);
+    const running = (await m.runTask(1, 'flushPeek', { id: 2 })) as Peek;
+    expect(running).toMatchObject({ ret: true, runs: 1, inside: 0 });
+    // Running and queued again (from CPU1, so it goes to CPU0 after the run): flush waits for both.
+    reset(m);
+    set(m, 2, F_SPIN_US, 20_000);
+    await m.call(0, 'queue', { id: 2 });
+    await until('work 2 inside', () => get(m, 2, F_INSIDE) === 1);
+    expect(await m.call(1, 'queue', { id: 2 })).toBe(true);
+    const queued = (await m.runTask(1, 'flushPeek', { id: 2 })) as Peek;
+    expect(queued.ret).toBe(true);
+    expect(queued.runs).toBe(2);
     expect(((await m.runTask(1, 'flushPeek', { id: 2 })) as Peek).ret).toBe(false); // idle: nothing to wait for
   });
 
