@@ -57,6 +57,7 @@ export {
   wake_up_interruptible,
 } from './sched.ts';
 export { shared_words } from './shared.ts';
+export { SlotTableFullError } from './slot-table.ts';
 export { smp_processor_id } from './smp.ts';
 export {
   __raise_softirq_irqoff,
@@ -153,7 +154,6 @@ export {
   TIMER_PINNED,
   type TimerCallback,
   TimerList,
-  TimerTableFullError,
   timer_alloc,
   timer_delete,
   timer_delete_sync,

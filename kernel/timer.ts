@@ -10,16 +10,13 @@
  * so timers run in expiry order at the first tick at or after `expires`.
  */
 import {
-  atomic_cmpxchg,
   atomic_set,
   cpu_relax,
   layout,
-  memory_attached,
   plain_inc,
   plain_read,
   plain_write,
   READ_ONCE,
-  raw_cmpxchg,
   raw_load,
   raw_store,
   WRITE_ONCE,
@@ -33,7 +30,6 @@ import {
   C_TIMER_TAKEOVER,
   G_NR_CPUS,
   MAX_TIMERS,
-  TaskletAlloc,
   TIMER_MIGRATING,
   TM_ALLOC,
   TM_CONTAINER,
@@ -49,13 +45,19 @@ import {
   WaitKind,
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
-import { local_irq_restore, local_irq_save } from './irqflags.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic, in_hardirq } from './preempt.ts';
 import { WARN } from './printk.ts';
+import {
+  SlotTable,
+  word_lock_irqsave,
+  word_lock_nested,
+  word_unlock_irqrestore,
+  word_unlock_nested,
+} from './slot-table.ts';
 import { __raise_softirq_irqoff, open_softirq, raise_softirq, TIMER_SOFTIRQ } from './softirq.ts';
-import { callback_by_id, callback_id, callback_name, register_callback } from './tasklet-table.ts';
+import { callback_by_id, callback_id } from './tasklet-table.ts';
 import { jiffies, set_timer_tick, time_after_eq } from './tick.ts';
 import { trace } from './trace.ts';
 import { wait_until, wake_up_waiters } from './wait.ts';
@@ -99,73 +101,41 @@ export class TimerList {
   }
 }
 
-const handles: TimerList[] = [];
-const names = new Map<number, string>();
-
-export function timer_from_id(id: number): TimerList {
-  let t = handles[id];
-  if (t === undefined) {
-    if (!Number.isInteger(id) || id < 0 || id >= MAX_TIMERS) {
-      throw new RangeError(`no timer with id ${id} (the table has ${MAX_TIMERS} slots)`);
-    }
-    t = new TimerList(id);
-    handles[id] = t;
-  }
-  return t;
-}
-
-const from_ptr = (ptr: number): TimerList => timer_from_id(ptr - 1);
-
-export function timer_name(id: number): string {
-  const name = names.get(id);
-  if (name !== undefined) return name;
-  const func = memory_attached() ? raw_load(layout().timer(id) + TM_FUNC) : -1;
-  return func >= 0 ? `${callback_name(func)}#${id}` : `timer#${id}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The table: static timers (DEFINE_TIMER) take the first slots; the rest are allocated at run time.
-
-interface StaticTimer {
-  name: string;
-  func: number;
-}
-const staticTimers: StaticTimer[] = [];
-
-/** DEFINE_TIMER(name, fn) at module top level: the same slot on every CPU. */
-export function DEFINE_TIMER(name: string, callback: TimerCallback): TimerList {
-  const id = staticTimers.length;
-  staticTimers.push({ name, func: register_callback(callback) });
-  names.set(id, name);
-  return timer_from_id(id);
-}
-
-function init_slot(addr: number, func: number, flags: number): void {
+function init_slot(addr: number, func: number): void {
   plain_write(addr + TM_LIST, 0);
   plain_write(addr + TM_NEXT, 0);
   plain_write(addr + TM_PREV, 0);
   plain_write(addr + TM_FUNC, func);
-  plain_write(addr + TM_FLAGS, flags);
+  plain_write(addr + TM_FLAGS, 0);
   plain_write(addr + TM_CPU, Math.max(0, this_cpu.id));
 }
 
+/** The timer table: static timers (DEFINE_TIMER) take the first slots, the rest are allocated. */
+const table = new SlotTable<TimerList>(
+  {
+    kind: 'timer',
+    struct: 'timer_list',
+    slots: MAX_TIMERS,
+    addr: (id) => layout().timer(id),
+    func: TM_FUNC,
+    alloc: TM_ALLOC,
+    container: TM_CONTAINER,
+    init: init_slot,
+  },
+  (id) => new TimerList(id),
+);
+
+export const timer_from_id = (id: number): TimerList => table.from_id(id);
+const from_ptr = (ptr: number): TimerList => table.from_id(ptr - 1);
+export const timer_name = (id: number): string => table.name(id);
+
+/** DEFINE_TIMER(name, fn) at module top level: the same slot on every CPU. */
+export const DEFINE_TIMER = (name: string, callback: TimerCallback): TimerList =>
+  table.declare(name, callback);
+
 /** CPU0 writes the static timers at bring-up, with the static tasklets. */
 export function write_static_timers(): void {
-  if (staticTimers.length > MAX_TIMERS) {
-    throw new Error(`modules define ${staticTimers.length} timers but the table has ${MAX_TIMERS} slots`);
-  }
-  staticTimers.forEach((decl, id) => {
-    const a = layout().timer(id);
-    init_slot(a, decl.func, 0);
-    plain_write(a + TM_ALLOC, TaskletAlloc.Static);
-  });
-}
-
-export class TimerTableFullError extends Error {
-  constructor() {
-    super(`timer table full: all ${MAX_TIMERS} timer_list slots are in use`);
-    this.name = 'TimerTableFullError';
-  }
+  table.write_statics();
 }
 
 /**
@@ -173,17 +143,7 @@ export class TimerTableFullError extends Error {
  * from_timer returns, e.g. the index of the module's struct in its shared words.
  */
 export function timer_alloc(name?: string, container = 0): TimerList {
-  for (let id = staticTimers.length; id < MAX_TIMERS; id++) {
-    const a = layout().timer(id);
-    if (raw_cmpxchg(a + TM_ALLOC, TaskletAlloc.Free, TaskletAlloc.Dynamic) === TaskletAlloc.Free) {
-      init_slot(a, -1, 0);
-      raw_store(a + TM_CONTAINER, container);
-      if (name !== undefined) names.set(id, name);
-      else names.delete(id);
-      return timer_from_id(id);
-    }
-  }
-  throw new TimerTableFullError();
+  return table.alloc(name, container);
 }
 
 /** Gives a run-time timer's slot back; it must be neither pending nor running (del_timer_sync first). */
@@ -193,7 +153,7 @@ export function timer_free(t: TimerList): void {
     'timer_free',
     `timer_free: ${t.name} is still pending or running (del_timer_sync it first)`,
   );
-  raw_store(t.addr + TM_ALLOC, TaskletAlloc.Free);
+  table.free(t.id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,17 +172,11 @@ const baseOf = (cpu: number): number => layout().cpu(cpu);
 
 /** raw_spin_lock_irqsave(&base->lock): returns the flags for base_unlock. */
 export function base_lock(cpu: number): number {
-  const flags = local_irq_save();
-  const lock = baseOf(cpu) + C_TIMER_LOCK;
-  while (atomic_cmpxchg(lock, 0, this_cpu.id + 1) !== 0) {
-    while (raw_load(lock) !== 0) cpu_relax();
-  }
-  return flags;
+  return word_lock_irqsave(baseOf(cpu) + C_TIMER_LOCK);
 }
 
 export function base_unlock(cpu: number, flags: number): void {
-  atomic_set(baseOf(cpu) + C_TIMER_LOCK, 0);
-  local_irq_restore(flags);
+  word_unlock_irqrestore(baseOf(cpu) + C_TIMER_LOCK, flags);
 }
 
 /**
@@ -555,7 +509,7 @@ function migrate_timers(dead: number): void {
   const flags = base_lock(me);
   const deadBase = baseOf(dead);
   const lock = deadBase + C_TIMER_LOCK;
-  while (atomic_cmpxchg(lock, 0, me + 1) !== 0) cpu_relax();
+  word_lock_nested(lock);
   let moved = 0;
   for (const list of [C_TIMER_EXPIRED, C_TIMER_HEAD]) {
     for (let p = READ_ONCE(deadBase + list); p !== 0; p = READ_ONCE(deadBase + list)) {
@@ -567,7 +521,7 @@ function migrate_timers(dead: number): void {
     }
   }
   WRITE_ONCE(deadBase + C_RUNNING_TIMER, 0);
-  atomic_set(lock, 0);
+  word_unlock_nested(lock);
   base_unlock(me, flags);
   plain_write(this_cpu.base + C_TIMER_TAKEOVER, plain_read(this_cpu.base + C_TIMER_TAKEOVER) + moved);
   if (moved > 0) raise_softirq(TIMER_SOFTIRQ);

@@ -75,18 +75,7 @@ export function might_sleep(where: string): boolean {
 
 /** wake_up_var(&t->state): wakes the CPUs sleeping on this tasklet. */
 export function wake_up_var(t: TaskletStruct): void {
-  const mask = t.addr + T_WAITERS;
-  // The second word holds CPUs 32-63: with fewer CPUs one load decides (this runs at every unlock).
-  const upper = plain_read(G_NR_CPUS) > 32 ? raw_load(mask + 1) : 0;
-  if ((raw_load(mask) | upper) === 0) return;
-  for (let word = 0; word < 2; word++) {
-    let bits = raw_load(mask + word);
-    while (bits !== 0) {
-      const bit = 31 - Math.clz32(bits);
-      bits &= ~(1 << bit);
-      kick_cpu(word * 32 + bit);
-    }
-  }
+  wake_up_waiters(t.addr + T_WAITERS);
 }
 
 function publishWait(kind: WaitKind, t: TaskletStruct): void {
@@ -175,7 +164,11 @@ function serveWhileSleeping(seq: number): void {
   cpu_sleep(this_cpu.base + C_WAKE, seq, next_tick_ms(), MAX_SLEEP_MS);
 }
 
-/** wake_up_var on any object with a two-word waiter mask at `waiters` (timers, work items). */
+/**
+ * wake_up_var on any object with a two-word waiter mask at `waiters` (tasklets, timers, work
+ * items). The second word holds CPUs 32-63: with fewer CPUs one load decides (this runs at every
+ * tasklet unlock).
+ */
 export function wake_up_waiters(waiters: number): void {
   const upper = plain_read(G_NR_CPUS) > 32 ? raw_load(waiters + 1) : 0;
   if ((raw_load(waiters) | upper) === 0) return;

@@ -9,19 +9,16 @@
  * function is called), and queueing a disabled work item fails and is forgotten.
  */
 import {
-  atomic_cmpxchg,
   atomic_dec_return,
   atomic_inc,
   atomic_read,
   atomic_set,
   cpu_relax,
   layout,
-  memory_attached,
   plain_inc,
   plain_read,
   plain_write,
   READ_ONCE,
-  raw_cmpxchg,
   raw_load,
   raw_store,
   test_and_clear_bit,
@@ -34,7 +31,6 @@ import {
   C_BH_LOCK,
   C_BH_RUNS,
   MAX_WORKS,
-  TaskletAlloc,
   WaitKind,
   WK_ALLOC,
   WK_CONTAINER,
@@ -50,13 +46,19 @@ import {
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
-import { local_irq_restore, local_irq_save } from './irqflags.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic } from './preempt.ts';
 import { WARN } from './printk.ts';
+import {
+  SlotTable,
+  word_lock_irqsave,
+  word_lock_nested,
+  word_unlock_irqrestore,
+  word_unlock_nested,
+} from './slot-table.ts';
 import { __raise_softirq_irqoff, HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
-import { callback_by_id, callback_id, callback_name, register_callback } from './tasklet-table.ts';
+import { callback_by_id, callback_id } from './tasklet-table.ts';
 import { jiffies, msecs_to_jiffies, time_before } from './tick.ts';
 import { trace } from './trace.ts';
 import { wait_until, wake_up_waiters } from './wait.ts';
@@ -124,39 +126,6 @@ export function destroy_workqueue(_wq: WorkqueueStruct): void {}
 // ---------------------------------------------------------------------------------------------
 // The table: static works (DECLARE_WORK) first, then run-time ones.
 
-const handles: WorkStruct[] = [];
-const names = new Map<number, string>();
-const staticWorks: { name: string; func: number }[] = [];
-
-export function work_from_id(id: number): WorkStruct {
-  let w = handles[id];
-  if (w === undefined) {
-    if (!Number.isInteger(id) || id < 0 || id >= MAX_WORKS) {
-      throw new RangeError(`no work item with id ${id} (the table has ${MAX_WORKS} slots)`);
-    }
-    w = new WorkStruct(id);
-    handles[id] = w;
-  }
-  return w;
-}
-
-const from_ptr = (ptr: number): WorkStruct => work_from_id(ptr - 1);
-
-export function work_name(id: number): string {
-  const name = names.get(id);
-  if (name !== undefined) return name;
-  const func = memory_attached() ? raw_load(layout().work(id) + WK_FUNC) : -1;
-  return func >= 0 ? `${callback_name(func)}#${id}` : `work#${id}`;
-}
-
-/** DECLARE_WORK(name, fn) at module top level: the same slot on every CPU. */
-export function DECLARE_WORK(name: string, fn: WorkFunc): WorkStruct {
-  const id = staticWorks.length;
-  staticWorks.push({ name, func: register_callback(fn) });
-  names.set(id, name);
-  return work_from_id(id);
-}
-
 function init_slot(addr: number, func: number): void {
   plain_write(addr + WK_STATE, 0);
   plain_write(addr + WK_DISABLE, 0);
@@ -167,31 +136,36 @@ function init_slot(addr: number, func: number): void {
   plain_write(addr + WK_FINISHED, 0);
 }
 
+/** The work table: static work items (DECLARE_WORK) first, then run-time ones. */
+const table = new SlotTable<WorkStruct>(
+  {
+    kind: 'work item',
+    struct: 'work_struct',
+    slots: MAX_WORKS,
+    addr: (id) => layout().work(id),
+    func: WK_FUNC,
+    alloc: WK_ALLOC,
+    container: WK_CONTAINER,
+    init: init_slot,
+  },
+  (id) => new WorkStruct(id),
+);
+
+export const work_from_id = (id: number): WorkStruct => table.from_id(id);
+const from_ptr = (ptr: number): WorkStruct => table.from_id(ptr - 1);
+export const work_name = (id: number): string => table.name(id);
+
+/** DECLARE_WORK(name, fn) at module top level: the same slot on every CPU. */
+export const DECLARE_WORK = (name: string, fn: WorkFunc): WorkStruct => table.declare(name, fn);
+
 /** CPU0 writes the static work items at bring-up. */
 export function write_static_works(): void {
-  if (staticWorks.length > MAX_WORKS) {
-    throw new Error(`modules declare ${staticWorks.length} work items but the table has ${MAX_WORKS} slots`);
-  }
-  staticWorks.forEach((decl, id) => {
-    const a = layout().work(id);
-    init_slot(a, decl.func);
-    plain_write(a + WK_ALLOC, TaskletAlloc.Static);
-  });
+  table.write_statics();
 }
 
 /** A run-time work_struct; `container` is what from_work returns. */
 export function work_alloc(name?: string, container = 0): WorkStruct {
-  for (let id = staticWorks.length; id < MAX_WORKS; id++) {
-    const a = layout().work(id);
-    if (raw_cmpxchg(a + WK_ALLOC, TaskletAlloc.Free, TaskletAlloc.Dynamic) === TaskletAlloc.Free) {
-      init_slot(a, -1);
-      raw_store(a + WK_CONTAINER, container);
-      if (name !== undefined) names.set(id, name);
-      else names.delete(id);
-      return work_from_id(id);
-    }
-  }
-  throw new Error(`work table full: all ${MAX_WORKS} work_struct slots are in use`);
+  return table.alloc(name, container);
 }
 
 export function work_free(w: WorkStruct): void {
@@ -200,7 +174,7 @@ export function work_free(w: WorkStruct): void {
     'work_free',
     `work_free: ${w.name} is still pending or running (cancel_work_sync it first)`,
   );
-  raw_store(w.addr + WK_ALLOC, TaskletAlloc.Free);
+  table.free(w.id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,17 +185,11 @@ const poolHead = (pool: number): number =>
 const poolCurrent = (pool: number): number => poolHead(pool) + 2;
 
 function pool_lock(cpu: number): number {
-  const flags = local_irq_save();
-  const lock = layout().cpu(cpu) + C_BH_LOCK;
-  while (atomic_cmpxchg(lock, 0, this_cpu.id + 1) !== 0) {
-    while (raw_load(lock) !== 0) cpu_relax();
-  }
-  return flags;
+  return word_lock_irqsave(layout().cpu(cpu) + C_BH_LOCK);
 }
 
 function pool_unlock(cpu: number, flags: number): void {
-  atomic_set(layout().cpu(cpu) + C_BH_LOCK, 0);
-  local_irq_restore(flags);
+  word_unlock_irqrestore(layout().cpu(cpu) + C_BH_LOCK, flags);
 }
 
 /** The pool whose worker runs this work now, or -1. */
@@ -484,38 +452,40 @@ export function flush_work(w: WorkStruct): boolean {
   return true;
 }
 
+/**
+ * __cancel_work: takes PENDING and the work off its worklist, one more disable if asked, waits
+ * for a run in progress if asked; true if it was pending.
+ */
+function cancel(w: WorkStruct, disable: boolean, sync: boolean): boolean {
+  const was = grab_pending(w);
+  if (disable) atomic_inc(w.addr + WK_DISABLE);
+  if (sync) workOps.wait_running(w);
+  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
+  return was;
+}
+
 /** cancel_work: takes it off its worklist; true if it was pending. It may still be running. */
 export function cancel_work(w: WorkStruct): boolean {
   requireCpu('cancel_work');
-  const was = grab_pending(w);
-  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
-  return was;
+  return cancel(w, false, false);
 }
 
 /** cancel_work_sync: not pending and not running anywhere on return; true if it was pending. */
 export function cancel_work_sync(w: WorkStruct): boolean {
   requireCpu('cancel_work_sync');
-  const was = grab_pending(w);
-  workOps.wait_running(w);
-  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
-  return was;
+  return cancel(w, false, true);
 }
 
 /** disable_work: one more disable, and cancelled; true if it was pending. */
 export function disable_work(w: WorkStruct): boolean {
   requireCpu('disable_work');
-  const was = grab_pending(w);
-  atomic_inc(w.addr + WK_DISABLE);
-  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
-  return was;
+  return cancel(w, true, false);
 }
 
 /** disable_work_sync: disable_work, then waits for a run in progress. */
 export function disable_work_sync(w: WorkStruct): boolean {
   requireCpu('disable_work_sync');
-  const was = disable_work(w);
-  workOps.wait_running(w);
-  return was;
+  return cancel(w, true, true);
 }
 
 /** enable_work: one disable less; true if it is now enabled. Queues nothing. */
@@ -555,7 +525,7 @@ export function workqueue_softirq_dead(dead: number): void {
   if (dead === me) return;
   const flags = pool_lock(me);
   const lock = layout().cpu(dead) + C_BH_LOCK;
-  while (atomic_cmpxchg(lock, 0, me + 1) !== 0) cpu_relax();
+  word_lock_nested(lock);
   const moved = [false, false];
   for (const hi of [0, 1]) {
     const from = dead * 2 + hi;
@@ -568,7 +538,7 @@ export function workqueue_softirq_dead(dead: number): void {
     }
     WRITE_ONCE(poolCurrent(from), 0);
   }
-  atomic_set(lock, 0);
+  word_unlock_nested(lock);
   if (moved[0]) raise_softirq_irqoff(TASKLET_SOFTIRQ);
   if (moved[1]) raise_softirq_irqoff(HI_SOFTIRQ);
   pool_unlock(me, flags);

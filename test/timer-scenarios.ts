@@ -45,18 +45,24 @@ export async function quiet(m: Machine): Promise<void> {
   );
 }
 
-/** T1: a running timer (a long callback on CPU0) re-armed from CPU1, three times; the overlaps seen. */
+/**
+ * T1: a running timer (a long callback on CPU0) re-armed from CPU1, three times; the overlaps
+ * seen. A round whose callback ended before the test saw it inside (a busy host) is repeated.
+ */
 export async function t1Overlaps(m: Machine, id = 7): Promise<number> {
   reset(m);
   await quiet(m);
-  for (let round = 0; round < 3; round++) {
-    set(m, id, F_SPIN_US, 20_000);
+  for (let round = 0, tries = 0; round < 3 && tries < 10; tries++) {
+    const before = get(m, id, F_RUNS);
+    set(m, id, F_SPIN_US, 50_000);
     await m.call(0, 'arm', { id, delay: 1 });
-    await until(`timer ${id} inside`, () => get(m, id, F_INSIDE) === 1);
+    await until(`timer ${id} inside`, () => get(m, id, F_INSIDE) === 1 || get(m, id, F_RUNS) > before);
     set(m, id, F_SPIN_US, 0);
+    const inside = get(m, id, F_INSIDE) === 1;
     await m.call(1, 'arm', { id, delay: 0 });
-    await runsReach(m, id, 2 * round + 2);
+    await runsReach(m, id, before + 2);
     await quiet(m);
+    if (inside) round++;
   }
   return get(m, id, F_OVERLAPS);
 }

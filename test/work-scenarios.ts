@@ -38,19 +38,24 @@ export interface Peek {
   runs: number;
 }
 
-/** W1: a long run on CPU0 queued again from CPU1, three times: the overlaps and the CPUs of the second runs. */
+/**
+ * W1: a long run on CPU0 queued again from CPU1, three times: the overlaps and the CPUs of the
+ * second runs. A round whose run ended before the test saw it inside (a busy host) is repeated.
+ */
 export async function w1Reentry(m: Machine, id = 5): Promise<{ overlaps: number; cpus: number[] }> {
   reset(m);
   const cpus: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    set(m, id, F_SPIN_US, 20_000);
+  for (let tries = 0; cpus.length < 3 && tries < 10; tries++) {
+    const before = get(m, id, F_RUNS);
+    set(m, id, F_SPIN_US, 50_000);
     await m.call(0, 'queue', { id });
-    await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1);
+    await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1 || get(m, id, F_RUNS) > before);
     set(m, id, F_SPIN_US, 0);
+    const inside = get(m, id, F_INSIDE) === 1;
     await m.call(1, 'queue', { id });
-    await runsReach(m, id, 2 * round + 2);
+    await runsReach(m, id, before + 2);
     await until(`work ${id} idle`, () => get(m, id, F_INSIDE) === 0);
-    cpus.push(get(m, id, F_CPU));
+    if (inside) cpus.push(get(m, id, F_CPU));
   }
   return { overlaps: get(m, id, F_OVERLAPS), cpus };
 }
