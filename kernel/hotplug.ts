@@ -78,9 +78,11 @@ function adopt_requested(): void {
     while (dead !== 0) {
       const bit = 31 - Math.clz32(dead);
       dead &= ~(1 << bit);
-      takeover_tasklets(word * 32 + bit);
+      // The kernel's teardown order: CPUHP_TIMERS_PREPARE, then CPUHP_SOFTIRQ_DEAD, whose
+      // takeover_tasklets starts with workqueue_softirq_dead.
       timers_dead_cpu(word * 32 + bit);
       workqueue_softirq_dead(word * 32 + bit);
+      takeover_tasklets(word * 32 + bit);
       raw_and(requests, ~(1 << bit));
     }
   }
