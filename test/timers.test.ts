@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ftraceText } from '../harness/trace/ftrace.ts';
 import { TraceNames } from '../harness/trace/names.ts';
 import type { Machine } from '../machine/index.ts';
-import { boot, bootShared } from './helpers.ts';
+import { boot, bootShared, until } from './helpers.ts';
 import {
   F_BAD_CONTEXT,
   F_CONTAINER,
@@ -15,6 +15,7 @@ import {
   F_ORDER,
   F_OVERLAPS,
   F_RUNS,
+  W_FROM_TASKLET,
 } from './modules/timers-layout.ts';
 import {
   get,
@@ -130,6 +131,15 @@ describe('kernel timers on a 2-CPU machine', () => {
 
   it('T3: after del_timer_sync returns the callback is neither pending nor running, and does not run again', async () => {
     expect(await t3AfterDelSync(m)).toEqual({ inside: 0, pending: 0, ranAfter: 0 });
+  });
+});
+
+describe('from_tasklet', () => {
+  it('a tasklet callback reaches the struct it is embedded in', async () => {
+    const m = await boot({ modules: [timersModule] });
+    await m.call(1, 'taskletContainer', { container: 4242 });
+    await until('the tasklet ran', () => Atomics.load(m.sharedWords('timers'), W_FROM_TASKLET) !== 0);
+    expect(Atomics.load(m.sharedWords('timers'), W_FROM_TASKLET)).toBe(4242);
   });
 });
 

@@ -15,4 +15,5 @@ export const F_CONTAINER = 11; // from_timer(t) at the last run
 export const F_BAD_CONTEXT = 12;
 export const FIELDS = 16;
 export const W_SEQ = TIMERS * FIELDS;
-export const WORDS = W_SEQ + 1;
+export const W_FROM_TASKLET = W_SEQ + 1; // from_tasklet(t) as the tasklet's callback saw it
+export const WORDS = W_SEQ + 2;

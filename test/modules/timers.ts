@@ -10,6 +10,7 @@ import {
   defineModule,
   del_timer,
   del_timer_sync,
+  from_tasklet,
   from_timer,
   in_hardirq,
   in_serving_softirq,
@@ -19,7 +20,11 @@ import {
   shared_words,
   smp_processor_id,
   type TaskBody,
+  type TaskletStruct,
   type TimerList,
+  tasklet_alloc,
+  tasklet_schedule,
+  tasklet_setup,
   time_before,
   timer_pending,
   timer_setup,
@@ -40,6 +45,7 @@ import {
   F_SPIN_US,
   FIELDS,
   TIMERS,
+  W_FROM_TASKLET,
   W_SEQ,
   WORDS,
 } from './timers-layout.ts';
@@ -64,6 +70,11 @@ function timer_fn(t: TimerList): void {
     Atomics.sub(words, f(id, F_REARM), 1);
     arm(id, Atomics.load(words, f(id, F_REARM_DELAY)));
   }
+}
+
+/** A tasklet's callback reaches its module data from the tasklet (from_tasklet). */
+function container_tasklet_fn(t: TaskletStruct): void {
+  Atomics.store(words, W_FROM_TASKLET, from_tasklet(t));
 }
 
 function other_fn(t: TimerList): void {
@@ -95,7 +106,7 @@ function* task(fn: () => unknown): TaskBody {
 
 export default defineModule({
   name: 'timers',
-  callbacks: [timer_fn, other_fn],
+  callbacks: [timer_fn, other_fn, container_tasklet_fn],
   calls: {
     arm: (arg) => arm((arg as Op).id, (arg as Op).delay ?? 1),
     arm_on: (arg) => {
@@ -116,6 +127,13 @@ export default defineModule({
         arm(id, delays[i]);
       });
       return true;
+    },
+    /** A run-time tasklet embedded in struct number `container`, scheduled at once. */
+    taskletContainer: (arg) => {
+      const t = tasklet_alloc('container_tasklet', (arg as { container: number }).container);
+      tasklet_setup(t, container_tasklet_fn);
+      tasklet_schedule(t);
+      return t.id;
     },
     del: (arg) => del_timer(timers[(arg as Op).id]),
     pending: (arg) => timer_pending(timers[(arg as Op).id]),
