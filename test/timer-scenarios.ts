@@ -136,7 +136,8 @@ export async function t4Runs(m: Machine, id = 6): Promise<number> {
 /** T5 on a 3-CPU machine: four timers armed on CPU2, which goes offline; whether CPU2's base still holds timers. */
 export async function t5LeftOnDeadCpu(m: Machine): Promise<boolean> {
   reset(m);
-  for (let id = 0; id < 4; id++) await m.call(2, 'arm', { id, delay: 15 + id });
+  // Far enough ahead (4 s at HZ=250) that they are still pending when CPU2 is down, on a busy host too.
+  for (let id = 0; id < 4; id++) await m.call(2, 'arm', { id, delay: 1000 + id });
   await m.cpuDown(2);
   return m.cpuWord(2, C_TIMER_HEAD) !== 0;
 }

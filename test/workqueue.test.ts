@@ -137,7 +137,7 @@ describe('BH workqueues on a 2-CPU machine', () => {
   });
   it('disable_work_sync waits for a run in progress', async () => {
     reset(m);
-    set(m, 4, F_SPIN_US, 20_000);
+    set(m, 4, F_SPIN_US, 100_000);
     await m.call(0, 'queue', { id: 4 });
     await until('work 4 inside', () => get(m, 4, F_INSIDE) === 1);
     const peek = (await m.runTask(1, 'disableSyncPeek', { id: 4 })) as Peek;

@@ -120,13 +120,10 @@ export default defineModule({
       const { id, delay = 1 } = arg as Op;
       return mod_timer_pending(timers[id], jiffies() + delay);
     },
-    /** Arms several timers in one go (no tick in between unless one falls due meanwhile). */
+    /** Arms several timers in one interrupt (no tick in between); mod_timer's results. */
     arm_many: (arg) => {
       const { ids, delays } = arg as { ids: number[]; delays: number[] };
-      ids.forEach((id, i) => {
-        arm(id, delays[i]);
-      });
-      return true;
+      return ids.map((id, i) => arm(id, delays[i]));
     },
     /** A run-time tasklet embedded in struct number `container`, scheduled at once. */
     taskletContainer: (arg) => {
