@@ -111,3 +111,20 @@ export const oopsOption = (): Option =>
   )
     .argParser(choice('--oops', ['panic', 'continue'] as const))
     .default('panic');
+
+/** `module.name=value` (a module parameter, as on the kernel command line; whole numbers). */
+export function moduleParam(name: string): (value: string) => [string, number] {
+  return (value) => {
+    const match = /^([\w-]+\.[\w-]+)=(-?\d+)$/.exec(value.trim());
+    if (match === null)
+      throw new InvalidArgumentError(
+        `${name} must look like module.name=number (jit.tdelay=10), got '${value}'`,
+      );
+    return [match[1], Number(match[2])];
+  };
+}
+
+/** The --param list as the Machine option `params`. */
+export function paramRecord(list: readonly [string, number][] | undefined): Record<string, number> {
+  return Object.fromEntries(list ?? []);
+}

@@ -3,6 +3,7 @@
 import { writeTraceFiles } from '../harness/trace/output.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
 import { Machine } from '../machine/index.ts';
+import { paramRecord } from './args.ts';
 import { EXIT_FAULT, UsageError } from './errors.ts';
 import { builtinModule } from './paths.ts';
 import { type TraceCliOptions, traceRequest } from './trace-options.ts';
@@ -13,6 +14,7 @@ export interface CatOptions extends TraceCliOptions {
   hz: number;
   load: boolean;
   module: string[];
+  param?: [string, number][];
 }
 
 const BUILTIN = new Set(['softirqs', 'interrupts']);
@@ -26,6 +28,7 @@ export async function cat(path: string, options: CatOptions): Promise<number> {
   const machine = await Machine.boot({
     cpus: options.cpus,
     hz: options.hz,
+    params: paramRecord(options.param),
     trace: tracing.capacity === undefined ? undefined : { capacity: tracing.capacity },
     modules: [builtinModule('jit'), builtinModule('load'), ...options.module],
   });

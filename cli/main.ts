@@ -8,7 +8,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { MachineError } from '../machine/index.ts';
 import { BadModuleError, machineDefaults } from '../machine/machine.ts';
-import { choice, duration, each, integer, lockupOptions, moduleFile, oopsOption } from './args.ts';
+import {
+  choice,
+  duration,
+  each,
+  integer,
+  lockupOptions,
+  moduleFile,
+  moduleParam,
+  oopsOption,
+} from './args.ts';
 import { registerBench } from './bench.ts';
 import { cat } from './cat.ts';
 import { addControlOptions, controlRequest } from './control-options.ts';
@@ -108,6 +117,11 @@ export function buildProgram(): Command {
   for (const name of ['cat', 'run']) {
     const command = program.commands.find((c) => c.name() === name)!;
     for (const option of [...lockupOptions(), ...traceOptions()]) command.addOption(option);
+    command.addOption(
+      new Option('--param <module.name=value...>', 'module parameters, e.g. jit.tdelay=10 jit.delay=25')
+        .argParser(each(moduleParam('--param')))
+        .default([]),
+    );
   }
   registerStress(program);
   registerSelftest(program);

@@ -12,6 +12,7 @@ import { writeTraceFiles } from '../harness/trace/output.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
 import { Machine, type OopsReport } from '../machine/index.ts';
 import type { OopsPolicy } from './args.ts';
+import { paramRecord } from './args.ts';
 import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION } from './errors.ts';
 import { onTermination } from './signals.ts';
 import { type TraceCliOptions, traceRequest } from './trace-options.ts';
@@ -31,6 +32,7 @@ export interface RunOptions extends TraceCliOptions {
   /** Start every task the module declares (round robin over the CPUs). */
   tasks: boolean;
   warn: WarnPolicy;
+  param?: [string, number][];
 }
 
 export type WarnPolicy = 'fail' | 'continue';
@@ -74,6 +76,7 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
       hz: options.hz,
       trace: tracing.capacity === undefined ? undefined : { capacity: tracing.capacity },
       modules: [file],
+      params: paramRecord(options.param),
       watchdogThresh: options.watchdogThresh,
       hungTaskTimeout: options.hungTaskTimeout,
       controlled: options.controlled,

@@ -2,12 +2,14 @@
  * The function-call IPI handler: hotplug takeovers, then commands from the controller, read
  * synchronously from the command port (a CPU never returns to the event loop).
  */
+
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { send_to_controller } from '../kernel/controller-port.ts';
 import { queue_pending_takeovers } from '../kernel/hotplug.ts';
 import { find_call, find_proc, find_task, SeqFile } from '../kernel/module.ts';
 import { oops } from '../kernel/oops.ts';
 import { kthread_run, type TaskBody } from '../kernel/sched.ts';
+import { kick_bh_pools } from '../kernel/workqueue.ts';
 import type { CpuCommand, CpuMessage } from '../shm/protocol.ts';
 
 let port: MessagePort | null = null;
@@ -73,6 +75,7 @@ function execute(command: CpuCommand): void {
 
 export function call_function_interrupt(): undefined {
   queue_pending_takeovers();
+  kick_bh_pools();
   if (port === null) return;
   for (let msg = receiveMessageOnPort(port); msg !== undefined; msg = receiveMessageOnPort(port)) {
     execute(msg.message as CpuCommand);

@@ -7,7 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { attach_control, on_control_epoch, start_control } from '../control/cpu.ts';
 import { send_to_controller } from '../kernel/controller-port.ts';
 import { registered_irqs, set_timer_check_interval } from '../kernel/irq.ts';
-import { module_metadata } from '../kernel/module.ts';
+import { module_metadata, set_module_params } from '../kernel/module.ts';
 import { setOopsSink } from '../kernel/oops.ts';
 import { this_cpu } from '../kernel/percpu.ts';
 import { setCurrentTaskSource, setPrintkSink } from '../kernel/printk.ts';
@@ -16,7 +16,9 @@ import { shared_word_allocations } from '../kernel/shared.ts';
 import { write_static_spinlocks } from '../kernel/spinlock.ts';
 import { callback_names, static_tasklet_names, write_static_tasklets } from '../kernel/tasklet-table.ts';
 import { init_tick } from '../kernel/tick.ts';
+import { write_static_timers } from '../kernel/timer.ts';
 import { start_tracing } from '../kernel/tracer.ts';
+import { write_static_works } from '../kernel/workqueue.ts';
 import {
   attach_machine_memory,
   futex_wait,
@@ -49,6 +51,7 @@ setOopsSink((report) => send({ type: 'oops', ...report }));
 setCommandPort(data.commandPort);
 
 (globalThis as { __taskletRtPreloadOptions?: unknown }).__taskletRtPreloadOptions = data.preloadOptions;
+set_module_params(data.params ?? {});
 await prepare_module_loading([...data.preload, ...data.modules]);
 for (const url of data.preload) await import(url);
 for (const url of data.modules) await load_module(url);
@@ -57,6 +60,8 @@ for (const url of data.modules) await load_module(url);
 if (data.cpu === 0) {
   write_static_tasklets();
   write_static_spinlocks();
+  write_static_timers();
+  write_static_works();
   raw_store(G_STATIC_READY, 1);
   futex_wake(G_STATIC_READY, Number.POSITIVE_INFINITY);
 }

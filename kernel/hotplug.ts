@@ -34,7 +34,9 @@ import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save 
 import { this_cpu } from './percpu.ts';
 import { kthread_run, type TaskBody } from './sched.ts';
 import { HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
+import { timers_dead_cpu } from './timer.ts';
 import { trace } from './trace.ts';
+import { workqueue_softirq_dead } from './workqueue.ts';
 
 /**
  * takeover_tasklets(dead), the CPUHP_SOFTIRQ_DEAD teardown step: in process context on the
@@ -76,6 +78,10 @@ function adopt_requested(): void {
     while (dead !== 0) {
       const bit = 31 - Math.clz32(dead);
       dead &= ~(1 << bit);
+      // The kernel's teardown order: CPUHP_TIMERS_PREPARE, then CPUHP_SOFTIRQ_DEAD, whose
+      // takeover_tasklets starts with workqueue_softirq_dead.
+      timers_dead_cpu(word * 32 + bit);
+      workqueue_softirq_dead(word * 32 + bit);
       takeover_tasklets(word * 32 + bit);
       raw_and(requests, ~(1 << bit));
     }

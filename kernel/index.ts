@@ -24,7 +24,7 @@ export {
   local_irq_restore,
   local_irq_save,
 } from './irqflags.ts';
-export { defineModule, type ModuleDefinition, type ProcRead, SeqFile } from './module.ts';
+export { defineModule, type ModuleDefinition, module_param, type ProcRead, SeqFile } from './module.ts';
 export {
   in_atomic,
   in_hardirq,
@@ -45,9 +45,11 @@ export {
   init_waitqueue_head,
   kthread_run,
   need_resched,
+  set_current_state,
   Task,
   type TaskBody,
   type TaskFn,
+  TaskState,
   WaitQueueHead,
   wait_event,
   wait_event_interruptible,
@@ -55,6 +57,7 @@ export {
   wake_up_interruptible,
 } from './sched.ts';
 export { shared_words } from './shared.ts';
+export { SlotTableFullError } from './slot-table.ts';
 export { smp_processor_id } from './smp.ts';
 export {
   __raise_softirq_irqoff,
@@ -116,6 +119,7 @@ export {
   DECLARE_TASKLET_DISABLED,
   DECLARE_TASKLET_DISABLED_OLD,
   DECLARE_TASKLET_OLD,
+  from_tasklet,
   type TaskletCallback,
   type TaskletFunc,
   TaskletStruct,
@@ -123,4 +127,82 @@ export {
   tasklet_alloc,
   tasklet_from_id,
 } from './tasklet-table.ts';
-export { HZ, jiffies, time_after, time_before } from './tick.ts';
+export {
+  HZ,
+  jiffies,
+  jiffies_to_msecs,
+  msecs_to_jiffies,
+  time_after,
+  time_after_eq,
+  time_before,
+  time_before_eq,
+  time_in_range,
+} from './tick.ts';
+export {
+  current_kernel_time,
+  do_gettimeofday,
+  get_jiffies_64,
+  ktime_get_coarse_real_ts64,
+  ktime_get_real_ts64,
+  MAX_SCHEDULE_TIMEOUT,
+  msleep,
+  schedule,
+  schedule_timeout,
+  schedule_timeout_interruptible,
+  schedule_timeout_uninterruptible,
+  type Timespec64,
+  type Timeval,
+  wait_event_interruptible_timeout,
+  wait_event_timeout,
+} from './timeout.ts';
+export {
+  add_timer,
+  add_timer_on,
+  DEFINE_TIMER,
+  del_timer,
+  del_timer_sync,
+  from_timer,
+  mod_timer,
+  mod_timer_pending,
+  TIMER_DEFERRABLE,
+  TIMER_IRQSAFE,
+  TIMER_PINNED,
+  type TimerCallback,
+  TimerList,
+  timer_alloc,
+  timer_delete,
+  timer_delete_sync,
+  timer_free,
+  timer_from_id,
+  timer_pending,
+  timer_setup,
+  try_to_del_timer_sync,
+} from './timer.ts';
+export {
+  alloc_workqueue,
+  cancel_work,
+  cancel_work_sync,
+  DECLARE_WORK,
+  destroy_workqueue,
+  disable_work,
+  disable_work_sync,
+  enable_work,
+  flush_work,
+  from_work,
+  INIT_WORK,
+  queue_work,
+  queue_work_on,
+  schedule_work,
+  system_bh_highpri_wq,
+  system_bh_wq,
+  type WorkFunc,
+  WorkqueueStruct,
+  WorkStruct,
+  WQ_BH,
+  WQ_HIGHPRI,
+  work_alloc,
+  work_free,
+  work_from_id,
+  work_pending,
+  work_running,
+} from './workqueue.ts';

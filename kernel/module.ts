@@ -50,6 +50,21 @@ export interface ModuleDefinition {
 }
 
 const modules: ModuleDefinition[] = [];
+let params: Record<string, number> = {};
+
+/** The machine's module parameters (set on each CPU before the modules load). */
+export function set_module_params(values: Record<string, number>): void {
+  params = { ...values };
+}
+
+/**
+ * module_param(name, int, 0): the value given for `module.name` (Machine option `params`, CLI
+ * `--param module.name=value`), else `value`. Call it at module top level.
+ */
+export function module_param(module: string, name: string, value: number): number {
+  const given = params[`${module}.${name}`];
+  return given === undefined ? value : given;
+}
 
 export function defineModule(definition: ModuleDefinition): ModuleDefinition {
   for (const fn of definition.callbacks ?? []) register_callback(fn);

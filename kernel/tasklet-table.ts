@@ -19,6 +19,7 @@ import {
   G_MAX_TASKLETS,
   G_STATIC_TASKLETS,
   T_ALLOC,
+  T_CONTAINER,
   T_COUNT,
   T_DATA,
   T_FUNC,
@@ -99,6 +100,22 @@ export class TaskletStruct {
   get name(): string {
     return tasklet_name(this.id);
   }
+  /** The module struct this tasklet is embedded in: what from_tasklet returns (0 unless set). */
+  get container(): number {
+    return raw_load(this.addr + T_CONTAINER);
+  }
+  set container(value: number) {
+    raw_store(this.addr + T_CONTAINER, value);
+  }
+}
+
+/**
+ * from_tasklet(var, tasklet, field), container_of for tasklets: the struct the tasklet is
+ * embedded in, e.g. the index of the module's per-device record in its shared words (set with
+ * tasklet_alloc's `container` or `t.container = ...`).
+ */
+export function from_tasklet(t: TaskletStruct): number {
+  return raw_load(t.addr + T_CONTAINER);
 }
 
 const handles: TaskletStruct[] = [];
@@ -181,7 +198,7 @@ export class TaskletTableFullError extends Error {
 }
 
 /** Allocates a slot for a tasklet created at run time (the kernel would kmalloc it). */
-export function tasklet_alloc(name?: string): TaskletStruct {
+export function tasklet_alloc(name?: string, container = 0): TaskletStruct {
   const max = plain_read(G_MAX_TASKLETS);
   const first = plain_read(G_STATIC_TASKLETS);
   const slots = max - first;
@@ -191,6 +208,7 @@ export function tasklet_alloc(name?: string): TaskletStruct {
     const a = layout().tasklet(id);
     if (raw_cmpxchg(a + T_ALLOC, TaskletAlloc.Free, TaskletAlloc.Dynamic) === TaskletAlloc.Free) {
       raw_store(a + T_FUNC, -1); // uninitialised until tasklet_init/tasklet_setup
+      raw_store(a + T_CONTAINER, container);
       raw_store(G_ALLOC_HINT, id + 1 < max ? id + 1 : first);
       if (name !== undefined) names.set(id, name);
       else names.delete(id);

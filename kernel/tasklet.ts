@@ -61,8 +61,10 @@ import {
   type TaskletStruct,
   tasklet_from_ptr,
 } from './tasklet-table.ts';
+import { init_timers } from './timer.ts';
 import { trace } from './trace.ts';
 import { might_sleep, sleep_until_clear, spin_until_clear, wake_up_var } from './wait.ts';
+import { init_bh_pools, workqueue_softirq_action } from './workqueue.ts';
 
 export { TASKLET_STATE_RUN, TASKLET_STATE_SCHED };
 
@@ -232,11 +234,13 @@ export function tasklet_hi_schedule(t: TaskletStruct): void {
 
 /** TASKLET_SOFTIRQ's action. */
 export function tasklet_action(): void {
+  workqueue_softirq_action(false);
   taskletOps.action_common(tasklet_vec);
 }
 
 /** HI_SOFTIRQ's action. */
 export function tasklet_hi_action(): void {
+  workqueue_softirq_action(true);
   taskletOps.action_common(tasklet_hi_vec);
 }
 
@@ -253,6 +257,8 @@ export function softirq_init(): void {
   }
   open_softirq(TASKLET_SOFTIRQ, tasklet_action);
   open_softirq(HI_SOFTIRQ, tasklet_hi_action);
+  init_timers();
+  init_bh_pools();
 }
 
 export function tasklet_init(t: TaskletStruct, func: TaskletFunc, data: number): void {

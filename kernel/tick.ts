@@ -10,6 +10,12 @@ import { G_HZ, G_JIFFIES } from '../shm/layout.ts';
 import { scheduler_tick } from './sched.ts';
 
 let tickMs = 4;
+/** run_local_timers (kernel/timer.ts), installed by init_timers; late-bound to keep tick.ts a leaf. */
+let timerTick: () => void = () => {};
+
+export function set_timer_tick(hook: () => void): void {
+  timerTick = hook;
+}
 let nextTickMs = 0;
 
 export function initial_jiffies(hz: number): number {
@@ -31,6 +37,11 @@ export function time_after(a: number, b: number): boolean {
 
 export function time_before(a: number, b: number): boolean {
   return time_after(b, a);
+}
+
+/** time_in_range(a, b, c): b <= a <= c, wrap-safe. */
+export function time_in_range(a: number, b: number, c: number): boolean {
+  return time_after_eq(a, b) && time_before_eq(a, c);
 }
 
 export function time_after_eq(a: number, b: number): boolean {
@@ -83,5 +94,6 @@ export function tick_handler(): void {
     if (raw_cmpxchg(G_JIFFIES, seen, target) === seen) break;
   }
   nextTickMs = (Math.floor(now / tickMs) + 1) * tickMs;
+  timerTick();
   scheduler_tick();
 }

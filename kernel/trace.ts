@@ -18,6 +18,13 @@ export interface Tracepoints {
   tasklet_enable: ((tasklet: number) => void) | null;
   tasklet_kill: ((tasklet: number) => void) | null;
   cpu_hotplug: ((cpu: number, online: boolean) => void) | null;
+  timer_start: ((timer: number, expires: number, cpu: number) => void) | null;
+  timer_expire_entry: ((timer: number, now: number) => void) | null;
+  timer_expire_exit: ((timer: number) => void) | null;
+  timer_cancel: ((timer: number) => void) | null;
+  workqueue_queue_work: ((work: number, hi: boolean, cpu: number) => void) | null;
+  workqueue_execute_start: ((work: number) => void) | null;
+  workqueue_execute_end: ((work: number) => void) | null;
 }
 
 export const trace: Tracepoints = {
@@ -35,6 +42,13 @@ export const trace: Tracepoints = {
   tasklet_enable: null,
   tasklet_kill: null,
   cpu_hotplug: null,
+  timer_start: null,
+  timer_expire_entry: null,
+  timer_expire_exit: null,
+  timer_cancel: null,
+  workqueue_queue_work: null,
+  workqueue_execute_start: null,
+  workqueue_execute_end: null,
 };
 
 type Sink<K extends keyof Tracepoints> = NonNullable<Tracepoints[K]>;

@@ -44,4 +44,16 @@ export function start_tracing(sab: SharedArrayBuffer, params: TraceBufferParams)
   attach_tracepoint('tasklet_enable', (t) => tasklet(E.tasklet_enable, t));
   attach_tracepoint('tasklet_kill', (t) => tasklet(E.tasklet_kill, t));
   attach_tracepoint('cpu_hotplug', (c, online) => emit(E.cpu_hotplug, c, online ? 1 : 0));
+  // a: timer id, with the base CPU above bit 16 for timer_start; b: expires / now (low 32 bits).
+  attach_tracepoint('timer_start', (t, expires, cpu) =>
+    emit(E.timer_start, t | (cpu << 16), (expires % 2 ** 32) | 0),
+  );
+  attach_tracepoint('timer_expire_entry', (t, now) => emit(E.timer_expire_entry, t, (now % 2 ** 32) | 0));
+  attach_tracepoint('timer_expire_exit', (t) => emit(E.timer_expire_exit, t, 0));
+  attach_tracepoint('timer_cancel', (t) => emit(E.timer_cancel, t, 0));
+  attach_tracepoint('workqueue_queue_work', (w, hi, cpu) =>
+    emit(E.workqueue_queue_work, w, cpu * 2 + (hi ? 1 : 0)),
+  );
+  attach_tracepoint('workqueue_execute_start', (w) => emit(E.workqueue_execute_start, w, 0));
+  attach_tracepoint('workqueue_execute_end', (w) => emit(E.workqueue_execute_end, w, 0));
 }

@@ -75,18 +75,7 @@ export function might_sleep(where: string): boolean {
 
 /** wake_up_var(&t->state): wakes the CPUs sleeping on this tasklet. */
 export function wake_up_var(t: TaskletStruct): void {
-  const mask = t.addr + T_WAITERS;
-  // The second word holds CPUs 32-63: with fewer CPUs one load decides (this runs at every unlock).
-  const upper = plain_read(G_NR_CPUS) > 32 ? raw_load(mask + 1) : 0;
-  if ((raw_load(mask) | upper) === 0) return;
-  for (let word = 0; word < 2; word++) {
-    let bits = raw_load(mask + word);
-    while (bits !== 0) {
-      const bit = 31 - Math.clz32(bits);
-      bits &= ~(1 << bit);
-      kick_cpu(word * 32 + bit);
-    }
-  }
+  wake_up_waiters(t.addr + T_WAITERS);
 }
 
 function publishWait(kind: WaitKind, t: TaskletStruct): void {
@@ -173,4 +162,60 @@ function serveWhileSleeping(seq: number): void {
     return;
   }
   cpu_sleep(this_cpu.base + C_WAKE, seq, next_tick_ms(), MAX_SLEEP_MS);
+}
+
+/**
+ * wake_up_var on any object with a two-word waiter mask at `waiters` (tasklets, timers, work
+ * items). The second word holds CPUs 32-63: with fewer CPUs one load decides (this runs at every
+ * tasklet unlock).
+ */
+export function wake_up_waiters(waiters: number): void {
+  const upper = plain_read(G_NR_CPUS) > 32 ? raw_load(waiters + 1) : 0;
+  if ((raw_load(waiters) | upper) === 0) return;
+  for (let word = 0; word < 2; word++) {
+    let bits = raw_load(waiters + word);
+    while (bits !== 0) {
+      const bit = 31 - Math.clz32(bits);
+      bits &= ~(1 << bit);
+      kick_cpu(word * 32 + bit);
+    }
+  }
+}
+
+/**
+ * wait_var_event for objects other than tasklets: spins, then sleeps until `done()` (which
+ * reads through the door) holds, registered in the waiter mask at `waiters` so that
+ * wake_up_waiters kicks this CPU. `mayBlock` false (atomic context) makes it a pure spin.
+ */
+export function wait_until(waiters: number, done: () => boolean, kind: WaitKind, mayBlock: boolean): void {
+  if (done()) return;
+  const base = this_cpu.base;
+  plain_write(base + C_WAIT_TASKLET, 0);
+  plain_write(base + C_WAIT_PID, current().pid);
+  plain_write(base + C_WAIT_SINCE, jiffies());
+  raw_store(base + C_WAIT_KIND, mayBlock ? kind : WaitKind.TaskletSpin);
+  const cpu = this_cpu.id;
+  const mine = waiters + (cpu >> 5);
+  const me = 1 << (cpu & 31);
+  const wake = base + C_WAKE;
+  const sleeper = current();
+  if (mayBlock) raw_or(mine, me);
+  try {
+    for (let spins = 0; !done(); spins++) {
+      plain_inc(base + C_HEARTBEAT);
+      if (machine_stopping()) throw new MachineHalt();
+      if (!mayBlock || spins < SPINS_BEFORE_SLEEP) {
+        cpuRelaxInWait();
+        continue;
+      }
+      const seq = raw_load(wake);
+      if (done()) break;
+      set_current(idle_task());
+      serveWhileSleeping(seq);
+      set_current(sleeper);
+    }
+  } finally {
+    if (mayBlock) raw_and(mine, ~me);
+    clearWait();
+  }
 }

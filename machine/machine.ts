@@ -173,6 +173,7 @@ export class Machine {
         modules,
         preload,
         preloadOptions: options.preloadOptions ?? {},
+        params: options.params ?? {},
         trace: traceSab === null ? null : { sab: traceSab, capacity: options.trace!.capacity },
         idlePollUs: options.idlePollUs ?? 0,
         control: control === null ? null : { sab: control.block.sab, params: control.block.params },

@@ -17,6 +17,11 @@ export interface MachineOptions {
   /** Code every CPU imports before the modules (bug injection, tracers). */
   preload?: (string | URL)[];
   preloadOptions?: Record<string, unknown>;
+  /**
+   * Module parameters, as on the kernel command line: `{ 'jit.tdelay': 10 }` (module_param reads
+   * them at module load on every CPU).
+   */
+  params?: Record<string, number>;
   /** How long an idle CPU polls before it sleeps, in microseconds. Default 0 (sleep at once). */
   idlePollUs?: number;
   /** Receives every printk line. Default: warnings and worse go to stderr. */

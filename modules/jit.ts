@@ -1,19 +1,41 @@
 /**
- * The tasklet part of LDD3's `jit` module (misc-modules/jit.c), ported to tasklet-rt:
- * /proc/jitasklet and /proc/jitasklethi. Reading one prints a header and a line for the reader,
- * then a tasklet reschedules itself until it has run JIT_ASYNC_LOOPS times, printing where and
- * when each run happened, and finally wakes the reader.
+ * LDD3's `jit` module (misc-modules/jit.c, "just in time"), ported to tasklet-rt:
+ * - /proc/currentime: jiffies, jiffies_64, do_gettimeofday and current_kernel_time;
+ * - /proc/jitbusy, /proc/jitsched, /proc/jitqueue, /proc/jitschedto: the delay loops (busy
+ *   wait, schedule(), wait_event_interruptible_timeout, schedule_timeout), `delay` jiffies each,
+ *   printing jiffies before and after;
+ * - /proc/jitimer: a kernel timer re-armed `tdelay` jiffies ahead until it has run
+ *   JIT_ASYNC_LOOPS times;
+ * - /proc/jitasklet and /proc/jitasklethi: a tasklet that reschedules itself as many times.
+ * The asynchronous ones print a header and a line for the reader, then one line per run of the
+ * timer or tasklet (where and when it ran), and the reader sleeps until the last one wakes it.
+ * Parameters, as `insmod jit.ko delay=... tdelay=...`: `--param jit.delay=N jit.tdelay=N`
+ * (Machine option `params: { 'jit.delay': N }`); delay defaults to HZ, tdelay to 10.
  */
 import {
+  add_timer,
+  cpu_relax,
   current,
+  current_kernel_time,
   defineModule,
+  del_timer_sync,
+  do_gettimeofday,
+  from_timer,
+  get_jiffies_64,
+  HZ,
   in_interrupt,
   init_waitqueue_head,
   jiffies,
+  module_param,
   type ProcRead,
+  schedule,
+  schedule_timeout,
+  set_current_state,
   shared_words,
   smp_processor_id,
   sprintf,
+  TaskState,
+  type TimerList,
   tasklet_alloc,
   tasklet_free,
   tasklet_from_id,
@@ -21,12 +43,22 @@ import {
   tasklet_init,
   tasklet_kill,
   tasklet_schedule,
+  time_before,
+  timer_alloc,
+  timer_free,
+  timer_from_id,
+  timer_setup,
   type WaitQueueHead,
   wait_event_interruptible,
+  wait_event_interruptible_timeout,
   wake_up_interruptible,
 } from 'tasklet-rt';
 
 export const JIT_ASYNC_LOOPS = 5;
+/** The delay loops' length in jiffies (LDD3: `int delay = HZ`). */
+const delay = module_param('jit', 'delay', HZ());
+/** The timer's re-arm interval in jiffies (LDD3: `int tdelay = 10`). */
+const tdelay = module_param('jit', 'tdelay', 10);
 export const JIT_HEADER = '   time   delta  inirq    pid   cpu command\n';
 
 /** Readers that may wait at once (each holds one slot of shared state). */
@@ -39,7 +71,7 @@ const S_LOOPS = 1;
 const S_HI = 2;
 const S_PREV_LO = 3;
 const S_PREV_HI = 4;
-const S_TASKLET = 5;
+const S_TASKLET = 5; // the tasklet's id, or the timer's for /proc/jitimer
 const S_LINES = 6;
 const S_TEXT = 8;
 const SLOT_WORDS = S_TEXT + JIT_ASYNC_LOOPS * LINE_CHARS;
@@ -145,8 +177,102 @@ export function jit_tasklet(hi: boolean): ProcRead {
   };
 }
 
+/** The timer of /proc/jitimer: a line per run, re-armed tdelay jiffies after its last expiry. */
+function jit_timer_fn(t: TimerList): void {
+  const slot = from_timer(t);
+  const j = jiffies();
+  slot_puts(slot, jit_line(j, j - prev(slot)));
+  if (Atomics.sub(slots, word(slot, S_LOOPS), 1) > 1) {
+    set_prev(slot, j);
+    add_timer(t, t.expires + tdelay); // data->timer.expires += tdelay; add_timer(&data->timer)
+  } else {
+    const wait = waits.get(slot);
+    if (wait !== undefined) wake_up_interruptible(wait);
+  }
+}
+
+/** The read side of /proc/jitimer. */
+export const jit_timer: ProcRead = function* read(m) {
+  const j = jiffies();
+  m.puts(JIT_HEADER);
+  m.puts(jit_line(j, 0));
+  const slot = claim_slot();
+  const timer = timer_alloc('jit_timer', slot);
+  Atomics.store(slots, word(slot, S_LOOPS), JIT_ASYNC_LOOPS);
+  Atomics.store(slots, word(slot, S_TASKLET), timer.id);
+  Atomics.store(slots, word(slot, S_LINES), 0);
+  set_prev(slot, j);
+  const wait = init_waitqueue_head();
+  waits.set(slot, wait);
+  timer_setup(timer, jit_timer_fn, 0);
+  add_timer(timer, j + tdelay);
+  yield* wait_event_interruptible(wait, () => Atomics.load(slots, word(slot, S_LOOPS)) === 0);
+  // The last run woke us from inside its callback: wait until it has returned (LDD3 frees the
+  // data at once, which races with the callback's return as the tasklet does).
+  del_timer_sync(timer_from_id(Atomics.load(slots, word(slot, S_TASKLET))));
+  for (const line of slot_lines(slot)) m.puts(line);
+  timer_free(timer);
+  waits.delete(slot);
+  Atomics.store(slots, word(slot, S_USED), 0);
+};
+
+/** /proc/currentime: jiffies (%08lx), jiffies_64 (%016Lx), do_gettimeofday, current_kernel_time. */
+export const jit_currentime: ProcRead = function* read(m) {
+  const j1 = jiffies();
+  const j2 = get_jiffies_64();
+  const tv1 = do_gettimeofday();
+  const tv2 = current_kernel_time();
+  m.puts(
+    sprintf(
+      '0x%08lx 0x%016Lx %10i.%06i\n%40i.%09i\n',
+      j1,
+      j2,
+      tv1.tv_sec,
+      tv1.tv_usec,
+      tv2.tv_sec,
+      tv2.tv_nsec,
+    ),
+  );
+};
+
+type DelayKind = 'busy' | 'sched' | 'queue' | 'schedto';
+
+/** jit_fn: delays `delay` jiffies the chosen way, then prints jiffies before and after ("%9li %9li"). */
+export function jit_fn(kind: DelayKind): ProcRead {
+  return function* read(m) {
+    const wait = init_waitqueue_head();
+    const j0 = jiffies();
+    const j1 = j0 + delay;
+    switch (kind) {
+      case 'busy':
+        while (time_before(jiffies(), j1)) cpu_relax();
+        break;
+      case 'sched':
+        while (time_before(jiffies(), j1)) yield* schedule();
+        break;
+      case 'queue':
+        yield* wait_event_interruptible_timeout(wait, () => false, delay);
+        break;
+      case 'schedto':
+        set_current_state(TaskState.Sleeping);
+        yield* schedule_timeout(delay);
+        break;
+    }
+    m.puts(sprintf('%9li %9li\n', j0, jiffies()));
+  };
+}
+
 export default defineModule({
   name: 'jit',
-  callbacks: [jit_tasklet_fn],
-  procs: { jitasklet: jit_tasklet(false), jitasklethi: jit_tasklet(true) },
+  callbacks: [jit_tasklet_fn, jit_timer_fn],
+  procs: {
+    currentime: jit_currentime,
+    jitbusy: jit_fn('busy'),
+    jitsched: jit_fn('sched'),
+    jitqueue: jit_fn('queue'),
+    jitschedto: jit_fn('schedto'),
+    jitimer: jit_timer,
+    jitasklet: jit_tasklet(false),
+    jitasklethi: jit_tasklet(true),
+  },
 });

@@ -34,3 +34,8 @@ export function machineMs(): number {
   if (virtualNs !== null) return virtualNs.f64[virtualNs.index] / 1e6;
   return absoluteMs() - shm.f64[F64_BOOT_EPOCH_MS];
 }
+
+/** Wall-clock milliseconds since the epoch, as the machine sees it: boot time plus machine time. */
+export function wallMs(): number {
+  return shm.f64[F64_BOOT_EPOCH_MS] + machineMs();
+}

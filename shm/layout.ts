@@ -70,6 +70,21 @@ export const C_TAKEOVER = 30; // two words: mask of dead CPUs whose queues this 
 export const C_OFFLINE_COUNT = 19; // times this CPU went offline (bumped as it dies, interrupts off)
 export const C_SOFTIRQ_COUNT = 32; // NR_SOFTIRQS words: /proc/softirqs
 export const C_IRQ_COUNT = C_SOFTIRQ_COUNT + NR_SOFTIRQS; // NR_IRQS words: /proc/interrupts
+// The timer base (kernel/timer.ts): lock, the pending list (sorted by expiry), the expired
+// list a TIMER_SOFTIRQ pass is running, base->running_timer, and counters.
+export const C_TIMER_LOCK = 100; // 0 free, else holder CPU + 1
+export const C_TIMER_HEAD = 101; // first pending timer (pointer: id + 1) or 0
+export const C_TIMER_EXPIRED = 102; // first collected, not yet run timer or 0
+export const C_RUNNING_TIMER = 103; // pointer of the timer whose callback runs now, or 0
+export const C_TIMER_RUNS = 104; // timer callbacks run (counter)
+export const C_TIMER_TAKEOVER = 105; // timers adopted from dead CPUs (counter)
+// The two BH worker pools (kernel/workqueue.ts): normal (run from TASKLET_SOFTIRQ) and highpri
+// (HI_SOFTIRQ), each a FIFO worklist {head, tail: the last work's pointer or 0} and the work it
+// runs now; one lock for both.
+export const C_BH_LOCK = 108;
+export const C_BH_HEAD = 109; // normal pool: head, tail, current work (pointers: id + 1)
+export const C_BH_HI_HEAD = 112; // highpri pool: head, tail, current work
+export const C_BH_RUNS = 115; // BH work items run (counter)
 export const CPU_STRIDE = 128;
 
 export enum CpuState {
@@ -90,6 +105,8 @@ export enum WaitKind {
   TaskletSchedClear = 2, // tasklet_kill, first phase
   TaskletSpin = 3, // tasklet_unlock_spin_wait / tasklet_disable_in_atomic
   Event = 4, // wait_event on a wait queue
+  TimerRunning = 5, // del_timer_sync: the callback runs on another CPU
+  WorkFlush = 6, // flush_work / cancel_work_sync / disable_work_sync
 }
 
 /** Tasklet struct fields. */
@@ -101,6 +118,7 @@ export const T_DATA = 4; // `unsigned long data` (32 bits here)
 export const T_USE_CALLBACK = 5;
 export const T_ALLOC = 6; // TaskletAlloc
 export const T_WAITERS = 7; // two words: bitmask of CPUs sleeping in wait_var_event on this tasklet
+export const T_CONTAINER = 9; // what from_tasklet returns: the module struct holding it (0 unless set)
 export const TASKLET_STRIDE = 10;
 
 export enum TaskletAlloc {
@@ -111,6 +129,37 @@ export enum TaskletAlloc {
 
 export const TASKLET_STATE_SCHED = 0;
 export const TASKLET_STATE_RUN = 1;
+
+/** struct timer_list fields (kernel/timer.ts). A timer pointer is its table index + 1. */
+export const TM_LIST = 0; // word address of the head of the list it is on; 0: not pending
+export const TM_NEXT = 1; // next timer pointer or 0
+export const TM_PREV = 2; // previous timer pointer or 0 (first on its list)
+export const TM_EXPIRES_LO = 3; // expires, an unsigned long: low and high 32 bits
+export const TM_EXPIRES_HI = 4;
+export const TM_FUNC = 5; // callback id; -1: not set up
+export const TM_CPU = 6; // the base it belongs to (pending or not); TIMER_MIGRATING while moving
+export const TM_FLAGS = 7; // timer_setup flags
+export const TM_CONTAINER = 8; // what from_timer returns: the module struct holding it (0 unless set)
+export const TM_ALLOC = 9; // TaskletAlloc values: free, dynamic, static
+export const TM_WAITERS = 10; // two words: CPUs sleeping in del_timer_sync on it
+export const TIMER_STRIDE = 12;
+export const MAX_TIMERS = 512;
+export const TIMER_MIGRATING = -1;
+
+/** struct work_struct fields (kernel/workqueue.ts). A work pointer is its table index + 1. */
+export const WK_STATE = 0; // bit WORK_STRUCT_PENDING
+export const WK_DISABLE = 1; // disable depth (disable_work / enable_work)
+export const WK_NEXT = 2; // next work on its worklist, or 0
+export const WK_FUNC = 3; // callback id; -1: not initialised
+export const WK_POOL = 4; // pool it was last queued on: cpu * 2 + highpri; -1: never
+export const WK_CONTAINER = 5; // what from_work returns (0 unless set)
+export const WK_ALLOC = 6; // TaskletAlloc values
+export const WK_STARTED = 7; // runs started (for flush_work)
+export const WK_FINISHED = 8; // runs finished
+export const WK_WAITERS = 9; // two words: CPUs sleeping in flush/cancel on it
+export const WORK_STRIDE = 12;
+export const MAX_WORKS = 512;
+export const WORK_STRUCT_PENDING = 0;
 
 /** Words modules may claim for their own shared state (see `shared_words`). */
 export const MODULE_WORDS = 1 << 16;
@@ -161,6 +210,8 @@ export class Layout {
   readonly pidCommBase: number;
   readonly spinlockBase: number;
   readonly lockdepBase: number;
+  readonly timerBase: number;
+  readonly workBase: number;
   readonly totalWords: number;
 
   constructor(readonly params: LayoutParams) {
@@ -170,7 +221,9 @@ export class Layout {
     this.pidCommBase = this.moduleBase + MODULE_WORDS;
     this.spinlockBase = this.pidCommBase + PID_COMM_SLOTS * PID_COMM_STRIDE;
     this.lockdepBase = this.spinlockBase + MAX_SPINLOCKS * SPINLOCK_STRIDE;
-    this.totalWords = this.lockdepBase + LOCKDEP_WORDS;
+    this.timerBase = this.lockdepBase + LOCKDEP_WORDS;
+    this.workBase = this.timerBase + MAX_TIMERS * TIMER_STRIDE;
+    this.totalWords = this.workBase + MAX_WORKS * WORK_STRIDE;
   }
 
   cpu(cpu: number): number {
@@ -190,6 +243,16 @@ export class Layout {
   /** Word index of a spinlock's words, from its table id. */
   spinlock(id: number): number {
     return this.spinlockBase + id * SPINLOCK_STRIDE;
+  }
+
+  /** Word index of a timer_list, from its table id. */
+  timer(id: number): number {
+    return this.timerBase + id * TIMER_STRIDE;
+  }
+
+  /** Word index of a work_struct, from its table id. */
+  work(id: number): number {
+    return this.workBase + id * WORK_STRIDE;
   }
 
   /** Word index of the pid → comm slot for `pid`. */

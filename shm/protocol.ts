@@ -31,6 +31,8 @@ export interface CpuWorkerData {
   preload: string[];
   /** Options for preloaded code (e.g. which mutant). */
   preloadOptions: Record<string, unknown>;
+  /** Module parameters ("module.name" → value), read by module_param. */
+  params: Record<string, number>;
   /** Trace rings, when tracing is on. */
   trace: { sab: SharedArrayBuffer; capacity: number } | null;
   /** Microseconds an idle CPU polls for work before sleeping in Atomics.wait. */

@@ -20,6 +20,13 @@ export enum TraceEventType {
   tasklet_enable,
   tasklet_kill,
   cpu_hotplug,
+  timer_start,
+  timer_expire_entry,
+  timer_expire_exit,
+  timer_cancel,
+  workqueue_queue_work,
+  workqueue_execute_start,
+  workqueue_execute_end,
 }
 
 /** type, a, b, pid, preempt_count, flags, func (a tasklet event's function id then; -1 otherwise) */

@@ -59,8 +59,47 @@ export function ftraceFields(r: TraceRecord, names: TraceNames): { event: string
       return { event: E[r.type], fields: tasklet() };
     case E.cpu_hotplug:
       return { event: 'cpu_hotplug', fields: `cpu=${r.a} state=${r.b ? 'online' : 'offline'}` };
+    case E.timer_start:
+    case E.timer_expire_entry:
+    case E.timer_expire_exit:
+    case E.timer_cancel:
+      return timerFields(r, names);
+    case E.workqueue_queue_work:
+      return {
+        event: 'workqueue_queue_work',
+        fields: `work struct=${names.work(r.a)} function=${names.func(names.workFunc(r.a))} workqueue=${r.b & 1 ? 'events_bh_highpri' : 'events_bh'} req_cpu=${r.b >> 1} cpu=${r.b >> 1}`,
+      };
+    case E.workqueue_execute_start:
+    case E.workqueue_execute_end:
+      return {
+        event: E[r.type],
+        fields: `work struct ${names.work(r.a)}: function ${names.func(names.workFunc(r.a))}`,
+      };
     default:
       return { event: `unknown_${r.type}`, fields: `a=${r.a} b=${r.b}` };
+  }
+}
+
+/** include/trace/events/timer.h formats; the timer is named, not a hashed pointer. */
+function timerFields(r: TraceRecord, names: TraceNames): { event: string; fields: string } {
+  const id = r.a & 0xffff;
+  const timer = `timer=${names.timer(id)}`;
+  switch (r.type) {
+    case E.timer_start: {
+      const expires = r.b >>> 0;
+      const timeout = (expires - names.jiffiesAt(r.time)) | 0;
+      return {
+        event: 'timer_start',
+        fields: `${timer} function=${names.func(names.timerFunc(id))} expires=${expires} [timeout=${timeout}] cpu=${r.a >>> 16} idx=0 flags=`,
+      };
+    }
+    case E.timer_expire_entry:
+      return {
+        event: 'timer_expire_entry',
+        fields: `${timer} function=${names.func(names.timerFunc(id))} now=${r.b >>> 0} baseclk=${r.b >>> 0}`,
+      };
+    default:
+      return { event: E[r.type], fields: timer };
   }
 }
 

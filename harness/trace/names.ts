@@ -1,8 +1,9 @@
 /** Names for trace output: tasks by pid, tasklets and functions by id, irqs and softirqs. */
 
 import { softirq_to_name } from '../../kernel/softirq.ts';
+import { initial_jiffies } from '../../kernel/tick.ts';
 import type { Machine } from '../../machine/machine.ts';
-import { T_FUNC } from '../../shm/layout.ts';
+import { G_HZ, T_FUNC, TM_FUNC, WK_FUNC } from '../../shm/layout.ts';
 
 const BUILTIN_IRQS: Record<number, string> = { 0: 'timer', 1: 'function-call' };
 
@@ -31,6 +32,32 @@ export class TraceNames {
   funcOf(id: number): number {
     const { mem, layout } = this.machine.memory;
     return Atomics.load(mem, layout.tasklet(id) + T_FUNC);
+  }
+
+  /** A timer_list's symbol: its function plus its table slot (the kernel prints a hashed %p). */
+  timer(id: number): string {
+    return `${this.func(this.timerFunc(id))}#${id}`;
+  }
+
+  timerFunc(id: number): number {
+    const { mem, layout } = this.machine.memory;
+    return Atomics.load(mem, layout.timer(id) + TM_FUNC);
+  }
+
+  /** A work_struct's symbol: its function plus its table slot. */
+  work(id: number): string {
+    return `${this.func(this.workFunc(id))}#${id}`;
+  }
+
+  workFunc(id: number): number {
+    const { mem, layout } = this.machine.memory;
+    return Atomics.load(mem, layout.work(id) + WK_FUNC);
+  }
+
+  /** jiffies at machine time `ms` (jiffies follows the shared clock), low 32 bits. */
+  jiffiesAt(ms: number): number {
+    const hz = Atomics.load(this.machine.memory.mem, G_HZ);
+    return (initial_jiffies(hz) + Math.floor((ms * hz) / 1000)) >>> 0;
   }
 
   irq(irq: number): string {

@@ -1,0 +1,39 @@
+/**
+ * Deliberately broken variants of the BH workqueue code (kernel/workqueue.ts). Each replaces one
+ * entry of workOps at boot (mutant-preload.ts installs them by name) and breaks one of the
+ * guarantees W1-W4 of docs/semantics.md §10.
+ */
+import { workOps } from '../kernel/workqueue.ts';
+
+export interface WorkMutant {
+  description: string;
+  /** The guarantees (W numbers in docs/semantics.md §10) it breaks. */
+  breaks: number[];
+  install(): void;
+}
+
+export const WORK_MUTANTS: Record<string, WorkMutant> = {
+  'work-reentrant': {
+    description: 'queue_work puts a running work item on the calling CPU instead of the CPU that runs it',
+    breaks: [1],
+    install() {
+      workOps.reentrancy_check = false;
+    },
+  },
+  'work-cancel-no-wait': {
+    description: 'cancel_work_sync and disable_work_sync do not wait for a run in progress',
+    breaks: [2],
+    install() {
+      workOps.wait_running = () => {};
+    },
+  },
+  'work-queue-while-disabled': {
+    description: 'queueing ignores the disable depth: a disabled work item is queued and runs',
+    breaks: [4],
+    install() {
+      workOps.disabled = () => false;
+    },
+  },
+};
+
+export const WORK_MUTANT_NAMES = Object.keys(WORK_MUTANTS);

@@ -1,0 +1,95 @@
+/**
+ * BH work scenarios shared by the guarantee tests (test/workqueue.test.ts) and the mutant tests
+ * (test/work-mutants.test.ts). Each returns what it observed through the module's own words.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Machine } from '../machine/index.ts';
+import { until } from './helpers.ts';
+import {
+  F_CPU,
+  F_INSIDE,
+  F_OVERLAPS,
+  F_REQUEUE,
+  F_RUNS,
+  F_SPIN_US,
+  FIELDS,
+  WORDS,
+} from './modules/works-layout.ts';
+
+export const worksModule = fileURLToPath(new URL('./modules/works.ts', import.meta.url));
+const words = (m: Machine): Int32Array => m.sharedWords('works');
+export const get = (m: Machine, id: number, field: number): number =>
+  Atomics.load(words(m), id * FIELDS + field);
+export const word = (m: Machine, w: number): number => Atomics.load(words(m), w);
+export const set = (m: Machine, id: number, field: number, v: number): void => {
+  Atomics.store(words(m), id * FIELDS + field, v);
+};
+export const reset = (m: Machine): void => {
+  words(m).fill(0, 0, WORDS);
+};
+export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const runsReach = (m: Machine, id: number, n: number): Promise<void> =>
+  until(`work ${id} ran ${n} times`, () => get(m, id, F_RUNS) >= n);
+
+export interface Peek {
+  ret: boolean;
+  inside: number;
+  pending: boolean;
+  runs: number;
+}
+
+/**
+ * W1: a long run on CPU0 queued again from CPU1, three times: the overlaps and the CPUs of the
+ * second runs. A round whose run ended before the test saw it inside (a busy host) is repeated.
+ */
+export async function w1Reentry(m: Machine, id = 5): Promise<{ overlaps: number; cpus: number[] }> {
+  reset(m);
+  const cpus: number[] = [];
+  for (let tries = 0; cpus.length < 3 && tries < 10; tries++) {
+    const before = get(m, id, F_RUNS);
+    set(m, id, F_SPIN_US, 50_000);
+    await m.call(0, 'queue', { id });
+    await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1 || get(m, id, F_RUNS) > before);
+    set(m, id, F_SPIN_US, 0);
+    const inside = get(m, id, F_INSIDE) === 1;
+    await m.call(1, 'queue', { id });
+    await runsReach(m, id, before + 2);
+    await until(`work ${id} idle`, () => get(m, id, F_INSIDE) === 0);
+    if (inside) cpus.push(get(m, id, F_CPU));
+  }
+  return { overlaps: get(m, id, F_OVERLAPS), cpus };
+}
+
+/** W2: cancel_work_sync from CPU1 on a self-requeueing work running on CPU0: what it saw, and whether it ran after. */
+export async function w2CancelSync(m: Machine, id = 6): Promise<{ peek: Peek; ranAfter: boolean }> {
+  reset(m);
+  set(m, id, F_SPIN_US, 5_000);
+  set(m, id, F_REQUEUE, 1_000_000);
+  await m.call(0, 'queue', { id });
+  await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1);
+  const peek = (await m.runTask(1, 'cancelSyncPeek', { id })) as Peek;
+  await pause(30);
+  const ranAfter = get(m, id, F_RUNS) !== peek.runs;
+  set(m, id, F_REQUEUE, 0);
+  await m.runTask(1, 'cancelSyncPeek', { id });
+  await until(`work ${id} idle`, () => get(m, id, F_INSIDE) === 0);
+  return { peek, ranAfter };
+}
+
+/** W4: queue, disable twice, queue, enable twice (one interrupt each step): the results and the runs seen. */
+export async function w4Disabled(m: Machine, id = 3): Promise<{ results: unknown; runs: number }> {
+  reset(m);
+  const results = await m.call(0, 'ops', [
+    { op: 'queue', id },
+    { op: 'disable', id },
+    { op: 'disable', id },
+    { op: 'queue', id },
+    { op: 'pending', id },
+  ]);
+  await m.call(0, 'ops', [
+    { op: 'enable', id },
+    { op: 'enable', id },
+  ]);
+  await pause(30);
+  return { results, runs: get(m, id, F_RUNS) };
+}
