@@ -44,7 +44,7 @@ describe('spinlocks', () => {
     const { m, lines } = await bootLocks();
     await m.runTask(0, 'takeOwned');
     await m.call(1, 'releaseOwned');
-    expect(lines(/BUG: spinlock wrong owner on CPU#1/)).toHaveLength(1);
+    await until('the report', () => lines(/BUG: spinlock wrong owner on CPU#1/).length === 1);
   });
 
   it('a sleeping wait with a spinlock held: "BUG: sleeping function called from invalid context"', async () => {
@@ -73,6 +73,8 @@ describe('lockdep', () => {
     const { m, lines } = await bootLocks();
     await m.runTask(1, 'irqUser');
     await until('irq ran', () => Atomics.load(m.sharedWords('locks'), W_IRQ_RUNS) === 1);
+    // The report was printed before the handler counted its run; the line may still be on its way.
+    await until('the report', () => lines(/inconsistent lock state/).length > 0);
     const reports = lines(/inconsistent lock state/);
     expect(reports).toHaveLength(1);
     expect(reports[0].text).toMatch(/inconsistent \{HARDIRQ-ON-W\} -> \{IN-HARDIRQ-W\} usage\./);
