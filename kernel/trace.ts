@@ -18,6 +18,8 @@ export interface Tracepoints {
   tasklet_enable: ((tasklet: number) => void) | null;
   tasklet_kill: ((tasklet: number) => void) | null;
   cpu_hotplug: ((cpu: number, online: boolean) => void) | null;
+  /** Every printk line, on the printing CPU, before it goes to the sink. */
+  printk: ((level: string, text: string) => void) | null;
 }
 
 export const trace: Tracepoints = {
@@ -35,6 +37,7 @@ export const trace: Tracepoints = {
   tasklet_enable: null,
   tasklet_kill: null,
   cpu_hotplug: null,
+  printk: null,
 };
 
 type Sink<K extends keyof Tracepoints> = NonNullable<Tracepoints[K]>;

@@ -15,7 +15,7 @@ import {
 } from 'tasklet-rt';
 import { attach_tracepoint } from '../../kernel/trace.ts';
 import { on_trace_entry } from '../oracles/call-checks.ts';
-import { run_context } from '../oracles/cpu-context.ts';
+import { exit_jiffies, install_vector_probe, run_context } from '../oracles/cpu-context.ts';
 import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
 import {
   EventKind,
@@ -59,7 +59,7 @@ function fuzz_callback(t: TaskletStruct): void {
   if (busy > 0) udelay(busy);
   if (take_budget(sh, i)) scheduleTracked(i, cpu, Atomics.load(words, xw(i, X_RESCHED_HI)) !== 0);
   record_event(sh, i, EventKind.RunEnd, cpu);
-  fail(on_run_end(sh, i, cpu));
+  fail(on_run_end(sh, i, cpu, exit_jiffies()));
   logInterval(cpu, 'run', start);
 }
 setFuzzCallback(fuzz_callback);
@@ -145,5 +145,6 @@ export default defineModule({
   cpu_init(cpu) {
     installInjection(words, cpu);
     install_trace_oracle();
+    install_vector_probe();
   },
 });
