@@ -211,11 +211,17 @@ describe('oracle G13 pass bounds', () => {
   });
   it('stays quiet for ten passes, and counts HI and TASKLET runs apart', () => {
     const sh = shadow();
+    for (let pass = 1; pass <= 10; pass++) expect(runIn(sh, inv(501, pass))).toBeNull();
     for (let pass = 1; pass <= 10; pass++) {
-      expect(runIn(sh, { ...inv(501, 2 * pass), vector: 0 })).toBeNull();
-      expect(runIn(sh, { ...inv(501, 2 * pass + 1), vector: 6 })).toBeNull();
+      expect(runIn(sh, { ...inv(502, 2 * pass), vector: 0 })).toBeNull();
+      expect(runIn(sh, { ...inv(502, 2 * pass + 1), vector: 6 })).toBeNull();
     }
-    expect(runIn(sh, inv(502, 100))).toBeNull();
+    expect(runIn(sh, inv(503, 100))).toBeNull();
+  });
+  it('does not take a HI run and a TASKLET run of one pass for a restart', () => {
+    const sh = shadow();
+    expect(runIn(sh, { ...inv(510, 1, 10), vector: 0 }, 12)).toBeNull();
+    expect(runIn(sh, { ...inv(510, 2, 12), vector: 6 })).toBeNull();
   });
   it('fires when the loop restarted after the time bound had passed', () => {
     const sh = shadow();

@@ -53,21 +53,21 @@ export const bound_jiffies = (hz: number): number => Math.ceil((PASS_TIME_MS * h
 /**
  * Check 13 at a run start. A tasklet runs at most once per tasklet_action call (G6), so its runs
  * within one invocation, counted per vector, number the passes that invocation made: more than
- * PASS_LIMIT is a broken restart bound. A run in a later pass of the same invocation means the
+ * PASS_LIMIT is a broken restart bound (a run in another vector starts the count again). A run in a later pass of the same invocation means the
  * loop restarted after the last run exited; if by then jiffies had reached the first run's
  * jiffies + the bound (the invocation began no later), the loop restarted past its time limit.
  */
 function check_pass_bounds(sh: Int32Array, i: number, ctx: RunContext): Violation | null {
-  const key = (((ctx.cpu & 0xff) << 24) | (ctx.invocation & 0xffffff)) + 1;
-  const hi = ctx.vector === 0;
+  // Same CPU, same invocation, same vector: a run in a later pass (one vector runs once a pass).
+  const hi = ctx.vector === 0 ? 1 << 23 : 0;
+  const key = (((ctx.cpu & 0x7f) << 24) | hi | (ctx.invocation & 0x7fffff)) + 1;
   if (Atomics.exchange(sh, tw(i, F_INV), key) !== key) {
-    Atomics.store(sh, tw(i, F_INV_RUNS), hi ? 1 << 16 : 1);
+    Atomics.store(sh, tw(i, F_INV_RUNS), 1);
     Atomics.store(sh, tw(i, F_INV_FIRST), ctx.jiffies | 0);
     Atomics.store(sh, tw(i, F_INV_EXIT), ctx.jiffies | 0);
     return null;
   }
-  const word = Atomics.add(sh, tw(i, F_INV_RUNS), hi ? 1 << 16 : 1) + (hi ? 1 << 16 : 1);
-  const runs = hi ? word >>> 16 : word & 0xffff;
+  const runs = Atomics.add(sh, tw(i, F_INV_RUNS), 1) + 1;
   if (runs > PASS_LIMIT) {
     return violation(
       'pass-bounds',

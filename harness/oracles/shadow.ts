@@ -34,8 +34,8 @@ export const F_RING_POS = 17;
 export const F_RING = 18; // RING_SIZE words: recent events
 export const RING_SIZE = 8;
 // Pass bounds (G13): the softirq invocation of the last run, as the harness saw it.
-export const F_INV = 27; // (cpu << 24 | invocation & 0xffffff) + 1 of the last run start
-export const F_INV_RUNS = 28; // runs in that invocation: HI vector in the high 16 bits, others low
+export const F_INV = 27; // (cpu << 24 | HI << 23 | invocation & 0x7fffff) + 1 of the last run start
+export const F_INV_RUNS = 28; // runs in that invocation and vector
 export const F_INV_FIRST = 29; // jiffies (low 32 bits) at the first run start seen in it
 export const F_INV_EXIT = 30; // jiffies (low 32 bits) at the last run's exit
 export const F_SPIN = 31; // 1: the callback reschedules itself on every run while its budget lasts (2: and busy-waits)

@@ -560,7 +560,7 @@ function check_fifo(i: number, cpu: number): Violation | null {
   return violation(
     'fifo',
     i,
-    [owner, cpu],
+    owner === cpu ? [cpu] : [owner, cpu],
     prev >= pos
       ? `ran on CPU${cpu} as #${pos} of the tasklets CPU${owner} queued in one irqs-off section, after #${prev}: not FIFO${pos > 1 ? ' (or a requeued entry did not go to the tail)' : ''}`
       : `ran on CPU${cpu} as #${pos} of the tasklets CPU${owner} queued in one irqs-off section, but #${prev + 1} has not run yet: not FIFO`,
