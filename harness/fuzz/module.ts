@@ -35,6 +35,7 @@ import {
   W_DELAY_MAX_US,
   W_DELAY_PERMILLE,
   W_DELAY_SEED,
+  W_GENERATION,
   W_IDS,
   W_NR_TASKLETS,
   W_THREADS,
@@ -87,6 +88,8 @@ export interface FuzzSetup {
   owners: number[];
   threads: number;
   delays: DelayPlan;
+  /** The program's number on this machine (reports of an earlier one are told apart by it). */
+  generation: number;
 }
 
 /**
@@ -111,6 +114,7 @@ function fuzz_setup(arg: unknown): number[] {
     return t.id;
   });
   Atomics.store(words, W_NR_TASKLETS, ids.length);
+  Atomics.store(words, W_GENERATION, setup.generation);
   Atomics.store(words, W_THREADS, setup.threads);
   Atomics.store(words, W_DELAY_SEED, setup.delays.seed | 0);
   Atomics.store(words, W_DELAY_PERMILLE, setup.delays.permille);

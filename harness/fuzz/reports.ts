@@ -9,16 +9,20 @@ import type { FuzzViolation } from './oracles.ts';
 export class FuzzReports {
   violations: FuzzViolation[] = [];
   lastWarning = '';
+  /** The program now running; a CPU's report of an earlier one (late on its way) is dropped. */
+  generation = 0;
   /** Resolves the wait of a run that should stop early: a violation arrived. */
   private wake: () => void = () => {};
 
   /** A new program: nothing reported yet. */
-  reset(): void {
+  reset(generation = this.generation): void {
+    this.generation = generation;
     this.violations = [];
     this.lastWarning = '';
   }
 
-  violation(v: FuzzViolation): void {
+  violation(v: FuzzViolation & { generation?: number }): void {
+    if (v.generation !== undefined && v.generation !== this.generation) return;
     this.violations.push(v);
     this.wake();
   }
