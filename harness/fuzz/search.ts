@@ -28,6 +28,8 @@ export interface SearchOptions {
   controlled?: ControlledOptions;
   /** Polled between runs: true ends the shrinking early. */
   interrupted?: () => boolean;
+  /** Controlled: the schedule's seed, when not the program's own (a hunted schedule). */
+  scheduleSeed?: number;
 }
 
 /** Runs program `index`; on a violation, shrinks it and measures the minimal one. */
@@ -47,7 +49,7 @@ export async function searchProgram(
   // Controlled: the program's schedule comes from its seed; PCT's k from the runs so far.
   const runPlan: RunPlan | undefined = controlled && {
     ...controlled,
-    seed,
+    seed: options.scheduleSeed ?? seed,
     expectedSteps: controlled.expectedSteps ?? Math.round(runs.meter.meanSteps),
   };
   const run = (program: Program): Promise<FuzzViolation | null> =>
