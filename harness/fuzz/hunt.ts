@@ -13,7 +13,9 @@ import { DEFAULT_EXPECTED_STEPS } from '../../control/plan.ts';
 import { CampaignRuns } from './campaign-runs.ts';
 import { FuzzMachine } from './executor.ts';
 import type { Failure } from './failure.ts';
+import { minimalSchedule } from './minimal-schedule.ts';
 import type { Program } from './program.ts';
+import { reproduce } from './reproduce.ts';
 import { type SearchOptions, searchProgram } from './search.ts';
 
 /** The strategies tried in turn, each with a fresh seed per try. */
@@ -40,6 +42,42 @@ export interface HuntOptions extends SearchOptions {
   hangMs?: number;
 }
 
+/** The shrunk program under `plan`: if the same oracle fires, its log shrunk and its replay rate measured. */
+async function exactAsShrunk(
+  runs: CampaignRuns,
+  failure: Failure,
+  plan: ControlledOptions,
+  until: number,
+): Promise<Failure | null> {
+  const oracle = failure.violation.oracle;
+  const first = await runs.execute(failure.program, failure.delays, plan);
+  if (first.violation?.oracle !== oracle) return null;
+  const schedule = await minimalSchedule(
+    runs,
+    failure.program,
+    failure.delays,
+    plan,
+    oracle,
+    () => performance.now() > until + 10_000,
+  );
+  if (schedule === null) return null;
+  const reproRuns = failure.reproduction.runs;
+  const { failures, violations } = await reproduce(
+    runs.machine,
+    failure.program,
+    failure.delays,
+    reproRuns,
+    oracle,
+    () => ({ ...plan, replay: schedule.log }),
+  );
+  return {
+    ...failure,
+    violation: violations.find((v) => v.oracle === oracle) ?? first.violation,
+    schedule,
+    reproduction: { runs: reproRuns, failures },
+  };
+}
+
 export async function huntControlled(
   options: HuntOptions,
   arbitrary: fc.Arbitrary<Program>,
@@ -63,6 +101,18 @@ export async function huntControlled(
       const expectedSteps = mean > 0 ? mean : DEFAULT_EXPECTED_STEPS;
       const controlled: ControlledOptions = { ...base, seed, expectedSteps };
       tries++;
+      // Odd tries: the shrunk program as it is (only its schedule left to shrink); even tries:
+      // the program as generated, shrunk again under the schedule found.
+      if (tries % 2 === 1) {
+        const exact = await exactAsShrunk(runs, failure, controlled, started + budgetMs);
+        if (exact !== null) {
+          return {
+            hunt: { found: true, tries, ms: performance.now() - started, strategy: base.strategy, seed },
+            failure: exact,
+          };
+        }
+        continue;
+      }
       const outcome = await runs.execute(failure.original, failure.delays, { ...controlled });
       if (outcome.violation?.oracle !== failure.violation.oracle) continue;
       const exact = await searchProgram(
