@@ -197,6 +197,11 @@ function pickSchedulable(cpu: number): number {
   return firstShared() + rng.below(shared);
 }
 
+/** A shared tasklet: the one kind other CPUs' interrupts may schedule on this CPU's behalf (G5). */
+function pickShared(): number {
+  return firstShared() + rng.below(Atomics.load(sh, S_NR_TASKLETS) - firstShared());
+}
+
 function isHi(i: number): boolean {
   return Atomics.load(sh, tw(i, F_KIND)) === TaskletKind.PairHi || (i & 1) === 1;
 }
@@ -430,7 +435,7 @@ function killIdle(i: number, cpu: number): void {
  * those are exempt from check 4. Everything else (structure, hangs, later runs) stays checked.
  */
 function racingKillOp(cpu: number): void {
-  const i = pickSchedulable(cpu);
+  const i = pickShared();
   if (!tryControl(i, cpu)) return;
   const t = tl(i);
   let partners = 0;
@@ -453,7 +458,7 @@ function racingKillOp(cpu: number): void {
 
 /** Several CPUs (interrupts) and this one disable and enable one tasklet at the same time. */
 function multiDisableOp(cpu: number): void {
-  const i = pickSchedulable(cpu);
+  const i = pickShared();
   for (let other = 0; other < nr_cpu_ids(); other++) {
     if (other === cpu || !cpu_online(other) || Atomics.compareExchange(disableMailbox, other, 0, i + 1) !== 0)
       continue;
