@@ -111,6 +111,16 @@ function finalReport(
     `  ${result.coverage.summary(COVERAGE_WINDOW)}`,
   ];
   const f = result.failure;
+  const h = result.hunt;
+  if (h !== null) {
+    const free = `${h.freeRate.failures}/${h.freeRate.runs}`;
+    lines.push(
+      '',
+      h.found
+        ? `free-running finding (reproduced ${free} runs free-running): a controlled schedule reproduces it (${h.strategy} seed ${h.seed}, try ${h.tries}, ${(h.ms / 1000).toFixed(1)}s); the repro below is that exact one`
+        : `free-running finding: no controlled schedule reproduced it in ${h.tries} tries (${(h.ms / 1000).toFixed(1)}s); the repro below is the free-running one, reproducing ${free} runs`,
+    );
+  }
   if (f !== null && reproPath !== null) {
     const repro = buildRepro(f, seed, opts.cpus, opts.inject);
     lines.push(

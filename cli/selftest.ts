@@ -84,19 +84,22 @@ async function selftestCommand(opts: SelftestCliOptions): Promise<number> {
 
 function renderTable(rows: SelftestRow[]): string {
   const table = new Table({
-    head: ['run', 'expected', 'result', 'time to detect', 'caught by', 'detail'],
+    head: ['run', 'breaks', 'result', 'time to detect', 'caught by', 'detail'],
     wordWrap: true,
-    colWidths: [24, 10, 10, 16, 30, 60],
+    colWidths: [24, 10, 10, 16, 34, 60],
     style: process.stdout.isTTY ? {} : { head: [], border: [] },
   });
   for (const r of rows) {
     const result = r.expected === 'clean' ? (r.ok ? 'clean' : r.status) : r.ok ? 'caught' : 'SURVIVED';
+    const by = r.oracle
+      ? `G${r.guarantee} ${r.oracle}${r.ownOracle === false ? ' (another oracle)' : ''}`
+      : '-';
     table.push([
       r.run,
-      r.expected,
+      r.breaks ? r.breaks.map((g) => `G${g}`).join(' ') : 'none',
       result,
       seconds(r.detectMs),
-      r.oracle ? `G${r.guarantee} ${r.oracle}` : '-',
+      by,
       r.detail,
     ]);
   }

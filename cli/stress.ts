@@ -24,7 +24,7 @@ export interface StressCliOptions extends TraceCliOptions, ControlCliOptions {
   duration: number;
   seed?: number;
   mix: Mix;
-  hotplug?: number;
+  hotplug?: number | false;
   inject?: string;
   json?: string;
   junit?: string;
@@ -32,6 +32,9 @@ export interface StressCliOptions extends TraceCliOptions, ControlCliOptions {
   quiet: boolean;
   listMutants?: boolean;
 }
+
+/** `npm start` cycles CPUs: a CPU goes down or comes back every half second. */
+const DEFAULT_HOTPLUG_MS = 500;
 
 /** The fewest tasklets the workload lays out for `cpus` CPUs (pairs, private ones, some shared). */
 export const minTasklets = (cpus: number): number => cpus * (2 + PRIVATE_PER_CPU) + 2;
@@ -85,10 +88,11 @@ export function registerStress(program: Command): void {
         .default(DEFAULT_MIX, 'balanced'),
     )
     .addOption(
-      new Option('--hotplug <period>', 'take a CPU down or up every period (e.g. 500ms)').argParser(
-        duration('--hotplug', 10),
-      ),
+      new Option('--hotplug <period>', 'take a CPU down or up every period (e.g. 500ms)')
+        .argParser(duration('--hotplug', 10))
+        .default(DEFAULT_HOTPLUG_MS, '500ms'),
     )
+    .addOption(new Option('--no-hotplug', 'keep every CPU online'))
     .addOption(
       new Option('--inject <mutant>', 'replace part of the algorithm with a broken variant').argParser(
         choice('--inject', MUTANT_NAMES),
@@ -154,7 +158,7 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
       durationMs: opts.duration,
       seed,
       mix: opts.mix,
-      hotplugMs: opts.hotplug ?? 0,
+      hotplugMs: opts.hotplug === false ? 0 : (opts.hotplug ?? 0),
       traceCapacity: tracing.capacity,
       oopsContinue: opts.oops === 'continue',
       traceFiles: tracing.files,

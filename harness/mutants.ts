@@ -31,6 +31,29 @@ export interface Mutant {
 }
 
 type Queue = Parameters<typeof taskletOps.schedule_common>[1];
+type Tasklet = ReturnType<typeof tasklet_from_ptr>;
+
+/** `t` at the head of the given CPU's queue instead of its tail (interrupts off). */
+function queue_prepend(cpuBase: number, queue: Queue, t: Tasklet): void {
+  const head = cpuBase + queue.head;
+  const first = READ_ONCE(head);
+  WRITE_ONCE(t.addr + T_NEXT, first);
+  WRITE_ONCE(head, t.ptr);
+  if (first === 0) WRITE_ONCE(head + 1, t.addr + T_NEXT);
+}
+
+/** The correct handling of one spliced entry, with the requeue made by `back`. */
+function runOrRequeue(t: Tasklet, queue: Queue, back: (t: Tasklet, queue: Queue) => void): void {
+  if (tasklet_trylock(t)) {
+    if (atomic_read(t.addr + T_COUNT) === 0) {
+      if (tasklet_clear_sched(t)) run_tasklet(t);
+      tasklet_unlock(t);
+      return;
+    }
+    tasklet_unlock(t);
+  }
+  back(t, queue);
+}
 
 /** Splices the queue out like the real action; `body` handles each entry. */
 function forEachSpliced(queue: Queue, body: (t: ReturnType<typeof tasklet_from_ptr>) => void): void {
@@ -137,6 +160,76 @@ export const MUTANTS: Record<string, Mutant> = {
       const order = softirqOps.order.filter((nr) => nr !== 0);
       order.splice(order.indexOf(6) + 1, 0, 0);
       softirqOps.order = order;
+    },
+  },
+  'two-runs-per-pass': {
+    description: 'tasklet_action goes through the queue a second time, running what was queued meanwhile',
+    breaks: [6],
+    install() {
+      taskletOps.action_common = (queue) => {
+        forEachSpliced(queue, (t) => runOrRequeue(t, queue, requeue));
+        forEachSpliced(queue, (t) => runOrRequeue(t, queue, requeue));
+      };
+    },
+  },
+  'lifo-queue': {
+    description: "tasklet_schedule puts the tasklet at the head of this CPU's queue (LIFO)",
+    breaks: [7],
+    install() {
+      taskletOps.schedule_common = (t, queue) => {
+        local_irq_disable();
+        queue_prepend(this_cpu.base, queue, t);
+        raise_softirq_irqoff(queue.softirq);
+        local_irq_enable();
+      };
+    },
+  },
+  'requeue-to-head': {
+    description: 'tasklet_action puts a tasklet it cannot run back at the head of the queue, not the tail',
+    breaks: [7],
+    install() {
+      taskletOps.action_common = (queue) =>
+        forEachSpliced(queue, (t) =>
+          runOrRequeue(t, queue, (u, q) => {
+            local_irq_disable();
+            queue_prepend(this_cpu.base, q, u);
+            raise_softirq_irqoff(q.softirq);
+            local_irq_enable();
+          }),
+        );
+    },
+  },
+  'run-without-sched': {
+    description: 'tasklet_action runs a queued tasklet whose SCHED bit is clear, without a warning',
+    breaks: [12],
+    install() {
+      taskletOps.action_common = (queue) =>
+        forEachSpliced(queue, (t) => {
+          if (tasklet_trylock(t)) {
+            if (atomic_read(t.addr + T_COUNT) === 0) {
+              test_and_clear_bit(TASKLET_STATE_SCHED, t.addr + T_STATE);
+              run_tasklet(t);
+              tasklet_unlock(t);
+              return;
+            }
+            tasklet_unlock(t);
+          }
+          requeue(t, queue);
+        });
+    },
+  },
+  'no-restart-limit': {
+    description: 'handle_softirqs restarts 1000 times instead of MAX_SOFTIRQ_RESTART (10)',
+    breaks: [13],
+    install() {
+      softirqOps.maxRestart = 1000;
+    },
+  },
+  'no-time-limit': {
+    description: 'handle_softirqs restarts for 1000 ms instead of MAX_SOFTIRQ_TIME (2 ms)',
+    breaks: [13],
+    install() {
+      softirqOps.maxTimeMs = 1000;
     },
   },
   'wrong-cpu': {

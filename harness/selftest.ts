@@ -2,7 +2,7 @@
  * Proves the oracles work: a clean run must report nothing, and every mutant must be caught
  * (a violation, not merely a hang) within the budget.
  */
-import { MUTANT_NAMES } from './mutants.ts';
+import { MUTANT_NAMES, MUTANTS } from './mutants.ts';
 import { DEFAULT_MIX } from './stress/mix.ts';
 import { runStress, type StressStatus } from './stress/run.ts';
 
@@ -26,6 +26,10 @@ export interface SelftestRow {
   detectMs?: number;
   oracle?: string;
   guarantee?: number;
+  /** The guarantees the mutant breaks (docs/semantics.md). */
+  breaks?: number[];
+  /** Caught by an oracle of a guarantee it breaks (false: another oracle noticed first). */
+  ownOracle?: boolean;
   detail: string;
 }
 
@@ -67,6 +71,8 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRow
       detectMs: v?.atMs,
       oracle: v?.oracle,
       guarantee: v?.guarantee,
+      breaks: MUTANTS[mutant].breaks,
+      ownOracle: v !== undefined && MUTANTS[mutant].breaks.includes(v.guarantee),
       detail: v?.message ?? result.faults[0] ?? 'survived',
     };
     rows.push(row);

@@ -91,6 +91,19 @@ function adopt_requested(): void {
 let cpuhpQueued = false;
 
 /**
+ * While this CPU's task sleeps in a wait (kernel/wait.ts), the kernel would switch to the queued
+ * cpuhp kthread: the emulation cannot switch away from the sleeping task, so the sleeping wait
+ * runs the teardown step itself. Without this, a task sleeping on a tasklet queued on a dying CPU
+ * and the dying CPU waiting for this CPU's takeover would wait for each other forever.
+ * Returns whether there was a takeover to do.
+ */
+export function takeover_while_sleeping(): boolean {
+  if ((raw_load(this_cpu.base + C_TAKEOVER) | raw_load(this_cpu.base + C_TAKEOVER + 1)) === 0) return false;
+  adopt_requested();
+  return true;
+}
+
+/**
  * Called from the function-call IPI: a dying CPU asked for a takeover. The takeover itself runs
  * in a cpuhp task on this CPU (process context), as the kernel's teardown callback does.
  */

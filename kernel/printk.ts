@@ -6,6 +6,7 @@ import { memory_attached, raw_add, raw_or } from '../shm/door.ts';
 import { G_WARN_ONCE, G_WARNINGS } from '../shm/layout.ts';
 import type { LogLevel } from '../shm/protocol.ts';
 import { this_cpu } from './percpu.ts';
+import { trace } from './trace.ts';
 
 export type { LogLevel };
 export type PrintkSink = (level: LogLevel, text: string) => void;
@@ -25,6 +26,7 @@ export function setCurrentTaskSource(source: () => { pid: number; comm: string }
 }
 
 export function printk(level: LogLevel, text: string): void {
+  trace.printk?.(level, text);
   sink(level, text);
 }
 

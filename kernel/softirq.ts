@@ -8,6 +8,7 @@ import {
   C_KSOFTIRQD_WAKEUPS,
   C_SOFTIRQ_COUNT,
   C_SOFTIRQ_DEFERRED,
+  C_SOFTIRQ_INVOCATIONS,
   C_SOFTIRQ_PENDING,
 } from '../shm/layout.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
@@ -72,6 +73,9 @@ const softirq_vec: (SoftirqAction | null)[] = new Array(softirq_to_name.length).
 export const softirqOps = {
   /** Vectors in the order a pass runs them: lowest number first. */
   order: softirq_to_name.map((_, nr) => nr),
+  /** handle_softirqs' bounds: MAX_SOFTIRQ_RESTART passes, MAX_SOFTIRQ_TIME_MS. */
+  maxRestart: MAX_SOFTIRQ_RESTART,
+  maxTimeMs: MAX_SOFTIRQ_TIME_MS,
 };
 
 /** How often `cpu` has run softirq vector `nr` (the /proc/softirqs cell). */
@@ -132,8 +136,9 @@ export function wakeup_softirqd(): void {
  * what is left then goes to ksoftirqd.
  */
 export function handle_softirqs(_ksirqd: boolean): void {
-  const end = jiffies() + msecs_to_jiffies(MAX_SOFTIRQ_TIME_MS);
-  let maxRestart = MAX_SOFTIRQ_RESTART;
+  plain_inc(this_cpu.base + C_SOFTIRQ_INVOCATIONS);
+  const end = jiffies() + msecs_to_jiffies(softirqOps.maxTimeMs);
+  let maxRestart = softirqOps.maxRestart;
   let pending = local_softirq_pending();
   preempt_count_add(SOFTIRQ_OFFSET);
   const counts = this_cpu.base + C_SOFTIRQ_COUNT;

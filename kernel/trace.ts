@@ -25,6 +25,8 @@ export interface Tracepoints {
   workqueue_queue_work: ((work: number, hi: boolean, cpu: number) => void) | null;
   workqueue_execute_start: ((work: number) => void) | null;
   workqueue_execute_end: ((work: number) => void) | null;
+  /** Every printk line, on the printing CPU, before it goes to the sink. */
+  printk: ((level: string, text: string) => void) | null;
 }
 
 export const trace: Tracepoints = {
@@ -49,6 +51,7 @@ export const trace: Tracepoints = {
   workqueue_queue_work: null,
   workqueue_execute_start: null,
   workqueue_execute_end: null,
+  printk: null,
 };
 
 type Sink<K extends keyof Tracepoints> = NonNullable<Tracepoints[K]>;

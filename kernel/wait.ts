@@ -35,6 +35,7 @@ import {
   T_WAITERS,
   WaitKind,
 } from '../shm/layout.ts';
+import { takeover_while_sleeping } from './hotplug.ts';
 import { do_IRQ, poll_local_timer } from './irq.ts';
 import { irqs_disabled, local_irq_disable, local_irq_enable } from './irqflags.ts';
 import { MachineHalt } from './oops.ts';
@@ -149,6 +150,7 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
 /** What the CPU does while its task sleeps: interrupts, ksoftirqd, or nothing until woken. */
 function serveWhileSleeping(seq: number): void {
   poll_local_timer();
+  if (takeover_while_sleeping()) return;
   if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) {
     do_IRQ();
     return;

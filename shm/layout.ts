@@ -50,6 +50,7 @@ export const C_CURRENT_PID = 9;
 export const C_STATE = 10; // CpuState
 export const C_REQUEST = 11; // CpuRequest from the controller
 export const C_HEARTBEAT = 12;
+export const C_SOFTIRQ_INVOCATIONS = 13; // handle_softirqs calls on this CPU (observers tell invocations apart)
 export const C_WAIT_KIND = 14; // what a sleeping/spinning wait on this CPU waits for (WaitKind)
 export const C_WAIT_TASKLET = 15; // tasklet id + 1 it waits on
 export const C_WAIT_PID = 16; // pid of the waiting task

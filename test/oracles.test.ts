@@ -38,6 +38,8 @@ import {
 } from '../shm/layout.ts';
 
 const shadow = (): Int32Array => new Int32Array(SHADOW_WORDS);
+/** Each run in its own softirq invocation unless a test says otherwise. */
+let invocations = 0;
 const ctx = (
   cpu: number,
   passCount = cpu * 1000 + Math.floor(Math.random() * 999),
@@ -49,6 +51,10 @@ const ctx = (
   inHardirq: false,
   passCount,
   ownerOfflineCount: 0,
+  invocation: ++invocations,
+  vector: 6,
+  jiffies: 0,
+  boundJiffies: 1,
   ...over,
 });
 
@@ -186,6 +192,47 @@ describe('oracle G7 order', () => {
     pair(sh);
     expect(run(sh, 1, 0)).toBeNull();
     expect(run(sh, 0, 0)).toBeNull();
+  });
+});
+
+describe('oracle G13 pass bounds', () => {
+  const inv = (invocation: number, passCount: number, jiffies = 0): Partial<RunContext> => ({
+    invocation,
+    passCount,
+    jiffies,
+  });
+  const runIn = (sh: Int32Array, over: Partial<RunContext>, exit = over.jiffies ?? 0): Violation | null =>
+    on_run_start(sh, 0, ctx(0, over.passCount, over)) ?? on_run_end(sh, 0, 0, exit);
+
+  it('fires on an eleventh run (an eleventh pass) in one softirq invocation', () => {
+    const sh = shadow();
+    for (let pass = 1; pass <= 10; pass++) expect(runIn(sh, inv(500, pass))).toBeNull();
+    expect(runIn(sh, inv(500, 11))?.oracle).toBe('pass-bounds');
+  });
+  it('stays quiet for ten passes, and counts HI and TASKLET runs apart', () => {
+    const sh = shadow();
+    for (let pass = 1; pass <= 10; pass++) expect(runIn(sh, inv(501, pass))).toBeNull();
+    for (let pass = 1; pass <= 10; pass++) {
+      expect(runIn(sh, { ...inv(502, 2 * pass), vector: 0 })).toBeNull();
+      expect(runIn(sh, { ...inv(502, 2 * pass + 1), vector: 6 })).toBeNull();
+    }
+    expect(runIn(sh, inv(503, 100))).toBeNull();
+  });
+  it('does not take a HI run and a TASKLET run of one pass for a restart', () => {
+    const sh = shadow();
+    expect(runIn(sh, { ...inv(510, 1, 10), vector: 0 }, 12)).toBeNull();
+    expect(runIn(sh, { ...inv(510, 2, 12), vector: 6 })).toBeNull();
+  });
+  it('fires when the loop restarted after the time bound had passed', () => {
+    const sh = shadow();
+    expect(runIn(sh, inv(503, 1, 10), 11)).toBeNull();
+    expect(runIn(sh, inv(503, 2, 11))?.oracle).toBe('pass-bounds');
+  });
+  it('stays quiet for a restart before the bound, and across invocations', () => {
+    const sh = shadow();
+    expect(runIn(sh, inv(504, 1, 10), 10)).toBeNull();
+    expect(runIn(sh, inv(504, 2, 10), 12)).toBeNull();
+    expect(runIn(sh, inv(505, 3, 40), 41)).toBeNull();
   });
 });
 

@@ -29,7 +29,7 @@ export function bootFuzzMachine(
     modules: [fuzzModule],
     controlled: options.controlled,
     ...injectMutant(options.inject),
-    onPrintk: (_cpu, level, text) => reports.printk(level, text),
+    onPrintk: (cpu, level, text) => reports.printk(level, text, cpu),
     onReport: (_cpu, key, value) => {
       if (key === 'violation') reports.violation(value as FuzzViolation);
     },

@@ -12,6 +12,7 @@ import type { Coverage } from './coverage.ts';
 import { FuzzMachine } from './executor.ts';
 import { type Failure, good, score } from './failure.ts';
 import { programArb } from './generate.ts';
+import { type HuntResult, huntControlled } from './hunt.ts';
 import type { ScheduleTotals } from './schedule-meter.ts';
 import { type SearchOptions, searchProgram } from './search.ts';
 import { type Shard, shardRange, WHOLE } from './shard.ts';
@@ -31,6 +32,8 @@ export interface CampaignOptions extends SearchOptions {
   huntMs?: number;
   hangMs?: number;
   onProgress?: (progress: Progress) => void;
+  /** Free-running: how long to hunt for a controlled schedule that reproduces the finding (0: none). */
+  controlledHuntMs?: number;
 }
 
 export interface CampaignResult {
@@ -46,6 +49,8 @@ export interface CampaignResult {
   coverage: Coverage;
   boots: number;
   schedule: ScheduleTotals | null;
+  /** Free-running finding: the hunt for a controlled schedule, and the free-running rate it replaced. */
+  hunt: (HuntResult & { freeRate: { runs: number; failures: number } }) | null;
 }
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
@@ -84,6 +89,13 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   } finally {
     await machine.shutdown();
   }
+  let hunt: CampaignResult['hunt'] = null;
+  const huntMs = options.controlledHuntMs ?? 20_000;
+  if (failure !== null && controlled === undefined && huntMs > 0 && !interrupted) {
+    const found = await huntControlled(options, arbitrary, failure, huntMs);
+    hunt = { ...found.hunt, freeRate: failure.reproduction };
+    if (found.failure !== null) failure = found.failure;
+  }
   return {
     status: failure !== null ? 'failure' : interrupted ? 'interrupted' : 'clean',
     runs: runs.runs,
@@ -95,5 +107,6 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     coverage: runs.coverage,
     boots: machine.boots,
     schedule: controlled ? runs.meter.totals() : null,
+    hunt,
   };
 }

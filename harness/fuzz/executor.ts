@@ -57,6 +57,8 @@ export class FuzzMachine {
   private readonly reports = new FuzzReports();
   private readonly health: MachineHealth = { poisoned: false };
   boots = 0;
+  /** Programs run on this machine so far (each one's reports carry its number). */
+  private generation = 0;
 
   constructor(readonly options: FuzzMachineOptions) {}
 
@@ -121,11 +123,17 @@ export class FuzzMachine {
       hangMs: this.hangMs,
       health: this.health,
     };
-    this.reports.reset();
+    this.reports.reset(++this.generation);
     m.dmesg.length = 0;
     Atomics.store(m.memory.mem, G_WARN_ONCE, 0); // each program may warn once per site again
     const owners = program.tasklets.map((_, t) => soleScheduler(program, t) ?? -1);
-    const setup: FuzzSetup = { tasklets: program.tasklets, owners, threads: program.cpus, delays };
+    const setup: FuzzSetup = {
+      tasklets: program.tasklets,
+      owners,
+      threads: program.cpus,
+      delays,
+      generation: this.generation,
+    };
     try {
       await m.call(0, 'fuzz_setup', setup, this.hangMs);
     } catch (error) {

@@ -15,7 +15,7 @@ import {
 } from 'tasklet-rt';
 import { attach_tracepoint } from '../../kernel/trace.ts';
 import { on_trace_entry } from '../oracles/call-checks.ts';
-import { run_context } from '../oracles/cpu-context.ts';
+import { exit_jiffies, install_vector_probe, run_context } from '../oracles/cpu-context.ts';
 import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
 import {
   EventKind,
@@ -35,6 +35,7 @@ import {
   W_DELAY_MAX_US,
   W_DELAY_PERMILLE,
   W_DELAY_SEED,
+  W_GENERATION,
   W_IDS,
   W_NR_TASKLETS,
   W_THREADS,
@@ -59,7 +60,7 @@ function fuzz_callback(t: TaskletStruct): void {
   if (busy > 0) udelay(busy);
   if (take_budget(sh, i)) scheduleTracked(i, cpu, Atomics.load(words, xw(i, X_RESCHED_HI)) !== 0);
   record_event(sh, i, EventKind.RunEnd, cpu);
-  fail(on_run_end(sh, i, cpu));
+  fail(on_run_end(sh, i, cpu, exit_jiffies()));
   logInterval(cpu, 'run', start);
 }
 setFuzzCallback(fuzz_callback);
@@ -87,6 +88,8 @@ export interface FuzzSetup {
   owners: number[];
   threads: number;
   delays: DelayPlan;
+  /** The program's number on this machine (reports of an earlier one are told apart by it). */
+  generation: number;
 }
 
 /**
@@ -111,6 +114,7 @@ function fuzz_setup(arg: unknown): number[] {
     return t.id;
   });
   Atomics.store(words, W_NR_TASKLETS, ids.length);
+  Atomics.store(words, W_GENERATION, setup.generation);
   Atomics.store(words, W_THREADS, setup.threads);
   Atomics.store(words, W_DELAY_SEED, setup.delays.seed | 0);
   Atomics.store(words, W_DELAY_PERMILLE, setup.delays.permille);
@@ -145,5 +149,6 @@ export default defineModule({
   cpu_init(cpu) {
     installInjection(words, cpu);
     install_trace_oracle();
+    install_vector_probe();
   },
 });

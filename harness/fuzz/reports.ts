@@ -3,21 +3,26 @@
  * oracles reported, oopses, and the last kernel warning (for the warning oracle's message).
  */
 import type { OopsReport } from '../../machine/index.ts';
+import { isKernelReport, reportHeadline, SCHED_NOT_SET } from '../stress/kernel-reports.ts';
 import type { FuzzViolation } from './oracles.ts';
 
 export class FuzzReports {
   violations: FuzzViolation[] = [];
   lastWarning = '';
+  /** The program now running; a CPU's report of an earlier one (late on its way) is dropped. */
+  generation = 0;
   /** Resolves the wait of a run that should stop early: a violation arrived. */
   private wake: () => void = () => {};
 
   /** A new program: nothing reported yet. */
-  reset(): void {
+  reset(generation = this.generation): void {
+    this.generation = generation;
     this.violations = [];
     this.lastWarning = '';
   }
 
-  violation(v: FuzzViolation): void {
+  violation(v: FuzzViolation & { generation?: number }): void {
+    if (v.generation !== undefined && v.generation !== this.generation) return;
     this.violations.push(v);
     this.wake();
   }
@@ -33,8 +38,21 @@ export class FuzzReports {
     });
   }
 
-  printk(level: string, text: string): void {
-    if (level === 'warning' || level === 'err') this.lastWarning = text.split('\n')[0];
+  /**
+   * Every kernel report is a finding (a fuzz program provokes none on purpose): the SCHED-not-set
+   * warning through the warning count at the program's end (G11), any other at once.
+   */
+  printk(level: string, text: string, cpu = -1): void {
+    if (!isKernelReport(level, text)) return;
+    this.lastWarning = reportHeadline(text);
+    if (text.includes(SCHED_NOT_SET)) return;
+    this.violation({
+      oracle: 'kernel-report',
+      guarantee: null,
+      tasklet: -1,
+      cpus: cpu >= 0 ? [cpu] : [],
+      message: `kernel ${level}${cpu >= 0 ? ` on CPU${cpu}` : ''}: ${reportHeadline(text)}`,
+    });
   }
 
   /** Resolves at the next violation, or at once if one is in. */

@@ -28,6 +28,8 @@ export interface SearchOptions {
   controlled?: ControlledOptions;
   /** Polled between runs: true ends the shrinking early. */
   interrupted?: () => boolean;
+  /** Controlled: the schedule's seed, when not the program's own (a hunted schedule). */
+  scheduleSeed?: number;
 }
 
 /** Runs program `index`; on a violation, shrinks it and measures the minimal one. */
@@ -41,11 +43,13 @@ export async function searchProgram(
   const seed = programSeed(options.seed, index);
   const delays = delayPlanFor(seed);
   const attempts = options.shrinkAttempts ?? 6;
+  /** Runs of a free-running candidate (and of the original, to measure its rate). */
+  const tries = attempts * 2;
   const shrink = new ShrinkState(options.shrinkMs ?? 30_000);
   // Controlled: the program's schedule comes from its seed; PCT's k from the runs so far.
   const runPlan: RunPlan | undefined = controlled && {
     ...controlled,
-    seed,
+    seed: options.scheduleSeed ?? seed,
     expectedSteps: controlled.expectedSteps ?? Math.round(runs.meter.meanSteps),
   };
   const run = (program: Program): Promise<FuzzViolation | null> =>
@@ -64,11 +68,13 @@ export async function searchProgram(
     shrink.found(program, violation, runs.elapsed(), runs.runs);
     // A controlled run is deterministic: one run of a candidate says it all.
     if (controlled) return false;
-    // How reliably the original fails sets the bar candidates must meet.
+    // How often the original fails sets the bar candidates must meet: measured over the runs
+    // a candidate gets, and longer when it seldom fails (a rate of 0 means: keep it whole).
     let failures = 0;
-    for (let attempt = 0; attempt < attempts && failures <= attempts / 2; attempt++)
+    let measured = 0;
+    for (; measured < tries || (failures === 0 && measured < attempts * 5); measured++)
       if ((await run(program))?.oracle === violation.oracle) failures++;
-    shrink.calibrate(failures > attempts / 2);
+    shrink.measured(failures, measured);
     return false;
   };
 
@@ -77,19 +83,28 @@ export async function searchProgram(
     if (shrink.expired() || options.interrupted?.()) return true;
     // Shrinking works on raw programs; normalizing one can add enables: never grow.
     if (opCount(program) > opCount(shrink.best!.program)) return true;
-    // A flaky original gets more runs per candidate: a rare failure needs them to show.
-    const tries = controlled ? 1 : shrink.need > 1 ? attempts : attempts * 3;
+    if (controlled) {
+      const violation = await run(program);
+      if (violation?.oracle !== shrink.first!.violation.oracle) return true;
+      shrink.accept(program, violation);
+      return false;
+    }
+    // Free-running: as often as the program it would replace, over the same number of runs.
+    if (shrink.rate === null) return true;
+    const need = Math.max(1, Math.ceil(shrink.rate * tries - 1e-9));
     let failures = 0;
+    let last: FuzzViolation | null = null;
     for (let attempt = 0; attempt < tries; attempt++) {
       const violation = await run(program);
-      if (violation?.oracle === shrink.first!.violation.oracle) failures++;
-      if (failures >= shrink.need) {
-        shrink.accept(program, violation!);
-        return false;
+      if (violation?.oracle === shrink.first!.violation.oracle) {
+        failures++;
+        last = violation;
       }
-      if (failures + tries - attempt - 1 < shrink.need) break;
+      if (failures + tries - attempt - 1 < need) return true;
     }
-    return true;
+    if (!shrink.reproducesAsOften(failures, tries)) return true;
+    shrink.accept(program, last!, failures / tries);
+    return false;
   };
 
   const property = fc.asyncProperty(arbitrary, (program) =>

@@ -1,7 +1,9 @@
 /**
- * Shrinking under nondeterminism: a candidate counts as failing when it fails (the same oracle)
- * in at least `need` of its runs: two if the original failed in most of its runs, else one.
- * So shrinking keeps programs that fail about as reliably, and drops lucky ones.
+ * Shrinking under nondeterminism: the program being replaced has a measured reproduction rate
+ * (failures of the same oracle per run), and a candidate replaces it only if it reproduces at
+ * least as often over the same number of runs. So shrinking never trades a program for one that
+ * fails less often, and a lucky failure of a candidate is not enough. An original that would
+ * not reproduce at all when measured is not shrunk (rate null): its repro keeps it whole.
  */
 import type { FuzzViolation } from './oracles.ts';
 import type { Program } from './program.ts';
@@ -9,7 +11,8 @@ import type { Program } from './program.ts';
 export class ShrinkState {
   first: { program: Program; violation: FuzzViolation; atMs: number; runs: number } | null = null;
   best: { program: Program; violation: FuzzViolation } | null = null;
-  need = 1;
+  /** Failures per run of the current best program (free-running); null: do not shrink. */
+  rate: number | null = 1;
   steps = 0;
   started = 0;
 
@@ -21,13 +24,19 @@ export class ShrinkState {
     this.started = performance.now();
   }
 
-  /** An original that fails more often than not: candidates must fail twice, not once by luck. */
-  calibrate(reliable: boolean): void {
-    this.need = reliable ? 2 : 1;
+  /** Measured the original: `failures` in `runs` more runs. */
+  measured(failures: number, runs: number): void {
+    this.rate = failures === 0 ? null : failures / runs;
   }
 
-  accept(program: Program, violation: FuzzViolation): void {
+  /** Whether `failures` in `runs` is at least the rate of the program it would replace. */
+  reproducesAsOften(failures: number, runs: number): boolean {
+    return this.rate !== null && failures > 0 && failures / runs >= this.rate;
+  }
+
+  accept(program: Program, violation: FuzzViolation, rate?: number): void {
     this.best = { program, violation };
+    if (rate !== undefined) this.rate = rate;
     this.steps++;
   }
 

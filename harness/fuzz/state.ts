@@ -24,6 +24,7 @@ import {
   LOG_RECORD,
   SHADOW_NAME,
   W_CLOCK,
+  W_GENERATION,
   W_IDS,
   W_LOG,
   W_LOG_LEN,
@@ -61,7 +62,11 @@ export function logInterval(cpu: number, kind: IntervalKind, start: number): voi
 export function fail(v: Violation | FuzzViolation | null): void {
   if (v === null) return;
   Atomics.add(words, W_VIOLATIONS, 1);
-  report('violation', { ...v, events: v.tasklet >= 0 ? recent_events(sh, v.tasklet) : [] });
+  report('violation', {
+    ...v,
+    events: v.tasklet >= 0 ? recent_events(sh, v.tasklet) : [],
+    generation: Atomics.load(words, W_GENERATION),
+  });
 }
 
 /** tasklet_schedule or tasklet_hi_schedule with the oracles' bookkeeping around it. */

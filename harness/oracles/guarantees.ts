@@ -15,12 +15,17 @@ export const ORACLES = {
   locality: 5,
   'one-run-per-pass': 6,
   order: 7,
+  fifo: 7,
   disabled: 8,
   'disable-waits': 9,
   kill: 10,
   structure: 11,
+  'queued-without-sched': 12,
+  'pass-bounds': 13,
   context: 14,
   trace: 15,
+  /** A kernel report (BUG:, WARNING, WARN_ONCE, pr_err) the workload did not provoke: no one guarantee. */
+  'kernel-report': 0,
 } as const;
 
 export type OracleName = keyof typeof ORACLES;

@@ -33,7 +33,15 @@ export const F_TRACE_ENTRIES = 16; // tasklet_entry events seen (trace oracle)
 export const F_RING_POS = 17;
 export const F_RING = 18; // RING_SIZE words: recent events
 export const RING_SIZE = 8;
-export const TASKLET_WORDS = F_EPISODE_OPEN + 1;
+// Pass bounds (G13): the softirq invocation of the last run, as the harness saw it.
+export const F_INV = 27; // (cpu << 24 | HI << 23 | invocation & 0x7fffff) + 1 of the last run start
+export const F_INV_RUNS = 28; // runs in that invocation and vector
+export const F_INV_FIRST = 29; // jiffies (low 32 bits) at the first run start seen in it
+export const F_INV_EXIT = 30; // jiffies (low 32 bits) at the last run's exit
+export const F_SPIN = 31; // 1: the callback reschedules itself on every run while its budget lasts (2: and busy-waits)
+export const F_FIFO = 32; // FIFO episode: (CPU + 1) << 16 | position it must run at (G7), 0 none
+export const F_NO_SCHED = 33; // 1 while it sits queued without SCHED on purpose: its callback must not run (G12)
+export const TASKLET_WORDS = F_NO_SCHED + 1;
 
 /** Shadow words for a harness with `tasklets` records. */
 export const shadowWords = (tasklets: number): number => SHADOW_HEADER_WORDS + tasklets * TASKLET_WORDS;

@@ -24,8 +24,11 @@ export async function runEpochs(ctx: StressContext, steps: EpochSteps): Promise<
   let nextSample = SAMPLE_EVERY_MS;
   let nextDrain = epochMs;
   let nextHotplug = hotplugMs > 0 ? hotplugMs : Number.POSITIVE_INFINITY;
-  // Samples follow the wall clock; drains and hotplug the machine's (virtual when controlled).
-  while (!stop.stopping && clock.elapsed() < durationMs && !stepLimitReached()) {
+  // Samples follow the wall clock; drains, hotplug and (controlled) the duration the machine's:
+  // a controlled run's --duration is virtual time, so the same seed gives the same run.
+  const within = (): boolean =>
+    machine.control !== null ? clock.machineElapsed(machine) < durationMs : clock.elapsed() < durationMs;
+  while (!stop.stopping && within() && !stepLimitReached()) {
     if (clock.elapsed() >= nextSample) {
       steps.sample();
       nextSample += SAMPLE_EVERY_MS;
@@ -43,7 +46,12 @@ export async function runEpochs(ctx: StressContext, steps: EpochSteps): Promise<
     // Controlled: slices of machine time only, so that where the controller steps in never
     // depends on the wall clock.
     if (machine.control !== null)
-      await machine.sleep(Math.max(0.001, Math.min(machineLeft, CONTROLLED_SLICE_MS)));
+      await machine.sleep(
+        Math.max(
+          0.001,
+          Math.min(machineLeft, CONTROLLED_SLICE_MS, durationMs - clock.machineElapsed(machine)),
+        ),
+      );
     else
       await stop.sleep(
         Math.max(1, Math.min(nextSample - clock.elapsed(), durationMs - clock.elapsed(), machineLeft)),

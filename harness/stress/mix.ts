@@ -1,5 +1,20 @@
 /** The stress op mix: relative weights of what each CPU's stress task does next. */
-export const OPS = ['sched', 'irq', 'disable', 'kill', 'irqsave', 'bh', 'pair', 'coalesce'] as const;
+export const OPS = [
+  'sched',
+  'irq',
+  'disable',
+  'kill',
+  'irqsave',
+  'bh',
+  'pair',
+  'coalesce',
+  'racekill',
+  'multidis',
+  'trylock',
+  'spin',
+  'fifo',
+  'nosched',
+] as const;
 export type Op = (typeof OPS)[number];
 export type Mix = Record<Op, number>;
 
@@ -12,6 +27,12 @@ export const DEFAULT_MIX: Mix = {
   bh: 8,
   pair: 6,
   coalesce: 3,
+  racekill: 3,
+  multidis: 3,
+  trylock: 3,
+  spin: 2,
+  fifo: 3,
+  nosched: 1,
 };
 
 /** Parses "sched=40,kill=10": named ops get those weights, the others keep their defaults. */

@@ -3,6 +3,7 @@
 import { MUTANTS } from '../mutants.ts';
 import { ORACLE_NAMES, ORACLES } from '../oracles/guarantees.ts';
 import { strategyLine } from '../schedule-report.ts';
+import { coverageTable } from './coverage.ts';
 import { OPS } from './mix.ts';
 import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './result.ts';
 
@@ -37,7 +38,7 @@ export function describeViolation(v: ViolationReport): string {
   const who = v.tasklet >= 0 ? `tasklet ${v.name}` : 'machine';
   const cpus = v.cpus.length > 0 ? ` [CPU ${v.cpus.join(', ')}]` : '';
   const lines = [
-    `VIOLATION of guarantee ${v.guarantee} (${v.oracle}) at ${(v.atMs / 1000).toFixed(2)}s: ${who}${cpus}: ${v.message}`,
+    `${v.guarantee === 0 ? 'KERNEL REPORT' : `VIOLATION of guarantee ${v.guarantee}`} (${v.oracle}) at ${(v.atMs / 1000).toFixed(2)}s: ${who}${cpus}: ${v.message}`,
   ];
   if (v.events.length > 0) {
     lines.push(`  recent events of ${v.name} (oldest first):`);
@@ -80,6 +81,18 @@ export function finalReport(result: StressResult): string {
       `  ${strategyLine(schedule.options, options.cpus, schedule.steps)}`,
       `  schedule: ${schedule.steps} decisions (${compact(Math.round(schedule.decisionsPerSecond))}/s), ${schedule.switches} switches, ${schedule.preemptions} preemptions, ${schedule.virtualMs.toFixed(1)} ms of machine time`,
       `  trace hash ${schedule.traceHash}, schedule hash ${schedule.scheduleHash}${schedule.logOverflow ? ' (decision log overflowed: the hash covers its start)' : ''}`,
+    );
+  }
+  if (options.hotplugMs > 0) {
+    lines.push(
+      `  hotplug: ${result.hotplugOps} ops, ${result.hotplugInFlight} down with work in flight on the dying CPU, ${result.hotplugBackToBack} down right after up`,
+    );
+  }
+  if (result.coverage !== null) {
+    lines.push(
+      '',
+      '  interleaving coverage (entry points in progress at once on different CPUs):',
+      coverageTable(result.coverage),
     );
   }
   if (options.oracles) {

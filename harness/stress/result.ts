@@ -5,6 +5,7 @@ import type { OopsReport } from '../../machine/index.ts';
 import type { Violation } from '../oracles/guarantees.ts';
 import type { RecentEvent } from '../oracles/shadow.ts';
 import type { TraceSummary } from '../trace/summary.ts';
+import type { StressCoverage } from './coverage.ts';
 import type { StressOptions } from './options.ts';
 
 /** The counters the stats line and the report show, per CPU. */
@@ -61,6 +62,11 @@ export interface StressResult {
   schedule: StressSchedule | null;
   /** The trace files written (traceFiles), and how much of the run they hold. */
   trace: TraceSummary | null;
+  /** Entry points called and pairs of them seen in progress at once (null if the run never started). */
+  coverage: StressCoverage | null;
+  /** Hot-unplugs of a CPU that had tasklets queued or a callback running, and down right after up. */
+  hotplugInFlight: number;
+  hotplugBackToBack: number;
 }
 
 /** A violation outranks a fault, a fault an interruption. */

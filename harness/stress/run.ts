@@ -8,9 +8,10 @@ import { MachineView } from '../../machine/view.ts';
 import { Prng } from '../prng.ts';
 import { traceWindow, writeTraceFiles } from '../trace/output.ts';
 import type { TraceSummary } from '../trace/summary.ts';
-import { bootStressMachine } from './boot.ts';
+import { bootStressMachine, KernelReports } from './boot.ts';
 import { RunClock } from './clock.ts';
 import type { StressContext } from './context.ts';
+import { readCoverage, type StressCoverage } from './coverage.ts';
 import { drainEpoch } from './drain.ts';
 import { runEpochs } from './epochs.ts';
 import { hotplugStep } from './hotplug.ts';
@@ -40,7 +41,10 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   let workload: WorkloadHandle | null = null;
   const verdicts = new Verdicts(stop, clock, (i) => workload?.events(i) ?? []);
   const traceCapacity = options.traceCapacity ?? WINDOW_TRACE_CAPACITY;
-  const machine = await bootStressMachine(options, traceCapacity, verdicts);
+  const reports = new KernelReports(verdicts, options.oracles);
+  const machine = await bootStressMachine(options, traceCapacity, verdicts, reports);
+  reports.machine = machine;
+  reports.sh = machine.sharedWords('stress-shadow');
   const view = new MachineView(machine.memory);
   const rng = new Prng(options.seed ^ 0x5eed);
   let interrupted = false;
@@ -50,7 +54,9 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   });
   let epochs = 0;
   let hotplugOps = 0;
+  const hotplugStats = { inFlight: 0, backToBack: 0 };
   let schedule: StressSchedule | null = null;
+  let coverage: StressCoverage | null = null;
   try {
     workload = new WorkloadHandle(machine, options.tasklets);
     const ctx: StressContext = { options, machine, view, workload, verdicts, stop, clock };
@@ -67,7 +73,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
           violations: verdicts.violations.length,
         }),
       hotplug: async () => {
-        if (await hotplugStep(ctx, (online) => rng.pick(online))) hotplugOps++;
+        hotplugOps += await hotplugStep(ctx, rng, hotplugStats);
       },
       drain: () => drainEpoch(ctx, ++epochs, false),
     });
@@ -78,6 +84,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   } finally {
     // Taken before the shutdown: stopping CPUs run free and trace on the real clock.
     schedule = scheduleSummary(machine, options, clock.elapsed());
+    if (workload !== null) coverage = readCoverage(machine.sharedWords('stress-coverage'));
     workload?.setPhase(Phase.Stop);
     await machine.shutdown();
   }
@@ -99,6 +106,9 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
     bootMs: machine.bootMs,
     schedule,
     trace,
+    coverage,
+    hotplugInFlight: hotplugStats.inFlight,
+    hotplugBackToBack: hotplugStats.backToBack,
   };
 }
 

@@ -19,6 +19,10 @@ export const S_DELAY_US = 6;
 export const S_RESCHED_PCT = 7;
 export const S_BURST = 8;
 export const S_ORACLES = 9; // 1: oracles on
+export const S_G12_OPEN = 10; // CPU + 1 while it has a tasklet queued without SCHED on purpose
+export const S_G12_WARNED = 11; // 'tasklet SCHED state not set' warnings printed while one was open
+export const S_G12_DONE = 12; // such provocations whose probe ran (the queue was processed)
+export const S_REPORTS = 13; // kernel reports (printk warning and worse) the CPUs saw
 export const S_DRAIN_ACK = 16; // per CPU: epoch the CPU's task has drained for
 export const S_OPS = S_DRAIN_ACK + 64; // per CPU op counters: OPS_PER_CPU words each
 export const OPS_PER_CPU = 8;
@@ -42,4 +46,6 @@ export enum OpCounter {
   Kills = 3,
   Sections = 4,
   Episodes = 5,
+  /** Not a counter: the last position of this CPU's FIFO episode that ran. */
+  FifoProgress = 7,
 }

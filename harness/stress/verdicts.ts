@@ -31,7 +31,7 @@ export class StopSignal {
 }
 
 /** A violation as a CPU reports it (with its name and events) or as the controller finds it. */
-export type FoundViolation = Violation & { name?: string; events?: RecentEvent[] };
+export type FoundViolation = Violation & { name?: string; events?: RecentEvent[]; machineMs?: number };
 
 export class Verdicts {
   readonly violations: ViolationReport[] = [];

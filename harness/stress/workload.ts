@@ -10,6 +10,8 @@ import {
   cpu_relax,
   defineModule,
   FIRST_DEVICE_IRQ,
+  in_hardirq,
+  in_serving_softirq,
   local_bh_disable,
   local_bh_enable,
   local_irq_restore,
@@ -30,9 +32,12 @@ import {
   tasklet_enable,
   tasklet_from_id,
   tasklet_hi_schedule,
+  tasklet_init,
   tasklet_kill,
   tasklet_schedule,
   tasklet_setup,
+  tasklet_trylock,
+  tasklet_unlock,
   tasklet_unlock_wait,
   udelay,
 } from 'tasklet-rt';
@@ -46,21 +51,27 @@ import {
   on_schedule_start,
   on_trace_entry,
 } from '../oracles/call-checks.ts';
-import { offlineCount, run_context } from '../oracles/cpu-context.ts';
-import type { Violation } from '../oracles/guarantees.ts';
+import { exit_jiffies, install_vector_probe, offlineCount, run_context } from '../oracles/cpu-context.ts';
+import { type Violation, violation } from '../oracles/guarantees.ts';
 import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
 import {
   EventKind,
   F_BUDGET,
+  F_COVERED,
   F_CTRL,
   F_EPISODE_ACKS,
   F_EPISODE_OPEN,
   F_EXCLUSIVE,
+  F_FIFO,
   F_IN_FLIGHT,
+  F_INSIDE,
   F_KIND,
+  F_NO_SCHED,
   F_OWNER,
   F_PAIR,
   F_RUNS,
+  F_SCHED_SEQ,
+  F_SPIN,
   PairState,
   recent_events,
   record_event,
@@ -69,6 +80,8 @@ import {
   tw,
 } from '../oracles/shadow.ts';
 import { Prng } from '../prng.ts';
+import { COVERAGE_WORDS, type CoverageKind, cov_begin, cov_end, kindIndex, Slot } from './coverage.ts';
+import { isKernelReport, SCHED_NOT_SET } from './kernel-reports.ts';
 import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
 import { on_episode_end } from './oracles.ts';
 import {
@@ -81,10 +94,14 @@ import {
   S_DRAIN_ACK,
   S_EPOCH,
   S_FIRST_ID,
+  S_G12_DONE,
+  S_G12_OPEN,
+  S_G12_WARNED,
   S_NR_TASKLETS,
   S_OPS,
   S_ORACLES,
   S_PHASE,
+  S_REPORTS,
   S_RESCHED_PCT,
   S_SEED,
   S_VIOLATIONS,
@@ -93,12 +110,38 @@ import {
 
 export const STRESS_IRQ = FIRST_DEVICE_IRQ;
 export const EPISODE_IRQ = FIRST_DEVICE_IRQ + 1;
+/** Schedules the tasklet a racing kill is killing (raceMailbox). */
+export const RACE_IRQ = FIRST_DEVICE_IRQ + 2;
+/** Disables (nosync) and enables a tasklet from interrupt context (disableMailbox). */
+export const DISABLE_IRQ = FIRST_DEVICE_IRQ + 3;
+/** Self-reschedules of a spinning tasklet: more than the passes one softirq invocation may make. */
+const SPIN_BUDGET = 24;
+/** A slow spinner's busy-wait per run: ten of them pass a tick at HZ up to 1000/(2*0.7). */
+const SPIN_DELAY_US = 700;
+/** Machine time a FIFO episode waits for the runs it expects before it gives up (and judges nothing). */
+const EPISODE_WAIT_MS = 500;
 const BUDGET = 4;
 const EPISODE_SCHEDULES = 4;
 
 export const sh = shared_words(SHADOW_WORDS, 'stress-shadow');
 /** Per-CPU mailbox for coalescing episodes: stress index + 1 to schedule. */
 const mailbox = shared_words(64, 'stress-mailbox');
+const raceMailbox = shared_words(64, 'stress-race-mailbox');
+const disableMailbox = shared_words(64, 'stress-disable-mailbox');
+export const cov = shared_words(COVERAGE_WORDS, 'stress-coverage');
+
+/** Coverage of an op of `kind` on this CPU, in the slot of the context it runs in. */
+function covered<T>(kind: CoverageKind, slot: Slot, body: () => T): T {
+  const cpu = smp_processor_id();
+  cov_begin(cov, nr_cpu_ids(), cpu, slot, kindIndex(kind));
+  try {
+    return body();
+  } finally {
+    cov_end(cov, cpu, slot);
+  }
+}
+const slotNow = (): Slot =>
+  in_hardirq() ? Slot.Hardirq : in_serving_softirq() ? Slot.Softirq : Slot.Process;
 
 export interface StressSetup {
   tasklets: number;
@@ -154,6 +197,11 @@ function pickSchedulable(cpu: number): number {
   return firstShared() + rng.below(shared);
 }
 
+/** A shared tasklet: the one kind other CPUs' interrupts may schedule on this CPU's behalf (G5). */
+function pickShared(): number {
+  return firstShared() + rng.below(Atomics.load(sh, S_NR_TASKLETS) - firstShared());
+}
+
 function isHi(i: number): boolean {
   return Atomics.load(sh, tw(i, F_KIND)) === TaskletKind.PairHi || (i & 1) === 1;
 }
@@ -174,25 +222,56 @@ function schedule_tracked(i: number, cpu: number, refill: boolean): boolean {
 function schedule_raw(i: number, cpu: number): void {
   const hi = isHi(i);
   const seq = on_schedule_start(sh, i);
-  if (hi) tasklet_hi_schedule(tl(i));
-  else tasklet_schedule(tl(i));
+  covered(hi ? 'hi_schedule' : 'schedule', slotNow(), () => {
+    if (hi) tasklet_hi_schedule(tl(i));
+    else tasklet_schedule(tl(i));
+  });
   on_schedule_return(sh, i, cpu, seq, offlineCount(cpu));
   record_event(sh, i, hi ? EventKind.HiSchedule : EventKind.Schedule, cpu);
   count(cpu, OpCounter.Schedules);
 }
 
 function stress_callback(t: TaskletStruct): void {
-  const i = t.id - Atomics.load(sh, S_FIRST_ID);
+  run_body(t.id - Atomics.load(sh, S_FIRST_ID));
+}
+
+/** The old-style function (tasklet_init, DECLARE_TASKLET_OLD): its data is the stress index. */
+function stress_func(data: number): void {
+  run_body(data);
+}
+
+function run_body(i: number): void {
   const cpu = smp_processor_id();
   const checking = Atomics.load(sh, S_ORACLES) !== 0;
   if (checking) {
     record_event(sh, i, EventKind.RunStart, cpu);
     fail(on_run_start(sh, i, run_context(sh, i, cpu)));
+    fail(check_fifo(i, cpu));
+    if (Atomics.load(sh, tw(i, F_NO_SCHED)) !== 0) {
+      fail(
+        violation(
+          'queued-without-sched',
+          i,
+          [cpu],
+          `callback ran on CPU${cpu} though the tasklet was found queued without SCHED (it must be skipped)`,
+        ),
+      );
+    }
   }
+  cov_begin(cov, nr_cpu_ids(), cpu, Slot.Softirq, kindIndex('run'));
   const delay = Atomics.load(sh, S_DELAY_US);
   if (delay > 0 && rng.chance(30)) udelay(rng.below(delay + 1));
   const kind = Atomics.load(sh, tw(i, F_KIND));
-  if (
+  const spin = Atomics.load(sh, tw(i, F_SPIN));
+  if (spin !== 0) {
+    // A spinner reschedules itself on every run: it meets the pass bounds (G13).
+    if (Atomics.load(sh, S_PHASE) === Phase.Run && take_budget(sh, i)) {
+      if (spin === 2) udelay(SPIN_DELAY_US);
+      if (!schedule_tracked(i, cpu, false)) Atomics.store(sh, tw(i, F_SPIN), 0);
+    } else {
+      Atomics.store(sh, tw(i, F_SPIN), 0);
+    }
+  } else if (
     kind !== TaskletKind.PairHi &&
     kind !== TaskletKind.PairNormal &&
     Atomics.load(sh, S_PHASE) === Phase.Run &&
@@ -201,9 +280,10 @@ function stress_callback(t: TaskletStruct): void {
   ) {
     schedule_tracked(i, cpu, false);
   }
+  cov_end(cov, cpu, Slot.Softirq);
   if (checking) {
     record_event(sh, i, EventKind.RunEnd, cpu);
-    fail(on_run_end(sh, i, cpu));
+    fail(on_run_end(sh, i, cpu, exit_jiffies()));
   }
 }
 
@@ -213,6 +293,41 @@ function stress_irq(): void {
   const cpu = smp_processor_id();
   const burst = Atomics.load(sh, S_BURST);
   for (let n = 0; n < burst; n++) schedule_tracked(pickSchedulable(cpu), cpu, true);
+  if (rng.chance(20)) irq_disable_enable(pickSchedulable(cpu), cpu);
+}
+
+/** A racing kill's partner: schedules the tasklet being killed, from interrupt context. */
+function race_irq(): void {
+  const cpu = smp_processor_id();
+  const i = Atomics.exchange(raceMailbox, cpu, 0) - 1;
+  if (i < 0) return;
+  for (let n = 0; n < 2; n++) schedule_tracked(i, cpu, true);
+}
+
+/** Several CPUs disable and enable one tasklet at once from interrupt context. */
+function disable_irq(): void {
+  const cpu = smp_processor_id();
+  const i = Atomics.exchange(disableMailbox, cpu, 0) - 1;
+  if (i >= 0) irq_disable_enable(i, cpu);
+}
+
+/**
+ * tasklet_disable_nosync, maybe a schedule, tasklet_enable, in atomic context: nothing waits, so
+ * nothing is judged here; a lost update of the count shows as a run while disabled (G8) or a
+ * tasklet that never runs again (G4). Kept off tasklets a kill or an episode holds.
+ */
+function irq_disable_enable(i: number, cpu: number): void {
+  Atomics.add(sh, tw(i, F_IN_FLIGHT), 1);
+  if (Atomics.load(sh, tw(i, F_EXCLUSIVE)) === 0) {
+    const t = tl(i);
+    covered('irq_disable', slotNow(), () => {
+      tasklet_disable_nosync(t);
+      if (rng.chance(50)) udelay(rng.below(5));
+      if (rng.chance(30)) schedule_raw(i, cpu);
+      tasklet_enable(t);
+    });
+  }
+  Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
 }
 
 /**
@@ -251,13 +366,13 @@ function* disableOp(cpu: number): TaskBody {
   const t = tl(i);
   const flavour = rng.below(3);
   if (flavour === 0) {
-    tasklet_disable(t);
+    covered('disable', Slot.Process, () => tasklet_disable(t));
   } else if (flavour === 1) {
-    tasklet_disable_nosync(t);
-    tasklet_unlock_wait(t);
+    covered('disable_nosync', Slot.Process, () => tasklet_disable_nosync(t));
+    covered('unlock_wait', Slot.Process, () => tasklet_unlock_wait(t));
   } else {
     local_bh_disable();
-    tasklet_disable_in_atomic(t);
+    covered('disable_in_atomic', Slot.Process, () => tasklet_disable_in_atomic(t));
   }
   fail(on_disable_return(sh, i, cpu));
   if (flavour === 2) local_bh_enable();
@@ -280,7 +395,7 @@ function* disableOp(cpu: number): TaskBody {
   if (nested) tasklet_enable(t);
   before_enable(sh, i);
   record_event(sh, i, EventKind.Enable, cpu);
-  tasklet_enable(t);
+  covered('enable', Slot.Process, () => tasklet_enable(t));
   releaseControl(i);
 }
 
@@ -289,20 +404,288 @@ function killOp(cpu: number): void {
   if (!tryControl(i, cpu)) return;
   const t = tl(i);
   takeExclusive(i);
-  tasklet_kill(t);
-  fail(on_kill_return(sh, i, cpu, t.state));
-  record_event(sh, i, EventKind.Kill, cpu);
-  count(cpu, OpCounter.Kills);
+  killIdle(i, cpu);
   if (rng.chance(50)) {
     const flags = local_irq_save();
     if (t.state === 0) {
-      tasklet_setup(t, stress_callback);
+      // Both forms: tasklet_setup (callback) and the old tasklet_init (func, data).
+      if (rng.chance(50)) covered('setup', Slot.Process, () => tasklet_setup(t, stress_callback));
+      else covered('init_old', Slot.Process, () => tasklet_init(t, stress_func, i));
       record_event(sh, i, EventKind.Init, cpu);
     }
     local_irq_restore(flags);
   }
   Atomics.store(sh, tw(i, F_EXCLUSIVE), 0);
   releaseControl(i);
+}
+
+/** tasklet_kill on a tasklet this CPU holds exclusively; it is idle afterwards (check 10). */
+function killIdle(i: number, cpu: number): void {
+  const t = tl(i);
+  covered('kill', Slot.Process, () => tasklet_kill(t));
+  fail(on_kill_return(sh, i, cpu, t.state));
+  record_event(sh, i, EventKind.Kill, cpu);
+  count(cpu, OpCounter.Kills);
+}
+
+/**
+ * A kill that races schedules from interrupts on other CPUs (the tasklet is not held
+ * exclusively). What it returns to is not judged (a racing schedule may queue it again at once),
+ * and a schedule that overlapped the kill may legitimately be lost (it met the kill's SCHED):
+ * those are exempt from check 4. Everything else (structure, hangs, later runs) stays checked.
+ */
+function racingKillOp(cpu: number): void {
+  const i = pickShared();
+  if (!tryControl(i, cpu)) return;
+  const t = tl(i);
+  let partners = 0;
+  for (let other = 0; other < nr_cpu_ids() && partners < 2; other++) {
+    if (other === cpu || !cpu_online(other) || Atomics.compareExchange(raceMailbox, other, 0, i + 1) !== 0)
+      continue;
+    raise_irq(other, RACE_IRQ);
+    partners++;
+  }
+  if (rng.chance(50)) schedule_tracked(i, cpu, true);
+  covered('racing_kill', Slot.Process, () => tasklet_kill(t));
+  const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
+  for (let c = Atomics.load(sh, tw(i, F_COVERED)); c < seq; c = Atomics.load(sh, tw(i, F_COVERED))) {
+    if (Atomics.compareExchange(sh, tw(i, F_COVERED), c, seq) === c) break;
+  }
+  record_event(sh, i, EventKind.Kill, cpu);
+  count(cpu, OpCounter.Kills);
+  releaseControl(i);
+}
+
+/** Several CPUs (interrupts) and this one disable and enable one tasklet at the same time. */
+function multiDisableOp(cpu: number): void {
+  const i = pickShared();
+  for (let other = 0; other < nr_cpu_ids(); other++) {
+    if (other === cpu || !cpu_online(other) || Atomics.compareExchange(disableMailbox, other, 0, i + 1) !== 0)
+      continue;
+    raise_irq(other, DISABLE_IRQ);
+  }
+  Atomics.add(sh, tw(i, F_IN_FLIGHT), 1);
+  if (Atomics.load(sh, tw(i, F_EXCLUSIVE)) === 0) {
+    const t = tl(i);
+    covered('disable_nosync', Slot.Process, () => tasklet_disable_nosync(t));
+    udelay(rng.below(5));
+    covered('enable', Slot.Process, () => tasklet_enable(t));
+  }
+  Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
+}
+
+/**
+ * The RUN bit as a lock from process context: while this CPU holds it, the callback must not
+ * start anywhere (check 1, judged by the shadow's inside word, not by the bit).
+ */
+function trylockOp(cpu: number): void {
+  const i = pickSchedulable(cpu);
+  Atomics.add(sh, tw(i, F_IN_FLIGHT), 1);
+  if (Atomics.load(sh, tw(i, F_EXCLUSIVE)) === 0) {
+    const t = tl(i);
+    covered('trylock', Slot.Process, () => {
+      if (!tasklet_trylock(t)) return;
+      const other = Atomics.compareExchange(sh, tw(i, F_INSIDE), 0, cpu + 1);
+      if (other !== 0) {
+        fail(
+          violation(
+            'mutual-exclusion',
+            i,
+            [other - 1, cpu],
+            `tasklet_trylock succeeded on CPU${cpu} while the callback ran on CPU${other - 1}`,
+          ),
+        );
+      }
+      udelay(rng.below(8));
+      if (other === 0) Atomics.compareExchange(sh, tw(i, F_INSIDE), cpu + 1, 0);
+      tasklet_unlock(t);
+    });
+  }
+  Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
+}
+
+/** Makes one of this CPU's private tasklets reschedule itself on every run for a while (G13). */
+function spinOp(cpu: number): void {
+  const i = cpuBlock(cpu) + 2 + rng.below(PRIVATE_PER_CPU);
+  if (Atomics.load(sh, tw(i, F_SPIN)) !== 0) return;
+  Atomics.store(sh, tw(i, F_BUDGET), SPIN_BUDGET);
+  Atomics.store(sh, tw(i, F_SPIN), rng.chance(30) ? 2 : 1);
+  covered('spin', Slot.Process, () => {
+    if (!schedule_tracked(i, cpu, false)) Atomics.store(sh, tw(i, F_SPIN), 0);
+  });
+}
+
+/** `n` distinct tasklets this CPU may schedule that go on one queue (all HI or all normal). */
+function pickSameQueue(cpu: number, n: number): number[] {
+  const hi = rng.chance(50);
+  const candidates: number[] = [];
+  for (let k = 0; k < PRIVATE_PER_CPU; k++) {
+    const i = cpuBlock(cpu) + 2 + k;
+    if (isHi(i) === hi) candidates.push(i);
+  }
+  for (let i = firstShared(); i < Atomics.load(sh, S_NR_TASKLETS); i++)
+    if (isHi(i) === hi) candidates.push(i);
+  const picked: number[] = [];
+  while (picked.length < n && candidates.length > 0)
+    picked.push(candidates.splice(rng.below(candidates.length), 1)[0]);
+  return picked;
+}
+
+/** Control and exclusivity of every tasklet in `list`, each killed idle; false (holding none) if one is busy. */
+function acquireIdle(list: number[], cpu: number): boolean {
+  for (let k = 0; k < list.length; k++) {
+    if (tryControl(list[k], cpu)) continue;
+    for (let j = 0; j < k; j++) releaseControl(list[j]);
+    return false;
+  }
+  for (const i of list) {
+    takeExclusive(i);
+    killIdle(i, cpu);
+  }
+  return true;
+}
+
+function releaseAll(list: number[]): void {
+  for (const i of list) {
+    Atomics.store(sh, tw(i, F_EXCLUSIVE), 0);
+    releaseControl(i);
+  }
+}
+
+const fifoProgress = (cpu: number): number => S_OPS + cpu * OPS_PER_CPU + OpCounter.FifoProgress;
+
+/** At a run start: a FIFO episode's tasklet must run right after the one before it (G7). */
+function check_fifo(i: number, cpu: number): Violation | null {
+  const word = Atomics.exchange(sh, tw(i, F_FIFO), 0);
+  if (word === 0) return null;
+  const owner = (word >>> 16) - 1;
+  const pos = word & 0xffff;
+  const prev = Atomics.exchange(sh, fifoProgress(owner), pos);
+  if (prev === pos - 1) return null;
+  return violation(
+    'fifo',
+    i,
+    owner === cpu ? [cpu] : [owner, cpu],
+    prev >= pos
+      ? `ran on CPU${cpu} as #${pos} of the tasklets CPU${owner} queued in one irqs-off section, after #${prev}: not FIFO${pos > 1 ? ' (or a requeued entry did not go to the tail)' : ''}`
+      : `ran on CPU${cpu} as #${pos} of the tasklets CPU${owner} queued in one irqs-off section, but #${prev + 1} has not run yet: not FIFO`,
+  );
+}
+
+/**
+ * G7's second half: 2-4 idle tasklets of one queue, some of them disabled, scheduled in one
+ * irqs-off section (so they sit together in this CPU's queue, in this order). The enabled ones
+ * must run in that order; the disabled ones are put back to the tail, in their order, and once
+ * enabled (after the others ran) must run in that order, after them. Hot-unplug moves the queue
+ * whole, so the order holds across it.
+ */
+function* fifoOp(cpu: number): TaskBody {
+  const picked = pickSameQueue(cpu, 2 + rng.below(3));
+  if (picked.length < 2 || !acquireIdle(picked, cpu)) return;
+  cov_begin(cov, nr_cpu_ids(), cpu, Slot.Process, kindIndex('fifo'));
+  const nDisabled = rng.below(Math.min(2, picked.length - 1) + 1);
+  const disabled = picked.slice(0, nDisabled);
+  const order = [...picked];
+  for (let k = order.length - 1; k > 0; k--) {
+    const j = rng.below(k + 1);
+    [order[k], order[j]] = [order[j], order[k]];
+  }
+  for (const d of disabled) {
+    covered('disable', Slot.Process, () => tasklet_disable(tl(d)));
+    fail(on_disable_return(sh, d, cpu));
+  }
+  const enabledOrder = order.filter((x) => !disabled.includes(x));
+  const disabledOrder = order.filter((x) => disabled.includes(x));
+  const runsBefore = new Map(picked.map((x) => [x, Atomics.load(sh, tw(x, F_RUNS))]));
+  const ran = (list: number[]): boolean =>
+    list.every((x) => Atomics.load(sh, tw(x, F_RUNS)) > runsBefore.get(x)!);
+  Atomics.store(sh, fifoProgress(cpu), 0);
+  [...enabledOrder, ...disabledOrder].forEach((x, k) => {
+    Atomics.store(sh, tw(x, F_FIFO), ((cpu + 1) << 16) | (k + 1));
+  });
+  const flags = local_irq_save();
+  const offlineAtStart = offlineCount(cpu);
+  for (const x of order) schedule_raw(x, cpu);
+  local_irq_restore(flags);
+  let deadline = machineMs() + EPISODE_WAIT_MS;
+  while (!ran(enabledOrder) && machineMs() < deadline) yield;
+  if (!ran(enabledOrder)) for (const x of picked) Atomics.store(sh, tw(x, F_FIFO), 0);
+  // With this CPU's interrupts off no pass can run between the enables, provided the disabled
+  // ones are still on this CPU's queue: if it went offline meanwhile, they are on another CPU's,
+  // whose pass may meet one enabled and the next not yet (a legal reordering): not judged then.
+  const flags2 = local_irq_save();
+  if (offlineCount(cpu) !== offlineAtStart)
+    for (const d of disabledOrder) Atomics.store(sh, tw(d, F_FIFO), 0);
+  for (const d of disabledOrder) {
+    before_enable(sh, d);
+    covered('enable', Slot.Process, () => tasklet_enable(tl(d)));
+  }
+  local_irq_restore(flags2);
+  deadline = machineMs() + EPISODE_WAIT_MS;
+  while (!ran(picked) && machineMs() < deadline) yield;
+  for (const x of picked) Atomics.store(sh, tw(x, F_FIFO), 0);
+  cov_end(cov, cpu, Slot.Process);
+  count(cpu, OpCounter.Episodes);
+  releaseAll(picked);
+}
+
+/**
+ * G12 on purpose: an idle tasklet scheduled and then re-initialised (tasklet_setup resets SCHED)
+ * with interrupts off, so it sits at the tail of this CPU's queue without SCHED; a probe tasklet
+ * queued behind it tells when the pass has been through it. Its callback must be skipped, and
+ * the machine must have printed exactly one "tasklet SCHED state not set" warning (WARN_ONCE)
+ * by the time any such probe ran.
+ */
+function* noSchedOp(cpu: number): TaskBody {
+  if (Atomics.compareExchange(sh, S_G12_OPEN, 0, cpu + 1) !== 0) return;
+  const picked = pickSameQueue(cpu, 2);
+  if (picked.length < 2 || !acquireIdle(picked, cpu)) {
+    Atomics.store(sh, S_G12_OPEN, 0);
+    return;
+  }
+  cov_begin(cov, nr_cpu_ids(), cpu, Slot.Process, kindIndex('no_sched'));
+  const [ti, probe] = picked;
+  const t = tl(ti);
+  const runsBefore = Atomics.load(sh, tw(ti, F_RUNS));
+  const probeBefore = Atomics.load(sh, tw(probe, F_RUNS));
+  Atomics.store(sh, tw(ti, F_NO_SCHED), 1);
+  const flags = local_irq_save();
+  if (isHi(ti)) tasklet_hi_schedule(t);
+  else tasklet_schedule(t);
+  tasklet_setup(t, stress_callback);
+  record_event(sh, ti, EventKind.Init, cpu);
+  schedule_raw(probe, cpu);
+  local_irq_restore(flags);
+  // Until the probe ran, the tasklet may still sit on the queue without SCHED: nobody else may
+  // touch it (a schedule would queue it twice). A probe that never runs is a lost run the drain
+  // reports.
+  while (Atomics.load(sh, tw(probe, F_RUNS)) === probeBefore && Atomics.load(sh, S_PHASE) !== Phase.Stop)
+    yield;
+  for (let k = 0; k < 4; k++) yield;
+  Atomics.store(sh, tw(ti, F_NO_SCHED), 0);
+  if (Atomics.load(sh, tw(probe, F_RUNS)) !== probeBefore) {
+    const done = Atomics.add(sh, S_G12_DONE, 1) + 1;
+    const warned = Atomics.load(sh, S_G12_WARNED);
+    if (warned !== 1) {
+      fail(
+        violation(
+          'queued-without-sched',
+          ti,
+          [cpu],
+          `${warned} "tasklet SCHED state not set" warnings after ${done} tasklet(s) were found queued without SCHED (expected exactly one: WARN_ONCE)`,
+        ),
+      );
+    }
+    if (Atomics.load(sh, tw(ti, F_RUNS)) !== runsBefore && Atomics.load(sh, S_ORACLES) !== 0) {
+      fail(
+        violation('queued-without-sched', ti, [cpu], 'the callback of a tasklet queued without SCHED ran'),
+      );
+    }
+  }
+  cov_end(cov, cpu, Slot.Process);
+  count(cpu, OpCounter.Episodes);
+  releaseAll(picked);
+  Atomics.store(sh, S_G12_OPEN, 0);
 }
 
 function sectionOp(cpu: number, irqsOff: boolean): void {
@@ -321,10 +704,12 @@ function pairOp(cpu: number): void {
   const normal = cpuBlock(cpu);
   if (Atomics.compareExchange(sh, tw(normal, F_PAIR), PairState.Idle, PairState.Pending) !== PairState.Idle)
     return;
-  const flags = local_irq_save();
-  schedule_raw(normal, cpu);
-  schedule_raw(normal + 1, cpu);
-  local_irq_restore(flags);
+  covered('pair', Slot.Process, () => {
+    const flags = local_irq_save();
+    schedule_raw(normal, cpu);
+    schedule_raw(normal + 1, cpu);
+    local_irq_restore(flags);
+  });
 }
 
 /** Disable a shared tasklet, schedule it from every CPU, enable: exactly one run. */
@@ -334,6 +719,7 @@ function* coalesceOp(cpu: number): TaskBody {
   if (!tryControl(i, cpu)) return;
   const t = tl(i);
   takeExclusive(i);
+  cov_begin(cov, nr_cpu_ids(), cpu, Slot.Process, kindIndex('coalesce'));
   tasklet_disable(t);
   fail(on_disable_return(sh, i, cpu));
   const runsBefore = Atomics.load(sh, tw(i, F_RUNS));
@@ -362,6 +748,7 @@ function* coalesceOp(cpu: number): TaskBody {
     yield;
   for (let waits = 0; waits < 4; waits++) yield;
   if (t.state === 0) fail(on_episode_end(sh, i, runsBefore, schedules));
+  cov_end(cov, cpu, Slot.Process);
   count(cpu, OpCounter.Episodes);
   Atomics.store(sh, tw(i, F_EXCLUSIVE), 0);
   releaseControl(i);
@@ -405,6 +792,24 @@ function* stress_task(arg: unknown): TaskBody {
       case 'coalesce':
         yield* coalesceOp(cpu);
         break;
+      case 'racekill':
+        racingKillOp(cpu);
+        break;
+      case 'multidis':
+        multiDisableOp(cpu);
+        break;
+      case 'trylock':
+        trylockOp(cpu);
+        break;
+      case 'spin':
+        spinOp(cpu);
+        break;
+      case 'fifo':
+        yield* fifoOp(cpu);
+        break;
+      case 'nosched':
+        yield* noSchedOp(cpu);
+        break;
     }
     if (need_resched() || ops % 32 === 0) yield;
   }
@@ -426,6 +831,19 @@ function install_trace_oracle(): void {
     if (open !== id)
       traceViolation(id - Atomics.load(sh, S_FIRST_ID), `tasklet_exit for #${id} without its entry`);
     open = -1;
+  });
+}
+
+/**
+ * Every kernel report a CPU prints is counted here, on that CPU, before it leaves (the
+ * controller fails the run on it); a "tasklet SCHED state not set" warning while a CPU has a
+ * tasklet queued without SCHED on purpose is the one the workload provoked (G12).
+ */
+function install_report_listener(): void {
+  attach_tracepoint('printk', (level, text) => {
+    if (!isKernelReport(level, text)) return;
+    Atomics.add(sh, S_REPORTS, 1);
+    if (text.includes(SCHED_NOT_SET) && Atomics.load(sh, S_G12_OPEN) !== 0) Atomics.add(sh, S_G12_WARNED, 1);
   });
 }
 
@@ -472,12 +890,18 @@ function stress_setup(arg: unknown): number {
 
 export default defineModule({
   name: 'stress',
-  callbacks: [stress_callback],
+  callbacks: [stress_callback, stress_func],
   irqs: {
     [STRESS_IRQ]: { name: 'stress-dev', handler: stress_irq },
     [EPISODE_IRQ]: { name: 'stress-episode', handler: episode_irq },
+    [RACE_IRQ]: { name: 'stress-race', handler: race_irq },
+    [DISABLE_IRQ]: { name: 'stress-disable', handler: disable_irq },
   },
   calls: { stress_setup },
-  cpu_init: install_trace_oracle,
+  cpu_init() {
+    install_trace_oracle();
+    install_vector_probe();
+    install_report_listener();
+  },
   tasks: { stress: stress_task },
 });

@@ -1,0 +1,36 @@
+/**
+ * What counts as a kernel report (docs/semantics.md: every one fails a stress or fuzz run unless
+ * the workload provoked it): a printk at warning level or worse (the WARN family's report starts
+ * with the cut-here line, pr_err), or any line with `BUG:` or `WARNING:` in it.
+ */
+import type { Violation } from '../oracles/guarantees.ts';
+import { violation } from '../oracles/guarantees.ts';
+
+const REPORT_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning']);
+
+/** The warning tasklet_action gives for a queued tasklet without SCHED (G12). */
+export const SCHED_NOT_SET = 'tasklet SCHED state not set';
+
+export function isKernelReport(level: string, text: string): boolean {
+  return REPORT_LEVELS.has(level) || /\bBUG:|WARNING:|-\[ cut here \]-/.test(text);
+}
+
+/** The report's headline: the first line that says what happened (not the cut-here marker). */
+export function reportHeadline(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.includes('[ cut here ]'));
+  return lines[0] ?? text;
+}
+
+/** A report nobody provoked, as a finding of the kernel-report oracle (or G11 for SCHED-not-set). */
+export function reportViolation(cpu: number, level: string, text: string): Violation {
+  const headline = reportHeadline(text);
+  if (text.includes(SCHED_NOT_SET)) {
+    return violation(
+      'structure',
+      -1,
+      [cpu],
+      `kernel warning on CPU${cpu}: "${headline}": a queued tasklet was found without SCHED, and the workload queued none so`,
+    );
+  }
+  return violation('kernel-report', -1, [cpu], `kernel ${level} on CPU${cpu}: ${headline}`);
+}
