@@ -113,10 +113,21 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
     void stopped.then(() => {
       done = true;
     });
+    // Free-running, a timer that a stop clears (a pending one would keep the process alive).
+    const pause = (ms: number): Promise<void> =>
+      machine.control !== null
+        ? machine.sleep(ms)
+        : new Promise((resolve) => {
+            const timer = setTimeout(resolve, ms);
+            void stopped.then(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
     // Machine time: virtual in controlled mode, where only the controller's sleeps move it.
     while (!done && termination.exitCode() === undefined && machine.now() < deadline) {
       const until = Math.min(deadline, nextHotplug);
-      await Promise.race([machine.sleep(Math.max(0, until - machine.now())), stopped]);
+      await Promise.race([pause(Math.max(0, until - machine.now())), stopped]);
       if (!done && machine.now() >= nextHotplug) {
         try {
           if (await hotplugStep(machine, rng)) hotplugs++;

@@ -84,9 +84,19 @@ describe('tasklet-rt run', () => {
 
   it('examples/rx-counter.ts: lockdep finds the stats lock taken with irqs on; the fixed driver runs clean', () => {
     const buggy = run(['examples/rx-counter.ts', '--cpus', '2', '--duration', '500ms']);
-    expect(buggy.stdout).toMatch(/inconsistent \{HARDIRQ-ON-W\} -> \{IN-HARDIRQ-W\} usage\./);
-    expect(buggy.stdout).toMatch(/\(rx_stats_lock\), at: rx_interrupt \(examples\/rx-counter\.ts:\d+\)/);
-    expect(buggy.code).toBe(1);
+    // Which usage comes first depends on the interleaving: lockdep reports "{earlier} -> {new}".
+    expect(buggy.stdout).toMatch(
+      /inconsistent \{(HARDIRQ-ON-W\} -> \{IN-HARDIRQ-W|IN-HARDIRQ-W\} -> \{HARDIRQ-ON-W)\} usage\./,
+    );
+    expect(buggy.stdout).toMatch(
+      /\(rx_stats_lock\), at: (rx_interrupt|reader) \(examples\/rx-counter\.ts:\d+\)/,
+    );
+    expect(buggy.stdout).toMatch(
+      /state was registered at:\n {2}(rx_interrupt|reader) \(examples\/rx-counter\.ts:\d+\)/,
+    );
+    // 1 for the report; 3 when the deadlock lockdep predicts happened too (a CPU spinning in an
+    // interrupt on the lock its own task holds never stops).
+    expect([1, 3]).toContain(buggy.code);
     const fixed = run(['examples/rx-counter-fixed.ts', '--cpus', '2', '--duration', '500ms']);
     expect(fixed.stdout).toMatch(/ 0 kernel reports /);
     expect(fixed.code, fixed.stdout).toBe(0);
