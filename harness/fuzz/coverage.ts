@@ -3,6 +3,7 @@
  * on different CPUs (schedule vs kill, disable vs run, ...), counted in programs.
  */
 
+import { triangleTable } from '../text/layout.ts';
 import type { Interval } from './intervals.ts';
 import { INTERVAL_KINDS, type IntervalKind } from './layout.ts';
 
@@ -54,24 +55,11 @@ export class Coverage {
     const kinds = INTERVAL_KINDS.filter((k) => [...this.seen.keys()].some((p) => p.split('|').includes(k)));
     if (kinds.length === 0) return '  (no overlapping ops seen)';
     const short = (k: string): string => k.replace('disable_', 'dis_').replace('hi_schedule', 'hi_sched');
-    const width = Math.max(...kinds.map((k) => short(k).length)) + 1;
-    const cell = 9;
-    const lines = [
-      `${''.padEnd(width)}${kinds
-        .map((k) =>
-          short(k)
-            .slice(0, cell - 1)
-            .padStart(cell),
-        )
-        .join('')}`,
-    ];
-    kinds.forEach((row, r) => {
-      const cells = kinds.map((col, c) =>
-        (c < r ? '' : String(this.seen.get(pairKey(row, col)) ?? '.')).padStart(cell),
-      );
-      lines.push(`${short(row).padEnd(width)}${cells.join('')}`);
-    });
-    return lines.map((l) => `  ${l}`).join('\n');
+    return triangleTable({
+      labels: kinds.map(short),
+      cellWidth: 9,
+      cell: (r, c) => String(this.seen.get(pairKey(kinds[r], kinds[c])) ?? '.'),
+    }).join('\n');
   }
 
   summary(window: number): string {

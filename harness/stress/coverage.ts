@@ -3,6 +3,7 @@
  * and which pairs of them were in progress at once on different CPUs (process context,
  * softirq and hard interrupt each a slot per CPU). The controller prints the table.
  */
+import { triangleTable, wrapText } from '../text/layout.ts';
 
 export const COVERAGE_KINDS = [
   'schedule',
@@ -103,28 +104,21 @@ const compact = (n: number): string =>
 export function coverageTable(c: StressCoverage): string {
   const short = (k: string): string =>
     k.replace('disable_', 'dis_').replace('hi_schedule', 'hi_sched').replace('racing_kill', 'race_kill');
-  const width = Math.max(...COVERAGE_KINDS.map((k) => short(k).length)) + 1;
-  const cell = 7;
-  const lines = [
-    `${''.padEnd(width)}${COVERAGE_KINDS.map((k) =>
-      short(k)
-        .slice(0, cell - 1)
-        .padStart(cell),
-    ).join('')}`,
-  ];
-  COVERAGE_KINDS.forEach((row, r) => {
-    const cells = COVERAGE_KINDS.map((col, k) => {
-      if (k < r) return ''.padStart(cell);
-      const n = c.pairs[`${row}|${col}`] ?? 0;
-      return (n === 0 ? '.' : compact(n)).padStart(cell);
-    });
-    lines.push(`${short(row).padEnd(width)}${cells.join('')}`);
+  const lines = triangleTable({
+    labels: COVERAGE_KINDS.map(short),
+    cellWidth: 7,
+    cell: (r, k) => {
+      const n = c.pairs[`${COVERAGE_KINDS[r]}|${COVERAGE_KINDS[k]}`] ?? 0;
+      return n === 0 ? '.' : compact(n);
+    },
   });
   lines.push(
-    `entry points: ${COVERAGE_KINDS.map((k) => `${k} ${compact(c.counts[k])}`).join(', ')}`,
-    `${c.pairsSeen}/${c.pairsPossible} pairs seen in progress at once on different CPUs${
-      c.missingKinds.length > 0 ? `; never called: ${c.missingKinds.join(', ')}` : ''
-    }`,
+    ...wrapText(`entry points: ${COVERAGE_KINDS.map((k) => `${k} ${compact(c.counts[k])}`).join(', ')}`),
+    ...wrapText(
+      `${c.pairsSeen}/${c.pairsPossible} pairs seen in progress at once on different CPUs${
+        c.missingKinds.length > 0 ? `; never called: ${c.missingKinds.join(', ')}` : ''
+      }`,
+    ),
   );
-  return lines.map((l) => `  ${l}`).join('\n');
+  return lines.join('\n');
 }

@@ -3,6 +3,7 @@
 import { MUTANTS } from '../mutants.ts';
 import { ORACLE_NAMES, ORACLES } from '../oracles/guarantees.ts';
 import { strategyLine } from '../schedule-report.ts';
+import { wrapText } from '../text/layout.ts';
 import { coverageTable } from './coverage.ts';
 import { OPS } from './mix.ts';
 import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './result.ts';
@@ -59,7 +60,9 @@ export function finalReport(result: StressResult): string {
   const lines: string[] = [];
   lines.push(
     `tasklet-rt stress: ${options.cpus} CPUs, ${options.tasklets} tasklets, ${(result.elapsedMs / 1000).toFixed(1)}s, seed ${result.seed}`,
-    `  mix ${mix}; hotplug ${options.hotplugMs > 0 ? `every ${options.hotplugMs} ms (${result.hotplugOps} ops)` : 'off'}; oracles ${options.oracles ? 'on' : 'OFF'}; mutant ${options.inject ?? 'none'}`,
+    ...wrapText(
+      `mix ${mix}; hotplug ${options.hotplugMs > 0 ? `every ${options.hotplugMs} ms (${result.hotplugOps} ops)` : 'off'}; oracles ${options.oracles ? 'on' : 'OFF'}; mutant ${options.inject ?? 'none'}`,
+    ),
     '',
     `  CPU ${['runs', 'schedules', 'coalesced', 'requeues', 'disables', 'kills'].map((h) => h.padStart(11)).join('')}`,
   );
@@ -96,7 +99,7 @@ export function finalReport(result: StressResult): string {
     );
   }
   if (options.oracles) {
-    lines.push(`  oracles: ${ORACLE_NAMES.map((name) => `G${ORACLES[name]} ${name}`).join(', ')}`);
+    lines.push(...wrapText(`oracles: ${ORACLE_NAMES.map((name) => `G${ORACLES[name]} ${name}`).join(', ')}`));
   }
   lines.push('');
   for (const fault of result.faults) lines.push(`FAULT: ${fault}`);
