@@ -63,7 +63,8 @@ export async function w1Reentry(m: Machine, id = 5): Promise<{ overlaps: number;
 /** W2: cancel_work_sync from CPU1 on a self-requeueing work running on CPU0: what it saw, and whether it ran after. */
 export async function w2CancelSync(m: Machine, id = 6): Promise<{ peek: Peek; ranAfter: boolean }> {
   reset(m);
-  set(m, id, F_SPIN_US, 5_000);
+  // A long run (100 ms), so that a loaded host still delivers the cancel while it runs.
+  set(m, id, F_SPIN_US, 100_000);
   set(m, id, F_REQUEUE, 1_000_000);
   await m.call(0, 'queue', { id });
   await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1);
