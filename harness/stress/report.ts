@@ -99,7 +99,11 @@ export function finalReport(result: StressResult): string {
     );
   }
   if (options.oracles) {
-    lines.push(...wrapText(`oracles: ${ORACLE_NAMES.map((name) => `G${ORACLES[name]} ${name}`).join(', ')}`));
+    lines.push(
+      ...wrapText(
+        `oracles: ${ORACLE_NAMES.map((name) => `${ORACLES[name] > 0 ? `G${ORACLES[name]} ` : ''}${name}`).join(', ')}`,
+      ),
+    );
   }
   lines.push('');
   for (const fault of result.faults) lines.push(`FAULT: ${fault}`);
