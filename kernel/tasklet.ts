@@ -261,24 +261,22 @@ export function softirq_init(): void {
   init_bh_pools();
 }
 
-export function tasklet_init(t: TaskletStruct, func: TaskletFunc, data: number): void {
-  const id = callback_id(func, 'tasklet_init');
+/** What tasklet_init and tasklet_setup write, in the same order for both. */
+function init_tasklet(t: TaskletStruct, funcId: number, useCallback: boolean, data: number): void {
   WRITE_ONCE(t.addr + T_NEXT, 0);
   atomic_set(t.addr + T_STATE, 0);
   atomic_set(t.addr + T_COUNT, 0);
-  atomic_set(t.addr + T_FUNC, id);
-  atomic_set(t.addr + T_USE_CALLBACK, 0);
+  atomic_set(t.addr + T_FUNC, funcId);
+  atomic_set(t.addr + T_USE_CALLBACK, useCallback ? 1 : 0);
   atomic_set(t.addr + T_DATA, data | 0);
 }
 
+export function tasklet_init(t: TaskletStruct, func: TaskletFunc, data: number): void {
+  init_tasklet(t, callback_id(func, 'tasklet_init'), false, data);
+}
+
 export function tasklet_setup(t: TaskletStruct, callback: TaskletCallback): void {
-  const id = callback_id(callback, 'tasklet_setup');
-  WRITE_ONCE(t.addr + T_NEXT, 0);
-  atomic_set(t.addr + T_STATE, 0);
-  atomic_set(t.addr + T_COUNT, 0);
-  atomic_set(t.addr + T_FUNC, id);
-  atomic_set(t.addr + T_USE_CALLBACK, 1);
-  atomic_set(t.addr + T_DATA, 0);
+  init_tasklet(t, callback_id(callback, 'tasklet_setup'), true, 0);
 }
 
 /** The RUN bit as a lock. */
