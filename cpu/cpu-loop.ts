@@ -28,7 +28,7 @@ import {
   type Task,
   TaskState,
 } from '../kernel/sched.ts';
-import { spawn_ksoftirqd } from '../kernel/softirq.ts';
+import { report_idle_softirq, spawn_ksoftirqd } from '../kernel/softirq.ts';
 import { softirq_init } from '../kernel/tasklet.ts';
 import { init_tick, next_tick_ms, tick_handler } from '../kernel/tick.ts';
 import { cpu_sleep, idle_poll, plain_inc, raw_load, raw_store, schedule_point } from '../shm/door.ts';
@@ -106,10 +106,16 @@ function run_one(task: Task): void {
 
 /** Idles until something is pending: a short poll (cheap wake-up), then a sleep until the tick. */
 function idle(): void {
+  // An interrupt taken since the pick woke a task here (ksoftirqd, a waiter): schedule again.
+  if (this_cpu.needResched) {
+    this_cpu.needResched = false;
+    return;
+  }
   const wake = this_cpu.base + C_WAKE;
   const seq = raw_load(wake);
   if (idle_poll(wake, seq, idlePollUs)) return;
   if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) return;
+  report_idle_softirq();
   cpu_sleep(wake, seq, next_tick_ms());
 }
 

@@ -225,6 +225,13 @@ export const MUTANTS: Record<string, Mutant> = {
       softirqOps.maxRestart = 1000;
     },
   },
+  'no-ksoftirqd-wakeup': {
+    description: 'handle_softirqs leaves the work it defers at a bound without waking ksoftirqd',
+    breaks: [13],
+    install() {
+      softirqOps.defer = () => {};
+    },
+  },
   'no-time-limit': {
     description: 'handle_softirqs restarts for 1000 ms instead of MAX_SOFTIRQ_TIME (2 ms)',
     breaks: [13],

@@ -92,6 +92,8 @@ export function wake_up_process(task: Task): boolean {
   task.state = TaskState.Running;
   task.runnableSince = jiffiesNow();
   updateNrRunning();
+  // resched_curr(idle): an interrupt taken on the way into idle woke someone; don't sleep on it.
+  if (currentTask === idle) this_cpu.needResched = true;
   return true;
 }
 

@@ -24,7 +24,7 @@ import {
   SOFTIRQ_DISABLE_OFFSET,
   SOFTIRQ_OFFSET,
 } from './preempt.ts';
-import { pr_err, WARN_ONCE, WarnOnceSite } from './printk.ts';
+import { pr_err, pr_warn, WARN_ONCE, WarnOnceSite } from './printk.ts';
 import {
   KSOFTIRQD_PID_BASE,
   kthread_run,
@@ -76,6 +76,8 @@ export const softirqOps = {
   /** handle_softirqs' bounds: MAX_SOFTIRQ_RESTART passes, MAX_SOFTIRQ_TIME_MS. */
   maxRestart: MAX_SOFTIRQ_RESTART,
   maxTimeMs: MAX_SOFTIRQ_TIME_MS,
+  /** What handle_softirqs does with the work it leaves at a bound: ksoftirqd must run it. */
+  defer: (): void => wakeup_softirqd(),
 };
 
 /** How often `cpu` has run softirq vector `nr` (the /proc/softirqs cell). */
@@ -164,7 +166,7 @@ export function handle_softirqs(_ksirqd: boolean): void {
     if (pending === 0) break;
     if (time_before(jiffies(), end) && !need_resched() && --maxRestart > 0) continue;
     plain_inc(this_cpu.base + C_SOFTIRQ_DEFERRED);
-    wakeup_softirqd();
+    softirqOps.defer();
     break;
   }
   preempt_count_sub(SOFTIRQ_OFFSET);
@@ -224,6 +226,23 @@ export function local_bh_enable(): void {
   preempt_count_sub(SOFTIRQ_DISABLE_OFFSET - PREEMPT_OFFSET);
   if (!in_interrupt() && local_softirq_pending() !== 0) do_softirq();
   preempt_count_sub(PREEMPT_OFFSET);
+}
+
+let idleSoftirqReports = 0;
+
+/**
+ * can_stop_idle_tick's check (kernel/time/tick-sched.c), made as the CPU goes idle: softirq work
+ * still pending here was left without a wake-up for ksoftirqd (a restart bound that deferred
+ * silently, or __raise_softirq_irqoff outside interrupt context), so nothing runs it before the
+ * next interrupt. Ten reports at most, as there. A quiet read: idling is not a race window.
+ */
+export function report_idle_softirq(): void {
+  if (idleSoftirqReports >= 10) return;
+  const pending = plain_read(pendingWord());
+  if (pending === 0) return;
+  idleSoftirqReports++;
+  const handler = pending.toString(16).padStart(2, '0');
+  pr_warn(`NOHZ tick-stop error: Non-RCU local softirq work is pending, handler #${handler}!!!`);
 }
 
 /** ksoftirqd/N: runs pending softirqs in process context, sleeping while nothing is pending. */

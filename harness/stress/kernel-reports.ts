@@ -11,6 +11,9 @@ const REPORT_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning']);
 /** The warning tasklet_action gives for a queued tasklet without SCHED (G12). */
 export const SCHED_NOT_SET = 'tasklet SCHED state not set';
 
+/** The idle loop's report of softirq work nobody will run before the next interrupt (G13's hand-off). */
+export const IDLE_SOFTIRQ_PENDING = 'NOHZ tick-stop error';
+
 export function isKernelReport(level: string, text: string): boolean {
   return REPORT_LEVELS.has(level) || /\bBUG:|WARNING:|-\[ cut here \]-/.test(text);
 }
@@ -30,6 +33,14 @@ export function reportViolation(cpu: number, level: string, text: string): Viola
       -1,
       [cpu],
       `kernel warning on CPU${cpu}: "${headline}": a queued tasklet was found without SCHED, and the workload queued none so`,
+    );
+  }
+  if (text.includes(IDLE_SOFTIRQ_PENDING)) {
+    return violation(
+      'pass-bounds',
+      -1,
+      [cpu],
+      `kernel warning on CPU${cpu}: "${headline}": CPU${cpu} went idle with softirq work left pending, not handed to ksoftirqd`,
     );
   }
   return violation('kernel-report', -1, [cpu], `kernel ${level} on CPU${cpu}: ${headline}`);

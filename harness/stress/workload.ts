@@ -16,6 +16,7 @@ import {
   local_bh_enable,
   local_irq_restore,
   local_irq_save,
+  msleep,
   need_resched,
   nr_cpu_ids,
   raise_irq,
@@ -114,6 +115,8 @@ export const EPISODE_IRQ = FIRST_DEVICE_IRQ + 1;
 export const RACE_IRQ = FIRST_DEVICE_IRQ + 2;
 /** Disables (nosync) and enables a tasklet from interrupt context (disableMailbox). */
 export const DISABLE_IRQ = FIRST_DEVICE_IRQ + 3;
+/** Starts a spinner from this CPU's own interrupt (spinMailbox), so a pass bound is met in irq_exit. */
+export const SPIN_IRQ = FIRST_DEVICE_IRQ + 7;
 /** Self-reschedules of a spinning tasklet: more than the passes one softirq invocation may make. */
 const SPIN_BUDGET = 24;
 /** A slow spinner's busy-wait per run: ten of them pass a tick at HZ up to 1000/(2*0.7). */
@@ -128,6 +131,7 @@ export const sh = shared_words(SHADOW_WORDS, 'stress-shadow');
 const mailbox = shared_words(64, 'stress-mailbox');
 const raceMailbox = shared_words(64, 'stress-race-mailbox');
 const disableMailbox = shared_words(64, 'stress-disable-mailbox');
+const spinMailbox = shared_words(64, 'stress-spin-mailbox');
 export const cov = shared_words(COVERAGE_WORDS, 'stress-coverage');
 
 /** Coverage of an op of `kind` on this CPU, in the slot of the context it runs in. */
@@ -302,6 +306,13 @@ function race_irq(): void {
   const i = Atomics.exchange(raceMailbox, cpu, 0) - 1;
   if (i < 0) return;
   for (let n = 0; n < 2; n++) schedule_tracked(i, cpu, true);
+}
+
+/** A spinner's first schedule, from interrupt context: its invocation runs in this irq's irq_exit. */
+function spin_irq(): void {
+  const cpu = smp_processor_id();
+  const i = Atomics.exchange(spinMailbox, cpu, 0) - 1;
+  if (i >= 0 && !schedule_tracked(i, cpu, false)) Atomics.store(sh, tw(i, F_SPIN), 0);
 }
 
 /** Several CPUs disable and enable one tasklet at once from interrupt context. */
@@ -504,12 +515,25 @@ function trylockOp(cpu: number): void {
   Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
 }
 
-/** Makes one of this CPU's private tasklets reschedule itself on every run for a while (G13). */
-function spinOp(cpu: number): void {
+/**
+ * Makes one of this CPU's private tasklets reschedule itself on every run for a while (G13).
+ * Half the time the spin starts from this CPU's own interrupt and the task then sleeps: the
+ * invocation in irq_exit meets a bound and defers, and the CPU would go idle unless ksoftirqd
+ * was woken for the leftover (the idle loop reports pending softirq work, as NOHZ does).
+ */
+function* spinOp(cpu: number): TaskBody {
   const i = cpuBlock(cpu) + 2 + rng.below(PRIVATE_PER_CPU);
   if (Atomics.load(sh, tw(i, F_SPIN)) !== 0) return;
   Atomics.store(sh, tw(i, F_BUDGET), SPIN_BUDGET);
   Atomics.store(sh, tw(i, F_SPIN), rng.chance(30) ? 2 : 1);
+  if (rng.chance(50)) {
+    covered('spin', Slot.Hardirq, () => {
+      Atomics.store(spinMailbox, cpu, i + 1);
+      raise_irq(cpu, SPIN_IRQ);
+    });
+    yield* msleep(2);
+    return;
+  }
   covered('spin', Slot.Process, () => {
     if (!schedule_tracked(i, cpu, false)) Atomics.store(sh, tw(i, F_SPIN), 0);
   });
@@ -802,7 +826,7 @@ function* stress_task(arg: unknown): TaskBody {
         trylockOp(cpu);
         break;
       case 'spin':
-        spinOp(cpu);
+        yield* spinOp(cpu);
         break;
       case 'fifo':
         yield* fifoOp(cpu);
@@ -896,6 +920,7 @@ export default defineModule({
     [EPISODE_IRQ]: { name: 'stress-episode', handler: episode_irq },
     [RACE_IRQ]: { name: 'stress-race', handler: race_irq },
     [DISABLE_IRQ]: { name: 'stress-disable', handler: disable_irq },
+    [SPIN_IRQ]: { name: 'stress-spin', handler: spin_irq },
   },
   calls: { stress_setup },
   cpu_init() {
