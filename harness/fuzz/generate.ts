@@ -14,6 +14,7 @@ import {
   MAX_TASKLETS,
   type Op,
   type Program,
+  SPINNER_RESCHED,
   type TaskletSpec,
 } from './program.ts';
 
@@ -21,7 +22,10 @@ function taskletArb(cpus: number): fc.Arbitrary<TaskletSpec> {
   return fc.record({
     mode: fc.constantFrom('shared-disable' as const, 'shared-kill' as const, 'private' as const),
     owner: fc.nat({ max: cpus - 1 }),
-    resched: fc.nat({ max: MAX_RESCHED }),
+    resched: fc.oneof(
+      { weight: 6, arbitrary: fc.nat({ max: MAX_RESCHED }) },
+      { weight: 1, arbitrary: fc.constant(SPINNER_RESCHED) },
+    ),
     reschedHi: fc.boolean(),
     busyUs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: MAX_BUSY_US })),
   });

@@ -17,12 +17,12 @@ import {
   MAX_BUSY_US,
   MAX_DELAY_US,
   MAX_OPS_PER_THREAD,
-  MAX_RESCHED,
   MAX_SECTION_OPS,
   MAX_TASKLETS,
   type Op,
   type Program,
   SLEEPING,
+  SPINNER_RESCHED,
   type TaskletSpec,
 } from './program.ts';
 
@@ -37,7 +37,7 @@ function normalizeSpec(spec: TaskletSpec, cpus: number): TaskletSpec {
   return {
     mode: spec.mode,
     owner: spec.mode === 'private' ? clamp(spec.owner, 0, cpus - 1) % cpus : 0,
-    resched: clamp(spec.resched, 0, MAX_RESCHED),
+    resched: clamp(spec.resched, 0, SPINNER_RESCHED),
     reschedHi: spec.resched > 0 && spec.reschedHi,
     busyUs: clamp(spec.busyUs, 0, MAX_BUSY_US),
   };

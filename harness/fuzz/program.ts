@@ -74,6 +74,8 @@ export const MAX_SECTION_OPS = 4;
 export const MAX_BUSY_US = 300;
 export const MAX_DELAY_US = 400;
 export const MAX_RESCHED = 3;
+/** A spinner's budget: more self-reschedules than the passes one softirq invocation may make (G13). */
+export const SPINNER_RESCHED = 12;
 
 export const isSection = (op: Op): op is SectionOp => op.op === 'irqsave' || op.op === 'bh';
 

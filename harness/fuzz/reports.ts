@@ -3,7 +3,12 @@
  * oracles reported, oopses, and the last kernel warning (for the warning oracle's message).
  */
 import type { OopsReport } from '../../machine/index.ts';
-import { isKernelReport, reportHeadline, SCHED_NOT_SET } from '../stress/kernel-reports.ts';
+import {
+  IDLE_SOFTIRQ_PENDING,
+  isKernelReport,
+  reportHeadline,
+  SCHED_NOT_SET,
+} from '../stress/kernel-reports.ts';
 import type { FuzzViolation } from './oracles.ts';
 
 export class FuzzReports {
@@ -46,9 +51,10 @@ export class FuzzReports {
     if (!isKernelReport(level, text)) return;
     this.lastWarning = reportHeadline(text);
     if (text.includes(SCHED_NOT_SET)) return;
+    const handOff = text.includes(IDLE_SOFTIRQ_PENDING);
     this.violation({
-      oracle: 'kernel-report',
-      guarantee: null,
+      oracle: handOff ? 'pass-bounds' : 'kernel-report',
+      guarantee: handOff ? 13 : null,
       tasklet: -1,
       cpus: cpu >= 0 ? [cpu] : [],
       message: `kernel ${level}${cpu >= 0 ? ` on CPU${cpu}` : ''}: ${reportHeadline(text)}`,
