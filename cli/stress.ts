@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { MultiBar, Presets } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MUTANT_NAMES, MUTANTS } from '../harness/mutants.ts';
+import { huntReport, huntStressSchedule, type StressHunt } from '../harness/stress/hunt.ts';
 import { DEFAULT_MIX, type Mix, parseMix } from '../harness/stress/mix.ts';
 import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
 import { runStress, type StressResult } from '../harness/stress/run.ts';
@@ -31,7 +32,11 @@ export interface StressCliOptions extends TraceCliOptions, ControlCliOptions {
   oracles: boolean;
   quiet: boolean;
   listMutants?: boolean;
+  hunt: number | false;
 }
+
+/** Machine time of one hunt try: the failures the oracles catch show within it. */
+const HUNT_TRY_MS = 2000;
 
 /** `npm start` cycles CPUs: a CPU goes down or comes back every half second. */
 const DEFAULT_HOTPLUG_MS = 500;
@@ -103,6 +108,15 @@ export function registerStress(program: Command): void {
     .option('--junit <file>', 'write the result as JUnit XML')
     .option('--no-oracles', 'run the workload without checking (to measure oracle overhead)')
     .option('--quiet', 'print only the final report', false)
+    .addOption(
+      new Option(
+        '--hunt <budget>',
+        'after a free-running failure, look this long for a controlled run that reproduces it exactly',
+      )
+        .argParser(duration('--hunt', 1000))
+        .default(60_000, '60s'),
+    )
+    .addOption(new Option('--no-hunt', 'report a free-running failure without looking for an exact repro'))
     .addOption(oopsOption())
     .addOption(lockupOptions()[0])
     .addOption(lockupOptions()[1]);
@@ -182,7 +196,34 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
   termination.dispose();
   process.stdout.write(`\n${finalReport(result)}\n`);
   if (result.trace !== null) process.stdout.write(`${describeTrace(result.trace).join('\n')}\n`);
-  writeOutput(opts.json, toJson(result));
+  const hunt =
+    result.status === 'violation' &&
+    controlled === undefined &&
+    opts.hunt !== false &&
+    termination.exitCode() === undefined
+      ? await huntExactRepro(result, opts.hunt, opts.quiet)
+      : null;
+  writeOutput(opts.json, toJson(result, hunt));
   writeOutput(opts.junit, toJunit(result));
   return termination.exitCode() ?? exitCodeOf(result);
+}
+
+/** A free-running failure's search for the controlled run that reproduces it, told as it goes. */
+async function huntExactRepro(result: StressResult, budgetMs: number, quiet: boolean): Promise<StressHunt> {
+  const oracle = result.violations[0]?.oracle;
+  process.stdout.write(
+    `\nhunting for an exact repro of ${oracle} (up to ${budgetMs / 1000}s of controlled runs)\n`,
+  );
+  let tries = 0;
+  const hunt = await huntStressSchedule(result, {
+    budgetMs,
+    tryMs: HUNT_TRY_MS,
+    onRun: (what, plan) => {
+      if (what === 'try') tries++;
+      if (!quiet && what === 'try')
+        process.stdout.write(`  try ${tries}: ${plan.controlled?.strategy} seed ${plan.seed}\n`);
+    },
+  });
+  process.stdout.write(`${huntReport(hunt)}\n`);
+  return hunt;
 }

@@ -24,3 +24,15 @@ export interface RunPlan extends ControlledOptions {
 
 export const DEFAULT_DEPTH = 3;
 export const DEFAULT_EXPECTED_STEPS = 20_000;
+
+/**
+ * The schedules a hunt tries in turn, each with a fresh seed, when it looks for a controlled run
+ * that reproduces a free-running failure (fuzz and stress alike).
+ */
+export const HUNT_STRATEGIES: readonly Omit<ControlledOptions, 'seed'>[] = [
+  { strategy: 'pct', depth: 3 },
+  { strategy: 'random' },
+  { strategy: 'pct', depth: 5 },
+  { strategy: 'pct', depth: 2 },
+  { strategy: 'rr', quantum: 1 },
+];

@@ -71,6 +71,7 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--watchdog-thresh', 'x'], /--watchdog-thresh must be a whole number, got 'x'/],
   [['stress', '--strategy', 'pct'], /--strategy needs --controlled/],
   [['stress', '--steps', '1000'], /--steps needs --controlled/],
+  [['stress', '--hunt', '100ms'], /--hunt must be from 1s to 24h, got '100ms'/],
   [['stress', '--controlled', '--strategy', 'fifo'], /--strategy must be one of random, pct, rr, got 'fifo'/],
   [['stress', '--controlled', '--depth', '0'], /--depth must be from 1 to 8, got 0/],
   [['fuzz', '--controlled', '--quantum', '0'], /--quantum must be from 1 to 1000000, got 0/],

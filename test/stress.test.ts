@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MUTANT_NAMES } from '../harness/mutants.ts';
 import { runSelftest } from '../harness/selftest.ts';
+import { stressCommandLine } from '../harness/stress/command-line.ts';
+import { huntStressSchedule } from '../harness/stress/hunt.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
 import { runStress } from '../harness/stress/run.ts';
 
@@ -34,6 +36,29 @@ describe('stress', () => {
     expect(result.hotplugOps).toBeGreaterThan(0);
     const runs = result.totals.reduce((sum, t) => sum + t.runs, 0);
     expect(runs).toBeGreaterThan(1000);
+  });
+
+  it('a free-running failure comes back as a controlled run that fails the same way every time', async () => {
+    const failed = await runStress({
+      cpus: 2,
+      tasklets: 48,
+      durationMs: 5000,
+      seed: 7,
+      mix: DEFAULT_MIX,
+      hotplugMs: 0,
+      oracles: true,
+      inject: 'wrong-cpu',
+    });
+    expect(failed.status).toBe('violation');
+    const oracle = failed.violations[0].oracle;
+    const hunt = await huntStressSchedule(failed, { budgetMs: 20_000, tryMs: 200 });
+    // exact: the hunt ran the repro twice and got the same violation and trace hash.
+    expect(hunt).toMatchObject({ found: true, exact: true, oracle });
+    expect(hunt.violation?.oracle).toBe(oracle);
+    const repro = hunt.options;
+    if (repro === undefined) throw new Error('no repro');
+    expect(repro.controlled).toBeDefined();
+    expect(stressCommandLine(repro)).toMatch(/^tasklet-rt stress --controlled --strategy \w+ .*--inject wrong-cpu/);
   });
 
   it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {

@@ -9,7 +9,7 @@
 
 import type fc from 'fast-check';
 import type { ControlledOptions } from '../../control/driver.ts';
-import { DEFAULT_EXPECTED_STEPS } from '../../control/plan.ts';
+import { DEFAULT_EXPECTED_STEPS, HUNT_STRATEGIES } from '../../control/plan.ts';
 import { CampaignRuns } from './campaign-runs.ts';
 import { FuzzMachine } from './executor.ts';
 import type { Failure } from './failure.ts';
@@ -17,15 +17,6 @@ import { minimalSchedule } from './minimal-schedule.ts';
 import type { Program } from './program.ts';
 import { reproduce } from './reproduce.ts';
 import { type SearchOptions, searchProgram } from './search.ts';
-
-/** The strategies tried in turn, each with a fresh seed per try. */
-const HUNT_STRATEGIES: Omit<ControlledOptions, 'seed'>[] = [
-  { strategy: 'pct', depth: 3 },
-  { strategy: 'random' },
-  { strategy: 'pct', depth: 5 },
-  { strategy: 'pct', depth: 2 },
-  { strategy: 'rr', quantum: 1 },
-];
 
 export interface HuntResult {
   found: boolean;

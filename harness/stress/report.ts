@@ -4,7 +4,9 @@ import { MUTANTS } from '../mutants.ts';
 import { ORACLE_NAMES, ORACLES } from '../oracles/guarantees.ts';
 import { strategyLine } from '../schedule-report.ts';
 import { wrapText } from '../text/layout.ts';
+import { stressCommandLine } from './command-line.ts';
 import { coverageTable } from './coverage.ts';
+import type { StressHunt } from './hunt.ts';
 import { OPS } from './mix.ts';
 import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './result.ts';
 
@@ -131,7 +133,7 @@ export function verdict(result: StressResult): string {
   }
 }
 
-export function toJson(result: StressResult): string {
+export function toJson(result: StressResult, hunt: StressHunt | null = null): string {
   return `${JSON.stringify(
     {
       tool: 'tasklet-rt stress',
@@ -148,6 +150,17 @@ export function toJson(result: StressResult): string {
       totals: result.totals,
       violations: result.violations,
       faults: result.faults,
+      exactRepro:
+        hunt === null
+          ? null
+          : {
+              found: hunt.found,
+              tries: hunt.tries,
+              ms: Math.round(hunt.ms),
+              exact: hunt.exact ?? false,
+              command: hunt.options === undefined ? null : stressCommandLine(hunt.options),
+              traceHash: hunt.traceHash ?? null,
+            },
     },
     null,
     2,
