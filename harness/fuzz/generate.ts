@@ -71,9 +71,41 @@ function opArb(cpus: number): fc.Arbitrary<Op> {
   return fc.oneof({ weight: 8, arbitrary: leaf }, { weight: 2, arbitrary: section });
 }
 
+/**
+ * A FIFO episode, spelled in plain ops: some tasklets disabled, all of them scheduled on one
+ * queue in one irqs-off section (so the queue holds them in that order), then all enabled in
+ * another, so that one pass meets them all enabled after passes that had to requeue the
+ * disabled ones. normalize() keeps what this CPU may do.
+ */
+function fifoEpisodeArb(): fc.Arbitrary<Op[]> {
+  return fc
+    .record({
+      ts: fc.uniqueArray(fc.nat({ max: MAX_TASKLETS - 1 }), { minLength: 2, maxLength: 3 }),
+      hi: fc.boolean(),
+      disabled: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      us: fc.integer({ min: 0, max: MAX_DELAY_US }),
+    })
+    .map(({ ts, hi, disabled, us }): Op[] => {
+      const held = ts.filter((_, k) => disabled[k]);
+      const op = hi ? ('hi_schedule' as const) : ('schedule' as const);
+      return [
+        ...held.map((t): Op => ({ op: 'disable', t })),
+        { op: 'irqsave', body: ts.map((t): Op => ({ op, t })) },
+        { op: 'delay', us },
+        ...(held.length > 0
+          ? [{ op: 'irqsave' as const, body: held.map((t): Op => ({ op: 'enable', t })) }]
+          : []),
+      ];
+    });
+}
+
 /** Well-formed programs for `cpus` CPUs. */
 export function programArb(cpus: number): fc.Arbitrary<Program> {
-  const thread = fc.array(opArb(cpus), { maxLength: MAX_OPS_PER_THREAD });
+  const step = fc.oneof(
+    { weight: 12, arbitrary: opArb(cpus).map((op) => [op]) },
+    { weight: 1, arbitrary: fifoEpisodeArb() },
+  );
+  const thread = fc.array(step, { maxLength: MAX_OPS_PER_THREAD }).map((steps) => steps.flat());
   return fc
     .record({
       tasklets: fc.array(taskletArb(cpus), { minLength: 1, maxLength: MAX_TASKLETS }),

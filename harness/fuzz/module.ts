@@ -15,7 +15,7 @@ import {
 } from 'tasklet-rt';
 import { attach_tracepoint } from '../../kernel/trace.ts';
 import { on_trace_entry } from '../oracles/call-checks.ts';
-import { exit_jiffies, install_vector_probe, run_context } from '../oracles/cpu-context.ts';
+import { exit_jiffies, install_vector_probe, offlineCount, run_context } from '../oracles/cpu-context.ts';
 import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
 import {
   EventKind,
@@ -43,7 +43,7 @@ import {
   X_RESCHED_HI,
   xw,
 } from './layout.ts';
-import { on_order_check } from './oracles.ts';
+import { on_fifo_run, on_order_check } from './oracles.ts';
 import type { TaskletSpec } from './program.ts';
 import { fail, indexOf, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
 import { fuzzThread, setFuzzCallback } from './thread.ts';
@@ -55,6 +55,7 @@ function fuzz_callback(t: TaskletStruct): void {
   const start = tick();
   record_event(sh, i, EventKind.RunStart, cpu);
   fail(on_order_check(sh, words, i, cpu, (h) => tl(h).count > 0));
+  fail(on_fifo_run(words, Atomics.load(words, W_NR_TASKLETS), i, cpu, offlineCount(cpu)));
   fail(on_run_start(sh, i, run_context(sh, i, cpu)));
   const busy = Atomics.load(words, xw(i, X_BUSY_US));
   if (busy > 0) udelay(busy);

@@ -22,7 +22,16 @@ import {
 } from 'tasklet-rt';
 import { machineMs } from '../../shm/clock.ts';
 import { before_enable, on_disable_return, on_kill_return } from '../oracles/call-checks.ts';
-import { EventKind, F_IN_FLIGHT, F_SCHED_SEQ, record_event, tw } from '../oracles/shadow.ts';
+import { offlineCount } from '../oracles/cpu-context.ts';
+import {
+  EventKind,
+  F_IN_FLIGHT,
+  F_KIND,
+  F_SCHED_SEQ,
+  record_event,
+  TaskletKind,
+  tw,
+} from '../oracles/shadow.ts';
 import type { OrderPair } from './expect.ts';
 import { armIrq, fireArmedIrq, restartInjection } from './injection.ts';
 import {
@@ -31,11 +40,19 @@ import {
   W_ARRIVED,
   W_HOTPLUG,
   W_THREADS,
+  X_HELD,
   X_KILL_SEQ,
   X_KILLS_IN_FLIGHT,
   xw,
 } from './layout.ts';
-import { type KillWindow, kill_check_applies, on_kill_covers, on_order_mark } from './oracles.ts';
+import {
+  fifo_idle,
+  type KillWindow,
+  kill_check_applies,
+  on_fifo_queued,
+  on_kill_covers,
+  on_order_mark,
+} from './oracles.ts';
 import { isSection, type Op, type TaskletOpName } from './program.ts';
 import { fail, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
 
@@ -82,6 +99,7 @@ function kill(i: number, cpu: number): void {
 
 function disable(name: TaskletOpName, i: number, cpu: number): void {
   const t = tl(i);
+  Atomics.add(words, xw(i, X_HELD), 1);
   if (name === 'disable') tasklet_disable(t);
   else if (name === 'disable_in_atomic') tasklet_disable_in_atomic(t);
   else tasklet_disable_nosync(t);
@@ -97,13 +115,22 @@ function enable(i: number, cpu: number): void {
   if (stack.pop() === true) before_enable(sh, i);
   record_event(sh, i, EventKind.Enable, cpu);
   tasklet_enable(tl(i));
+  Atomics.sub(words, xw(i, X_HELD), 1);
 }
 
-function taskletOp(name: TaskletOpName, i: number, cpu: number): void {
+/** A schedule in a section; a private tasklet it queues gets its place for the FIFO oracle. */
+function scheduleInSection(i: number, cpu: number, hi: boolean): void {
+  const placed = Atomics.load(sh, tw(i, F_KIND)) === TaskletKind.Private && fifo_idle(sh, words, i, cpu);
+  scheduleTracked(i, cpu, hi);
+  if (placed) on_fifo_queued(words, i, cpu, hi, offlineCount(cpu));
+}
+
+function taskletOp(name: TaskletOpName, i: number, cpu: number, inSection: boolean): void {
   switch (name) {
     case 'schedule':
     case 'hi_schedule':
-      scheduleTracked(i, cpu, name === 'hi_schedule');
+      if (inSection) scheduleInSection(i, cpu, name === 'hi_schedule');
+      else scheduleTracked(i, cpu, name === 'hi_schedule');
       return;
     case 'disable':
     case 'disable_nosync':
@@ -129,12 +156,12 @@ function taskletOp(name: TaskletOpName, i: number, cpu: number): void {
   }
 }
 
-function execute(op: Op, cpu: number, order: OrderPair[] | undefined): void {
+function execute(op: Op, cpu: number, order: OrderPair[] | undefined, inSection = false): void {
   const start = tick();
   if (isSection(op)) {
     const flags = op.op === 'irqsave' ? local_irq_save() : 0;
     if (op.op === 'bh') local_bh_disable();
-    for (const inner of op.body) execute(inner, cpu, undefined);
+    for (const inner of op.body) execute(inner, cpu, undefined, true);
     for (const [h, n] of order ?? []) on_order_mark(sh, words, h, n);
     if (op.op === 'bh') local_bh_enable();
     else local_irq_restore(flags);
@@ -154,7 +181,7 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined): void {
       Atomics.add(words, W_HOTPLUG + op.cpu, 1);
       break;
     default:
-      taskletOp(op.op, op.t, cpu);
+      taskletOp(op.op, op.t, cpu, inSection);
       logInterval(cpu, op.op, start);
   }
   fireArmedIrq();
