@@ -16,7 +16,15 @@ import { Coverage, overlappingPairs } from '../harness/fuzz/coverage.ts';
 import { expectedRuns, orderChecks, soleScheduler } from '../harness/fuzz/expect.ts';
 import { programArb } from '../harness/fuzz/generate.ts';
 import { normalize } from '../harness/fuzz/normalize.ts';
-import { DISABLES, isSection, type Op, opCount, type Program, SLEEPING } from '../harness/fuzz/program.ts';
+import {
+  DISABLES,
+  flatten,
+  isSection,
+  type Op,
+  opCount,
+  type Program,
+  SLEEPING,
+} from '../harness/fuzz/program.ts';
 import { renderProgram } from '../harness/fuzz/render.ts';
 import { replay } from '../harness/fuzz/replay.ts';
 import { buildRepro, parseRepro, REPRO_VERSION, type ReproFile } from '../harness/fuzz/repro.ts';
@@ -40,6 +48,16 @@ function problems(p: Program): string[] {
       if (op.op === 'irq') {
         if (spec.mode === 'private' && op.cpu !== spec.owner)
           out.push(`irq schedules private t${op.t} elsewhere`);
+        return;
+      }
+      if (op.op === 'orphan') {
+        const mine = (x: number): boolean => p.tasklets[x].mode === 'private' && p.tasklets[x].owner === cpu;
+        if (inSection) out.push(`CPU${cpu}: orphan inside a section`);
+        if (op.t === op.probe || !mine(op.t) || !mine(op.probe))
+          out.push(`CPU${cpu}: bad orphan of t${op.t}`);
+        if ((held.get(op.t) ?? 0) > 0) out.push(`CPU${cpu}: orphan of disabled t${op.t}`);
+        if (p.threads.flatMap(flatten).some((o) => o.op === 'irq' && o.t === op.t))
+          out.push(`CPU${cpu}: orphan of t${op.t}, which an interrupt schedules`);
         return;
       }
       if (spec.mode === 'private' && spec.owner !== cpu) out.push(`CPU${cpu} touches private t${op.t}`);

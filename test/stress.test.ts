@@ -58,7 +58,9 @@ describe('stress', () => {
     const repro = hunt.options;
     if (repro === undefined) throw new Error('no repro');
     expect(repro.controlled).toBeDefined();
-    expect(stressCommandLine(repro)).toMatch(/^tasklet-rt stress --controlled --strategy \w+ .*--inject wrong-cpu/);
+    expect(stressCommandLine(repro)).toMatch(
+      /^tasklet-rt stress --controlled --strategy \w+ .*--inject wrong-cpu/,
+    );
   });
 
   it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {

@@ -15,10 +15,12 @@ export function expectedRuns(program: Program, t: number): number | null {
   if (spec.mode !== 'private' || spec.resched > 0) return null;
   const all = program.threads.flatMap(flatten);
   if (all.some((op) => op.op === 'irq' && op.t === t)) return null;
+  // An orphaning forgets a schedule when it takes, and does nothing when the tasklet is busy.
+  if (all.some((op) => op.op === 'orphan' && (op.t === t || op.probe === t))) return null;
   let schedules = 0;
   let pending = false;
   for (const op of flatten(program.threads[spec.owner])) {
-    if (!('t' in op) || op.t !== t || op.op === 'irq') continue;
+    if (!('t' in op) || op.t !== t || op.op === 'irq' || op.op === 'orphan') continue;
     if (op.op === 'schedule' || op.op === 'hi_schedule') {
       if (pending) return null;
       pending = true;
@@ -37,6 +39,7 @@ function priorities(program: Program, t: number): Set<'hi' | 'normal'> {
     if (op.op === 'schedule' && op.t === t) seen.add('normal');
     if (op.op === 'hi_schedule' && op.t === t) seen.add('hi');
     if (op.op === 'irq' && op.t === t) seen.add(op.hi ? 'hi' : 'normal');
+    if (op.op === 'orphan' && (op.t === t || op.probe === t)) seen.add(op.hi ? 'hi' : 'normal');
   }
   const spec = program.tasklets[t];
   if (spec.resched > 0) seen.add(spec.reschedHi ? 'hi' : 'normal');
@@ -60,7 +63,7 @@ export function orderChecks(program: Program): Map<number, OrderPair[]>[] {
     if (hasHotplug) return checks;
     const held = new Map<number, number>();
     const hold = (op: Op): void => {
-      if (!('t' in op) || op.op === 'irq') return;
+      if (!('t' in op) || op.op === 'irq' || op.op === 'orphan') return;
       if (DISABLES.includes(op.op)) held.set(op.t, (held.get(op.t) ?? 0) + 1);
       if (op.op === 'enable') held.set(op.t, (held.get(op.t) ?? 0) - 1);
     };
@@ -102,6 +105,7 @@ export function soleScheduler(program: Program, t: number): number | null {
     for (const op of flatten(ops)) {
       if ((op.op === 'schedule' || op.op === 'hi_schedule') && op.t === t) cpus.add(cpu);
       if (op.op === 'irq' && op.t === t) cpus.add(op.cpu);
+      if (op.op === 'orphan' && (op.t === t || op.probe === t)) cpus.add(cpu);
     }
   });
   return cpus.size === 1 ? [...cpus][0] : null;

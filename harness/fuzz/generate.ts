@@ -59,6 +59,10 @@ function leafArb(cpus: number): fc.Arbitrary<Op> {
       }),
     },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('hotplug' as const), cpu }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant('orphan' as const), t, probe: t, hi: fc.boolean() }),
+    },
   );
 }
 

@@ -43,7 +43,7 @@ import {
   X_RESCHED_HI,
   xw,
 } from './layout.ts';
-import { on_fifo_run, on_order_check } from './oracles.ts';
+import { on_fifo_run, on_order_check, on_orphan_run } from './oracles.ts';
 import type { TaskletSpec } from './program.ts';
 import { fail, indexOf, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
 import { fuzzThread, setFuzzCallback } from './thread.ts';
@@ -56,6 +56,7 @@ function fuzz_callback(t: TaskletStruct): void {
   record_event(sh, i, EventKind.RunStart, cpu);
   fail(on_order_check(sh, words, i, cpu, (h) => tl(h).count > 0));
   fail(on_fifo_run(words, Atomics.load(words, W_NR_TASKLETS), i, cpu, offlineCount(cpu)));
+  fail(on_orphan_run(sh, words, i, cpu));
   fail(on_run_start(sh, i, run_context(sh, i, cpu)));
   const busy = Atomics.load(words, xw(i, X_BUSY_US));
   if (busy > 0) udelay(busy);

@@ -8,11 +8,14 @@
  * - every disable is matched by a later enable on the same CPU (missing ones are appended);
  *   a private tasklet is not killed or re-initialised while its CPU holds it disabled;
  * - sleeping ops (disable, kill, init) never run inside irq-save or bh-disable sections,
- *   and sections do not nest.
+ *   and sections do not nest;
+ * - an orphan op (G12 on purpose) takes two private tasklets of its CPU, the first not held
+ *   disabled and aimed at by no interrupt, and stands outside sections.
  * Self-rescheduling budgets are finite, so a kill never waits forever.
  */
 import {
   DISABLES,
+  flatten,
   isSection,
   MAX_BUSY_US,
   MAX_DELAY_US,
@@ -89,13 +92,25 @@ class ThreadNormalizer {
         return { op: 'delay', us: clamp(op.us, 0, inSection ? MAX_SECTION_DELAY_US : MAX_DELAY_US) };
       case 'hotplug':
         return this.cpus < 2 ? null : { op: 'hotplug', cpu: clamp(op.cpu, 0, this.cpus - 1) };
+      case 'orphan':
+        return inSection
+          ? null
+          : this.orphan(op.t % this.tasklets.length, op.probe % this.tasklets.length, op.hi);
       default:
         return this.taskletOp(op.op, op.t % this.tasklets.length, inSection);
     }
   }
 
+  /** Both private to this CPU and distinct; `t` not held disabled (its re-init resets the count). */
+  private orphan(t: number, probe: number, hi: boolean): Op | null {
+    const mine = (x: number): boolean =>
+      this.tasklets[x].mode === 'private' && this.tasklets[x].owner === this.cpu;
+    if (t === probe || !mine(t) || !mine(probe) || (this.held.get(t) ?? 0) > 0) return null;
+    return { op: 'orphan', t, probe, hi: hi === true };
+  }
+
   private taskletOp(
-    name: Exclude<Op['op'], 'irq' | 'delay' | 'hotplug' | 'irqsave' | 'bh'>,
+    name: Exclude<Op['op'], 'irq' | 'delay' | 'hotplug' | 'orphan' | 'irqsave' | 'bh'>,
     t: number,
     inSection: boolean,
   ): Op | null {
@@ -130,5 +145,8 @@ export function normalize(raw: Program): Program {
   const threads: Op[][] = [];
   for (let cpu = 0; cpu < cpus; cpu++)
     threads.push(new ThreadNormalizer(cpu, cpus, tasklets).run(raw.threads[cpu] ?? []));
-  return { cpus, tasklets, threads };
+  // An interrupt could queue an orphaned tasklet a second time behind its entry without SCHED.
+  const aimed = new Set(threads.flatMap(flatten).flatMap((op) => (op.op === 'irq' ? [op.t] : [])));
+  const kept = threads.map((ops) => ops.filter((op) => op.op !== 'orphan' || !aimed.has(op.t)));
+  return { cpus, tasklets, threads: kept };
 }

@@ -4,7 +4,15 @@
  * check judge kills racing with schedules. Pure functions of the shared words, like those.
  */
 import type { OracleName } from '../oracles/guarantees.ts';
-import { F_COVERED, F_INSIDE, F_RUNS, F_SCHED_SEQ, type RecentEvent, tw } from '../oracles/shadow.ts';
+import {
+  F_COVERED,
+  F_INSIDE,
+  F_NO_SCHED,
+  F_RUNS,
+  F_SCHED_SEQ,
+  type RecentEvent,
+  tw,
+} from '../oracles/shadow.ts';
 import {
   W_FIFO,
   X_FIFO_EPOCH,
@@ -12,9 +20,13 @@ import {
   X_FIFO_SEQ,
   X_HELD,
   X_KILL_COVERED,
+  X_KILL_SEQ,
   X_LAST_RUN_CPU,
   X_ORDER_FIRST,
   X_ORDER_RUNS,
+  X_ORPHAN_KILLS,
+  X_ORPHAN_SEQ,
+  X_PROBE_OF,
   xw,
 } from './layout.ts';
 
@@ -140,9 +152,12 @@ export function at_program_end(sh: Int32Array, i: number, expected: number | nul
  * (no pass can run on that CPU there). Before such a schedule: whether the shadow says the
  * tasklet is idle, so that this schedule queues it: every schedule so far covered by a run start
  * or a kill, no callback in progress, and its last run (if any) on this CPU, which is running
- * the section and so has finished that run and unlocked it.
+ * the section and so has finished that run and unlocked it. Never once orphaned: its entry
+ * without SCHED may still sit on a queue (requeued while disabled), and the next schedule would
+ * queue it a second time.
  */
 export function fifo_idle(sh: Int32Array, words: Int32Array, i: number, cpu: number): boolean {
+  if (Atomics.load(words, xw(i, X_ORPHAN_KILLS)) !== 0) return false;
   const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
   const covered = Math.max(Atomics.load(sh, tw(i, F_COVERED)), Atomics.load(words, xw(i, X_KILL_COVERED)));
   const lastRun = Atomics.load(words, xw(i, X_LAST_RUN_CPU));
@@ -194,4 +209,40 @@ export function on_fifo_run(
     };
   }
   return null;
+}
+
+/** Just after the orphan op re-initialised queued tasklet `t` and before it queues `probe` behind it. */
+export function on_orphaned(sh: Int32Array, words: Int32Array, t: number, probe: number): void {
+  Atomics.store(sh, tw(t, F_NO_SCHED), 1);
+  Atomics.store(words, xw(t, X_ORPHAN_SEQ), Atomics.load(sh, tw(t, F_SCHED_SEQ)));
+  Atomics.store(words, xw(t, X_ORPHAN_KILLS), Atomics.load(words, xw(t, X_KILL_SEQ)) + 1);
+  Atomics.store(words, xw(probe, X_PROBE_OF), t + 1);
+}
+
+/**
+ * At a run start (G12). A probe's run means the pass has been through the orphaned entry ahead of
+ * it. An orphaned tasklet's entry has no SCHED: the pass must skip it (with the warning), so a
+ * run of it before its probe ran is that entry running. Unless a schedule since set SCHED again
+ * (this run is that schedule's) or a kill since holds SCHED while the entry is walked (the
+ * kernel then runs it: a real race of the driver's, not the mechanism's).
+ */
+export function on_orphan_run(
+  sh: Int32Array,
+  words: Int32Array,
+  i: number,
+  cpu: number,
+): FuzzViolation | null {
+  const orphan = Atomics.exchange(words, xw(i, X_PROBE_OF), 0) - 1;
+  if (orphan >= 0) Atomics.store(sh, tw(orphan, F_NO_SCHED), 0);
+  if (Atomics.load(sh, tw(i, F_NO_SCHED)) === 0) return null;
+  Atomics.store(sh, tw(i, F_NO_SCHED), 0);
+  if (Atomics.load(sh, tw(i, F_SCHED_SEQ)) !== Atomics.load(words, xw(i, X_ORPHAN_SEQ))) return null;
+  if (Atomics.load(words, xw(i, X_KILL_SEQ)) + 1 !== Atomics.load(words, xw(i, X_ORPHAN_KILLS))) return null;
+  return {
+    oracle: 'queued-without-sched',
+    guarantee: 12,
+    tasklet: i,
+    cpus: [cpu],
+    message: `t${i} ran on CPU${cpu} from a queue entry without SCHED (re-initialised after its schedule): tasklet_action must skip it with a warning`,
+  };
 }

@@ -57,6 +57,9 @@ export type Op =
   | { op: 'delay'; us: number }
   /** Ask the controller to take `cpu` offline and bring it back. */
   | { op: 'hotplug'; cpu: number }
+  /** G12 on purpose: queue private `t`, re-initialise it (SCHED cleared, the entry stays), queue
+   * private `probe` behind it, all with interrupts off: the pass must skip `t` with a warning. */
+  | { op: 'orphan'; t: number; probe: number; hi: boolean }
   | { op: 'irqsave' | 'bh'; body: Op[] };
 
 export type SectionOp = Extract<Op, { body: Op[] }>;

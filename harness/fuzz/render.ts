@@ -25,6 +25,10 @@ export function describeOp(op: Op, cpu: number): string {
       return `delay ${op.us}us`;
     case 'hotplug':
       return `hotplug CPU${op.cpu} off+on`;
+    case 'orphan': {
+      const schedule = op.hi ? 'tasklet_hi_schedule' : 'tasklet_schedule';
+      return `irqs off: ${schedule} t${op.t}, tasklet_setup t${op.t} (queued without SCHED), ${schedule} t${op.probe}`;
+    }
     case 'irqsave':
     case 'bh':
       return `${op.op === 'irqsave' ? 'local_irq_save' : 'local_bh_disable'} {`;

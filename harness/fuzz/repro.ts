@@ -133,14 +133,24 @@ function oneOf(o: Json, key: string, values: readonly string[], where: string): 
 
 function checkOp(op: unknown, cpus: number, where: string, inSection = false): void {
   if (!isObject(op)) throw new ReproError(`${where} is not an object`);
-  const kinds = [...TASKLET_OPS, 'irq', 'delay', 'hotplug', ...(inSection ? [] : ['irqsave', 'bh'])];
+  const kinds = [
+    ...TASKLET_OPS,
+    'irq',
+    'delay',
+    'hotplug',
+    ...(inSection ? [] : ['irqsave', 'bh', 'orphan']),
+  ];
   oneOf(op, 'op', kinds, where);
   if (op.op === 'irqsave' || op.op === 'bh') {
     if (!Array.isArray(op.body)) throw new ReproError(`${where}.body must be an array`);
     for (const [k, inner] of op.body.entries()) checkOp(inner, cpus, `${where}.body[${k}]`, true);
   } else if (op.op === 'delay') int(op, 'us', 0, 10_000, where);
   else if (op.op === 'hotplug') int(op, 'cpu', 0, cpus - 1, where);
-  else {
+  else if (op.op === 'orphan') {
+    int(op, 't', 0, MAX_TASKLETS - 1, where);
+    int(op, 'probe', 0, MAX_TASKLETS - 1, where);
+    bool(op, 'hi', where);
+  } else {
     int(op, 't', 0, MAX_TASKLETS - 1, where);
     if (op.op === 'irq') {
       int(op, 'cpu', 0, cpus - 1, where);

@@ -27,6 +27,7 @@ import {
   EventKind,
   F_IN_FLIGHT,
   F_KIND,
+  F_NO_SCHED,
   F_SCHED_SEQ,
   record_event,
   TaskletKind,
@@ -39,6 +40,7 @@ import {
   mailbox,
   W_ARRIVED,
   W_HOTPLUG,
+  W_ORPHANS,
   W_THREADS,
   X_HELD,
   X_KILL_SEQ,
@@ -52,6 +54,7 @@ import {
   on_fifo_queued,
   on_kill_covers,
   on_order_mark,
+  on_orphaned,
 } from './oracles.ts';
 import { isSection, type Op, type TaskletOpName } from './program.ts';
 import { fail, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
@@ -63,6 +66,8 @@ export interface ThreadArg {
 }
 
 const BARRIER_TIMEOUT_MS = 2000;
+/** Machine time an orphan op waits for its probe to run (a probe that never runs is a lost run). */
+const PROBE_WAIT_MS = 500;
 
 /** Per tasklet, whether each disable this CPU holds was a waiting one (it told the oracle). */
 const held = new Map<number, boolean[]>();
@@ -125,6 +130,27 @@ function scheduleInSection(i: number, cpu: number, hi: boolean): void {
   if (placed) on_fifo_queued(words, i, cpu, hi, offlineCount(cpu));
 }
 
+/** G12 on purpose (the orphan op); done only when both tasklets are idle, so the entries land as planned. */
+function orphan(op: Extract<Op, { op: 'orphan' }>, cpu: number): void {
+  const flags = local_irq_save();
+  if (fifo_idle(sh, words, op.t, cpu) && fifo_idle(sh, words, op.probe, cpu)) {
+    scheduleTracked(op.t, cpu, op.hi);
+    tasklet_setup(tl(op.t), fuzzCallback);
+    record_event(sh, op.t, EventKind.Init, cpu);
+    on_kill_covers(sh, words, op.t); // the re-init forgot that schedule: no run is owed for it
+    on_orphaned(sh, words, op.t, op.probe);
+    Atomics.add(words, W_ORPHANS, 1);
+    scheduleInSection(op.probe, cpu, op.hi);
+  }
+  local_irq_restore(flags);
+}
+
+/** Until the pass has been through an orphaned entry: meanwhile a schedule would queue it twice. */
+function* awaitProbe(t: number): TaskBody<void> {
+  const deadline = machineMs() + PROBE_WAIT_MS;
+  while (Atomics.load(sh, tw(t, F_NO_SCHED)) !== 0 && machineMs() < deadline) yield;
+}
+
 function taskletOp(name: TaskletOpName, i: number, cpu: number, inSection: boolean): void {
   switch (name) {
     case 'schedule':
@@ -180,6 +206,10 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, inSection 
     case 'hotplug':
       Atomics.add(words, W_HOTPLUG + op.cpu, 1);
       break;
+    case 'orphan':
+      orphan(op, cpu);
+      logInterval(cpu, 'init', start);
+      break;
     default:
       taskletOp(op.op, op.t, cpu, inSection);
       logInterval(cpu, op.op, start);
@@ -199,6 +229,7 @@ export function* fuzzThread(arg: unknown): TaskBody {
     cpu_relax();
   for (const [index, op] of ops.entries()) {
     execute(op, cpu, orderAt.get(index));
+    if (op.op === 'orphan') yield* awaitProbe(op.t);
     yield; // a preemption point: ksoftirqd may run, and the CPU may go offline here
   }
   fireArmedIrq();
