@@ -53,9 +53,6 @@ export async function stressModuleCommand(
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };
-  log(
-    `tasklet-rt stress ${file}: ${opts.cpus} CPUs, ${opts.duration / 1000}s${opts.steps ? ` or ${opts.steps} decisions` : ''}, seed ${seed}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
-  );
   const termination = onTermination();
   let result: ModuleStressResult;
   try {
@@ -77,6 +74,11 @@ export async function stressModuleCommand(
       },
       {
         interrupted: termination.signalled,
+        // Only once the declaration passed: a bad one leaves nothing on stdout but its error.
+        onStarted: () =>
+          log(
+            `tasklet-rt stress ${file}: ${opts.cpus} CPUs, ${opts.duration / 1000}s${opts.steps ? ` or ${opts.steps} decisions` : ''}, seed ${seed}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
+          ),
         onSample: (s) =>
           log(
             `[${(s.elapsedMs / 1000).toFixed(0).padStart(4)}s]  Runs: ${s.runs}  Irqs: ${s.irqs}  Findings: ${s.violations}`,

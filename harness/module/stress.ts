@@ -44,6 +44,8 @@ export interface ModuleStressOptions {
 }
 
 export interface ModuleHooks {
+  /** The machine booted and the stimulus declaration passed. */
+  onStarted?: () => void;
   onSample?: (sample: { elapsedMs: number; runs: number; irqs: number; violations: number }) => void;
   interrupted?: Promise<void>;
 }
@@ -90,6 +92,7 @@ export async function stressModule(
   const continued: string[] = [];
   harness = await bootModuleMachine({ ...options, controlled: options.controlled }, verdicts, continued);
   const h = harness;
+  hooks.onStarted?.();
   const { machine, stimulus } = h;
   const controlled = machine.control !== null;
   let interrupted = false;
