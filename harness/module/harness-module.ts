@@ -126,8 +126,17 @@ function* task_starter(arg?: unknown): TaskBody<void> {
 }
 
 /** Runs one of the module's tasks as its own task (its comm is its name), counted while alive. */
-function start_module_task(name: string, cpu: number, arg: unknown = null): void {
-  const fn = find_task(name)!;
+function start_module_task(name: string, cpu: number): void {
+  start_counted(find_task(name)!, name, cpu);
+}
+
+/** Starts `fn` as a task on this CPU; a drain waits until every such task has ended. */
+function start_counted(
+  fn: (arg?: unknown) => TaskBody,
+  comm: string,
+  cpu: number,
+  arg: unknown = null,
+): void {
   Atomics.add(control, M_ALIVE + cpu, 1);
   kthread_run(function* module_task(): TaskBody<unknown> {
     try {
@@ -135,12 +144,17 @@ function start_module_task(name: string, cpu: number, arg: unknown = null): void
     } finally {
       Atomics.sub(control, M_ALIVE + cpu, 1);
     }
-  }, name);
+  }, comm);
 }
 
-/** One fuzz step (fuzz programs): a task of the module on this CPU, started now. */
+/** A fuzz step: a task of the module on this CPU, started now (it runs on its own). */
 function* start_task(arg?: unknown): TaskBody<void> {
   start_module_task(arg as string, smp_processor_id());
+}
+
+/** A fuzz step: a remove → probe cycle on this CPU, started now (it races what follows). */
+function* start_lifecycle(): TaskBody<void> {
+  start_counted(lifecycle, 'lifecycle', smp_processor_id(), 'cycle');
 }
 
 /** remove → probe (or one of them), in process context. */
@@ -172,6 +186,7 @@ export default defineModule({
     module_task_starter: task_starter,
     module_start_task: start_task,
     module_lifecycle: lifecycle,
+    module_start_lifecycle: start_lifecycle,
     module_invariants: invariants,
   },
   init() {

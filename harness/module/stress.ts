@@ -323,7 +323,7 @@ async function hotplugStep(h: ModuleHarness, rng: Prng, verdicts: Verdicts): Pro
 }
 
 /** Polls `done` each millisecond of machine time; false on a fault or at the timeout. */
-async function waitFor(
+export async function waitFor(
   h: ModuleHarness,
   verdicts: Verdicts,
   done: () => boolean,
