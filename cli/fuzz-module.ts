@@ -55,10 +55,10 @@ export async function fuzzModuleCommand(
   opts: FuzzModuleCliOptions,
   cmd: Command,
 ): Promise<number> {
+  const display = relative(process.cwd(), path) || path;
   for (const [key, flag] of Object.entries(BUILTIN_ONLY))
     if (cmd.getOptionValueSource(key) === 'cli')
-      throw new UsageError(`${flag} is for the built-in fuzz, not for a module (fuzz ${path})`);
-  const display = relative(process.cwd(), path) || path;
+      throw new UsageError(`${flag} is for the built-in fuzz, not for a module (fuzz ${display})`);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const controlled = controlRequest(opts, seed);
   const params = paramRecord(opts.param);

@@ -147,5 +147,11 @@ async function shrink(
     numRuns: 1,
     seed: options.seed,
   });
+  // Then one step at a time, as long as one can go (fast-check's shrinks of a given example
+  // do not try every single deletion).
+  for (let i = best.program.steps.length - 1; i >= 0 && best.program.steps.length > 1; i--) {
+    const steps = best.program.steps.filter((_, k) => k !== i);
+    await same({ ...best.program, steps });
+  }
   return { ...best, runs };
 }

@@ -10,6 +10,7 @@ import { CALL_FUNCTION_IRQ, TIMER_IRQ } from '../../kernel/irq.ts';
 import { Machine } from '../../machine/index.ts';
 import { MachineView } from '../../machine/view.ts';
 import { C_IRQ_PENDING } from '../../shm/layout.ts';
+import { injectMutant } from '../inject.ts';
 import { F_INSIDE, F_RUNS, recent_events, tw } from '../oracles/shadow.ts';
 import { KernelReports } from '../stress/boot.ts';
 import { isKernelReport, reportHeadline } from '../stress/kernel-reports.ts';
@@ -48,6 +49,8 @@ export interface ModuleMachineOptions {
   traceCapacity: number;
   warn: WarnPolicy;
   oopsContinue?: boolean;
+  /** A mutant of the mechanism (harness/mutants.ts): proves the oracles catch what they claim. */
+  inject?: string;
 }
 
 /** The harness's words on the controller, and what it reads from them. */
@@ -150,6 +153,7 @@ export async function bootModuleMachine(
     modules: [options.file, harnessModule],
     params: options.params,
     controlled: options.controlled,
+    ...injectMutant(options.inject),
     trace: options.traceCapacity > 0 ? { capacity: options.traceCapacity } : undefined,
     beforeStart: (metadata) => {
       stimulus = checkStimulus(metadata, true);

@@ -41,6 +41,7 @@ export interface ModuleStressOptions {
   traceCapacity: number;
   traceFiles?: TraceFiles;
   oopsContinue?: boolean;
+  inject?: string;
 }
 
 export interface ModuleHooks {
