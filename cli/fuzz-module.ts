@@ -43,7 +43,7 @@ export function describeModuleRepro(repro: ModuleRepro): string {
     s === null
       ? '  schedule: free-running (replays at a rate, not exactly)'
       : `  schedule: ${s.strategy} seed ${s.seed}${s.strategy === 'pct' ? ` depth ${s.depth ?? 3}` : ''}; ${s.steps} decisions, ${s.log.length / 4} switches in the log`,
-    `  minimal program (${repro.program.steps.length} steps, shrunk from ${repro.originalSteps}):`,
+    `  minimal program (${repro.program.steps.length} ${repro.program.steps.length === 1 ? 'step' : 'steps'}, shrunk from ${repro.originalSteps}):`,
     repro.program.steps.length > 0
       ? renderProgram(repro.program)
       : '    (none: init, probe, drain, remove, exit alone)',

@@ -254,7 +254,7 @@ export async function drainModule(
   });
   if (check && verdicts.violations.length === 0 && verdicts.faults.length === 0) {
     const owed = owedRun(h, result.status === 'idle');
-    if (owed !== null) verdicts.violation(owed);
+    if (owed !== null) verdicts.violation({ ...owed, name: owed.tasklet >= 0 ? h.name(owed.tasklet) : '' });
     else await runInvariants(h, verdicts);
   }
   h.setPhase(Phase.Run);
