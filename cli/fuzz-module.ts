@@ -116,7 +116,7 @@ export async function fuzzModuleCommand(
     );
     writeFileSync(file, `${JSON.stringify(repro, null, 2)}\n`);
     lines.push(
-      `found after ${(f.foundAfterMs / 1000).toFixed(1)}s, program #${f.index}; shrunk from ${f.original.steps.length} to ${f.program.steps.length} steps in ${f.shrinkRuns} runs (${(f.shrinkMs / 1000).toFixed(1)}s)`,
+      `found after ${(f.foundAfterMs / 1000).toFixed(1)}s, program #${f.index}; shrunk from ${f.original.steps.length} to ${f.program.steps.length} ${f.program.steps.length === 1 ? 'step' : 'steps'} in ${f.shrinkRuns} runs (${(f.shrinkMs / 1000).toFixed(1)}s)`,
       describeModuleRepro(repro),
       `repro file: ${file}  (tasklet-rt replay ${file})`,
     );
