@@ -1,7 +1,7 @@
 /**
  * Stress of a user's module (harness/module/): a planted bug in a module's own code is caught
- * by a generic oracle judged from the harness's tracepoint shadow, its clean twin runs clean,
- * and a controlled run is the same run twice. Controlled mode keeps the outcomes exact.
+ * by a generic oracle judged from the harness's tracepoint shadow, and its clean twin runs clean.
+ * Controlled mode keeps the outcomes exact (module-fuzz.test.ts checks that a run replays).
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -39,10 +39,5 @@ describe('stress MODULE', () => {
     expect(clean.tasklets[0].runs).toBeGreaterThan(0);
     expect(clean.irqs[0].raised).toBeGreaterThan(0);
     expect(clean.epochs).toBeGreaterThan(0);
-
-    // The same seed in controlled mode is the same run.
-    const again = await stressModule(options(0));
-    expect(again.schedule?.traceHash).toBe(clean.schedule?.traceHash);
-    expect(again.tasklets).toEqual(clean.tasklets);
   }, 60_000);
 });

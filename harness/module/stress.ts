@@ -6,6 +6,7 @@
  * fails the run unless --warn continue. Ends at the duration or the first finding.
  */
 import type { ControlledOptions } from '../../control/driver.ts';
+import { WaitKind } from '../../shm/layout.ts';
 import { drain } from '../oracles/drain.ts';
 import { type Violation, violation } from '../oracles/guarantees.ts';
 import { Prng } from '../prng.ts';
@@ -240,8 +241,9 @@ export async function drainModule(
   if (!acked) {
     if (verdicts.faults.length === 0) {
       const alive = h.alive(machine.onlineCpus());
+      const waits = h.view.waiters().map((w) => `CPU${w.cpu} pid ${w.pid} waits (${WaitKind[w.kind]})`);
       verdicts.fault(
-        `drain: the module's tasks did not return (alive per CPU: ${alive.join(', ')}); a task the stimulus starts must end`,
+        `drain: the stimulus did not stop within ${controlled ? ACK_TIMEOUT_MS.controlled : ACK_TIMEOUT_MS.free} ms of machine time: a module task that never returns (tasks alive per CPU: ${alive.join(', ')}; a task the stimulus starts must end), or a stuck CPU (a deadlock: see the kernel reports)${waits.length > 0 ? `; ${waits.join('; ')}` : ''}`,
       );
     }
     return;
