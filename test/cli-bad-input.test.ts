@@ -100,6 +100,7 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--cpus', '1', hello], /module 'hello' declares no stimulus/],
   [['stress', '--mix', 'sched=1', hello], /--mix is for the built-in workload, not for a module/],
   [['stress', '--warn', 'continue'], /--warn needs a MODULE/],
+  [['replay', 'DIR/module-repro.json'], /replay .*module-repro\.json: module repro version 9 is not 1/],
   [['stress', '--warn', 'never', hello], /--warn must be one of fail, continue, got 'never'/],
   [
     ['bench', '--json', 'DIR/notes.txt/x.json'],
@@ -162,6 +163,7 @@ describe('bad command lines', () => {
         join(dir, `${name}.ts`),
         `import { defineModule } from 'tasklet-rt';\nexport default defineModule({ name: '${name}', irqs: { 2: { name: 'dev', handler: () => {} } }, tasks: { *reader() {} },${extra} stimulus: ${stimulus} });\n`,
       );
+    writeFileSync(join(dir, 'module-repro.json'), '{"format":"tasklet-rt-module-repro","version":9}\n');
     stim('stim-line', '', '{ irqs: { 7: { rate: 10 } } }');
     stim('stim-rate', '', '{ irqs: { 2: { rate: -5 } } }');
     stim('stim-task', '', '{ tasks: { nope: 1 } }');
