@@ -2,7 +2,9 @@
  * Test driver for stress of a module, clean: an irq handler schedules a tasklet; process-context
  * tasks disable and enable it around a schedule (the run waits for the enable), or kill it;
  * remove kills it, probe does nothing. Every tasklet guarantee the harness judges holds, so a
- * finding here is the harness's (or, with a mutant, the mechanism's) fault.
+ * finding here is the harness's (or, with a mutant, the mechanism's) fault. No suite runs it (a
+ * boot each is too dear); it checks the module oracles against the mechanism's mutants, e.g.
+ * stressModule({ file: this, inject: 'no-count-check', ... }) must report G8 (harness/module).
  */
 import {
   DECLARE_TASKLET,
