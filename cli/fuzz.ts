@@ -16,11 +16,19 @@ import { replay } from '../harness/fuzz/replay.ts';
 import { buildRepro, parseRepro, ReproError, type ReproFile, reproFileName } from '../harness/fuzz/repro.ts';
 import { preemptions } from '../harness/fuzz/schedule-shrink.ts';
 import { parseShard, type Shard, WHOLE } from '../harness/fuzz/shard.ts';
+import {
+  isModuleRepro,
+  MODULE_REPRO_FORMAT,
+  type ModuleRepro,
+  ModuleReproError,
+  parseModuleRepro,
+} from '../harness/module/repro.ts';
 import { MUTANT_NAMES } from '../harness/mutants.ts';
 import { strategyLine } from '../harness/schedule-report.ts';
-import { choice, duration, integer } from './args.ts';
+import { choice, duration, each, integer, moduleFile, moduleParam } from './args.ts';
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
+import { fuzzModuleCommand, replayModuleCommand } from './fuzz-module.ts';
 import { checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
 
@@ -34,6 +42,7 @@ interface FuzzCliOptions extends ControlCliOptions {
   shard: Shard;
   junit?: string;
   quiet: boolean;
+  param?: [string, number][];
 }
 
 const DEFAULT_DURATION_MS = 60_000;
@@ -178,7 +187,7 @@ async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
   return termination.exitCode() ?? (result.failure !== null ? EXIT_VIOLATION : EXIT_OK);
 }
 
-function readRepro(file: string): ReproFile {
+function readRepro(file: string): ReproFile | ModuleRepro {
   let text: string;
   try {
     if (statSync(file).isDirectory()) throw new UsageError(`replay ${file}: is a directory`);
@@ -189,6 +198,13 @@ function readRepro(file: string): ReproFile {
     throw new UsageError(
       `replay ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`,
     );
+  }
+  try {
+    const json = JSON.parse(text) as unknown;
+    if (isModuleRepro(json)) return parseModuleRepro(json);
+  } catch (error) {
+    if (error instanceof ModuleReproError) throw new UsageError(`replay ${file}: ${error.message}`);
+    // Not JSON: parseRepro says so in its own words.
   }
   try {
     return parseRepro(text);
@@ -204,7 +220,15 @@ interface ReplayCliOptions extends ControlCliOptions {
 }
 
 async function replayCommand(file: string, opts: ReplayCliOptions): Promise<number> {
-  const repro = readRepro(file);
+  const read = readRepro(file);
+  if (read.format === MODULE_REPRO_FORMAT) {
+    if (opts.controlled || opts.seed !== undefined)
+      throw new UsageError(
+        `replay ${file}: a module repro replays as it was recorded; drop --controlled and --seed`,
+      );
+    return replayModuleCommand(read, opts.times);
+  }
+  const repro = read;
   if (opts.seed !== undefined && !opts.controlled) throw new UsageError('--seed needs --controlled');
   const seed = opts.seed ?? repro.seed;
   const controlled = controlRequest(opts, seed);
@@ -238,7 +262,10 @@ async function replayCommand(file: string, opts: ReplayCliOptions): Promise<numb
 export function registerFuzz(program: Command): void {
   const fuzz = program
     .command('fuzz')
-    .description('generate schedule/disable/kill programs, run them on all CPUs, shrink what fails')
+    .description(
+      "generate schedule/disable/kill programs, run them on all CPUs, shrink what fails; with MODULE, programs of your module's entry points",
+    )
+    .argument('[module]', 'a module file to fuzz (its defineModule declares a stimulus)', moduleFile('fuzz'))
     .addOption(
       new Option('--cpus <n>', `emulated CPUs (1-${FUZZ_MAX_CPUS})`)
         .argParser(integer('--cpus', 1, FUZZ_MAX_CPUS))
@@ -267,8 +294,19 @@ export function registerFuzz(program: Command): void {
         .default(WHOLE, '1/1'),
     )
     .option('--junit <file>', 'write the result as JUnit XML')
-    .option('--quiet', 'print only the final report', false);
-  addControlOptions(fuzz).action(async (opts: FuzzCliOptions) => {
+    .option('--quiet', 'print only the final report', false)
+    .addOption(
+      new Option('--param <module.name=value...>', 'with MODULE: module parameters').argParser(
+        each(moduleParam('--param')),
+      ),
+    );
+  addControlOptions(fuzz).action(async (module: string | undefined, opts: FuzzCliOptions, cmd: Command) => {
+    if (module !== undefined) {
+      checkOutDir(opts.out);
+      process.exitCode = await fuzzModuleCommand(module, opts, cmd);
+      return;
+    }
+    if (opts.param !== undefined) throw new UsageError('--param needs a MODULE (fuzz ./my-module.ts)');
     process.exitCode = await fuzzCommand(opts);
   });
 

@@ -6,6 +6,7 @@
  * (exit 1) unless --warn=continue.
  */
 import type { ControlledOptions } from '../control/driver.ts';
+import { checkStimulus, StimulusError } from '../harness/module/stimulus.ts';
 import { Prng } from '../harness/prng.ts';
 
 import { writeTraceFiles } from '../harness/trace/output.ts';
@@ -13,7 +14,7 @@ import { describeTrace } from '../harness/trace/summary.ts';
 import { Machine, type OopsReport } from '../machine/index.ts';
 import type { OopsPolicy } from './args.ts';
 import { paramRecord } from './args.ts';
-import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION } from './errors.ts';
+import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { onTermination } from './signals.ts';
 import { type TraceCliOptions, traceRequest } from './trace-options.ts';
 
@@ -80,6 +81,15 @@ export async function runModule(file: string, options: RunOptions): Promise<numb
       watchdogThresh: options.watchdogThresh,
       hungTaskTimeout: options.hungTaskTimeout,
       controlled: options.controlled,
+      // A stimulus declaration is stress's and fuzz's, but a bad one is refused here too.
+      beforeStart: (metadata) => {
+        try {
+          checkStimulus(metadata, false);
+        } catch (error) {
+          if (error instanceof StimulusError) throw new UsageError(`${file}: ${error.message}`);
+          throw error;
+        }
+      },
       onPrintk: (cpu, _level, text) => {
         if (KERNEL_REPORT.test(text)) reports++;
         process.stdout.write(`${stamp()} CPU${cpu}: ${text}\n`);

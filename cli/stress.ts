@@ -10,11 +10,22 @@ import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
-import { choice, duration, integer, lockupOptions, type OopsPolicy, oopsOption } from './args.ts';
+import {
+  choice,
+  duration,
+  each,
+  integer,
+  lockupOptions,
+  moduleFile,
+  moduleParam,
+  type OopsPolicy,
+  oopsOption,
+} from './args.ts';
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { EXIT_FAULT, EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
+import { stressModuleCommand } from './stress-module.ts';
 import { type TraceCliOptions, traceOptions, traceRequest } from './trace-options.ts';
 
 export interface StressCliOptions extends TraceCliOptions, ControlCliOptions {
@@ -33,6 +44,8 @@ export interface StressCliOptions extends TraceCliOptions, ControlCliOptions {
   quiet: boolean;
   listMutants?: boolean;
   hunt: number | false;
+  warn?: 'fail' | 'continue';
+  param?: [string, number][];
 }
 
 /** Machine time of one hunt try: the failures the oracles catch show within it. */
@@ -62,7 +75,14 @@ const mixParser = (value: string): Mix => {
 export function registerStress(program: Command): void {
   const command = program
     .command('stress')
-    .description('stress every tasklet guarantee on all CPUs with every oracle on, and report')
+    .description(
+      'stress every tasklet guarantee on all CPUs with every oracle on, and report; with MODULE, stress your module under its declared stimulus',
+    )
+    .argument(
+      '[module]',
+      'a module file to stress (its defineModule declares a stimulus)',
+      moduleFile('stress'),
+    )
     .addOption(
       new Option('--cpus <n>', `emulated CPUs (1-${MAX_CPUS})`)
         .argParser(integer('--cpus', 1, MAX_CPUS))
@@ -118,6 +138,17 @@ export function registerStress(program: Command): void {
     )
     .addOption(new Option('--no-hunt', 'report a free-running failure without looking for an exact repro'))
     .addOption(oopsOption())
+    .addOption(
+      new Option(
+        '--warn <policy>',
+        'with MODULE: after a kernel report, fail (exit 1) or continue',
+      ).argParser(choice('--warn', ['fail', 'continue'] as const)),
+    )
+    .addOption(
+      new Option('--param <module.name=value...>', 'with MODULE: module parameters').argParser(
+        each(moduleParam('--param')),
+      ),
+    )
     .addOption(lockupOptions()[0])
     .addOption(lockupOptions()[1]);
   for (const option of traceOptions()) command.addOption(option);
@@ -126,7 +157,13 @@ export function registerStress(program: Command): void {
       integer('--steps', 1, 2 ** 52),
     ),
   );
-  command.action(async (opts: StressCliOptions) => {
+  command.action(async (module: string | undefined, opts: StressCliOptions, cmd: Command) => {
+    if (module !== undefined) {
+      process.exitCode = await stressModuleCommand(module, opts, cmd);
+      return;
+    }
+    for (const flag of ['warn', 'param'] as const)
+      if (opts[flag] !== undefined) throw new UsageError(`--${flag} needs a MODULE (stress ./my-module.ts)`);
     process.exitCode = await stressCommand(opts);
   });
 }

@@ -66,7 +66,10 @@ export function boot_cpu(cpu: number, pollUs: number): void {
   raw_store(this_cpu.base + C_STATE, CpuState.Online);
 }
 
-/** module_init of every module, in load order, in an "insmod" task on CPU 0. */
+/**
+ * module_init of every module, in load order, in an "insmod" task on CPU 0; a module with a
+ * probe has it called right after its init (the driver registers, its device is found).
+ */
 export function start_module_inits(): void {
   kthread_run(function* insmod() {
     for (const m of loaded_modules()) {
@@ -74,13 +77,25 @@ export function start_module_inits(): void {
         m.init?.();
       } catch (error) {
         oops(error, 'process context', `module_init of ${m.name}`);
+        continue;
+      }
+      try {
+        m.probe?.();
+      } catch (error) {
+        oops(error, 'process context', `probe of ${m.name}`);
       }
     }
   }, 'insmod');
 }
 
+/** remove (for a module with a probe) then module_exit of every module, in reverse load order. */
 export function run_module_exits(): void {
   for (const m of [...loaded_modules()].reverse()) {
+    try {
+      m.remove?.();
+    } catch (error) {
+      if (!(error instanceof MachineHalt)) pr_err(`${m.name}: remove failed: ${String(error)}`);
+    }
     try {
       m.exit?.();
     } catch (error) {

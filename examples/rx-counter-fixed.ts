@@ -23,6 +23,7 @@ import {
   type TaskBody,
   tasklet_schedule,
   udelay,
+  WARN,
 } from 'tasklet-rt';
 
 const RX_IRQ = FIRST_DEVICE_IRQ;
@@ -46,6 +47,18 @@ function rx_interrupt(): void {
 export default defineModule({
   name: 'rx-counter-fixed',
   irqs: { [RX_IRQ]: { name: 'rx', handler: rx_interrupt } },
+  // What `tasklet-rt stress` and `fuzz` drive: rx interrupts on random CPUs, and the reader.
+  stimulus: { irqs: { [RX_IRQ]: { rate: 20_000 } }, tasks: { reader: 1 } },
+  invariants: {
+    /** The tasklet runs at most once per interrupt (several coalesce into one run). */
+    processed_le_seen: () => {
+      WARN(
+        Atomics.load(stats, 1) > Atomics.load(stats, 0),
+        'processed_le_seen',
+        'rx-counter: more packets processed than seen',
+      );
+    },
+  },
   tasks: {
     /** The traffic: an interrupt on some CPU every 50 µs. */
     *traffic(): TaskBody<void> {
@@ -57,7 +70,7 @@ export default defineModule({
     },
     /** The stats reader (think ethtool -S): the bug is here. */
     *reader(): TaskBody<void> {
-      for (;;) {
+      for (let reads = 0; reads < 10; reads++) {
         const flags = spin_lock_irqsave(stats_lock); // the fix
         const seen = Atomics.load(stats, 0);
         const done = Atomics.load(stats, 1);

@@ -4,7 +4,7 @@
  * so tasklets they declare and callbacks they list get the same ids on every CPU.
  */
 
-import type { ModuleMetadata } from '../shm/protocol.ts';
+import type { DriverMetadata, ModuleMetadata } from '../shm/protocol.ts';
 import type { IrqHandler } from './irq.ts';
 import type { TaskBody, TaskFn } from './sched.ts';
 import { register_callback } from './tasklet-table.ts';
@@ -47,6 +47,20 @@ export interface ModuleDefinition {
   exit?: () => void;
   /** Per-CPU bring-up (like a CPU-hotplug "online" callback), on every CPU at boot. */
   cpu_init?: (cpu: number) => void;
+  /** Device bring-up and teardown (a platform driver's probe/remove), run in process context on a CPU. stress/fuzz repeat remove → probe while the stimulus runs when stimulus.lifecycle is true. */
+  probe?: () => void;
+  remove?: () => void;
+  /** What stress and fuzz drive. */
+  stimulus?: {
+    /** Interrupt sources: line (must be one the module requests in `irqs`) → mean interrupts per second over the whole machine. */
+    irqs?: Record<number, { rate: number }>;
+    /** Process-context tasks (names in `tasks`) → relative weight of how often the harness starts one. */
+    tasks?: Record<string, number>;
+    /** Repeat remove → probe during the run, racing the interrupts and tasks. */
+    lifecycle?: boolean;
+  };
+  /** The module's own invariants, run at drain time on CPU0 in process context with the machine quiet; they report with WARN_ON/BUG_ON (or throw). */
+  invariants?: Record<string, () => void>;
 }
 
 const modules: ModuleDefinition[] = [];
@@ -87,7 +101,48 @@ export function module_metadata(): ModuleMetadata {
     procs: modules.flatMap((m) => Object.keys(m.procs ?? {})),
     tasks: modules.flatMap((m) => Object.keys(m.tasks ?? {})),
     irqs,
+    drivers: modules.map(driver_metadata),
   };
+}
+
+/** What a harness needs of one module to drive it: its stimulus as declared, probe/remove, invariants. */
+function driver_metadata(m: ModuleDefinition): DriverMetadata {
+  const stimulus = m.stimulus;
+  return {
+    module: m.name,
+    irqs: Object.keys(m.irqs ?? {}).map(Number),
+    tasks: Object.keys(m.tasks ?? {}),
+    probe: typeof m.probe === 'function',
+    remove: typeof m.remove === 'function',
+    // Copied as declared (the controller validates it): a value that is not a number stays visible.
+    stimulus:
+      stimulus === undefined
+        ? null
+        : {
+            irqs: Object.fromEntries(
+              Object.entries(stimulus.irqs ?? {}).map(([line, source]) => [
+                line,
+                { rate: cloneable(source?.rate) },
+              ]),
+            ),
+            tasks: Object.fromEntries(
+              Object.entries(stimulus.tasks ?? {}).map(([name, weight]) => [name, cloneable(weight)]),
+            ),
+            lifecycle: stimulus.lifecycle === true,
+          },
+    invariants: Object.keys(m.invariants ?? {}),
+  };
+}
+
+/** A declared value as the controller can receive it (a function or object cannot cross threads). */
+const cloneable = (value: unknown): unknown =>
+  value === null || ['number', 'string', 'boolean', 'undefined'].includes(typeof value)
+    ? value
+    : `<${typeof value}>`;
+
+/** The module that defines `name` (probe/remove/invariants are looked up through it). */
+export function find_module(name: string): ModuleDefinition | undefined {
+  return modules.find((m) => m.name === name);
 }
 
 export function find_proc(name: string): ProcRead | undefined {

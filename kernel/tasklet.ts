@@ -327,6 +327,7 @@ export function tasklet_disable(t: TaskletStruct): void {
   requireCpu('tasklet_disable');
   tasklet_disable_nosync(t);
   taskletOps.unlock_wait(t);
+  trace.tasklet_disable_return?.(t.id);
 }
 
 /** For atomic context: disables and spins until the callback is not running anywhere. */
@@ -334,6 +335,7 @@ export function tasklet_disable_in_atomic(t: TaskletStruct): void {
   requireCpu('tasklet_disable_in_atomic');
   tasklet_disable_nosync(t);
   spin_until_clear(t, TASKLET_STATE_RUN);
+  trace.tasklet_disable_return?.(t.id);
 }
 
 /**
@@ -360,6 +362,7 @@ export function tasklet_kill(t: TaskletStruct): void {
   counter(C_KILLS);
   trace.tasklet_kill?.(t.id);
   taskletOps.kill(t);
+  trace.tasklet_kill_return?.(t.id);
 }
 
 /** Gives a run-time tasklet's slot back; it must be idle (kill it first). */

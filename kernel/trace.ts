@@ -17,6 +17,10 @@ export interface Tracepoints {
   tasklet_disable: ((tasklet: number) => void) | null;
   tasklet_enable: ((tasklet: number) => void) | null;
   tasklet_kill: ((tasklet: number) => void) | null;
+  /** tasklet_disable / tasklet_disable_in_atomic about to return (the callback is not running). */
+  tasklet_disable_return: ((tasklet: number) => void) | null;
+  /** tasklet_kill about to return (neither scheduled nor running). */
+  tasklet_kill_return: ((tasklet: number) => void) | null;
   cpu_hotplug: ((cpu: number, online: boolean) => void) | null;
   timer_start: ((timer: number, expires: number, cpu: number) => void) | null;
   timer_expire_entry: ((timer: number, now: number) => void) | null;
@@ -43,6 +47,8 @@ export const trace: Tracepoints = {
   tasklet_disable: null,
   tasklet_enable: null,
   tasklet_kill: null,
+  tasklet_disable_return: null,
+  tasklet_kill_return: null,
   cpu_hotplug: null,
   timer_start: null,
   timer_expire_entry: null,

@@ -67,7 +67,15 @@ export class Machine {
   private readonly requests: Requests;
   private sharedWordMap: Record<string, [number, number]> = {};
   /** The loaded modules, as CPU0 reported them at boot. */
-  metadata: BootMetadata = { modules: [], procs: [], tasks: [], irqs: {}, staticTasklets: [], callbacks: [] };
+  metadata: BootMetadata = {
+    modules: [],
+    procs: [],
+    tasks: [],
+    irqs: {},
+    drivers: [],
+    staticTasklets: [],
+    callbacks: [],
+  };
   private readonly traceSab: SharedArrayBuffer | null;
   private shuttingDown = false;
   private down = false;
@@ -149,6 +157,7 @@ export class Machine {
     attached = machine;
     try {
       await machine.startWorkers(modules, preload);
+      options.beforeStart?.(machine.metadata);
     } catch (error) {
       await machine.shutdown();
       throw error;

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { ControlledOptions } from '../control/plan.ts';
 import type { OopsReport } from '../kernel/oops.ts';
 import { MAX_CPUS } from '../shm/layout.ts';
-import type { LogLevel } from '../shm/protocol.ts';
+import type { BootMetadata, LogLevel } from '../shm/protocol.ts';
 
 export interface MachineOptions {
   /** Emulated CPUs, 1..64. Default: this host's cores. */
@@ -30,6 +30,11 @@ export interface MachineOptions {
   onOops?: (report: OopsReport) => void;
   /** Receives reports that modules send (`report(key, value)`). */
   onReport?: (cpu: number, key: string, value: unknown) => void;
+  /**
+   * Called with what the modules declare once every CPU has loaded them, before any module
+   * init runs; a throw ends the boot (the workers stop) and Machine.boot rejects with it.
+   */
+  beforeStart?: (metadata: BootMetadata) => void;
   /** Called once when a CPU worker dies unexpectedly. */
   onFault?: (fault: MachineFault) => void;
   /** Record every tracepoint into per-CPU rings of this many events (see traceRecords). */

@@ -19,6 +19,27 @@ export interface ModuleMetadata {
   /** The modules' process-context tasks (`tasks:`), by name. */
   tasks: string[];
   irqs: Record<number, string>;
+  /** Per module, what stress and fuzz of a module drive and check (in load order). */
+  drivers: DriverMetadata[];
+}
+
+/** A module's stimulus as it declared it (values unchecked: the controller validates them). */
+export interface StimulusDeclaration {
+  irqs: Record<string, { rate: unknown }>;
+  tasks: Record<string, unknown>;
+  lifecycle: boolean;
+}
+
+export interface DriverMetadata {
+  module: string;
+  /** The lines it requests (`irqs`) and its tasks (`tasks`). */
+  irqs: number[];
+  tasks: string[];
+  probe: boolean;
+  remove: boolean;
+  stimulus: StimulusDeclaration | null;
+  /** Names of its `invariants`. */
+  invariants: string[];
 }
 
 export interface CpuWorkerData {

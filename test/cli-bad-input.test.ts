@@ -83,6 +83,26 @@ const CASES: [string[], RegExp][] = [
   [['bench', '--runs', '0'], /--runs must be from 1 to 100, got 0/],
   [['bench', '--only', 'nope'], /--only must be one of .* got 'nope'/],
   [['bench', '--duration', '1ms'], /--duration must be from 10ms to 10m, got '1ms'/],
+  // stress/fuzz of a module: a bad stimulus declaration is refused before any module init runs.
+  [
+    ['stress', '--cpus', '1', 'DIR/stim-line.ts'],
+    /stimulus\.irqs: line 7 is not one the module requests in irqs \(it requests: 2\)/,
+  ],
+  [['stress', '--cpus', '1', 'DIR/stim-rate.ts'], /stimulus\.irqs\[2\]\.rate: -5 is not a rate/],
+  [
+    ['fuzz', '--cpus', '1', 'DIR/stim-task.ts'],
+    /stimulus\.tasks: 'nope' is not one of the module's tasks \(it has: reader\)/,
+  ],
+  [['stress', '--cpus', '1', 'DIR/stim-weight.ts'], /stimulus\.tasks\.reader: 'lots' is not a weight/],
+  [
+    ['stress', '--cpus', '1', 'DIR/stim-lifecycle.ts'],
+    /stimulus\.lifecycle: true needs probe and remove \(the module has no remove\)/,
+  ],
+  [['stress', '--cpus', '1', hello], /module 'hello' declares no stimulus/],
+  [['stress', '--mix', 'sched=1', hello], /--mix is for the built-in workload, not for a module/],
+  [['stress', '--warn', 'continue'], /--warn needs a MODULE/],
+  [['replay', 'DIR/module-repro.json'], /replay .*module-repro\.json: module repro version 9 is not 1/],
+  [['stress', '--warn', 'never', hello], /--warn must be one of fail, continue, got 'never'/],
   [
     ['bench', '--json', 'DIR/notes.txt/x.json'],
     /--json .*notes\.txt\/x\.json: .*notes\.txt is not a directory/,
@@ -139,8 +159,19 @@ describe('bad command lines', () => {
     writeFileSync(join(dir, 'nodefault.ts'), 'export const x = 1;\n');
     writeFileSync(join(dir, 'notes.txt'), 'not a module\n');
     mkdirSync(join(dir, 'dir.ts'));
+    const stim = (name: string, extra: string, stimulus: string): void =>
+      writeFileSync(
+        join(dir, `${name}.ts`),
+        `import { defineModule } from 'tasklet-rt';\nexport default defineModule({ name: '${name}', irqs: { 2: { name: 'dev', handler: () => {} } }, tasks: { *reader() {} },${extra} stimulus: ${stimulus} });\n`,
+      );
+    writeFileSync(join(dir, 'module-repro.json'), '{"format":"tasklet-rt-module-repro","version":9}\n');
+    stim('stim-line', '', '{ irqs: { 7: { rate: 10 } } }');
+    stim('stim-rate', '', '{ irqs: { 2: { rate: -5 } } }');
+    stim('stim-task', '', '{ tasks: { nope: 1 } }');
+    stim('stim-weight', '', "{ tasks: { reader: 'lots' as unknown as number } }");
+    stim('stim-lifecycle', ' probe() {},', '{ lifecycle: true }');
     results = await runAll(4);
-  }, 120_000);
+  }, 300_000); // a cap for a loaded host (each case is a Node process)
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('has at least 30 cases', () => {

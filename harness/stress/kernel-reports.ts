@@ -20,7 +20,10 @@ export function isKernelReport(level: string, text: string): boolean {
 
 /** The report's headline: the first line that says what happened (not the cut-here marker). */
 export function reportHeadline(text: string): string {
-  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.includes('[ cut here ]'));
+  // Not the cut-here marker nor lockdep's rules of = and -: the line that names the report.
+  const lines = text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.includes('[ cut here ]') && !/^\s*[=-]+\s*$/.test(l));
   return lines[0] ?? text;
 }
 

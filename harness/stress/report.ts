@@ -8,11 +8,11 @@ import { stressCommandLine } from './command-line.ts';
 import { coverageTable } from './coverage.ts';
 import type { StressHunt } from './hunt.ts';
 import { OPS } from './mix.ts';
-import type { CpuTotals, StatsSample, StressResult, ViolationReport } from './result.ts';
+import type { CpuTotals, StatsSample, StressResult, StressSchedule, ViolationReport } from './result.ts';
 
 const sum = (totals: CpuTotals[], key: keyof CpuTotals): number => totals.reduce((s, t) => s + t[key], 0);
 
-function compact(n: number): string {
+export function compact(n: number): string {
   if (n >= 10_000_000) return `${(n / 1_000_000).toFixed(0)}M`;
   if (n >= 1_000_000) return `${(n / 1_000_000).toFixed(1)}M`;
   if (n >= 10_000) return `${(n / 1000).toFixed(0)}k`;
@@ -56,6 +56,34 @@ export function describeViolation(v: ViolationReport): string {
   return lines.join('\n');
 }
 
+const COLUMNS = ['runs', 'schedules', 'coalesced', 'requeues', 'disables', 'kills'] as const;
+
+function totalOf(totals: CpuTotals[]): CpuTotals {
+  const total = {} as CpuTotals;
+  for (const key of COLUMNS) total[key] = sum(totals, key);
+  return total;
+}
+
+/** The per-CPU counter table (the kernel's own counters), with a total row. */
+export function totalsTable(totals: CpuTotals[]): string[] {
+  const row = (label: string, t: CpuTotals): string =>
+    `  ${label.padEnd(3)} ${COLUMNS.map((key) => String(t[key]).padStart(11)).join('')}`;
+  return [
+    `  CPU ${COLUMNS.map((h) => h.padStart(11)).join('')}`,
+    ...totals.map((t, cpu) => row(String(cpu), t)),
+    row('all', totalOf(totals)),
+  ];
+}
+
+/** A controlled run's strategy, decisions and hashes. */
+export function scheduleLines(schedule: StressSchedule, cpus: number): string[] {
+  return [
+    `  ${strategyLine(schedule.options, cpus, schedule.steps)}`,
+    `  schedule: ${schedule.steps} decisions (${compact(Math.round(schedule.decisionsPerSecond))}/s), ${schedule.switches} switches, ${schedule.preemptions} preemptions, ${schedule.virtualMs.toFixed(1)} ms of machine time`,
+    `  trace hash ${schedule.traceHash}, schedule hash ${schedule.scheduleHash}${schedule.logOverflow ? ' (decision log overflowed: the hash covers its start)' : ''}`,
+  ];
+}
+
 export function finalReport(result: StressResult): string {
   const { options, totals } = result;
   const mix = OPS.map((op) => `${op}=${options.mix[op]}`).join(',');
@@ -66,28 +94,15 @@ export function finalReport(result: StressResult): string {
       `mix ${mix}; hotplug ${options.hotplugMs > 0 ? `every ${options.hotplugMs} ms (${result.hotplugOps} ops)` : 'off'}; oracles ${options.oracles ? 'on' : 'OFF'}; mutant ${options.inject ?? 'none'}`,
     ),
     '',
-    `  CPU ${['runs', 'schedules', 'coalesced', 'requeues', 'disables', 'kills'].map((h) => h.padStart(11)).join('')}`,
+    ...totalsTable(totals),
   );
-  const row = (label: string, t: CpuTotals): string =>
-    `  ${label.padEnd(3)} ${[t.runs, t.schedules, t.coalesced, t.requeues, t.disables, t.kills].map((n) => String(n).padStart(11)).join('')}`;
-  for (const [cpu, t] of totals.entries()) lines.push(row(String(cpu), t));
-  const total = {} as CpuTotals;
-  for (const key of ['runs', 'schedules', 'coalesced', 'requeues', 'disables', 'kills'] as const)
-    total[key] = sum(totals, key);
-  lines.push(row('all', total));
+  const total = totalOf(totals);
   const seconds = result.elapsedMs / 1000;
   lines.push(
     '',
     `  throughput: ${compact(Math.round(total.runs / seconds))} tasklet runs/s; ${result.epochs} drain checks; boot ${result.bootMs.toFixed(0)} ms`,
   );
-  const schedule = result.schedule;
-  if (schedule !== null) {
-    lines.push(
-      `  ${strategyLine(schedule.options, options.cpus, schedule.steps)}`,
-      `  schedule: ${schedule.steps} decisions (${compact(Math.round(schedule.decisionsPerSecond))}/s), ${schedule.switches} switches, ${schedule.preemptions} preemptions, ${schedule.virtualMs.toFixed(1)} ms of machine time`,
-      `  trace hash ${schedule.traceHash}, schedule hash ${schedule.scheduleHash}${schedule.logOverflow ? ' (decision log overflowed: the hash covers its start)' : ''}`,
-    );
-  }
+  if (result.schedule !== null) lines.push(...scheduleLines(result.schedule, options.cpus));
   if (options.hotplugMs > 0) {
     lines.push(
       `  hotplug: ${result.hotplugOps} ops, ${result.hotplugInFlight} down with work in flight on the dying CPU, ${result.hotplugBackToBack} down right after up`,
