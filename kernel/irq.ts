@@ -20,7 +20,7 @@ import {
   C_IRQ_COUNT,
   C_IRQ_PENDING,
   C_IRQS_TAKEN,
-  G_IRQ_FREED,
+  G_IRQ_MACHINE_WIDE,
   G_STOP,
   IRQD_DEV,
   IRQD_FUNC,
@@ -78,7 +78,7 @@ export function request_irq(irq: number, handler: IrqHandler, name: string, dev:
     const desc = layout().irqDesc(irq);
     raw_store(desc + IRQD_DEV, (dev as number | null) ?? 0);
     if (raw_cmpxchg(desc + IRQD_FUNC, 0, id + 1) !== 0) return -EBUSY;
-    raw_and(G_IRQ_FREED, ~(1 << irq));
+    raw_or(G_IRQ_MACHINE_WIDE, 1 << irq);
     return 0;
   }
   return request_percpu_irq(irq, handler, name, dev);
@@ -105,7 +105,6 @@ export function request_percpu_irq(
 export function free_irq(irq: number): void {
   const desc = layout().irqDesc(irq);
   if (actions[irq] === null && raw_load(desc + IRQD_FUNC) !== 0) {
-    raw_or(G_IRQ_FREED, 1 << irq);
     raw_store(desc + IRQD_FUNC, 0);
     synchronize_irq(irq);
     return;
@@ -197,8 +196,9 @@ function handle_irq(irq: number): void {
   const action = local ?? shared_action(irq);
   const shared = local === null && action !== null;
   if (action === null) {
-    // A line free_irq masked is dropped: the kernel would not have delivered it.
-    if ((raw_load(G_IRQ_FREED) & (1 << irq)) === 0) {
+    // A machine-wide line without a handler is masked (freed, or not requested again yet):
+    // the kernel would not have delivered it.
+    if ((raw_load(G_IRQ_MACHINE_WIDE) & (1 << irq)) === 0) {
       if (!nobodyCared.has(irq)) pr_err(`irq ${irq}: nobody cared (no handler on CPU${this_cpu.id})`);
       nobodyCared.add(irq);
     }

@@ -59,7 +59,12 @@ export interface SiteRecord {
 export function write_record(at: number, trace: readonly string[]): void {
   plain_write(at + REC_PID, current().pid);
   plain_write(at + REC_CONTEXT, context_now());
-  const text = trace.join('\n').slice(0, REC_TEXT_WORDS * 4 - 1);
+  let text = '';
+  for (const line of trace) {
+    const next = text === '' ? line : `${text}\n${line}`;
+    if (next.length > REC_TEXT_WORDS * 4 - 1) break; // whole frames only
+    text = next;
+  }
   for (let w = 0; w < REC_TEXT_WORDS; w++) {
     let word = 0;
     for (let b = 0; b < 4; b++) word |= (text.charCodeAt(w * 4 + b) & 0xff) << (b * 8);

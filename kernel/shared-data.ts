@@ -161,7 +161,7 @@ export function kzalloc<K extends string>(type: StructType<K>): Shared<K> | null
 }
 
 /** kfree(obj); kfree(null) does nothing. Freeing twice, or a static object, is a KASAN report. */
-export function kfree(obj: SharedObject<string> | null): void {
+export function kfree<K extends string>(obj: SharedObject<K> | null): void {
   if (obj === null) return;
   const header = obj.addr - OBJ_HEADER;
   const state = raw_load(header + OBJ_STATE);

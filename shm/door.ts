@@ -350,7 +350,8 @@ export function atomic_xchg(addr: number, value: number): number {
  */
 export function watch_delay(us: number, points: number): void {
   if (scheduler !== null) {
-    for (let i = 0; i < points; i++) {
+    // The scheduler may detach this CPU inside a yield (the run ends): then the window ends.
+    for (let i = 0; i < points && scheduler !== null; i++) {
       scheduler.yield();
       interruptPoint();
     }

@@ -32,7 +32,7 @@ export const G_BOOTED = G + 13;
 export const G_GO = G + 14;
 export const G_WARN_ONCE = G + 16; // bitmap of WARN_ONCE sites that already fired
 export const G_STATIC_READY = G + 17; // CPU0 wrote the static tasklets: other CPUs may bring themselves up
-export const G_IRQ_FREED = G + 18; // lines whose machine-wide handler free_irq released: masked
+export const G_IRQ_MACHINE_WIDE = G + 18; // lines request_irq gave a machine-wide handler (masked while none)
 export const G_HEAP_HINT = G + 19; // next slot kzalloc tries in the shared-object heap
 const GLOBAL_WORDS = 32;
 
@@ -209,7 +209,7 @@ export const REC_CPU = 0; // cpu + 1; 0: no record
 export const REC_PID = 1;
 export const REC_CONTEXT = 2; // 0 task, 1 softirq, 2 hardirq
 export const REC_TEXT = 3;
-export const REC_TEXT_WORDS = 48;
+export const REC_TEXT_WORDS = 64;
 export const REC_WORDS = REC_TEXT + REC_TEXT_WORDS;
 
 /** KCSAN watchpoints: one slot per address class (word index mod KCSAN_SLOTS). */
