@@ -114,9 +114,10 @@ describe('KASAN', () => {
   });
 
   it('silent on a correct teardown (kill, free the tasklet, then its data)', async () => {
+    const before = lines(/BUG|WARNING/).length;
     await Promise.all([state.m!.runTask(0, 'cleanTeardown'), state.m!.runTask(1, 'cleanTeardown')]);
-    expect(lines(/clean/)).toEqual([]);
-    expect(lines(/BUG: KASAN/)).toHaveLength(6);
+    await new Promise((r) => setTimeout(r, 50)); // a report would be on its way by now
+    expect(lines(/BUG|WARNING/).slice(before)).toEqual([]);
   });
 });
 
