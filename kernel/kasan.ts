@@ -20,6 +20,7 @@ import {
   TH_FREED,
   TH_KILLED,
 } from '../shm/layout.ts';
+import { module_param } from './module.ts';
 import { this_cpu } from './percpu.ts';
 import { printk } from './printk.ts';
 import {
@@ -28,6 +29,7 @@ import {
   clear_record,
   context_now,
   first_report,
+  history_traces,
   kernel_address,
   read_record,
   type SiteRecord,
@@ -39,6 +41,14 @@ import { tasklet_name } from './tasklet-table.ts';
 /** The tasklet whose callback this CPU runs now (-1: none); run_tasklet keeps it. */
 export const kasan_running = { tasklet: -1 };
 
+let stacksParam: boolean | null = null;
+
+/** The call trace for a tasklet's history: empty unless traces are on (history_traces). */
+function history_trace(extraSkip: readonly string[]): string[] {
+  stacksParam ??= module_param('kasan', 'stacks', 0) !== 0;
+  return history_traces.on || stacksParam ? call_trace(extraSkip) : [];
+}
+
 /** The history of tasklet `id` at `part` (TH_*), or -1 where the table keeps none. */
 function history(id: number, part: number): number {
   const at = layout().taskletHistory(id);
@@ -48,19 +58,19 @@ function history(id: number, part: number): number {
 export function kasan_tasklet_alloc(id: number): void {
   const at = history(id, 0);
   if (at < 0) return;
-  write_record(at + TH_ALLOCATED, call_trace(['tasklet-table']));
+  write_record(at + TH_ALLOCATED, history_trace(['tasklet-table']));
   clear_record(at + TH_KILLED);
   clear_record(at + TH_FREED);
 }
 
 export function kasan_tasklet_kill(id: number): void {
   const at = history(id, TH_KILLED);
-  if (at >= 0) write_record(at, call_trace(['tasklet']));
+  if (at >= 0) write_record(at, history_trace(['tasklet']));
 }
 
 export function kasan_tasklet_free(id: number): void {
   const at = history(id, TH_FREED);
-  if (at >= 0) write_record(at, call_trace(['tasklet']));
+  if (at >= 0) write_record(at, history_trace(['tasklet']));
 }
 
 /** True if tasklet `id` was freed (and not allocated again). */

@@ -36,6 +36,13 @@ export function accessor_name(context: Context, pid: number): string {
   return context === Context.Task ? `task ${pid}` : 'interrupt';
 }
 
+/**
+ * Whether tasklet histories keep call traces (a stack capture costs tens of µs, and stress kills
+ * tasklets all the time): on once a module declares shared data (it opted into the sanitizers;
+ * every CPU loads the same modules, so every CPU agrees), or with kasan.stacks=1.
+ */
+export const history_traces = { on: false };
+
 /** The call trace here, innermost first, decoded as scripts/decode_stacktrace.sh prints it. */
 export function call_trace(extraSkip: readonly string[] = []): string[] {
   return caller_frames([...SANITIZER_FILES, ...extraSkip])
@@ -59,6 +66,11 @@ export interface SiteRecord {
 export function write_record(at: number, trace: readonly string[]): void {
   plain_write(at + REC_PID, current().pid);
   plain_write(at + REC_CONTEXT, context_now());
+  if (trace.length === 0) {
+    plain_write(at + REC_TEXT, 0);
+    plain_write(at + REC_CPU, this_cpu.id + 1);
+    return;
+  }
   let text = '';
   for (const line of trace) {
     const next = text === '' ? line : `${text}\n${line}`;

@@ -45,7 +45,7 @@ import {
 } from '../shm/layout.ts';
 import { kasan_bad_free, kasan_object_use_after_free } from './kasan.ts';
 import { kcsan_check } from './kcsan.ts';
-import { call_trace, clear_record, write_record } from './sanitizer-record.ts';
+import { call_trace, clear_record, history_traces, write_record } from './sanitizer-record.ts';
 import { claim_module_words, name_module_words } from './shared.ts';
 
 /** A handle on one shared object: its fields as plain accessors. */
@@ -98,6 +98,7 @@ export class StructType<K extends string> {
     this.Handle = Handle as unknown as new (addr: number) => Shared<K>;
     this.id = types.length;
     types.push(this as unknown as StructType<string>);
+    history_traces.on = true;
   }
 
   /** The object at pointer `ptr` (container_of, a cast of a stored pointer). */

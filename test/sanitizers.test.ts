@@ -126,7 +126,11 @@ describe('examples/rx-ring.ts (tasklet_kill before free_irq in remove)', () => {
 
   async function drive(file: string, stop: (log: string[]) => boolean, ms: number): Promise<string[]> {
     const log: string[] = [];
-    const m = await Machine.boot({ cpus: 2, modules: [file], onPrintk: (_cpu, _level, text) => log.push(text) });
+    const m = await Machine.boot({
+      cpus: 2,
+      modules: [file],
+      onPrintk: (_cpu, _level, text) => log.push(text),
+    });
     try {
       await m.startTask(0, 'cycle');
       await m.startTask(1, 'traffic');
