@@ -121,6 +121,15 @@ describe('KASAN', () => {
   });
 });
 
+describe('request_irq of a module callback (machine-wide)', () => {
+  const { state, lines } = harness();
+
+  it('free_irq waits for the handler running on another CPU, then the line is masked', async () => {
+    expect(await state.m!.runTask(0, 'freeIrqWaits')).toEqual([0, 1, 1]);
+    expect(lines(/nobody cared|BUG|WARNING/)).toEqual([]);
+  });
+});
+
 describe('examples/rx-ring.ts (tasklet_kill before free_irq in remove)', () => {
   const example = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
 

@@ -11,11 +11,13 @@ import {
   DEFINE_STRUCT,
   defineModule,
   FIRST_DEVICE_IRQ,
+  free_irq,
   from_tasklet,
   kfree,
   kzalloc,
   READ_ONCE,
   raise_irq,
+  request_irq,
   smp_processor_id,
   spin_lock,
   spin_unlock,
@@ -34,6 +36,7 @@ import {
 } from 'tasklet-rt';
 
 export const SANITIZERS_IRQ = FIRST_DEVICE_IRQ + 7;
+const SLOW_IRQ = FIRST_DEVICE_IRQ + 8;
 const ROUNDS = 4000;
 
 const data = DEFINE_SHARED('sanitizers', {
@@ -44,6 +47,8 @@ const data = DEFINE_SHARED('sanitizers', {
   irqRacy: 0,
   irqMarked: 0,
   done: 0,
+  slowRuns: 0,
+  slowOut: 0,
 });
 const data_lock = DEFINE_SPINLOCK('data_lock');
 const dev_t = DEFINE_STRUCT('sanitizers_dev', ['packets', 'irqs']);
@@ -95,9 +100,16 @@ function uaf_callback(t: TaskletStruct): void {
 
 const idle = (): void => {};
 
+/** A machine-wide handler that takes its time. */
+function slow_interrupt(): void {
+  atomic_inc(data, 'slowRuns');
+  udelay(3000);
+  WRITE_ONCE(data, 'slowOut', 1);
+}
+
 export default defineModule({
   name: 'sanitizers',
-  callbacks: [uaf_callback, idle],
+  callbacks: [uaf_callback, idle, slow_interrupt],
   irqs: { [SANITIZERS_IRQ]: { name: 'sanitizers', handler: sanitizers_interrupt } },
   tasks: {
     plainWriter: () => pair(plain_writer),
@@ -118,6 +130,18 @@ export default defineModule({
         if (i % 8 === 0) raise_irq(smp_processor_id(), SANITIZERS_IRQ);
         atomic_read(data, 'irqMarked');
       }
+    },
+
+    /** free_irq while CPU1 runs the handler: it returns only after the handler has. */
+    *freeIrqWaits(): TaskBody<number[]> {
+      const rc = request_irq(SLOW_IRQ, slow_interrupt, 'slow', 0);
+      raise_irq(1, SLOW_IRQ);
+      while (READ_ONCE(data, 'slowRuns') === 0) udelay(10);
+      free_irq(SLOW_IRQ);
+      const out = READ_ONCE(data, 'slowOut');
+      raise_irq(1, SLOW_IRQ); // masked now: dropped, no "nobody cared"
+      udelay(2000);
+      return [rc, out, READ_ONCE(data, 'slowRuns')];
     },
 
     // KASAN
