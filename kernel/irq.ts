@@ -21,7 +21,6 @@ import {
   C_IRQ_PENDING,
   C_IRQS_TAKEN,
   G_IRQ_MACHINE_WIDE,
-  G_STOP,
   IRQD_DEV,
   IRQD_FUNC,
   NR_IRQS,
@@ -112,11 +111,15 @@ export function free_irq(irq: number): void {
   actions[irq] = null;
 }
 
-/** Waits until no other CPU runs a machine-wide handler of `irq`. */
+/**
+ * Waits until no other CPU runs a machine-wide handler of `irq`. Also while the machine stops
+ * (module exit runs as the other CPUs wind down, still taking interrupts): a handler always
+ * ends, and one that never does hangs free_irq as it would hang the kernel's.
+ */
 export function synchronize_irq(irq: number): void {
   for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
     if (cpu === this_cpu.id) continue;
-    while (raw_load(layout().cpu(cpu) + C_IN_HANDLER) === irq + 1 && raw_load(G_STOP) === 0) cpu_relax();
+    while (raw_load(layout().cpu(cpu) + C_IN_HANDLER) === irq + 1) cpu_relax();
   }
 }
 
@@ -210,10 +213,12 @@ function handle_irq(irq: number): void {
     } catch (error) {
       // An oops in the handler: report it and leave the interrupt properly (irq_exit below).
       oops(error, 'hardirq', `irq ${irq} (${action.name})`);
+    } finally {
+      // Also when the machine halts in the handler: a free_irq elsewhere waits for this word.
+      if (shared) raw_store(this_cpu.base + C_IN_HANDLER, 0);
     }
     // A handler that returns nothing counts as IRQ_HANDLED (most modules here return nothing).
     trace.irq_handler_exit?.(irq, ret === irqreturn.IRQ_NONE ? irqreturn.IRQ_NONE : irqreturn.IRQ_HANDLED);
-    if (shared) raw_store(this_cpu.base + C_IN_HANDLER, 0);
   }
   irq_exit();
 }
