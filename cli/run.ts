@@ -38,8 +38,8 @@ export interface RunOptions extends TraceCliOptions {
 
 export type WarnPolicy = 'fail' | 'continue';
 
-/** The first line of a kernel report: a WARN's cut-here, lockdep's WARNING, a BUG. */
-const KERNEL_REPORT = /^(------------\[ cut here \]------------|\n?=+\nWARNING: |BUG: )/;
+/** The first line of a kernel report: a WARN's cut-here, lockdep's WARNING, a BUG (KASAN's, KCSAN's after a rule). */
+const KERNEL_REPORT = /^(------------\[ cut here \]------------|\n?=+\n(WARNING|BUG): |BUG: )/;
 
 /** A signal leaves this long for the CPUs to stop before their workers are terminated. */
 const SIGNAL_GRACE_MS = 500;

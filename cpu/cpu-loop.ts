@@ -10,7 +10,7 @@ import {
   do_IRQ,
   init_irq_delivery,
   poll_local_timer,
-  request_irq,
+  request_percpu_irq,
   TIMER_IRQ,
 } from '../kernel/irq.ts';
 import { local_irq_enable } from '../kernel/irqflags.ts';
@@ -50,13 +50,13 @@ export function boot_cpu(cpu: number, pollUs: number): void {
   idlePollUs = pollUs;
   init_idle(cpu);
   init_irq_delivery();
-  request_irq(TIMER_IRQ, tick_handler, 'timer');
-  request_irq(CALL_FUNCTION_IRQ, call_function_interrupt, 'function-call');
+  request_percpu_irq(TIMER_IRQ, tick_handler, 'timer');
+  request_percpu_irq(CALL_FUNCTION_IRQ, call_function_interrupt, 'function-call');
   softirq_init();
   spawn_ksoftirqd(cpu);
   for (const m of loaded_modules()) {
     for (const [irq, decl] of Object.entries(m.irqs ?? {})) {
-      const rc = request_irq(Number(irq), decl.handler, decl.name);
+      const rc = request_percpu_irq(Number(irq), decl.handler, decl.name);
       if (rc !== 0) pr_err(`${m.name}: request_irq(${irq}, ${decl.name}) failed: ${rc}`);
     }
     m.cpu_init?.(cpu);

@@ -13,6 +13,7 @@ import { this_cpu } from '../kernel/percpu.ts';
 import { setCurrentTaskSource, setPrintkSink } from '../kernel/printk.ts';
 import { current, reset_for_controlled_run } from '../kernel/sched.ts';
 import { shared_word_allocations } from '../kernel/shared.ts';
+import { write_static_shared } from '../kernel/shared-data.ts';
 import { write_static_spinlocks } from '../kernel/spinlock.ts';
 import { callback_names, static_tasklet_names, write_static_tasklets } from '../kernel/tasklet-table.ts';
 import { init_tick } from '../kernel/tick.ts';
@@ -60,6 +61,7 @@ for (const url of data.modules) await load_module(url);
 if (data.cpu === 0) {
   write_static_tasklets();
   write_static_spinlocks();
+  write_static_shared();
   write_static_timers();
   write_static_works();
   raw_store(G_STATIC_READY, 1);

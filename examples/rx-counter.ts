@@ -11,13 +11,14 @@
  */
 import {
   DECLARE_TASKLET,
+  DEFINE_SHARED,
   DEFINE_SPINLOCK,
   defineModule,
   FIRST_DEVICE_IRQ,
   nr_cpu_ids,
   pr_info,
+  READ_ONCE,
   raise_irq,
-  shared_words,
   smp_processor_id,
   spin_lock,
   spin_unlock,
@@ -28,18 +29,18 @@ import {
 } from 'tasklet-rt';
 
 const RX_IRQ = FIRST_DEVICE_IRQ;
-const stats = shared_words(2, 'rx-stats'); // [0] packets seen by the irq, [1] packets processed
+const stats = DEFINE_SHARED('rx-stats', { seen: 0, done: 0 }); // packets seen by the irq, processed
 const stats_lock = DEFINE_SPINLOCK('rx_stats_lock');
 
 const rx_tasklet = DECLARE_TASKLET('rx_tasklet', function rx_process(): void {
   spin_lock(stats_lock); // BUG too: softirq context with hard irqs on, and the irq handler...
-  Atomics.add(stats, 1, 1);
+  stats.done++; // plain accesses: the lock orders them
   spin_unlock(stats_lock);
 });
 
 function rx_interrupt(): void {
   spin_lock(stats_lock); // ...takes the same lock in hard-irq context
-  Atomics.add(stats, 0, 1);
+  stats.seen++;
   spin_unlock(stats_lock);
   tasklet_schedule(rx_tasklet);
 }
@@ -53,7 +54,7 @@ export default defineModule({
     /** The tasklet runs at most once per interrupt (several coalesce into one run). */
     processed_le_seen: () => {
       WARN(
-        Atomics.load(stats, 1) > Atomics.load(stats, 0),
+        READ_ONCE(stats, 'done') > READ_ONCE(stats, 'seen'),
         'processed_le_seen',
         'rx-counter: more packets processed than seen',
       );
@@ -72,8 +73,8 @@ export default defineModule({
     *reader(): TaskBody<void> {
       for (let reads = 0; reads < 10; reads++) {
         spin_lock(stats_lock); // BUG: hard irqs stay on while the lock is held
-        const seen = Atomics.load(stats, 0);
-        const done = Atomics.load(stats, 1);
+        const seen = stats.seen;
+        const done = stats.done;
         spin_unlock(stats_lock);
         if (seen % 1000 === 0 && seen > 0)
           pr_info(`rx-counter: CPU${smp_processor_id()}: ${seen} seen, ${done} processed`);

@@ -14,7 +14,9 @@ export {
   irqreturn,
   raise_irq,
   request_irq,
+  request_percpu_irq,
   send_IPI,
+  synchronize_irq,
   TIMER_IRQ,
 } from './irq.ts';
 export {
@@ -57,6 +59,31 @@ export {
   wake_up_interruptible,
 } from './sched.ts';
 export { shared_words } from './shared.ts';
+export {
+  atomic_add,
+  atomic_add_return,
+  atomic_cmpxchg,
+  atomic_dec,
+  atomic_dec_and_test,
+  atomic_dec_return,
+  atomic_inc,
+  atomic_inc_and_test,
+  atomic_inc_return,
+  atomic_read,
+  atomic_set,
+  atomic_sub,
+  atomic_sub_return,
+  atomic_xchg,
+  DEFINE_SHARED,
+  DEFINE_STRUCT,
+  kfree,
+  kzalloc,
+  READ_ONCE,
+  type Shared,
+  SharedObject,
+  StructType,
+  WRITE_ONCE,
+} from './shared-data.ts';
 export { SlotTableFullError } from './slot-table.ts';
 export { smp_processor_id } from './smp.ts';
 export {

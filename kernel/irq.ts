@@ -3,14 +3,35 @@
  * waking the CPU; the CPU takes it only where its interrupts are enabled: at interrupt points
  * (every shared access, spin loops), when it re-enables interrupts, and in its idle loop.
  */
-import { layout, plain_inc, plain_read, raw_and, raw_load, raw_or, setInterruptPoint } from '../shm/door.ts';
-import { C_IRQ_COUNT, C_IRQ_PENDING, C_IRQS_TAKEN, NR_IRQS } from '../shm/layout.ts';
-import { cpu_online, cpumask_any_but } from './cpumask.ts';
+import {
+  cpu_relax,
+  layout,
+  plain_inc,
+  plain_read,
+  raw_and,
+  raw_cmpxchg,
+  raw_load,
+  raw_or,
+  raw_store,
+  setInterruptPoint,
+} from '../shm/door.ts';
+import {
+  C_IN_HANDLER,
+  C_IRQ_COUNT,
+  C_IRQ_PENDING,
+  C_IRQS_TAKEN,
+  G_IRQ_MACHINE_WIDE,
+  IRQD_DEV,
+  IRQD_FUNC,
+  NR_IRQS,
+} from '../shm/layout.ts';
+import { cpu_online, cpumask_any_but, nr_cpu_ids } from './cpumask.ts';
 import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
 import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
 import { pr_err } from './printk.ts';
 import { irq_enter, irq_exit } from './softirq.ts';
+import { callback_by_id, known_callback_id } from './tasklet-table.ts';
 import { timerDue } from './tick.ts';
 import { trace } from './trace.ts';
 import { kick_cpu } from './wake.ts';
@@ -42,16 +63,76 @@ const nobodyCared = new Set<number>();
 export const EBUSY = 16;
 export const EINVAL = 22;
 
-/** Installs a handler on this CPU; modules call it on every CPU so any CPU can take the line. */
+/**
+ * Installs a handler. A module's callback (listed in its `callbacks`, so every CPU knows it) with
+ * a numeric (or no) dev_id is installed machine-wide, as the kernel's request_irq is: any CPU
+ * that takes the line runs it, and free_irq releases it everywhere. Any other handler is
+ * installed on this CPU only (modules' `irqs` do that on every CPU at boot).
+ */
 export function request_irq(irq: number, handler: IrqHandler, name: string, dev: unknown = null): number {
+  if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) return -EINVAL;
+  if (actions[irq] !== null) return -EBUSY;
+  const id = known_callback_id(handler);
+  if (id !== undefined && (dev === null || typeof dev === 'number')) {
+    const desc = layout().irqDesc(irq);
+    raw_store(desc + IRQD_DEV, (dev as number | null) ?? 0);
+    if (raw_cmpxchg(desc + IRQD_FUNC, 0, id + 1) !== 0) return -EBUSY;
+    raw_or(G_IRQ_MACHINE_WIDE, 1 << irq);
+    return 0;
+  }
+  return request_percpu_irq(irq, handler, name, dev);
+}
+
+/** Installs a handler on this CPU only (the boot-time lines: timer, IPI, modules' `irqs`). */
+export function request_percpu_irq(
+  irq: number,
+  handler: IrqHandler,
+  name: string,
+  dev: unknown = null,
+): number {
   if (!Number.isInteger(irq) || irq < 0 || irq >= NR_IRQS) return -EINVAL;
   if (actions[irq] !== null) return -EBUSY;
   actions[irq] = { handler, name, dev };
   return 0;
 }
 
+/**
+ * Releases the line's handler. A machine-wide one goes everywhere, and free_irq waits until no
+ * CPU runs it any more (synchronize_irq): after it returns the handler cannot run. The line is
+ * then masked: a device that still raises it is ignored, not "nobody cared".
+ */
 export function free_irq(irq: number): void {
+  const desc = layout().irqDesc(irq);
+  if (actions[irq] === null && raw_load(desc + IRQD_FUNC) !== 0) {
+    raw_store(desc + IRQD_FUNC, 0);
+    synchronize_irq(irq);
+    return;
+  }
   actions[irq] = null;
+}
+
+/**
+ * Waits until no other CPU runs a machine-wide handler of `irq`. Also while the machine stops
+ * (module exit runs as the other CPUs wind down, still taking interrupts): a handler always
+ * ends, and one that never does hangs free_irq as it would hang the kernel's.
+ */
+export function synchronize_irq(irq: number): void {
+  for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) {
+    if (cpu === this_cpu.id) continue;
+    while (raw_load(layout().cpu(cpu) + C_IN_HANDLER) === irq + 1) cpu_relax();
+  }
+}
+
+/** The line's machine-wide handler, marked as running on this CPU first (synchronize_irq). */
+function shared_action(irq: number): IrqAction | null {
+  raw_store(this_cpu.base + C_IN_HANDLER, irq + 1);
+  const desc = layout().irqDesc(irq);
+  const func = raw_load(desc + IRQD_FUNC);
+  if (func === 0) {
+    raw_store(this_cpu.base + C_IN_HANDLER, 0);
+    return null;
+  }
+  return { handler: callback_by_id(func - 1) as IrqHandler, name: 'irq', dev: plain_read(desc + IRQD_DEV) };
 }
 
 export function irq_name(irq: number): string | null {
@@ -114,10 +195,16 @@ function handle_irq(irq: number): void {
   irq_enter();
   plain_inc(this_cpu.base + C_IRQ_COUNT + irq);
   plain_inc(this_cpu.base + C_IRQS_TAKEN);
-  const action = actions[irq];
+  const local = actions[irq];
+  const action = local ?? shared_action(irq);
+  const shared = local === null && action !== null;
   if (action === null) {
-    if (!nobodyCared.has(irq)) pr_err(`irq ${irq}: nobody cared (no handler on CPU${this_cpu.id})`);
-    nobodyCared.add(irq);
+    // A machine-wide line without a handler is masked (freed, or not requested again yet):
+    // the kernel would not have delivered it.
+    if ((raw_load(G_IRQ_MACHINE_WIDE) & (1 << irq)) === 0) {
+      if (!nobodyCared.has(irq)) pr_err(`irq ${irq}: nobody cared (no handler on CPU${this_cpu.id})`);
+      nobodyCared.add(irq);
+    }
   } else {
     trace.irq_handler_entry?.(irq);
     let ret: unknown = irqreturn.IRQ_NONE;
@@ -126,6 +213,9 @@ function handle_irq(irq: number): void {
     } catch (error) {
       // An oops in the handler: report it and leave the interrupt properly (irq_exit below).
       oops(error, 'hardirq', `irq ${irq} (${action.name})`);
+    } finally {
+      // Also when the machine halts in the handler: a free_irq elsewhere waits for this word.
+      if (shared) raw_store(this_cpu.base + C_IN_HANDLER, 0);
     }
     // A handler that returns nothing counts as IRQ_HANDLED (most modules here return nothing).
     trace.irq_handler_exit?.(irq, ret === irqreturn.IRQ_NONE ? irqreturn.IRQ_NONE : irqreturn.IRQ_HANDLED);

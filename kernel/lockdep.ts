@@ -268,3 +268,16 @@ export function lock_release(cls: number): void {
 export function held_locks(): string[] {
   return held.map((h) => `${className(h.cls)}, at: ${h.site}`);
 }
+
+/** The lock classes this CPU holds in its current context, as a 64-bit mask in two words. */
+export function held_lock_mask(): [number, number] {
+  const context = irqContext();
+  let lo = 0;
+  let hi = 0;
+  for (const h of held) {
+    if (h.context !== context) continue;
+    if (h.cls < 32) lo |= 1 << h.cls;
+    else hi |= 1 << (h.cls - 32);
+  }
+  return [lo, hi];
+}

@@ -28,6 +28,7 @@ import {
   T_USE_CALLBACK,
   TaskletAlloc,
 } from '../shm/layout.ts';
+import { kasan_tasklet_alloc } from './kasan.ts';
 
 export type TaskletFunc = (data: number) => void;
 export type TaskletCallback = (t: TaskletStruct) => void;
@@ -56,6 +57,12 @@ export function callback_id(fn: AnyCallback, caller: string): number {
     );
   }
   return id;
+}
+
+/** The callback's id if it is registered (every CPU knows it), else undefined. */
+// biome-ignore lint/suspicious/noExplicitAny: irq handlers are registered callbacks too
+export function known_callback_id(fn: (...args: any[]) => unknown): number | undefined {
+  return callbackIds.get(fn as AnyCallback);
 }
 
 /** Names of every registered callback, by id (for trace and report output). */
@@ -212,6 +219,7 @@ export function tasklet_alloc(name?: string, container = 0): TaskletStruct {
       raw_store(G_ALLOC_HINT, id + 1 < max ? id + 1 : first);
       if (name !== undefined) names.set(id, name);
       else names.delete(id);
+      kasan_tasklet_alloc(id);
       return tasklet_from_id(id);
     }
   }

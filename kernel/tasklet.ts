@@ -41,6 +41,13 @@ import {
   WaitKind,
 } from '../shm/layout.ts';
 import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from './irqflags.ts';
+import {
+  kasan_running,
+  kasan_tasklet_free,
+  kasan_tasklet_kill,
+  kasan_tasklet_use_after_free,
+  tasklet_freed,
+} from './kasan.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_interrupt } from './preempt.ts';
@@ -155,16 +162,27 @@ export function requeue(t: TaskletStruct, queue: TaskletQueue): void {
 
 /** Calls the tasklet's function; a throw is an oops, and the caller still unlocks RUN. */
 export function run_tasklet(t: TaskletStruct): void {
+  // KASAN: a tasklet freed while it was queued runs from freed memory.
+  if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) use_after_free(t, 'tasklet_action_common', false);
   const func = callback_by_id(plain_read(t.addr + T_FUNC));
   counter(C_TASKLET_RUNS);
   trace.tasklet_entry?.(t.id);
+  kasan_running.tasklet = t.id;
   try {
     if (plain_read(t.addr + T_USE_CALLBACK) !== 0) func!(t);
     else func!(plain_read(t.addr + T_DATA));
   } catch (error) {
     oops(error, 'softirq (tasklet)', `tasklet ${t.name}`);
   }
+  kasan_running.tasklet = -1;
   trace.tasklet_exit?.(t.id);
+}
+
+/** KASAN's report for a freed tasklet that `caller` touches; false if it was never allocated. */
+function use_after_free(t: TaskletStruct, caller: string, write: boolean): boolean {
+  if (!tasklet_freed(t.id)) return false;
+  kasan_tasklet_use_after_free(t.id, caller, write);
+  return true;
 }
 
 /**
@@ -200,6 +218,7 @@ export const taskletOps = {
 /** Scheduling something that is not a live tasklet: warn (machine-wide once) and do nothing. */
 function not_schedulable(t: TaskletStruct, caller: string): boolean {
   if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) {
+    if (use_after_free(t, caller, true)) return true;
     WARN_ONCE(
       true,
       WarnOnceSite.TaskletSchedFreed,
@@ -317,6 +336,7 @@ export function tasklet_clear_sched(t: TaskletStruct): boolean {
 
 export function tasklet_disable_nosync(t: TaskletStruct): void {
   requireCpu('tasklet_disable_nosync');
+  if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) use_after_free(t, 'tasklet_disable_nosync', true);
   atomic_inc(t.addr + T_COUNT);
   counter(C_DISABLES);
   trace.tasklet_disable?.(t.id);
@@ -346,6 +366,7 @@ export function tasklet_disable_in_atomic(t: TaskletStruct): void {
  */
 export function tasklet_enable(t: TaskletStruct): void {
   requireCpu('tasklet_enable');
+  if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) use_after_free(t, 'tasklet_enable', true);
   counter(C_ENABLES);
   trace.tasklet_enable?.(t.id);
   WARN_ONCE(
@@ -359,9 +380,11 @@ export function tasklet_enable(t: TaskletStruct): void {
 /** Waits until the tasklet is neither scheduled nor running, and leaves it unscheduled. */
 export function tasklet_kill(t: TaskletStruct): void {
   requireCpu('tasklet_kill');
+  if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) use_after_free(t, 'tasklet_kill', true);
   counter(C_KILLS);
   trace.tasklet_kill?.(t.id);
   taskletOps.kill(t);
+  kasan_tasklet_kill(t.id);
   trace.tasklet_kill_return?.(t.id);
 }
 
@@ -373,5 +396,6 @@ export function tasklet_free(t: TaskletStruct): void {
     'tasklet_free',
     `tasklet_free: ${t.name} is still scheduled or running (tasklet_kill it first)`,
   );
+  kasan_tasklet_free(t.id);
   raw_store(t.addr + T_ALLOC, TaskletAlloc.Free);
 }

@@ -315,3 +315,49 @@ export function idle_poll(addr: number, seq: number, us: number): boolean {
   }
   return false;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Module data (kernel/shared-data.ts): a driver's shared structs. A plain C access (`x = y`) is
+// an interrupt point like the kernel's accesses, so controlled mode interleaves them too; the
+// marked ones (READ_ONCE, atomic_t) reuse the functions above. Nothing else calls these.
+
+export function data_read(addr: number): number {
+  point();
+  return shm.mem[addr];
+}
+
+export function data_write(addr: number, value: number): void {
+  point();
+  shm.mem[addr] = value;
+}
+
+/** Returns the new value, like the kernel's atomic_add_return. */
+export function atomic_add_return(addr: number, delta: number): number {
+  point();
+  return (Atomics.add(shm.mem, addr, delta) + delta) | 0;
+}
+
+/** Returns the old value. */
+export function atomic_xchg(addr: number, value: number): number {
+  point();
+  return Atomics.exchange(shm.mem, addr, value);
+}
+
+/**
+ * KCSAN's watch window: free-running, `us` microseconds of interrupt points (interrupts come in
+ * where they are enabled, other CPUs run on); controlled, `points` yields, so that the scheduler
+ * can run the other CPUs (and this CPU's interrupts) inside the window.
+ */
+export function watch_delay(us: number, points: number): void {
+  if (scheduler !== null) {
+    // The scheduler may detach this CPU inside a yield (the run ends): then the window ends.
+    for (let i = 0; i < points && scheduler !== null; i++) {
+      scheduler.yield();
+      interruptPoint();
+    }
+    return;
+  }
+  const until = performance.now() + us / 1000;
+  do point();
+  while (performance.now() < until);
+}

@@ -32,6 +32,8 @@ export const G_BOOTED = G + 13;
 export const G_GO = G + 14;
 export const G_WARN_ONCE = G + 16; // bitmap of WARN_ONCE sites that already fired
 export const G_STATIC_READY = G + 17; // CPU0 wrote the static tasklets: other CPUs may bring themselves up
+export const G_IRQ_MACHINE_WIDE = G + 18; // lines request_irq gave a machine-wide handler (masked while none)
+export const G_HEAP_HINT = G + 19; // next slot kzalloc tries in the shared-object heap
 const GLOBAL_WORDS = 32;
 
 export const MAGIC = 0x7a5c1e7;
@@ -86,6 +88,7 @@ export const C_BH_LOCK = 108;
 export const C_BH_HEAD = 109; // normal pool: head, tail, current work (pointers: id + 1)
 export const C_BH_HI_HEAD = 112; // highpri pool: head, tail, current work
 export const C_BH_RUNS = 115; // BH work items run (counter)
+export const C_IN_HANDLER = 116; // irq + 1 while this CPU runs that line's handler (synchronize_irq)
 export const CPU_STRIDE = 128;
 
 export enum CpuState {
@@ -198,6 +201,61 @@ export const LOCKDEP_USAGE_SITES = LOCKDEP_DEPS + MAX_SPINLOCKS * 2;
 export const LOCKDEP_EDGE_SITES = LOCKDEP_USAGE_SITES + MAX_SPINLOCKS * LOCK_USAGES * SITE_WORDS;
 const LOCKDEP_WORDS = LOCKDEP_EDGE_SITES + MAX_SPINLOCKS * MAX_SPINLOCKS * SITE_WORDS;
 
+/**
+ * The sanitizers' shared state (kernel/kcsan.ts, kernel/kasan.ts). A call-site record is a task
+ * (cpu, pid, context) and a call trace as Latin-1 text of REC_TEXT_WORDS words.
+ */
+export const REC_CPU = 0; // cpu + 1; 0: no record
+export const REC_PID = 1;
+export const REC_CONTEXT = 2; // 0 task, 1 softirq, 2 hardirq
+export const REC_TEXT = 3;
+export const REC_TEXT_WORDS = 64;
+export const REC_WORDS = REC_TEXT + REC_TEXT_WORDS;
+
+/** KCSAN watchpoints: one slot per address class (word index mod KCSAN_SLOTS). */
+export const KCSAN_SLOTS = 64;
+export const KW_ENC = 0; // (addr + 1) << 2 | KcsanSlot state; 0: free
+export const KW_WRITE = 1; // the watcher writes (1) or reads (0)
+export const KW_CPU = 2; // the watcher's cpu and context: accesses from there are program-ordered
+export const KW_CONTEXT = 3;
+export const KW_LOCKS = 4; // two words: lock classes the watcher holds in its context
+export const KW_OTHER_WRITE = 6; // the access that hit the watchpoint: write or read, value, record
+export const KW_OTHER = 7;
+export const KCSAN_SLOT_STRIDE = KW_OTHER + REC_WORDS;
+/** Reports already made (hashes of their titles, machine-wide; 0: empty). */
+export const REPORTED_SLOTS = 128;
+
+/** Shared objects (kernel/shared-data.ts): a header of state, size, type, then two records. */
+export const OBJ_STATE = 0; // ObjectState
+export const OBJ_SIZE = 1; // fields
+export const OBJ_TYPE = 2;
+export const OBJ_ALLOCATED = 3; // record: who allocated it
+export const OBJ_FREED = OBJ_ALLOCATED + REC_WORDS; // record: who freed it
+export const OBJ_HEADER = OBJ_FREED + REC_WORDS;
+export const OBJ_MAX_FIELDS = 32;
+/** The kzalloc heap: fixed slots, handed out round robin (a freed slot waits a whole round). */
+export const HEAP_SLOTS = 256;
+export const HEAP_SLOT_STRIDE = OBJ_HEADER + OBJ_MAX_FIELDS;
+
+export enum ObjectState {
+  Static = 0, // a module's DEFINE_SHARED data (never freed)
+  Live = 0x6b7a0001,
+  Freed = 0x6b7a00fb,
+}
+
+/** Per tasklet: who allocated, last killed and freed it (KASAN's history). */
+export const TH_ALLOCATED = 0;
+export const TH_KILLED = REC_WORDS;
+export const TH_FREED = 2 * REC_WORDS;
+export const TASKLET_HISTORY_STRIDE = 3 * REC_WORDS;
+/** Tasklets past this id have no history (a table of a million slots should not cost 600 MB). */
+export const TASKLET_HISTORY_SLOTS = 4096;
+
+/** Machine-wide interrupt handlers (request_irq of a module callback): per line, two words. */
+export const IRQD_FUNC = 0; // callback id + 1; 0: none
+export const IRQD_DEV = 1; // dev_id, a number (a shared object's address)
+export const IRQ_DESC_STRIDE = 2;
+
 export interface LayoutParams {
   nrCpus: number;
   maxTasklets: number;
@@ -213,6 +271,11 @@ export class Layout {
   readonly lockdepBase: number;
   readonly timerBase: number;
   readonly workBase: number;
+  readonly irqDescBase: number;
+  readonly kcsanBase: number;
+  readonly reportedBase: number;
+  readonly heapBase: number;
+  readonly taskletHistoryBase: number;
   readonly totalWords: number;
 
   constructor(readonly params: LayoutParams) {
@@ -224,7 +287,13 @@ export class Layout {
     this.lockdepBase = this.spinlockBase + MAX_SPINLOCKS * SPINLOCK_STRIDE;
     this.timerBase = this.lockdepBase + LOCKDEP_WORDS;
     this.workBase = this.timerBase + MAX_TIMERS * TIMER_STRIDE;
-    this.totalWords = this.workBase + MAX_WORKS * WORK_STRIDE;
+    this.irqDescBase = this.workBase + MAX_WORKS * WORK_STRIDE;
+    this.kcsanBase = this.irqDescBase + NR_IRQS * IRQ_DESC_STRIDE;
+    this.reportedBase = this.kcsanBase + KCSAN_SLOTS * KCSAN_SLOT_STRIDE;
+    this.heapBase = this.reportedBase + REPORTED_SLOTS;
+    this.taskletHistoryBase = this.heapBase + HEAP_SLOTS * HEAP_SLOT_STRIDE;
+    this.totalWords =
+      this.taskletHistoryBase + Math.min(params.maxTasklets, TASKLET_HISTORY_SLOTS) * TASKLET_HISTORY_STRIDE;
   }
 
   cpu(cpu: number): number {
@@ -254,6 +323,27 @@ export class Layout {
   /** Word index of a work_struct, from its table id. */
   work(id: number): number {
     return this.workBase + id * WORK_STRIDE;
+  }
+
+  /** Word index of an interrupt line's machine-wide handler. */
+  irqDesc(irq: number): number {
+    return this.irqDescBase + irq * IRQ_DESC_STRIDE;
+  }
+
+  /** Word index of a kzalloc heap slot's header. */
+  heapSlot(slot: number): number {
+    return this.heapBase + slot * HEAP_SLOT_STRIDE;
+  }
+
+  /** Word index of a tasklet's KASAN history, or -1 for a tasklet without one. */
+  taskletHistory(id: number): number {
+    if (id >= TASKLET_HISTORY_SLOTS) return -1;
+    return this.taskletHistoryBase + id * TASKLET_HISTORY_STRIDE;
+  }
+
+  /** Word index of a KCSAN watchpoint slot. */
+  kcsanSlot(slot: number): number {
+    return this.kcsanBase + slot * KCSAN_SLOT_STRIDE;
   }
 
   /** Word index of the pid → comm slot for `pid`. */

@@ -98,7 +98,7 @@ describe('misuse warnings', () => {
     expect(taskletWord(m, 4).count).toBe(0);
   });
 
-  it('tasklet_schedule on a freed or never-initialised tasklet warns and does nothing', async () => {
+  it('tasklet_schedule on a never-initialised tasklet warns, on a freed one is a KASAN use-after-free; neither runs', async () => {
     const { ids } = (await m.call(0, 'alloc', { n: 2 })) as { ids: number[] };
     const [uninit, freed] = ids;
     const warnings = m.warnings();
@@ -113,7 +113,9 @@ describe('misuse warnings', () => {
     expect(taskletWord(m, freed).state).toBe(0);
     await sleep(50);
     expect(Atomics.load(probeWords(m), W_DYN_RUNS)).toBe(0); // neither ran
-    expect(m.warnings()).toBe(warnings + 1); // the same WARN_ONCE site
+    expect(lines(/^=+\nBUG: KASAN: use-after-free in tasklet_schedule\nWrite of size 4 /)).toHaveLength(1);
+    expect(lines(/^=+\nBUG: KASAN: use-after-free in tasklet_hi_schedule\n/)).toHaveLength(1);
+    expect(m.warnings()).toBe(warnings + 3); // the WARN_ONCE and the two KASAN reports
   });
 
   it('tasklet_disable from atomic context while it runs: "BUG: sleeping function called from invalid context", then spins', async () => {
