@@ -5,10 +5,23 @@
  * exact Atomics operations and function calls. Never loaded by the bench itself: counting slows
  * every call.
  */
+import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { defineModule } from 'tasklet-rt';
 
-const OPS = ['load', 'store', 'add', 'sub', 'and', 'or', 'xor', 'exchange', 'compareExchange', 'wait', 'notify'];
+const OPS = [
+  'load',
+  'store',
+  'add',
+  'sub',
+  'and',
+  'or',
+  'xor',
+  'exchange',
+  'compareExchange',
+  'wait',
+  'notify',
+];
 const counts: Record<string, number> = {};
 let wrapped = false;
 const session = new Session();
@@ -32,6 +45,10 @@ function wrapAtomics(): void {
   }
 }
 
+export function threadCpuNs(): number {
+  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+}
+
 function post<T>(method: string, params?: object): T {
   let result: T | undefined;
   let failure: Error | null = null;
@@ -46,6 +63,8 @@ function post<T>(method: string, params?: object): T {
 export default defineModule({
   name: 'bench-count',
   calls: {
+    /** This thread's time on a host core so far, in ns (Linux schedstat). */
+    'count.cpu-ns': () => threadCpuNs(),
     'count.start': () => {
       wrapAtomics();
       session.connect();

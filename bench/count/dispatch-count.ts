@@ -12,7 +12,9 @@ import { sleep } from '../sampling.ts';
 import { startLocal } from '../workloads/local.ts';
 
 const top = Number(process.argv[process.argv.indexOf('--top') + 1]) || 30;
-const modules = ['control', 'local'].map((name) => fileURLToPath(new URL(`../modules/${name}.ts`, import.meta.url)));
+const modules = ['control', 'local'].map((name) =>
+  fileURLToPath(new URL(`../modules/${name}.ts`, import.meta.url)),
+);
 modules.push(fileURLToPath(new URL('./count-module.ts', import.meta.url)));
 
 const machine = await Machine.boot({ cpus: 1, idlePollUs: 100, modules });
@@ -40,7 +42,8 @@ try {
   const totalCalls = rows.reduce((sum, [, n]) => sum + n, 0);
   const door = rows.filter(([k]) => k.startsWith('shm/door.ts')).reduce((sum, [, n]) => sum + n, 0);
   console.log(`function calls per run: ${per(totalCalls)} (door: ${per(door)})`);
-  for (const [key, n] of rows.slice(0, top)) if (n / runs >= 0.01) console.log(`  ${per(n).padStart(7)}  ${key}`);
+  for (const [key, n] of rows.slice(0, top))
+    if (n / runs >= 0.01) console.log(`  ${per(n).padStart(7)}  ${key}`);
 } finally {
   await machine.shutdown();
 }
