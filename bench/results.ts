@@ -60,7 +60,14 @@ export interface TargetCheck {
 
 export interface BenchResults {
   startedAt: string;
-  host: { node: string; platform: string; cpuModel: string; cores: number };
+  host: {
+    node: string;
+    platform: string;
+    cpuModel: string;
+    cores: number;
+    /** The host's 1-minute load average when the run started and ended (others' work shows here). */
+    loadAverage?: { atStart: number; atEnd: number };
+  };
   settings: {
     cpus: number;
     durationMs: number;
@@ -71,6 +78,8 @@ export interface BenchResults {
     sharedTasklets: number;
     quick: boolean;
     only: Workload[];
+    /** The load run beside the bench (`--load`): 'none', or what ran. */
+    load?: string;
   };
   throughput: ThroughputRow[];
   latency: LatencyRow[];

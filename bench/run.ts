@@ -2,7 +2,8 @@
  * The bench run: boots machines at each CPU count, runs the selected workloads on the runtime,
  * the bare ceiling and piscina, and collects everything into one BenchResults.
  */
-import { availableParallelism, cpus as hostCpus } from 'node:os';
+import { availableParallelism, cpus as hostCpus, loadavg } from 'node:os';
+import { describeLoad, type LoadPart, startLoad } from './load.ts';
 import { type BenchMachine, bootBenchMachine } from './machine.ts';
 import { bestPiscinaConfig, measurePiscina, type PiscinaConfig } from './piscina/piscina.ts';
 import type { BenchResults, LatencyRow, MachineRow, ThroughputRow, Workload } from './results.ts';
@@ -21,6 +22,8 @@ export interface BenchSettings {
   only: Workload[];
   quick: boolean;
   idlePollUs: number;
+  /** Host load run beside the bench (`--load`); none when empty. */
+  load: LoadPart[];
   /** One line per step, for progress on stderr. */
   log: (line: string) => void;
 }
@@ -32,6 +35,18 @@ const SIZES = {
 };
 
 export async function runBench(s: BenchSettings): Promise<BenchResults> {
+  if (s.load.length === 0) return measureAll(s);
+  s.log(`load: starting ${describeLoad(s.load)}`);
+  const stopLoad = await startLoad(s.load);
+  try {
+    return await measureAll(s);
+  } finally {
+    await stopLoad();
+  }
+}
+
+async function measureAll(s: BenchSettings): Promise<BenchResults> {
+  const loadBefore = loadavg()[0];
   const size = s.quick ? SIZES.quick : SIZES.full;
   const window: Window = { warmupMs: size.warmupMs, durationMs: s.durationMs, runs: s.runs };
   const want = (w: Workload) => s.only.includes(w);
@@ -140,6 +155,7 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
     sharedTasklets: size.sharedTasklets,
     quick: s.quick,
     only: s.only,
+    load: describeLoad(s.load),
   };
   return {
     startedAt: new Date().toISOString(),
@@ -148,6 +164,7 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
       platform: `${process.platform} ${process.arch}`,
       cpuModel: hostCpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
+      loadAverage: { atStart: loadBefore, atEnd: loadavg()[0] },
     },
     settings,
     throughput,

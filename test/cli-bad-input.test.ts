@@ -82,6 +82,8 @@ const CASES: [string[], RegExp][] = [
   [['bench', '--runs', '0'], /--runs must be from 1 to 100, got 0/],
   [['bench', '--only', 'nope'], /--only must be one of .* got 'nope'/],
   [['bench', '--duration', '1ms'], /--duration must be from 10ms to 10m, got '1ms'/],
+  [['bench', '--load', '2:cpu'], /--load must be N, N:hog or N:machine .* got '2:cpu'/],
+  [['bench', '--load', '0'], /--load must be N, N:hog or N:machine .* got '0'/],
   [
     ['bench', '--json', 'DIR/notes.txt/x.json'],
     /--json .*notes\.txt\/x\.json: .*notes\.txt is not a directory/,

@@ -29,6 +29,15 @@ export function quickNotice(r: BenchResults): string | null {
     : null;
 }
 
+/** Host load: what the run was measured under (a shared host's figures read differently). */
+export function hostLoadNote(r: BenchResults): string {
+  const avg = r.host.loadAverage;
+  const host = avg
+    ? `host load average ${avg.atStart.toFixed(2)} at start, ${avg.atEnd.toFixed(2)} at end`
+    : '';
+  return `${host}${host ? '; ' : ''}load beside the bench (--load): ${r.settings.load ?? 'none'}`;
+}
+
 export function reportTables(r: BenchResults, options: TableOptions = { params: 'column' }): TextTable[] {
   const runs = `median of ${r.settings.runs} (min–max)`;
   const inColumn = options.params === 'column';
@@ -93,6 +102,7 @@ export function reportTables(r: BenchResults, options: TableOptions = { params: 
         t.measured,
         t.met ? 'yes' : 'NO',
       ]),
+      notes: [hostLoadNote(r)],
     },
   ].filter((t) => t.rows.length > 0);
 }
