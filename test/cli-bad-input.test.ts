@@ -75,6 +75,7 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--controlled', '--depth', '0'], /--depth must be from 1 to 8, got 0/],
   [['fuzz', '--controlled', '--quantum', '0'], /--quantum must be from 1 to 1000000, got 0/],
   [['fuzz', '--depth', '2'], /--depth needs --controlled/],
+  [['fuzz', '--jobs', '0'], /--jobs must be from 1 to 64, got 0/],
   [['selftest', '--cpus', '1'], /--cpus must be from 2 to 64, got 1/],
   [['selftest', '--budget', '1ms'], /--budget must be from 500ms to 24h, got '1ms'/],
   [['selftest', '--only', 'nope'], /--only must be one of .* got 'nope'/],
