@@ -3,10 +3,19 @@
  * the bare ceiling and piscina, and collects everything into one BenchResults.
  */
 import { availableParallelism, cpus as hostCpus, loadavg } from 'node:os';
+import { measureBuiltBoot } from './boot/boot.ts';
 import { describeLoad, type LoadPart, startLoad } from './load.ts';
 import { type BenchMachine, bootBenchMachine } from './machine.ts';
 import { bestPiscinaConfig, measurePiscina, type PiscinaConfig } from './piscina/piscina.ts';
-import type { BenchResults, LatencyRow, MachineRow, ThroughputRow, Workload } from './results.ts';
+import type {
+  BenchResults,
+  BootRow,
+  FuzzRow,
+  LatencyRow,
+  MachineRow,
+  ThroughputRow,
+  Workload,
+} from './results.ts';
 import { checkTargets } from './targets.ts';
 import type { Window } from './window.ts';
 import { measureBare } from './workloads/baseline-bare.ts';
@@ -24,6 +33,15 @@ export interface BenchSettings {
   idlePollUs: number;
   /** Host load run beside the bench (`--load`); none when empty. */
   load: LoadPart[];
+  /**
+   * Programs per second of a fuzz campaign on `cpus` CPUs over about `ms` (boot excluded). The
+   * CLI provides it: fuzz lives in harness/, which bench/ does not import.
+   */
+  fuzzRate?: (
+    controlled: boolean,
+    cpus: number,
+    ms: number,
+  ) => Promise<{ perSecond: number; seconds: number }>;
   /** One line per step, for progress on stderr. */
   log: (line: string) => void;
 }
@@ -145,6 +163,24 @@ async function measureAll(s: BenchSettings): Promise<BenchResults> {
     });
   }
 
+  let fuzz: FuzzRow[] | undefined;
+  if (want('fuzz') && s.fuzzRate !== undefined) {
+    fuzz = [];
+    const ms = s.quick ? 1500 : Math.max(4000, 2 * s.durationMs);
+    for (const controlled of [false, true]) {
+      const mode = controlled ? 'controlled' : 'free-running';
+      s.log(`fuzz, ${mode}, 2 CPUs`);
+      const rate = await s.fuzzRate(controlled, 2, ms);
+      fuzz.push({ mode, cpus: 2, programsPerSecond: rate.perSecond, seconds: rate.seconds });
+    }
+  }
+  let boot: BootRow[] | undefined;
+  if (want('boot')) {
+    s.log('boot from the build (dist/)');
+    boot = (await measureBuiltBoot(counts.length > 1 ? counts : [1, s.cpus], s.quick ? 1 : 3)) ?? [];
+    if (boot.length === 0) s.log('boot: no build (npm run build): skipped');
+  }
+
   const settings = {
     cpus: s.cpus,
     durationMs: s.durationMs,
@@ -170,7 +206,9 @@ async function measureAll(s: BenchSettings): Promise<BenchResults> {
     throughput,
     latency,
     machines,
+    ...(fuzz ? { fuzz } : {}),
+    ...(boot ? { boot } : {}),
     // A --quick run is a smoke test: tiny sizes, short runs, figures not worth a verdict.
-    targets: s.quick ? [] : checkTargets({ throughput, latency, settings }),
+    targets: s.quick ? [] : checkTargets({ throughput, latency, settings, fuzz, boot }),
   };
 }

@@ -14,6 +14,7 @@ import { WORKLOADS, type Workload } from '../bench/results.ts';
 import { runBench } from '../bench/run.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer } from './args.ts';
+import { fuzzRate } from './bench-fuzz.ts';
 import { UsageError } from './errors.ts';
 import { checkWritable } from './output.ts';
 
@@ -133,6 +134,7 @@ export function registerBench(program: Command): void {
         quick: flags.quick,
         idlePollUs: flags.idlePollUs,
         load: flags.load,
+        fuzzRate,
         log: (line) => process.stderr.write(`bench: ${line}\n`),
       });
       process.stdout.write(terminalReport(results, terminalWidth()));

@@ -94,6 +94,25 @@ export function reportTables(r: BenchResults, options: TableOptions = { params: 
       ]),
     },
     {
+      title: 'Bug-finding throughput: fuzz programs per second (boot and warm-up excluded)',
+      head: ['mode', 'CPUs', 'programs/s', 'measured over'],
+      rows: (r.fuzz ?? []).map((f) => [
+        f.mode,
+        String(f.cpus),
+        f.programsPerSecond.toFixed(0),
+        `${f.seconds.toFixed(1)} s`,
+      ]),
+    },
+    {
+      title: 'Boot from the build (dist/, a fresh process; median of the runs)',
+      head: ['CPUs', 'boot', 'per CPU'],
+      rows: (r.boot ?? []).map((b) => [
+        String(b.cpus),
+        `${b.ms.toFixed(0)} ms`,
+        `${b.msPerCpu.toFixed(0)} ms`,
+      ]),
+    },
+    {
       title: 'Targets',
       head: ['target', 'goal', 'measured', 'met'],
       rows: (r.settings.quick ? [] : r.targets).map((t) => [
