@@ -21,7 +21,7 @@ import type { Window } from './window.ts';
 import { measureBare } from './workloads/baseline-bare.ts';
 import { measureCrossCpu } from './workloads/cross-cpu.ts';
 import { measureIrqLatency } from './workloads/irq-latency.ts';
-import { measureLocal } from './workloads/local.ts';
+import { measureLocal, measureLocalWithBare } from './workloads/local.ts';
 import { measureShared } from './workloads/shared.ts';
 
 export interface BenchSettings {
@@ -95,12 +95,12 @@ async function measureAll(s: BenchSettings): Promise<BenchResults> {
     const shared = want('shared') || want('scaling');
     await withMachine(cpus, s.idlePollUs, async (bm) => {
       const tag = `${cpus} CPU${cpus > 1 ? 's' : ''}`;
-      if (local && (atTop || want('scaling')))
-        await step(
-          `local @ ${tag}`,
-          () => measureLocal(bm, { tasklets: size.localTasklets, hi: false }, window),
-          throughput,
-        );
+      const localParams = { tasklets: size.localTasklets, hi: false };
+      if (local && (atTop || want('scaling')) && want('baselines')) {
+        s.log(`local @ ${tag}, alternating with bare local`);
+        throughput.push(...(await measureLocalWithBare(bm, localParams, window)));
+      } else if (local && (atTop || want('scaling')))
+        await step(`local @ ${tag}`, () => measureLocal(bm, localParams, window), throughput);
       if (shared && (atTop || want('scaling')))
         await step(
           `shared @ ${tag}`,
@@ -123,12 +123,6 @@ async function measureAll(s: BenchSettings): Promise<BenchResults> {
         await step(`cross-cpu @ ${tag}`, () => measureCrossCpu(bm, window), latency);
     });
     if (want('baselines') && (atTop || want('scaling'))) {
-      if (local)
-        await step(
-          `bare local @ ${cpus}`,
-          () => measureBare(cpus, 'local', size.localTasklets, window),
-          throughput,
-        );
       if (shared)
         await step(
           `bare shared @ ${cpus}`,
