@@ -160,7 +160,7 @@ async function measureAll(s: BenchSettings): Promise<BenchResults> {
   let fuzz: FuzzRow[] | undefined;
   if (want('fuzz') && s.fuzzRate !== undefined) {
     fuzz = [];
-    const ms = s.quick ? 1500 : Math.max(4000, 2 * s.durationMs);
+    const ms = s.quick ? 700 : Math.max(4000, 2 * s.durationMs);
     for (const controlled of [false, true]) {
       const mode = controlled ? 'controlled' : 'free-running';
       s.log(`fuzz, ${mode}, 2 CPUs`);
