@@ -1,7 +1,17 @@
 /** The shape of a bench run's results: what --json writes and every report reads. */
 import type { Stat } from './stats.ts';
 
-export const WORKLOADS = ['local', 'shared', 'hi', 'cross-cpu', 'latency', 'scaling', 'baselines'] as const;
+export const WORKLOADS = [
+  'local',
+  'shared',
+  'hi',
+  'cross-cpu',
+  'latency',
+  'scaling',
+  'baselines',
+  'fuzz',
+  'boot',
+] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export type Implementation = 'tasklet-rt' | 'bare' | 'piscina';
@@ -51,6 +61,23 @@ export interface MachineRow {
   heapTotalPerCpuBytes: number;
 }
 
+/** Bug-finding throughput: a fuzz campaign's programs per second, boot and warm-up excluded. */
+export interface FuzzRow {
+  mode: 'free-running' | 'controlled';
+  cpus: number;
+  programsPerSecond: number;
+  /** Seconds the rate was measured over. */
+  seconds: number;
+}
+
+/** A boot from the compiled package (dist/), in a fresh process: median of a few. */
+export interface BootRow {
+  from: 'build';
+  cpus: number;
+  ms: number;
+  msPerCpu: number;
+}
+
 export interface TargetCheck {
   name: string;
   goal: string;
@@ -60,7 +87,14 @@ export interface TargetCheck {
 
 export interface BenchResults {
   startedAt: string;
-  host: { node: string; platform: string; cpuModel: string; cores: number };
+  host: {
+    node: string;
+    platform: string;
+    cpuModel: string;
+    cores: number;
+    /** The host's 1-minute load average when the run started and ended (others' work shows here). */
+    loadAverage?: { atStart: number; atEnd: number };
+  };
   settings: {
     cpus: number;
     durationMs: number;
@@ -71,10 +105,16 @@ export interface BenchResults {
     sharedTasklets: number;
     quick: boolean;
     only: Workload[];
+    /** The load run beside the bench (`--load`): 'none', or what ran. */
+    load?: string;
   };
   throughput: ThroughputRow[];
   latency: LatencyRow[];
   machines: MachineRow[];
+  /** `fuzz` workload: free-running and controlled campaigns (absent when not run). */
+  fuzz?: FuzzRow[];
+  /** `boot` workload: boots from the build; absent when not run, empty without a build. */
+  boot?: BootRow[];
   /** The issue's targets, checked; empty for a --quick run, which is not graded. */
   targets: TargetCheck[];
 }

@@ -2,16 +2,26 @@
  * The bench run: boots machines at each CPU count, runs the selected workloads on the runtime,
  * the bare ceiling and piscina, and collects everything into one BenchResults.
  */
-import { availableParallelism, cpus as hostCpus } from 'node:os';
+import { availableParallelism, cpus as hostCpus, loadavg } from 'node:os';
+import { measureBuiltBoot } from './boot/boot.ts';
+import { describeLoad, type LoadPart, startLoad } from './load.ts';
 import { type BenchMachine, bootBenchMachine } from './machine.ts';
 import { bestPiscinaConfig, measurePiscina, type PiscinaConfig } from './piscina/piscina.ts';
-import type { BenchResults, LatencyRow, MachineRow, ThroughputRow, Workload } from './results.ts';
+import type {
+  BenchResults,
+  BootRow,
+  FuzzRow,
+  LatencyRow,
+  MachineRow,
+  ThroughputRow,
+  Workload,
+} from './results.ts';
 import { checkTargets } from './targets.ts';
 import type { Window } from './window.ts';
 import { measureBare } from './workloads/baseline-bare.ts';
 import { measureCrossCpu } from './workloads/cross-cpu.ts';
 import { measureIrqLatency } from './workloads/irq-latency.ts';
-import { measureLocal } from './workloads/local.ts';
+import { measureLocal, measureLocalWithBare } from './workloads/local.ts';
 import { measureShared } from './workloads/shared.ts';
 
 export interface BenchSettings {
@@ -21,6 +31,17 @@ export interface BenchSettings {
   only: Workload[];
   quick: boolean;
   idlePollUs: number;
+  /** Host load run beside the bench (`--load`); none when empty. */
+  load: LoadPart[];
+  /**
+   * Programs per second of a fuzz campaign on `cpus` CPUs over about `ms` (boot excluded). The
+   * CLI provides it: fuzz lives in harness/, which bench/ does not import.
+   */
+  fuzzRate?: (
+    controlled: boolean,
+    cpus: number,
+    ms: number,
+  ) => Promise<{ perSecond: number; seconds: number }>;
   /** One line per step, for progress on stderr. */
   log: (line: string) => void;
 }
@@ -32,6 +53,18 @@ const SIZES = {
 };
 
 export async function runBench(s: BenchSettings): Promise<BenchResults> {
+  if (s.load.length === 0) return measureAll(s);
+  s.log(`load: starting ${describeLoad(s.load)}`);
+  const stopLoad = await startLoad(s.load);
+  try {
+    return await measureAll(s);
+  } finally {
+    await stopLoad();
+  }
+}
+
+async function measureAll(s: BenchSettings): Promise<BenchResults> {
+  const loadBefore = loadavg()[0];
   const size = s.quick ? SIZES.quick : SIZES.full;
   const window: Window = { warmupMs: size.warmupMs, durationMs: s.durationMs, runs: s.runs };
   const want = (w: Workload) => s.only.includes(w);
@@ -62,12 +95,12 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
     const shared = want('shared') || want('scaling');
     await withMachine(cpus, s.idlePollUs, async (bm) => {
       const tag = `${cpus} CPU${cpus > 1 ? 's' : ''}`;
-      if (local && (atTop || want('scaling')))
-        await step(
-          `local @ ${tag}`,
-          () => measureLocal(bm, { tasklets: size.localTasklets, hi: false }, window),
-          throughput,
-        );
+      const localParams = { tasklets: size.localTasklets, hi: false };
+      if (local && (atTop || want('scaling')) && want('baselines')) {
+        s.log(`local @ ${tag}, alternating with bare local`);
+        throughput.push(...(await measureLocalWithBare(bm, localParams, window)));
+      } else if (local && (atTop || want('scaling')))
+        await step(`local @ ${tag}`, () => measureLocal(bm, localParams, window), throughput);
       if (shared && (atTop || want('scaling')))
         await step(
           `shared @ ${tag}`,
@@ -90,12 +123,6 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
         await step(`cross-cpu @ ${tag}`, () => measureCrossCpu(bm, window), latency);
     });
     if (want('baselines') && (atTop || want('scaling'))) {
-      if (local)
-        await step(
-          `bare local @ ${cpus}`,
-          () => measureBare(cpus, 'local', size.localTasklets, window),
-          throughput,
-        );
       if (shared)
         await step(
           `bare shared @ ${cpus}`,
@@ -130,6 +157,24 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
     });
   }
 
+  let fuzz: FuzzRow[] | undefined;
+  if (want('fuzz') && s.fuzzRate !== undefined) {
+    fuzz = [];
+    const ms = s.quick ? 700 : Math.max(4000, 2 * s.durationMs);
+    for (const controlled of [false, true]) {
+      const mode = controlled ? 'controlled' : 'free-running';
+      s.log(`fuzz, ${mode}, 2 CPUs`);
+      const rate = await s.fuzzRate(controlled, 2, ms);
+      fuzz.push({ mode, cpus: 2, programsPerSecond: rate.perSecond, seconds: rate.seconds });
+    }
+  }
+  let boot: BootRow[] | undefined;
+  if (want('boot')) {
+    s.log('boot from the build (dist/)');
+    boot = (await measureBuiltBoot(counts.length > 1 ? counts : [1, s.cpus], s.quick ? 1 : 3)) ?? [];
+    if (boot.length === 0) s.log('boot: no build (npm run build): skipped');
+  }
+
   const settings = {
     cpus: s.cpus,
     durationMs: s.durationMs,
@@ -140,6 +185,7 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
     sharedTasklets: size.sharedTasklets,
     quick: s.quick,
     only: s.only,
+    load: describeLoad(s.load),
   };
   return {
     startedAt: new Date().toISOString(),
@@ -148,12 +194,15 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
       platform: `${process.platform} ${process.arch}`,
       cpuModel: hostCpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
+      loadAverage: { atStart: loadBefore, atEnd: loadavg()[0] },
     },
     settings,
     throughput,
     latency,
     machines,
+    ...(fuzz ? { fuzz } : {}),
+    ...(boot ? { boot } : {}),
     // A --quick run is a smoke test: tiny sizes, short runs, figures not worth a verdict.
-    targets: s.quick ? [] : checkTargets({ throughput, latency, settings }),
+    targets: s.quick ? [] : checkTargets({ throughput, latency, settings, fuzz, boot }),
   };
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type LoadPart, parseLoad } from '../bench/load.ts';
 import { htmlReport } from '../bench/report/html.ts';
 import { markdownReport } from '../bench/report/markdown.ts';
 import { TERMINAL_WIDTH, terminalReport } from '../bench/report/terminal.ts';
@@ -13,6 +14,7 @@ import { WORKLOADS, type Workload } from '../bench/results.ts';
 import { runBench } from '../bench/run.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer } from './args.ts';
+import { fuzzRate } from './bench-fuzz.ts';
 import { UsageError } from './errors.ts';
 import { checkWritable } from './output.ts';
 
@@ -23,6 +25,7 @@ interface BenchFlags {
   only: Workload[];
   quick: boolean;
   idlePollUs: number;
+  load: LoadPart[];
   json?: string;
   md?: string;
   html?: string;
@@ -30,6 +33,15 @@ interface BenchFlags {
 
 /** --quick shortens the defaults; values given explicitly still win. */
 const QUICK_DEFAULTS = { duration: 100, runs: 1 };
+
+function loadSpec(value: string): LoadPart[] {
+  const parts = parseLoad(value);
+  if (parts === null)
+    throw new InvalidArgumentError(
+      `--load must be N, N:hog or N:machine (N from 1 to 64), comma-separated, got '${value}'`,
+    );
+  return parts;
+}
 
 function workloadList(value: string): Workload[] {
   const parse = choice('--only', WORKLOADS);
@@ -96,6 +108,14 @@ export function registerBench(program: Command): void {
         .argParser(integer('--idle-poll-us', 0, 100_000))
         .default(100),
     )
+    .addOption(
+      new Option(
+        '--load <spec>',
+        'run host load beside the bench: N busy threads (N or N:hog), an N-CPU stress machine (N:machine), comma-separated',
+      )
+        .argParser(loadSpec)
+        .default([], 'none'),
+    )
     .option('--json <file>', 'write the results as JSON')
     .option('--md <file>', 'write a Markdown report')
     .option('--html <file>', 'write a self-contained HTML report with charts')
@@ -113,6 +133,8 @@ export function registerBench(program: Command): void {
         only: flags.only,
         quick: flags.quick,
         idlePollUs: flags.idlePollUs,
+        load: flags.load,
+        fuzzRate,
         log: (line) => process.stderr.write(`bench: ${line}\n`),
       });
       process.stdout.write(terminalReport(results, terminalWidth()));

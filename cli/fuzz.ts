@@ -6,8 +6,9 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type CampaignResult, type Progress, runCampaign } from '../harness/fuzz/campaign.ts';
+import type { Progress } from '../harness/fuzz/campaign.ts';
 import { Coverage } from '../harness/fuzz/coverage.ts';
+import { type JobsProgress, type JobsResult, runJobs } from '../harness/fuzz/jobs.ts';
 import { toJunit } from '../harness/fuzz/junit.ts';
 import { FUZZ_MAX_CPUS } from '../harness/fuzz/layout.ts';
 import { opCount } from '../harness/fuzz/program.ts';
@@ -43,7 +44,11 @@ interface FuzzCliOptions extends ControlCliOptions {
   junit?: string;
   quiet: boolean;
   param?: [string, number][];
+  jobs: number;
 }
+
+/** More jobs than this would oversubscribe any host: each job is a machine of its own. */
+const MAX_JOBS = 64;
 
 const DEFAULT_DURATION_MS = 60_000;
 /** Window of the "new pairs" figure in progress lines. */
@@ -69,6 +74,25 @@ function checkOutDir(dir: string): void {
   } catch {
     throw new UsageError(`--out ${dir}: ${path} is not writable`);
   }
+}
+
+function jobsProgressLine(p: JobsProgress): string {
+  const secs = Math.max(p.elapsedMs / 1000, 0.001);
+  const total = p.runs.reduce((a, b) => a + b, 0);
+  const each = p.runs.map((r) => (r / secs).toFixed(0)).join(' + ');
+  return `[${secs.toFixed(0).padStart(4)}s] runs ${total} (${(total / secs).toFixed(0)}/s: ${each} per job)`;
+}
+
+/** With --jobs: each job's shard and rate, and the total. */
+function jobsLines(result: JobsResult): string[] {
+  if (result.jobs.length <= 1) return [];
+  const rate = (runs: number, ms: number): string => (runs / Math.max(ms / 1000, 0.001)).toFixed(0);
+  const lines = result.jobs.map(
+    (j) =>
+      `  job ${j.job + 1} (shard ${j.shard.index}/${j.shard.count}): ${j.status}, ${j.programs} programs, ${j.runs} runs in ${(j.elapsedMs / 1000).toFixed(1)}s (${rate(j.runs, j.elapsedMs)} runs/s)`,
+  );
+  const sum = result.jobs.reduce((s, j) => s + Number(rate(j.runs, j.elapsedMs)), 0);
+  return [`jobs: ${result.jobs.length} machines side by side, ${sum} runs/s in total`, ...lines, ''];
 }
 
 function progressLine(p: Progress): string {
@@ -99,15 +123,16 @@ export function describeRepro(repro: ReproFile): string {
 }
 
 function finalReport(
-  result: CampaignResult,
+  result: JobsResult,
   opts: FuzzCliOptions,
   seed: number,
   reproPath: string | null,
 ): string {
   const secs = result.elapsedMs / 1000;
   const lines = [
-    `tasklet-rt fuzz: ${result.status}: ${result.programs} programs, ${result.runs} runs in ${secs.toFixed(1)}s (${(result.runs / Math.max(secs, 0.001)).toFixed(0)} runs/s), seed ${seed}, programs ${result.range.first}..${result.range.first + result.programs - 1}${opts.shard.count > 1 ? ` of shard ${opts.shard.index}/${opts.shard.count}` : ''}`,
+    `tasklet-rt fuzz: ${result.status}: ${result.programs} programs, ${result.runs} runs in ${secs.toFixed(1)}s (${(result.runs / Math.max(secs, 0.001)).toFixed(0)} runs/s), seed ${seed}, ${result.jobs.length > 1 ? `${result.jobs.length} jobs` : `programs ${result.range.first}..${result.range.first + result.programs - 1}`}${opts.shard.count > 1 ? ` of shard ${opts.shard.index}/${opts.shard.count}` : ''}`,
     '',
+    ...jobsLines(result),
     ...(result.schedule !== null && opts.controlled
       ? [
           strategyLine(controlRequest(opts, seed)!, opts.cpus, result.schedule.meanSteps),
@@ -155,24 +180,28 @@ async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };
   log(
-    `tasklet-rt fuzz: ${opts.cpus} CPUs, ${opts.runs !== undefined ? `${opts.runs} programs` : `${(durationMs ?? 0) / 1000}s`}, seed ${seed}${opts.shard.count > 1 ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
+    `tasklet-rt fuzz: ${opts.cpus} CPUs${opts.jobs > 1 ? ` × ${opts.jobs} jobs` : ''}, ${opts.runs !== undefined ? `${opts.runs} programs` : `${(durationMs ?? 0) / 1000}s`}, seed ${seed}${opts.shard.count > 1 ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
   );
   const termination = onTermination();
   let signalled = false;
   termination.signalled.then(() => {
     signalled = true;
   });
-  const result = await runCampaign({
-    cpus: opts.cpus,
-    seed,
-    runs: opts.runs,
-    durationMs,
-    shard: opts.shard,
-    inject: opts.inject,
-    controlled,
-    onProgress: (p) => log(progressLine(p)),
-    interrupted: () => signalled,
-  });
+  const result = await runJobs(
+    {
+      cpus: opts.cpus,
+      seed,
+      runs: opts.runs,
+      durationMs,
+      shard: opts.shard,
+      inject: opts.inject,
+      controlled,
+      onProgress: (p) => log(progressLine(p)),
+      interrupted: () => signalled,
+    },
+    opts.jobs,
+    (p) => log(jobsProgressLine(p)),
+  );
   termination.dispose();
   let reproPath: string | null = null;
   if (result.failure !== null) {
@@ -294,6 +323,14 @@ export function registerFuzz(program: Command): void {
         .default(WHOLE, '1/1'),
     )
     .option('--junit <file>', 'write the result as JUnit XML')
+    .addOption(
+      new Option(
+        '--jobs <n>',
+        'run n machines side by side on disjoint programs; the first failure stops them all',
+      )
+        .argParser(integer('--jobs', 1, MAX_JOBS))
+        .default(1),
+    )
     .option('--quiet', 'print only the final report', false)
     .addOption(
       new Option('--param <module.name=value...>', 'with MODULE: module parameters').argParser(
@@ -302,6 +339,7 @@ export function registerFuzz(program: Command): void {
     );
   addControlOptions(fuzz).action(async (module: string | undefined, opts: FuzzCliOptions, cmd: Command) => {
     if (module !== undefined) {
+      if (opts.jobs !== 1) throw new UsageError('--jobs is for the built-in fuzz, not for a module');
       checkOutDir(opts.out);
       process.exitCode = await fuzzModuleCommand(module, opts, cmd);
       return;

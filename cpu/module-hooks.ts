@@ -3,7 +3,8 @@
  * runtime (resolve-hook.mjs), and TypeScript loads through tsx. From the sources, cpu.mjs has
  * registered tsx already; the built package registers it only when a TypeScript file is loaded.
  */
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 const fromSources = import.meta.url.endsWith('.ts');
 const extension = fromSources ? '.ts' : '.js';
@@ -20,7 +21,7 @@ let typescript = fromSources;
 
 /** Call before importing any preload or module; `urls` are what will be imported. */
 export async function prepare_module_loading(urls: readonly string[]): Promise<void> {
-  if (!hooked) {
+  if (!hooked && needsHooks(urls)) {
     register(new URL('./resolve-hook.mjs', import.meta.url), { data: { entries: runtimeEntries() } });
     hooked = true;
   }
@@ -29,4 +30,26 @@ export async function prepare_module_loading(urls: readonly string[]): Promise<v
     tsx.register();
     typescript = true;
   }
+}
+
+/**
+ * Whether the resolution hooks are needed. Node runs registered hooks on a thread of their own,
+ * one per worker, and every import then waits on it: a third of a built CPU's boot. They are not
+ * needed when the worker runs the build and every file to import is JavaScript whose
+ * `tasklet-rt` already resolves to this runtime (or there is nothing to import).
+ */
+function needsHooks(urls: readonly string[]): boolean {
+  if (fromSources) return true;
+  const entries = runtimeEntries();
+  return urls.some((url) => {
+    if (TYPESCRIPT.test(url) || !url.startsWith('file:')) return true;
+    try {
+      const require = createRequire(url);
+      return Object.entries(entries).some(
+        ([spec, entry]) => pathToFileURL(require.resolve(spec)).href !== entry,
+      );
+    } catch {
+      return true; // not resolvable from there: the hook maps it
+    }
+  });
 }

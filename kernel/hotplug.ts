@@ -7,6 +7,8 @@
 import {
   cpu_pause,
   layout,
+  local_read,
+  local_write,
   plain_inc,
   READ_ONCE,
   raw_and,
@@ -54,9 +56,11 @@ export function takeover_tasklets(dead: number): void {
   ] as const) {
     const deadHead = deadBase + offset;
     if (READ_ONCE(deadHead + 1) !== deadHead) {
+      // This CPU's own queue is CPU-local (shm/door.ts); the dead CPU's words were handed over
+      // by the takeover bit this CPU read, and are reset with atomics for its next bring-up.
       const myTail = this_cpu.base + offset + 1;
-      WRITE_ONCE(READ_ONCE(myTail), READ_ONCE(deadHead));
-      WRITE_ONCE(myTail, READ_ONCE(deadHead + 1));
+      local_write(local_read(myTail), READ_ONCE(deadHead));
+      local_write(myTail, READ_ONCE(deadHead + 1));
       WRITE_ONCE(deadHead, 0);
       WRITE_ONCE(deadHead + 1, deadHead);
     }
@@ -135,7 +139,7 @@ export function cpu_die(): boolean {
   // Queues this CPU was asked to adopt come along: it adopts them now and hands all on.
   adopt_requested();
   // Pending softirqs belong to the queues being handed over; the heir raises its own.
-  WRITE_ONCE(this_cpu.base + C_SOFTIRQ_PENDING, 0);
+  local_write(this_cpu.base + C_SOFTIRQ_PENDING, 0);
   const pending = raw_xchg(this_cpu.base + C_IRQ_PENDING, 0) & ~(1 << TIMER_IRQ);
   for (let irq = 0; irq < 32; irq++) if (pending & (1 << irq)) raise_irq(heir, irq);
   const takeover = layout().cpu(heir) + C_TAKEOVER + (me >> 5);

@@ -2,7 +2,7 @@
  * The local interrupt flag (local_irq_save and friends). Re-enabling interrupts delivers the
  * ones that arrived meanwhile, as on hardware. Delivery is late-bound to keep this module a leaf.
  */
-import { plain_write, raw_load } from '../shm/door.ts';
+import { plain_read, plain_write } from '../shm/door.ts';
 import { C_IRQ_PENDING, C_IRQS_OFF } from '../shm/layout.ts';
 import { this_cpu } from './percpu.ts';
 
@@ -24,7 +24,9 @@ export function local_irq_disable(): void {
 
 export function local_irq_enable(): void {
   setIrqsOff(false);
-  if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) deliverPendingIrqs();
+  // A plain read, as at an interrupt point (kernel/irq.ts): a raise it misses is taken at the
+  // next point or loop pass; do_IRQ's atomic exchange is what synchronizes with the raiser.
+  if (plain_read(this_cpu.base + C_IRQ_PENDING) !== 0) deliverPendingIrqs();
 }
 
 /** Returns the flags to hand to local_irq_restore: non-zero when interrupts were already off. */

@@ -3,7 +3,7 @@
  * handle_softirqs, ksoftirqd/N, irq_enter/irq_exit and local_bh_disable/enable.
  */
 
-import { atomic_read, layout, plain_inc, plain_read, set_bit, WRITE_ONCE } from '../shm/door.ts';
+import { layout, local_or, local_read, local_write, plain_inc, plain_read } from '../shm/door.ts';
 import {
   C_KSOFTIRQD_WAKEUPS,
   C_SOFTIRQ_COUNT,
@@ -93,20 +93,23 @@ function pendingWord(): number {
   return this_cpu.base + C_SOFTIRQ_PENDING;
 }
 
+/** The pending word is CPU-local (shm/door.ts): only this CPU touches it, with interrupts off. */
 export function local_softirq_pending(): number {
-  return atomic_read(pendingWord());
+  return local_read(pendingWord());
 }
 
 export function __raise_softirq_irqoff(nr: number): void {
   // lockdep_assert_irqs_disabled(): the pending word is only safe with interrupts off.
-  WARN_ONCE(
-    !this_cpu.irqsOff,
-    WarnOnceSite.RaiseIrqsOn,
-    '__raise_softirq_irqoff',
-    '__raise_softirq_irqoff called with interrupts enabled (lockdep_assert_irqs_disabled)',
-  );
+  if (!this_cpu.irqsOff) {
+    WARN_ONCE(
+      true,
+      WarnOnceSite.RaiseIrqsOn,
+      '__raise_softirq_irqoff',
+      '__raise_softirq_irqoff called with interrupts enabled (lockdep_assert_irqs_disabled)',
+    );
+  }
   trace.softirq_raise?.(nr);
-  set_bit(nr, pendingWord());
+  local_or(pendingWord(), 1 << nr);
 }
 
 export function raise_softirq_irqoff(nr: number): void {
@@ -145,7 +148,7 @@ export function handle_softirqs(_ksirqd: boolean): void {
   preempt_count_add(SOFTIRQ_OFFSET);
   const counts = this_cpu.base + C_SOFTIRQ_COUNT;
   for (;;) {
-    WRITE_ONCE(pendingWord(), 0);
+    local_write(pendingWord(), 0);
     local_irq_enable();
     for (const nr of softirqOps.order) {
       if ((pending & (1 << nr)) === 0) continue;

@@ -9,9 +9,10 @@ import {
   atomic_read,
   atomic_set,
   clear_bit,
+  local_read,
+  local_write,
   plain_inc,
   plain_read,
-  READ_ONCE,
   raw_load,
   raw_store,
   test_and_clear_bit,
@@ -95,10 +96,11 @@ const counter = (offset: number): void => {
 
 /** `*head->tail = t; head->tail = &t->next;` on the given CPU's queue; interrupts must be off. */
 export function queue_append(cpuBase: number, queue: TaskletQueue, t: TaskletStruct): void {
+  // CPU-local accesses (shm/door.ts): the queue and the links of what is on it are this CPU's.
   const tail = cpuBase + queue.head + 1;
-  WRITE_ONCE(t.addr + T_NEXT, 0);
-  WRITE_ONCE(READ_ONCE(tail), t.ptr);
-  WRITE_ONCE(tail, t.addr + T_NEXT);
+  local_write(t.addr + T_NEXT, 0);
+  local_write(local_read(tail), t.id + 1);
+  local_write(tail, t.addr + T_NEXT);
 }
 
 /** __tasklet_schedule_common: append to this CPU's queue with interrupts off, raise the softirq. */
@@ -125,9 +127,9 @@ function schedule(t: TaskletStruct, queue: TaskletQueue): void {
 export function queue_splice(queue: TaskletQueue): number {
   const head = this_cpu.base + queue.head;
   local_irq_disable();
-  const list = READ_ONCE(head);
-  WRITE_ONCE(head, 0);
-  WRITE_ONCE(head + 1, head);
+  const list = local_read(head);
+  local_write(head, 0);
+  local_write(head + 1, head);
   local_irq_enable();
   return list;
 }
@@ -137,7 +139,8 @@ function action_common(queue: TaskletQueue): void {
   let list = queue_splice(queue);
   while (list !== 0) {
     const t = tasklet_from_ptr(list);
-    list = READ_ONCE(t.addr + T_NEXT);
+    // Still this CPU's until SCHED is cleared below: the link is read before that.
+    list = local_read(t.addr + T_NEXT);
     if (tasklet_trylock(t)) {
       if (atomic_read(t.addr + T_COUNT) === 0) {
         if (tasklet_clear_sched(t)) run_tasklet(t);

@@ -42,17 +42,37 @@ let interruptPoint: Hook = () => {};
 let accessHook: Hook | null = null;
 let scheduler: CpuScheduler | null = null;
 
+/** A point with delay injection or controlled mode on: decision, delay, then interrupts. */
+function hookedPoint(): void {
+  if (scheduler !== null) scheduler.point();
+  if (accessHook !== null) accessHook();
+  interruptPoint();
+}
+
+/**
+ * What every kernel access runs first. Installing or removing a hook swaps this reference, so
+ * with both off an access pays for the interrupt point alone (no per-call test of the hooks).
+ */
+let point: Hook = interruptPoint;
+
+function rewirePoint(): void {
+  point = scheduler === null && accessHook === null ? interruptPoint : hookedPoint;
+}
+
 export function setInterruptPoint(hook: Hook): void {
   interruptPoint = hook;
+  rewirePoint();
 }
 
 export function setAccessHook(hook: Hook | null): void {
   accessHook = hook;
+  rewirePoint();
 }
 
 /** Controlled mode installs its scheduler here; null detaches this CPU to free-running. */
 export function setCpuScheduler(s: CpuScheduler | null): void {
   scheduler = s;
+  rewirePoint();
 }
 
 /**
@@ -98,12 +118,6 @@ export function module_region(offset: number, length: number): Int32Array {
 
 // ---------------------------------------------------------------------------------------------
 // The kernel's bitops and atomic_t: interrupt points.
-
-function point(): void {
-  if (scheduler !== null) scheduler.point();
-  if (accessHook !== null) accessHook();
-  interruptPoint();
-}
 
 /** A decision point without an access (the scheduler's loop); nothing in free-running mode. */
 export function schedule_point(): void {
@@ -183,6 +197,35 @@ export function READ_ONCE(addr: number): number {
 export function WRITE_ONCE(addr: number, value: number): void {
   point();
   Atomics.store(shm.mem, addr, value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU-local accesses: the same interrupt point, delay and decision as the accesses above, then a
+// plain access. They serve words that one CPU alone touches, with its interrupts off, as the
+// kernel touches them with plain C: its tasklet queues (head, tail, and the next links of the
+// tasklets queued on it) and its softirq-pending word. One thread writes and reads them, so a
+// plain access sees its own writes. Another thread reads them only after a hand-off through an
+// atomic: a tasklet that leaves one CPU's queue and joins another's passes through its SCHED
+// bit (the new owner's test_and_set_bit reads the old owner's clear, made after its last use of
+// the next link); a heir adopts a dead CPU's queues after reading the takeover bit that the dying
+// CPU set after its last plain write. In the JavaScript memory model such a read synchronizes
+// with that write, so the plain accesses before the write happen before those after the read.
+// Observers (machine/view.ts) sample these words; a torn snapshot there was always possible.
+
+export function local_read(addr: number): number {
+  point();
+  return shm.mem[addr];
+}
+
+export function local_write(addr: number, value: number): void {
+  point();
+  shm.mem[addr] = value;
+}
+
+/** A plain read-modify-write: nothing else writes the word, and no interrupt falls inside it. */
+export function local_or(addr: number, mask: number): void {
+  point();
+  shm.mem[addr] |= mask;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { parseLoad } from '../bench/load.ts';
 import { decadeBounds, htmlReport } from '../bench/report/html.ts';
 import { markdownReport } from '../bench/report/markdown.ts';
 import { terminalReport } from '../bench/report/terminal.ts';
 import type { BenchResults } from '../bench/results.ts';
 import { summarize } from '../bench/stats.ts';
+import { checkTargets } from '../bench/targets.ts';
 import { registerBench } from '../cli/bench.ts';
 import { UsageError } from '../cli/errors.ts';
 
@@ -155,6 +157,8 @@ describe('bench', () => {
     expect(r.latency.map((l) => l.target)).toEqual(
       expect.arrayContaining(['idle peer (spin then sleep)', 'idle-spin', 'idle-sleep']),
     );
+    expect(r.fuzz?.map((f) => f.mode)).toEqual(['free-running', 'controlled']);
+    expect(Array.isArray(r.boot)).toBe(true);
     for (const l of r.latency) {
       expect(l).toMatchObject({ p50: stat, p99: stat, p999: stat, max: stat, samples: expect.any(Number) });
       expect(l.distribution.length).toBeGreaterThan(0);
@@ -263,6 +267,39 @@ describe('bench', () => {
     ['--idle-poll-us', '1.5'],
   ])('rejects %s %s', async (flag, value) => {
     await expect(parse([flag, value])).rejects.toBeInstanceOf(CommanderError);
+  });
+
+  it('parses --load: busy threads, machines, lists; refuses anything else', () => {
+    expect(parseLoad('2')).toEqual([{ kind: 'hog', threads: 2 }]);
+    expect(parseLoad('1:machine,3:hog')).toEqual([
+      { kind: 'machine', threads: 1 },
+      { kind: 'hog', threads: 3 },
+    ]);
+    for (const bad of ['', '0', '2:cpu', 'two', '65', '2,']) expect(parseLoad(bad)).toBeNull();
+  });
+
+  it('grades local vs bare at 1 and n CPUs (0.5 under --load), fuzz programs/s and boot per CPU', () => {
+    const r = madeUp(false);
+    const checks = (load: string) =>
+      checkTargets({
+        ...r,
+        settings: { ...r.settings, load },
+        fuzz: [{ mode: 'controlled', cpus: 2, programsPerSecond: 1200, seconds: 4 }],
+        boot: [{ from: 'build', cpus: 2, ms: 260, msPerCpu: 130 }],
+      });
+    const byName = (load: string) => new Map(checks(load).map((c) => [c.name, c]));
+    const quiet = byName('none');
+    // The fixture's runtime equals its bare ceiling: ratio 1.
+    expect(quiet.get('local vs bare, 1 CPU')).toMatchObject({ goal: '≥ 0.70 × bare', met: true });
+    expect(quiet.get('local vs bare, 2 CPUs')).toMatchObject({ measured: '1.00 ×', met: true });
+    expect(quiet.get('fuzz programs/s, controlled, 2 CPUs')).toMatchObject({ met: true });
+    expect(quiet.get('boot from the build, 2 CPUs')).toMatchObject({
+      measured: '130 ms per CPU',
+      met: false,
+    });
+    expect(byName('2 busy threads').get('local vs bare, 2 CPUs (under --load)')).toMatchObject({
+      goal: '≥ 0.50 × bare',
+    });
   });
 
   it('rejects an unwritable output path before running anything', async () => {

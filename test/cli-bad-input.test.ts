@@ -76,6 +76,7 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--controlled', '--depth', '0'], /--depth must be from 1 to 8, got 0/],
   [['fuzz', '--controlled', '--quantum', '0'], /--quantum must be from 1 to 1000000, got 0/],
   [['fuzz', '--depth', '2'], /--depth needs --controlled/],
+  [['fuzz', '--jobs', '0'], /--jobs must be from 1 to 64, got 0/],
   [['selftest', '--cpus', '1'], /--cpus must be from 2 to 64, got 1/],
   [['selftest', '--budget', '1ms'], /--budget must be from 500ms to 24h, got '1ms'/],
   [['selftest', '--only', 'nope'], /--only must be one of .* got 'nope'/],
@@ -103,6 +104,8 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--warn', 'continue'], /--warn needs a MODULE/],
   [['replay', 'DIR/module-repro.json'], /replay .*module-repro\.json: module repro version 9 is not 1/],
   [['stress', '--warn', 'never', hello], /--warn must be one of fail, continue, got 'never'/],
+  [['bench', '--load', '2:cpu'], /--load must be N, N:hog or N:machine .* got '2:cpu'/],
+  [['bench', '--load', '0'], /--load must be N, N:hog or N:machine .* got '0'/],
   [
     ['bench', '--json', 'DIR/notes.txt/x.json'],
     /--json .*notes\.txt\/x\.json: .*notes\.txt is not a directory/,

@@ -3,10 +3,11 @@
 // core). Same steps, same Atomics: test_and_set SCHED, append to this CPU's queue, raise the
 // softirq; a pass splices the queue, then per entry trylock RUN, check count, clear SCHED,
 // call, unlock, or requeue.
-import { workerData } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
 import { CPU, CPU_STRIDE, GLOBAL, TASKLET, TASKLET_STRIDE, TaskletState } from './bare-layout.mjs';
 
-const { sab, cpu, mode, tasklets } = workerData;
+const { sab, cpu, mode, tasklets, reportCpuNs } = workerData;
 const mem = new Int32Array(sab);
 const base = GLOBAL.cpus + cpu * CPU_STRIDE;
 const head = base + CPU.head;
@@ -91,6 +92,9 @@ Atomics.store(mem, tail, head); // empty queue: tail points at head
 Atomics.add(mem, GLOBAL.ready, 1);
 Atomics.notify(mem, GLOBAL.ready);
 while (Atomics.load(mem, GLOBAL.go) === 0) Atomics.wait(mem, GLOBAL.go, 0, 50);
+// bench/count/cpu-per-run.ts: this thread's time on a core from here to the stop (Linux).
+const threadCpuNs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+const cpuNsAtGo = reportCpuNs ? threadCpuNs() : 0;
 for (const p of mine) schedule(p);
 
 // The softirq loop: run a pass whenever the pending bit is set, until told to stop.
@@ -98,3 +102,4 @@ while (Atomics.load(mem, GLOBAL.stop) === 0) {
   if ((Atomics.exchange(mem, pending, 0) & TASKLET_SOFTIRQ_BIT) !== 0) action();
 }
 running = false;
+if (reportCpuNs) parentPort.postMessage({ cpuNs: threadCpuNs() - cpuNsAtGo, runs: mem[runs] });

@@ -29,6 +29,15 @@ export function quickNotice(r: BenchResults): string | null {
     : null;
 }
 
+/** Host load: what the run was measured under (a shared host's figures read differently). */
+export function hostLoadNote(r: BenchResults): string {
+  const avg = r.host.loadAverage;
+  const host = avg
+    ? `host load average ${avg.atStart.toFixed(2)} at start, ${avg.atEnd.toFixed(2)} at end`
+    : '';
+  return `${host}${host ? '; ' : ''}load beside the bench (--load): ${r.settings.load ?? 'none'}`;
+}
+
 export function reportTables(r: BenchResults, options: TableOptions = { params: 'column' }): TextTable[] {
   const runs = `median of ${r.settings.runs} (min–max)`;
   const inColumn = options.params === 'column';
@@ -85,6 +94,25 @@ export function reportTables(r: BenchResults, options: TableOptions = { params: 
       ]),
     },
     {
+      title: 'Bug-finding throughput: fuzz programs per second (boot and warm-up excluded)',
+      head: ['mode', 'CPUs', 'programs/s', 'measured over'],
+      rows: (r.fuzz ?? []).map((f) => [
+        f.mode,
+        String(f.cpus),
+        f.programsPerSecond.toFixed(0),
+        `${f.seconds.toFixed(1)} s`,
+      ]),
+    },
+    {
+      title: 'Boot from the build (dist/, a fresh process; median of the runs)',
+      head: ['CPUs', 'boot', 'per CPU'],
+      rows: (r.boot ?? []).map((b) => [
+        String(b.cpus),
+        `${b.ms.toFixed(0)} ms`,
+        `${b.msPerCpu.toFixed(0)} ms`,
+      ]),
+    },
+    {
       title: 'Targets',
       head: ['target', 'goal', 'measured', 'met'],
       rows: (r.settings.quick ? [] : r.targets).map((t) => [
@@ -93,6 +121,7 @@ export function reportTables(r: BenchResults, options: TableOptions = { params: 
         t.measured,
         t.met ? 'yes' : 'NO',
       ]),
+      notes: [hostLoadNote(r)],
     },
   ].filter((t) => t.rows.length > 0);
 }

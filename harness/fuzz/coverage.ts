@@ -39,6 +39,18 @@ export class Coverage {
     return fresh;
   }
 
+  /** What crosses a thread (a fuzz job's result): the counts and the per-run additions. */
+  toJSON(): { seen: [string, number][]; added: number[] } {
+    return { seen: [...this.seen], added: [...this.added] };
+  }
+
+  /** Adds another campaign's coverage (a parallel job's) to this one. */
+  merge(other: { seen: [string, number][]; added: number[] }): void {
+    for (const [pair, n] of other.seen) this.seen.set(pair, (this.seen.get(pair) ?? 0) + n);
+    // New pairs of the other's runs, as seen from this campaign: counted once, overall.
+    for (const fresh of other.added) this.added.push(fresh);
+  }
+
   get runs(): number {
     return this.added.length;
   }

@@ -30,6 +30,8 @@ export interface SearchOptions {
   interrupted?: () => boolean;
   /** Controlled: the schedule's seed, when not the program's own (a hunted schedule). */
   scheduleSeed?: number;
+  /** Called when a generated program fails, before it is shrunk (parallel jobs stop the others). */
+  onFailure?: () => void;
 }
 
 /** Runs program `index`; on a violation, shrinks it and measures the minimal one. */
@@ -66,6 +68,7 @@ export async function searchProgram(
     const violation = await run(program);
     if (violation === null) return true;
     shrink.found(program, violation, runs.elapsed(), runs.runs);
+    options.onFailure?.();
     // A controlled run is deterministic: one run of a candidate says it all.
     if (controlled) return false;
     // How often the original fails sets the bar candidates must meet: measured over the runs
