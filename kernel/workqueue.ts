@@ -376,6 +376,11 @@ export const workOps = {
   process_one_work,
   run_pool,
   wait_running,
+  /**
+   * The run count flush_work waits for: the run the pending queueing asked for (one more than
+   * have started), or the run in progress.
+   */
+  flush_target: (pending: boolean, started: number): number => (pending ? started + 1 : started),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -441,7 +446,7 @@ export function flush_work(w: WorkStruct): boolean {
   const started = atomic_read(w.addr + WK_STARTED);
   const running = running_pool(w) >= 0;
   if (!pending && !running) return false;
-  const target = pending ? started + 1 : started;
+  const target = workOps.flush_target(pending, started);
   const mayBlock = !in_atomic() && !this_cpu.irqsOff;
   wait_until(
     w.addr + WK_WAITERS,

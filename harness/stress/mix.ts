@@ -14,6 +14,11 @@ export const OPS = [
   'spin',
   'fifo',
   'nosched',
+  // Kernel timers and BH work (bh-workload.ts).
+  'timer',
+  'tsync',
+  'work',
+  'wsync',
 ] as const;
 export type Op = (typeof OPS)[number];
 export type Mix = Record<Op, number>;
@@ -33,6 +38,10 @@ export const DEFAULT_MIX: Mix = {
   spin: 2,
   fifo: 3,
   nosched: 1,
+  timer: 6,
+  tsync: 3,
+  work: 6,
+  wsync: 3,
 };
 
 /** Parses "sched=40,kill=10": named ops get those weights, the others keep their defaults. */
