@@ -4,7 +4,16 @@
  * report path and coverage, and the exclusive-hold protocol the tasklet ops use too (an
  * exclusive op sets Excl and waits for racing ops inside their check to leave).
  */
-import { cpu_relax, in_hardirq, in_serving_softirq, nr_cpu_ids, report, shared_words, smp_processor_id, type TaskBody } from 'tasklet-rt';
+import {
+  cpu_relax,
+  in_hardirq,
+  in_serving_softirq,
+  nr_cpu_ids,
+  report,
+  shared_words,
+  smp_processor_id,
+  type TaskBody,
+} from 'tasklet-rt';
 import { machineMs } from '../../shm/clock.ts';
 import type { Violation } from '../oracles/guarantees.ts';
 import { Prng } from '../prng.ts';
@@ -102,4 +111,3 @@ export function* wait_until(done: () => boolean, ms: number): TaskBody<boolean> 
   }
   return true;
 }
-

@@ -41,7 +41,10 @@ export function checkBhDrained(machine: Machine): Violation | null {
   const n = (f: R): number => Atomics.load(bh, at(f));
   const lastCpu = n(R.LastCpu) - 1;
   const unplugged = lastCpu >= 0 && machine.cpuWord(lastCpu, C_OFFLINE_COUNT) !== n(R.LastOffline);
-  const where = lastCpu >= 0 ? ` (last armed or queued for CPU${lastCpu}${unplugged ? ', which went offline since' : ''})` : '';
+  const where =
+    lastCpu >= 0
+      ? ` (last armed or queued for CPU${lastCpu}${unplugged ? ', which went offline since' : ''})`
+      : '';
   if (n(R.Inside) !== 0)
     return violation(
       kind === 'timer' ? 'timer-fires' : 'work-runs',
@@ -62,4 +65,21 @@ export function checkBhDrained(machine: Machine): Violation | null {
     lastCpu >= 0 ? [lastCpu] : [],
     `work stress-work${i}: queued successfully ${n(R.Arms)} time(s) but ran ${n(R.Runs)} and was cancelled ${n(R.Covered)} time(s) after the drain${where}`,
   );
+}
+
+/** CPUs that a timer arm or a BH queueing not yet accounted for went to (hotplug prefers them). */
+export function bhBusyCpus(machine: Machine): number[] {
+  const bh = machine.sharedWords('stress-bh');
+  const cpus = new Set<number>();
+  for (let i = 0; i < Atomics.load(bh, B_NR_TIMERS); i++)
+    if (Atomics.load(bh, tr(i, R.Arms)) > Atomics.load(bh, tr(i, R.Covered)))
+      cpus.add(Atomics.load(bh, tr(i, R.LastCpu)) - 1);
+  for (let i = 0; i < Atomics.load(bh, B_NR_WORKS); i++)
+    if (
+      Atomics.load(bh, wr(i, R.Arms)) >
+      Atomics.load(bh, wr(i, R.Runs)) + Atomics.load(bh, wr(i, R.Covered))
+    )
+      cpus.add(Atomics.load(bh, wr(i, R.LastCpu)) - 1);
+  cpus.delete(-1);
+  return [...cpus];
 }

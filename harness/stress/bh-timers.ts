@@ -145,19 +145,32 @@ export function bh_timer_fn(t: TimerList): void {
         'timer-early',
         -1,
         [cpu],
-        `${name(i)}: mod_timer moved the pending timer ${((notBefore - now) | 0)} jiffies later, but it ran at the old expiry`,
+        `${name(i)}: mod_timer moved the pending timer ${(notBefore - now) | 0} jiffies later, but it ran at the old expiry`,
       ),
     );
   const expect = Atomics.exchange(bh, tr(i, R.ExpectCpu), 0) - 1;
-  if (expect >= 0 && expect !== cpu && offlineCount(expect) === Atomics.load(bh, tr(i, R.ExpectOffline)))
-    fail(
-      violation(
-        'timer-takeover',
-        -1,
-        [expect, cpu],
-        `${name(i)}: armed on CPU${expect} (online since) but ran on CPU${cpu}`,
-      ),
-    );
+  if (expect >= 0) {
+    const unplugged = offlineCount(expect) !== Atomics.load(bh, tr(i, R.ExpectOffline));
+    if (!unplugged && cpu !== expect)
+      fail(
+        violation(
+          'timer-takeover',
+          -1,
+          [expect, cpu],
+          `${name(i)}: armed on CPU${expect} (online since) but ran on CPU${cpu}`,
+        ),
+      );
+    // Nothing re-armed it: after an unplug of its CPU it belongs to the heir, never to the CPU back up.
+    if (unplugged && cpu === expect)
+      fail(
+        violation(
+          'timer-takeover',
+          -1,
+          [cpu],
+          `${name(i)}: armed on CPU${cpu}, which went offline before it ran, yet it ran there once the CPU was back (not moved to a live CPU)`,
+        ),
+      );
+  }
   raise_to(tr(i, R.Covered), Atomics.load(bh, tr(i, R.Arms)));
   Atomics.add(bh, tr(i, R.Runs), 1);
   covered('timer_run', () => {
@@ -215,14 +228,17 @@ export function* timer_sync_op(cpu: number): TaskBody<void> {
   else if (flavour === 1) yield* mod_while_running(i, cpu, runs);
   else if (flavour === 2) {
     // add_timer(_on): it runs on the CPU it was armed on (or that CPU's heir after an unplug).
+    // Held until it fired (or the drain), so no racing delete accounts for an arm a hot-unplug
+    // lost (T5); armed far ahead at times, so that an unplug of its CPU is likely meanwhile.
     const target = rng.chance(50) ? cpu : other_online(cpu);
     const r0 = runs();
     const t = target < 0 ? cpu : target;
+    const ahead = rng.chance(50) ? 1 + rng.below(3) : 10 + rng.below(40);
     Atomics.store(bh, tr(i, R.ExpectOffline), offlineCount(t));
     if (cpu_online(t)) Atomics.store(bh, tr(i, R.ExpectCpu), t + 1);
-    if (t === cpu) arm(i, 'add_timer', jiffies() + 1 + rng.below(3));
-    else arm(i, 'add_timer_on', jiffies() + 1 + rng.below(3), t);
-    yield* wait_until(() => runs() > r0, WAIT_MS);
+    if (t === cpu) arm(i, 'add_timer', jiffies() + ahead);
+    else arm(i, 'add_timer_on', jiffies() + ahead, t);
+    yield* wait_until(() => runs() > r0, Number.POSITIVE_INFINITY);
     Atomics.store(bh, tr(i, R.ExpectCpu), 0);
   } else {
     // mod_timer on a pending timer moves it: not before the new expiry.
@@ -243,7 +259,8 @@ function* del_sync_while_running(i: number, cpu: number, runs: () => number): Ta
   Atomics.store(bh, tr(i, R.Slow), 1);
   if (target < 0 || target === cpu) arm(i, 'add_timer', jiffies());
   else arm(i, 'add_timer_on', jiffies(), target);
-  if (target !== cpu) yield* wait_until(() => Atomics.load(bh, tr(i, R.Inside)) !== 0 || runs() > r0, WAIT_MS);
+  if (target !== cpu)
+    yield* wait_until(() => Atomics.load(bh, tr(i, R.Inside)) !== 0 || runs() > r0, WAIT_MS);
   del(i, true);
   Atomics.store(bh, tr(i, R.Slow), 0);
   const inside = Atomics.load(bh, tr(i, R.Inside));
@@ -260,7 +277,9 @@ function* del_sync_while_running(i: number, cpu: number, runs: () => number): Ta
   const until = jiffies() + 2;
   yield* wait_until(() => ((jiffies() - until) | 0) > 0, WAIT_MS);
   if (runs() !== after)
-    fail(violation('timer-del-sync', -1, [cpu], `${name(i)}: the callback ran after del_timer_sync returned`));
+    fail(
+      violation('timer-del-sync', -1, [cpu], `${name(i)}: the callback ran after del_timer_sync returned`),
+    );
 }
 
 /** T1: mod_timer from this CPU while the callback runs (slowly) on another: it must not run here meanwhile. */

@@ -19,7 +19,15 @@ import {
   work_alloc,
 } from 'tasklet-rt';
 import { attach_stress_words, bh, rng, running, seed_rng } from './bh-common.ts';
-import { B_FIRST_PROBE, B_FIRST_TIMER, B_FIRST_WORK, B_NR_TIMERS, B_NR_WORKS, MAX_BH_TIMERS, MAX_BH_WORKS } from './bh-shadow.ts';
+import {
+  B_FIRST_PROBE,
+  B_FIRST_TIMER,
+  B_FIRST_WORK,
+  B_NR_TIMERS,
+  B_NR_WORKS,
+  MAX_BH_TIMERS,
+  MAX_BH_WORKS,
+} from './bh-shadow.ts';
 import { bh_timer_fn, other_online, racing_timer_op, timer_sync_op } from './bh-timers.ts';
 import { bh_probe_fn, bh_work_fn, racing_work_op, work_sync_op } from './bh-works.ts';
 import type { Op } from './mix.ts';
@@ -65,7 +73,8 @@ function stress_bh_setup(): number {
   const timers = Math.min(MAX_BH_TIMERS, 4 + 3 * cpus);
   const works = Math.min(MAX_BH_WORKS, 6 + 4 * cpus);
   const contiguous = (id: number, first: number, k: number, what: string): void => {
-    if (id !== first + k) throw new Error(`stress ${what} must be allocated contiguously (boot a fresh machine)`);
+    if (id !== first + k)
+      throw new Error(`stress ${what} must be allocated contiguously (boot a fresh machine)`);
   };
   let first = -1;
   for (let i = 0; i < timers; i++) {

@@ -18,6 +18,7 @@ import {
   enable_work,
   flush_work,
   from_work,
+  HZ,
   in_hardirq,
   in_serving_softirq,
   jiffies,
@@ -74,8 +75,8 @@ import { Slot } from './coverage.ts';
 const WAIT_MS = 200;
 /** bh_worker's bound per call (kernel/workqueue.ts): past it, the vector's tasklets may come first. */
 const POOL_BATCH = 10;
-/** A slow work function busy-waits this long, so an exclusive op can catch it running. */
-const SLOW_US = 400;
+/** A slow work function busy-waits a tick and a half, so an exclusive op can catch it running. */
+const slowUs = (): number => Math.ceil(1_500_000 / HZ());
 
 /** Work item i goes to one queue only: 0 system_bh_wq, 1 system_bh_highpri_wq, 2 our WQ_BH queue. */
 const stress_wq = alloc_workqueue('stress_bh', WQ_BH);
@@ -169,19 +170,32 @@ export function bh_work_fn(w: WorkStruct): void {
       ),
     );
   const expect = Atomics.exchange(bh, wr(i, R.ExpectCpu), 0) - 1;
-  if (expect >= 0 && expect !== cpu && offlineCount(expect) === Atomics.load(bh, wr(i, R.ExpectOffline)))
-    fail(
-      violation(
-        'work-runs',
-        -1,
-        [expect, cpu],
-        `${name(i)}: queued on CPU${expect} (online since) but ran on CPU${cpu}`,
-      ),
-    );
+  if (expect >= 0) {
+    const unplugged = offlineCount(expect) !== Atomics.load(bh, wr(i, R.ExpectOffline));
+    if (!unplugged && cpu !== expect)
+      fail(
+        violation(
+          'work-runs',
+          -1,
+          [expect, cpu],
+          `${name(i)}: queued on CPU${expect} (online since) but ran on CPU${cpu}`,
+        ),
+      );
+    // Nothing re-armed it: after an unplug of its CPU it belongs to the heir, never to the CPU back up.
+    if (unplugged && cpu === expect)
+      fail(
+        violation(
+          'work-runs',
+          -1,
+          [cpu],
+          `${name(i)}: queued on CPU${cpu}, which went offline before it ran, yet it ran there once the CPU was back (not moved to a live CPU)`,
+        ),
+      );
+  }
   check_order(i, cpu);
   note_probe(i, cpu);
   covered('work_run', () => {
-    if (Atomics.load(bh, wr(i, R.Slow)) !== 0) udelay(SLOW_US);
+    if (Atomics.load(bh, wr(i, R.Slow)) !== 0) udelay(slowUs());
     else if (rng.chance(30)) udelay(rng.below(25));
     racing(wr(i, 0), () => {
       // A work item queued from its own function is not pending while it runs: it runs again.
@@ -235,7 +249,12 @@ export function bh_probe_fn(t: TaskletStruct): void {
     (jiffies() | 0) !== Atomics.load(bh, B_PROBE_JIFFIES + slot) ||
     (Atomics.load(bh, B_POOL_INVOCATION + slot) === invocationCount(cpu) &&
       Atomics.load(bh, B_POOL_COUNT + slot) >= POOL_BATCH);
-  if (left > 0 && cpu === owner && offlineCount(owner) === Atomics.load(bh, B_PROBE_OFFLINE + slot) && !bounded)
+  if (
+    left > 0 &&
+    cpu === owner &&
+    offlineCount(owner) === Atomics.load(bh, B_PROBE_OFFLINE + slot) &&
+    !bounded
+  )
     fail(
       violation(
         'work-order',
