@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MUTANT_NAMES } from '../harness/mutants.ts';
 import { runSelftest } from '../harness/selftest.ts';
+import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
 import { runStress } from '../harness/stress/run.ts';
 
@@ -37,7 +38,14 @@ describe('stress', () => {
   });
 
   it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {
-    const rows = await runSelftest({ cpus: 2, tasklets: 48, budgetMs: 30_000, cleanMs: 2000, seed: 99 });
+    const rows = await runSelftest({
+      cpus: 2,
+      tasklets: 48,
+      budgetMs: 30_000,
+      cleanMs: 2000,
+      seed: 99,
+      mutants: MUTANT_NAMES, // the timer and work mutants: test/stress-bh.test.ts
+    });
     const byRun = Object.fromEntries(rows.map((r) => [r.run, r]));
     // A mutant that corrupts the queues can deadlock the machine before an oracle speaks (about
     // one run in six for no-sched-bit on a busy host): such a hang gets one more run, on another seed.
@@ -109,8 +117,10 @@ describe('stress', () => {
   it('CLI: --list-mutants names every mutant and the guarantees it breaks', () => {
     const out = cli(['stress', '--list-mutants']);
     expect(out.status).toBe(0);
-    for (const mutant of MUTANT_NAMES) expect(out.stdout).toContain(mutant);
+    for (const mutant of STRESS_MUTANT_NAMES) expect(out.stdout).toContain(mutant);
     expect(out.stdout).toMatch(/breaks G\d/);
+    expect(out.stdout).toMatch(/timer-early .*\(breaks T2\)/);
+    expect(out.stdout).toMatch(/work-flush-early .*\(breaks W3\)/);
   });
 
   it('CLI: bad values end in one line naming them and exit 2', () => {
