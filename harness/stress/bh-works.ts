@@ -70,6 +70,7 @@ import {
   R,
   wr,
 } from './bh-shadow.ts';
+import { other_online } from './bh-timers.ts';
 import { Slot } from './coverage.ts';
 
 const WAIT_MS = 200;
@@ -291,7 +292,7 @@ export function racing_work_op(i: number): void {
 
 /** An exclusive op on one work item (or a batch): idle before (cancel_work_sync), maybe pending after. */
 export function* work_sync_op(cpu: number): TaskBody<void> {
-  const flavour = rng.below(4);
+  const flavour = rng.below(5);
   if (flavour === 3) {
     yield* order_episode(cpu);
     return;
@@ -302,6 +303,7 @@ export function* work_sync_op(cpu: number): TaskBody<void> {
   cancel(i, 'cancel_work_sync');
   if (flavour === 0) yield* cancel_while_running(i, cpu);
   else if (flavour === 1) yield* flush_after_queue(i, cpu);
+  else if (flavour === 4) yield* queue_while_running(i, cpu);
   else {
     // queue_work_on: it runs on that CPU (or its heir after an unplug).
     const target = rng.below(nr_cpu_ids());
@@ -365,6 +367,21 @@ function* cancel_while_running(i: number, cpu: number): TaskBody<void> {
         `${name(i)}: ran after enable_work though it was queued only while disabled (that queueing must be forgotten)`,
       ),
     );
+}
+
+/** W1: queued here while it runs (slowly) on another CPU: it must run there again, after, not here meanwhile. */
+function* queue_while_running(i: number, cpu: number): TaskBody<void> {
+  const target = other_online(cpu);
+  if (target < 0) return;
+  const runs = (): number => Atomics.load(bh, wr(i, R.Runs));
+  const r0 = runs();
+  Atomics.store(bh, wr(i, R.Slow), 1);
+  queue(i, target);
+  if (yield* wait_until(() => Atomics.load(bh, wr(i, R.Inside)) === target + 1, WAIT_MS)) {
+    queue(i, -1);
+    yield* wait_until(() => runs() > r0 + 1, WAIT_MS);
+  }
+  Atomics.store(bh, wr(i, R.Slow), 0);
 }
 
 /** W3: flush_work right after queueing returns only once that run has finished. */
