@@ -82,7 +82,9 @@ const work = DECLARE_WORK('compare_work', compare_work_fn);
 /** The driver's "schedule the bottom half" (tasklet_schedule or queue_work), recorded. */
 function defer(): void {
   const cpu = smp_processor_id();
-  Atomics.compareExchange(words, C.FirstPending, 0, nowUs() + 1);
+  const stamp = nowUs() + 1;
+  // Before the call, so that the run it causes cannot start first; a refused queueing takes it back.
+  const first = Atomics.compareExchange(words, C.FirstPending, 0, stamp) === 0;
   const inside = get(C.Inside);
   if (inside !== 0 && inside !== cpu + 1) Atomics.store(words, C.Reentry, (inside << 8) | (cpu + 1));
   Atomics.store(words, C.LastSchedCpu, cpu + 1);
@@ -91,7 +93,10 @@ function defer(): void {
   if (disabled) add(C.SchedWhileDisabled);
   if (isWork()) {
     if (queue_work(system_bh_wq, work)) add(C.Accepted);
-    else if (disabled) add(C.RefusedWhileDisabled);
+    else {
+      if (disabled) add(C.RefusedWhileDisabled);
+      if (first) Atomics.compareExchange(words, C.FirstPending, stamp, 0);
+    }
   } else {
     tasklet_schedule(tasklet);
   }
@@ -117,7 +122,10 @@ function teardown(): boolean {
 }
 
 function device_irq(): void {
-  if (Atomics.exchange(words, C.Probe, 0) !== 0 || get(C.Phase) === ComparePhase.Steady) defer();
+  if (Atomics.exchange(words, C.Probe, 0) !== 0) {
+    defer();
+    add(C.ProbesDone);
+  } else if (get(C.Phase) === ComparePhase.Steady) defer();
 }
 
 /** Per CPU: the device raising its interrupt, on this CPU or another, at random intervals. */
@@ -170,10 +178,10 @@ function* process_path(): TaskBody<void> {
   for (let k = 0; k < trials; k++) {
     yield* quiesce();
     disable();
-    const before = get(C.Schedules);
+    const before = get(C.ProbesDone);
     Atomics.store(words, C.Probe, 1);
     raise_irq(other, COMPARE_IRQ);
-    while (get(C.Schedules) === before) yield;
+    while (get(C.ProbesDone) === before) yield;
     const runs = get(C.Runs);
     enable();
     // A remembered schedule runs at the next softirq pass; a dropped one never: bounded wait.

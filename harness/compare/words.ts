@@ -40,8 +40,9 @@ export enum C {
   TeardownCancelled,
   /** Samples of schedule-to-run latency (µs) kept. */
   LatencyCount,
-  /** A probe schedule asked of another CPU's interrupt. */
+  /** A probe schedule asked of another CPU's interrupt, and probes done (schedule call returned). */
   Probe,
+  ProbesDone,
 }
 export const LATENCY_BASE = 64;
 export const MAX_LATENCY_SAMPLES = 8192;
