@@ -23,12 +23,8 @@ interface CompareCliOptions extends ControlCliOptions {
 export function registerCompare(program: Command): void {
   const command = program
     .command('compare')
-    .description(
-      'run one driver with a tasklet and converted to a BH work item; report where they differ',
-    )
-    .addOption(
-      new Option('--cpus <n>', 'emulated CPUs').argParser(integer('--cpus', 2, MAX_CPUS)).default(2),
-    )
+    .description('run one driver with a tasklet and converted to a BH work item; report where they differ')
+    .addOption(new Option('--cpus <n>', 'emulated CPUs').argParser(integer('--cpus', 2, MAX_CPUS)).default(2))
     .addOption(
       new Option('--duration <d>', 'machine time of the steady load on each side (then the experiments)')
         .argParser(duration('--duration', 100, 600_000))
@@ -44,7 +40,10 @@ export function registerCompare(program: Command): void {
         .argParser(integer('--trials', 1, 1000))
         .default(5),
     )
-    .option('--trace-dir <dir>', 'write each side\'s ftrace text there (tasklet.ftrace.txt, bh-work.ftrace.txt)');
+    .option(
+      '--trace-dir <dir>',
+      "write each side's ftrace text there (tasklet.ftrace.txt, bh-work.ftrace.txt)",
+    );
   addControlOptions(command).action(async (opts: CompareCliOptions) => {
     process.exitCode = await compareCommand(opts);
   });
@@ -52,7 +51,8 @@ export function registerCompare(program: Command): void {
 
 function checkDir(flag: string, dir: string | undefined): void {
   if (dir === undefined) return;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${dir}: not a directory`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`${flag} ${dir}: not a directory`);
   checkWritable(flag, `${dir}/tasklet.ftrace.txt`);
 }
 

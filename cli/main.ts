@@ -19,8 +19,8 @@ import {
   oopsOption,
 } from './args.ts';
 import { registerBench } from './bench.ts';
-import { registerCompare } from './compare.ts';
 import { cat } from './cat.ts';
+import { registerCompare } from './compare.ts';
 import { addControlOptions, controlRequest } from './control-options.ts';
 import { die, EXIT_FAULT, EXIT_USAGE, UsageError } from './errors.ts';
 import { registerFuzz } from './fuzz.ts';

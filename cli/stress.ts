@@ -2,11 +2,11 @@
 import { availableParallelism } from 'node:os';
 import { MultiBar, Presets } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { breaksLabel, STRESS_MUTANT_NAMES, STRESS_MUTANTS } from '../harness/stress-mutants.ts';
 import { DEFAULT_MIX, type Mix, parseMix } from '../harness/stress/mix.ts';
 import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
 import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
+import { breaksLabel, STRESS_MUTANT_NAMES, STRESS_MUTANTS } from '../harness/stress-mutants.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer, lockupOptions, type OopsPolicy, oopsOption } from './args.ts';

@@ -2,9 +2,10 @@
  * Proves the oracles work: a clean run must report nothing, and every mutant must be caught
  * (a violation, not merely a hang) within the budget.
  */
-import { STRESS_MUTANT_NAMES, STRESS_MUTANTS } from './stress-mutants.ts';
+
 import { DEFAULT_MIX } from './stress/mix.ts';
 import { runStress, type StressStatus } from './stress/run.ts';
+import { STRESS_MUTANT_NAMES, STRESS_MUTANTS } from './stress-mutants.ts';
 
 export interface SelftestOptions {
   cpus: number;

@@ -28,8 +28,7 @@ export const WORK_MUTANTS: Record<string, WorkMutant> = {
     },
   },
   'work-flush-early': {
-    description:
-      'flush_work waits only for a run in progress, not for the run a pending queueing asked for',
+    description: 'flush_work waits only for a run in progress, not for the run a pending queueing asked for',
     breaks: [3],
     install() {
       workOps.flush_target = (_pending, started) => started;

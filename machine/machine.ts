@@ -390,7 +390,10 @@ export class Machine {
   /** Whether a loaded module provides /proc/`name` (softirqs, interrupts and timer_list always exist). */
   hasProc(name: string): boolean {
     return (
-      name === 'softirqs' || name === 'interrupts' || name === 'timer_list' || this.metadata.procs.includes(name)
+      name === 'softirqs' ||
+      name === 'interrupts' ||
+      name === 'timer_list' ||
+      this.metadata.procs.includes(name)
     );
   }
 

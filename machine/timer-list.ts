@@ -65,7 +65,7 @@ export function render_timer_list(callbacks: readonly string[]): string {
       const expires = expiresOf(id);
       lines.push(
         ` #${n}: ${name(id)}#${id}, ${name(id)}, S:01`,
-        ` # expires at ${expires} jiffies [in ${((expires - now) | 0)} jiffies]`,
+        ` # expires at ${expires} jiffies [in ${(expires - now) | 0} jiffies]`,
       );
     });
     lines.push('');

@@ -28,11 +28,13 @@ describe('compare: tasklet vs BH work item', () => {
     const work = readFileSync(join(dir, 'bh-work.ftrace.txt'), 'utf8');
     expect(tasklet).toMatch(/tasklet_entry: tasklet=compare_tasklet function=compare_tasklet_fn/);
     expect(tasklet).not.toContain('workqueue_execute_start');
-    expect(work).toMatch(/workqueue_execute_start: work struct compare_work#\d+: function compare_work_fn|workqueue_execute_start: work struct \S+: function compare_work_fn/);
+    expect(work).toMatch(
+      /workqueue_execute_start: work struct compare_work#\d+: function compare_work_fn|workqueue_execute_start: work struct \S+: function compare_work_fn/,
+    );
     expect(existsSync(join(dir, 'tasklet.ftrace.txt'))).toBe(true);
   }, 60_000);
 
-  it('disabled: every schedule made while the tasklet was disabled ran after the enable; none of the work item\'s', () => {
+  it("disabled: every schedule made while the tasklet was disabled ran after the enable; none of the work item's", () => {
     const { tasklet, work } = result;
     expect(tasklet.disabledTrials).toBe(TRIALS);
     expect(tasklet.disabledRemembered).toBe(TRIALS);
@@ -43,7 +45,11 @@ describe('compare: tasklet vs BH work item', () => {
     expect(work.refusedWhileDisabled).toBeLessThanOrEqual(work.schedWhileDisabled);
     const d = differences(result).find((x) => x.topic === 'disabled');
     expect(d?.tasklet).toContain(`${TRIALS}/${TRIALS} schedules made while disabled ran`);
-    expect(d?.work).toMatch(new RegExp(`^0/${TRIALS} \\(queue_work refused ${work.refusedWhileDisabled} of ${work.schedWhileDisabled}`));
+    expect(d?.work).toMatch(
+      new RegExp(
+        `^0/${TRIALS} \\(queue_work refused ${work.refusedWhileDisabled} of ${work.schedWhileDisabled}`,
+      ),
+    );
   });
 
   it('teardown: tasklet_kill lets each pending run happen, cancel_work_sync takes each away', () => {
@@ -65,7 +71,9 @@ describe('compare: tasklet vs BH work item', () => {
     }
     expect(result.work.accepted).toBeLessThanOrEqual(result.work.schedules);
     // Every run of the work item consumed one accepted queueing or none was left behind.
-    expect(result.work.runs + (result.work.teardownCancelled ?? 0)).toBeLessThanOrEqual(result.work.accepted ?? 0);
+    expect(result.work.runs + (result.work.teardownCancelled ?? 0)).toBeLessThanOrEqual(
+      result.work.accepted ?? 0,
+    );
     const text = compareReport(result);
     expect(text).toContain('differences:');
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(100);

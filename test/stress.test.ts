@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MUTANT_NAMES } from '../harness/mutants.ts';
 import { runSelftest } from '../harness/selftest.ts';
-import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
 import { runStress } from '../harness/stress/run.ts';
+import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -35,6 +35,16 @@ describe('stress', () => {
     expect(result.hotplugOps).toBeGreaterThan(0);
     const runs = result.totals.reduce((sum, t) => sum + t.runs, 0);
     expect(runs).toBeGreaterThan(1000);
+    // The timer and BH work ops ran too, judged by their oracles (bh-*.ts).
+    for (const kind of [
+      'mod_timer',
+      'timer_run',
+      'del_timer_sync',
+      'queue_work_on',
+      'work_run',
+      'flush_work',
+    ])
+      expect(result.coverage!.counts[kind], kind).toBeGreaterThan(0);
   });
 
   it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {

@@ -74,7 +74,11 @@ describe('kernel timers on a 2-CPU machine', () => {
     expect(text).toMatch(/\njiffies: \d+\n/);
     const cpu1 = text.slice(text.indexOf('cpu: 1\n'));
     expect(text.indexOf('cpu: 0\n')).toBeGreaterThan(0);
-    expect(cpu1).toMatch(new RegExp(` #0: timer_fn#\\d+, timer_fn, S:01\n # expires at ${expires} jiffies \\[in \\d+ jiffies\\]`));
+    expect(cpu1).toMatch(
+      new RegExp(
+        ` #0: timer_fn#\\d+, timer_fn, S:01\n # expires at ${expires} jiffies \\[in \\d+ jiffies\\]`,
+      ),
+    );
     const cpu0 = text.slice(text.indexOf('cpu: 0\n'), text.indexOf('cpu: 1\n'));
     expect(cpu0).not.toContain('timer_fn');
     expect(await m.call(1, 'del', { id: 5 })).toBe(true);

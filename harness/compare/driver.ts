@@ -13,13 +13,13 @@
  * both modes, so the two runs compare line by line.
  */
 import {
+  cancel_work_sync,
   cpu_online,
   DECLARE_TASKLET,
   DECLARE_WORK,
   defineModule,
   disable_work_sync,
   enable_work,
-  cancel_work_sync,
   FIRST_DEVICE_IRQ,
   jiffies,
   local_irq_restore,

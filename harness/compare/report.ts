@@ -39,7 +39,10 @@ export function differences(r: CompareResult): Difference[] {
     });
   const reentry = (s: SideResult): string =>
     `${s.reentryOnScheduler} on the scheduling CPU, ${s.reentryOnRunner} on the CPU running it`;
-  if (Math.sign(t.reentryOnScheduler - t.reentryOnRunner) !== Math.sign(w.reentryOnScheduler - w.reentryOnRunner))
+  if (
+    Math.sign(t.reentryOnScheduler - t.reentryOnRunner) !==
+    Math.sign(w.reentryOnScheduler - w.reentryOnRunner)
+  )
     found.push({
       topic: 'reentry',
       tasklet: `next run after a schedule while running elsewhere: ${reentry(t)}`,

@@ -7,15 +7,17 @@ import { fileURLToPath } from 'node:url';
 import type { ControlledOptions } from '../../control/driver.ts';
 import { Machine } from '../../machine/index.ts';
 import { DEFAULT_TRACE_CAPACITY, writeTraceFiles } from '../trace/output.ts';
-import { C } from './words.ts';
-import { LATENCY_BASE, MAX_LATENCY_SAMPLES } from './words.ts';
+import { C, LATENCY_BASE, MAX_LATENCY_SAMPLES } from './words.ts';
 
 const driverModule = fileURLToPath(new URL('./driver.ts', import.meta.url));
 
 export type Side = 'tasklet' | 'work';
 export const SIDES: readonly Side[] = ['tasklet', 'work'];
 /** The trace file of each side, under --trace DIR. */
-export const TRACE_FILES: Record<Side, string> = { tasklet: 'tasklet.ftrace.txt', work: 'bh-work.ftrace.txt' };
+export const TRACE_FILES: Record<Side, string> = {
+  tasklet: 'tasklet.ftrace.txt',
+  work: 'bh-work.ftrace.txt',
+};
 
 export interface CompareOptions {
   cpus: number;

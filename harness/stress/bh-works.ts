@@ -36,9 +36,9 @@ import {
   tasklet_hi_schedule,
   tasklet_schedule,
   udelay,
-  WQ_BH,
-  type WorkStruct,
   type WorkqueueStruct,
+  type WorkStruct,
+  WQ_BH,
   work_from_id,
 } from 'tasklet-rt';
 import { invocationCount, offlineCount } from '../oracles/cpu-context.ts';

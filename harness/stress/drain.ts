@@ -8,8 +8,8 @@ import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
 import { describeWhere, findingViolation } from '../oracles/findings.ts';
 import { violation } from '../oracles/guarantees.ts';
-import type { StressContext } from './context.ts';
 import { checkBhDrained, settleBh } from './bh-drain.ts';
+import type { StressContext } from './context.ts';
 import { reportHang } from './hang.ts';
 import { Phase, S_G12_WARNED } from './shadow.ts';
 

@@ -1,8 +1,8 @@
 /** What a stress run prints and writes: the per-second stats line, the final report, JSON, JUnit. */
 
 import { guaranteeLabel, ORACLE_NAMES, ORACLES } from '../oracles/guarantees.ts';
-import { STRESS_MUTANTS } from '../stress-mutants.ts';
 import { strategyLine } from '../schedule-report.ts';
+import { STRESS_MUTANTS } from '../stress-mutants.ts';
 import { wrapText } from '../text/layout.ts';
 import { coverageTable } from './coverage.ts';
 import { OPS } from './mix.ts';
