@@ -251,6 +251,14 @@ function insert(w: WorkStruct, cpu: number, hi: boolean): void {
   } else {
     flags = pool_lock(cpu);
   }
+  if (lockCpu !== this_cpu.id && !cpu_online(lockCpu)) {
+    // The target went offline after queue_work_on looked (its pools are, or are being, handed
+    // over): the work goes to this CPU, as the kernel runs it on a live one.
+    pool_unlock(lockCpu, flags);
+    pool = this_cpu.id * 2 + (hi ? 1 : 0);
+    lockCpu = this_cpu.id;
+    flags = pool_lock(lockCpu);
+  }
   append(pool, w);
   trace.workqueue_queue_work?.(w.id, hi, pool >> 1);
   if (pool >> 1 === this_cpu.id) {
