@@ -28,7 +28,10 @@ export const B_PROBE_OFFLINE = B_PROBE_LEFT + 128;
 export const B_PROBE_JIFFIES = B_PROBE_OFFLINE + 128;
 export const B_POOL_INVOCATION = B_PROBE_JIFFIES + 128;
 export const B_POOL_COUNT = B_POOL_INVOCATION + 128;
-export const B_RECORDS = B_POOL_COUNT + 128;
+/** What the probe saw when it ran: the items not yet started (NOT_JUDGED: bounds or unplug; -1: not run). */
+export const B_PROBE_SEEN = B_POOL_COUNT + 128;
+export const NOT_JUDGED = 1000;
+export const B_RECORDS = B_PROBE_SEEN + 128;
 
 /** One record's words. */
 export enum R {
@@ -71,6 +74,8 @@ export enum R {
   ProbeEpisode,
   /** Timer: the expiry (low 32 bits) mod_timer moved a pending timer to; it must not run before. */
   NotBefore,
+  /** CPU + 1 of the last run. */
+  RunCpu,
 }
 export const RECORD_WORDS = 24;
 

@@ -67,6 +67,8 @@ import {
   B_PROBE_LEFT,
   B_PROBE_OFFLINE,
   B_PROBE_OPEN,
+  B_PROBE_SEEN,
+  NOT_JUDGED,
   R,
   wr,
 } from './bh-shadow.ts';
@@ -193,6 +195,7 @@ export function bh_work_fn(w: WorkStruct): void {
         ),
       );
   }
+  Atomics.store(bh, wr(i, R.RunCpu), cpu + 1);
   check_order(i, cpu);
   note_probe(i, cpu);
   covered('work_run', () => {
@@ -237,33 +240,25 @@ function note_probe(i: number, cpu: number): void {
     Atomics.sub(bh, B_PROBE_LEFT + probe, 1);
 }
 
-/** The probe tasklet of slot cpu * 2 + hi: every BH work item queued with it must have run first. */
+/**
+ * The probe tasklet of slot cpu * 2 + hi: notes how many BH work items queued with it had not
+ * started yet. The episode judges it once all of them ran (on its CPU: an item that ran elsewhere
+ * says nothing about this CPU's pass).
+ */
 export function bh_probe_fn(t: TaskletStruct): void {
   const slot = t.id - Atomics.load(bh, B_FIRST_PROBE);
   const cpu = smp_processor_id();
   const episode = Atomics.exchange(bh, B_PROBE_OPEN + slot, 0);
   if (episode === 0) return;
-  const left = Atomics.load(bh, B_PROBE_LEFT + slot);
   const owner = slot >> 1;
   // Not judged after an unplug of the owner, or where bh_worker's bounds may have cut the batch.
   const bounded =
     (jiffies() | 0) !== Atomics.load(bh, B_PROBE_JIFFIES + slot) ||
     (Atomics.load(bh, B_POOL_INVOCATION + slot) === invocationCount(cpu) &&
       Atomics.load(bh, B_POOL_COUNT + slot) >= POOL_BATCH);
-  if (
-    left > 0 &&
-    cpu === owner &&
-    offlineCount(owner) === Atomics.load(bh, B_PROBE_OFFLINE + slot) &&
-    !bounded
-  )
-    fail(
-      violation(
-        'work-order',
-        -1,
-        [cpu],
-        `the ${slot & 1 ? 'HI' : 'TASKLET'} vector ran a tasklet scheduled on CPU${cpu} before ${left} BH work item(s) queued with it in one irqs-off section (BH work runs first)`,
-      ),
-    );
+  const judged =
+    cpu === owner && offlineCount(owner) === Atomics.load(bh, B_PROBE_OFFLINE + slot) && !bounded;
+  Atomics.store(bh, B_PROBE_SEEN + slot, judged ? Atomics.load(bh, B_PROBE_LEFT + slot) : NOT_JUDGED);
 }
 
 /** A racing op on work item i unless an exclusive op holds it; waits (the _sync forms, flush) in process context only. */
@@ -441,12 +436,28 @@ function* order_episode(cpu: number): TaskBody<void> {
     Atomics.store(bh, B_PROBE_LEFT + slot, picked.length);
     Atomics.store(bh, B_PROBE_OFFLINE + slot, offlineCount(cpu));
     Atomics.store(bh, B_PROBE_JIFFIES + slot, jiffies() | 0);
+    Atomics.store(bh, B_PROBE_SEEN + slot, -1);
     Atomics.store(bh, B_PROBE_OPEN + slot, episode);
     if (hi) tasklet_hi_schedule(probe);
     else tasklet_schedule(probe);
     for (const i of picked) queue(i, -1);
     local_irq_restore(flags);
-    yield* wait_until(() => picked.every((i, k) => Atomics.load(bh, wr(i, R.Runs)) > before[k]), WAIT_MS);
+    const ran = yield* wait_until(
+      () => picked.every((i, k) => Atomics.load(bh, wr(i, R.Runs)) > before[k]),
+      WAIT_MS,
+    );
+    yield* wait_until(() => Atomics.load(bh, B_PROBE_SEEN + slot) !== -1, WAIT_MS);
+    const left = Atomics.load(bh, B_PROBE_SEEN + slot);
+    const here = picked.every((i) => Atomics.load(bh, wr(i, R.RunCpu)) === cpu + 1);
+    if (ran && here && left > 0 && left !== NOT_JUDGED)
+      fail(
+        violation(
+          'work-order',
+          -1,
+          [cpu],
+          `the ${hi ? 'HI' : 'TASKLET'} vector ran a tasklet scheduled on CPU${cpu} before ${left} of the ${picked.length} BH work items queued after it in one irqs-off section (BH work runs first)`,
+        ),
+      );
     for (const i of picked) {
       Atomics.store(bh, wr(i, R.Order), 0);
       Atomics.store(bh, wr(i, R.Probe), 0);
