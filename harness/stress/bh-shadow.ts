@@ -64,7 +64,7 @@ export enum R {
   Budget,
   /** Order episode: (owner CPU + 1) << 16 | position. */
   Order,
-  /** 1: the callback busy-waits (an exclusive op wants it caught running). */
+  /** µs the callback busy-waits (an exclusive op wants it caught running); 0: not slow. */
   Slow,
   /** CPU + 1 of the last arm or queue (the base or pool it went to), then that CPU's offline count. */
   LastCpu,
@@ -76,6 +76,8 @@ export enum R {
   NotBefore,
   /** CPU + 1 of the last run. */
   RunCpu,
+  /** Timer: 1 while an exclusive add_timer_on is held until it fires (its callback releases it). */
+  HeldUntilFire,
 }
 export const RECORD_WORDS = 24;
 

@@ -61,8 +61,9 @@ export function timer(i: number): TimerList {
 }
 const nTimers = (): number => Atomics.load(bh, B_NR_TIMERS);
 const name = (i: number): string => `timer stress-timer${i}`;
-/** A slow callback busy-waits a tick and a half: long enough for another CPU's tick to come. */
+/** A slow callback busy-waits a tick and a half (long enough for another CPU's tick to come) or 1 ms. */
 const slowUs = (): number => Math.ceil(1_500_000 / HZ());
+const SLOW_US = 1000;
 
 /** The earliest expiry armed since the last judged fire (0: none; an expiry of 0 counts as -1). */
 function record_min(i: number, expires: number): void {
@@ -174,7 +175,8 @@ export function bh_timer_fn(t: TimerList): void {
   raise_to(tr(i, R.Covered), Atomics.load(bh, tr(i, R.Arms)));
   Atomics.add(bh, tr(i, R.Runs), 1);
   covered('timer_run', () => {
-    if (Atomics.load(bh, tr(i, R.Slow)) !== 0) udelay(slowUs());
+    const slow = Atomics.load(bh, tr(i, R.Slow));
+    if (slow !== 0) udelay(slow);
     else if (rng.chance(30)) udelay(rng.below(25));
     // T4: a callback re-arms its own timer; each re-arm must run once.
     racing(tr(i, 0), () => {
@@ -184,6 +186,7 @@ export function bh_timer_fn(t: TimerList): void {
   if (running() && rng.chance(15)) racing_timer_op(rng.below(nTimers()));
   Atomics.add(bh, tr(i, R.Ends), 1);
   Atomics.compareExchange(bh, tr(i, R.Inside), cpu + 1, 0);
+  if (Atomics.exchange(bh, tr(i, R.HeldUntilFire), 0) === 1) releaseExclusive(tr(i, 0));
 }
 
 /**
@@ -228,18 +231,18 @@ export function* timer_sync_op(cpu: number): TaskBody<void> {
   else if (flavour === 1) yield* mod_while_running(i, cpu, runs);
   else if (flavour === 2) {
     // add_timer(_on): it runs on the CPU it was armed on (or that CPU's heir after an unplug).
-    // Held until it fired (or the drain), so no racing delete accounts for an arm a hot-unplug
-    // lost (T5); armed far ahead at times, so that an unplug of its CPU is likely meanwhile.
+    // Held until it fires (its callback lets go), so no racing delete accounts for an arm a
+    // hot-unplug lost (T5); armed far ahead at times, so that an unplug of its CPU is likely
+    // meanwhile. This task goes on at once.
     const target = rng.chance(50) ? cpu : other_online(cpu);
-    const r0 = runs();
     const t = target < 0 ? cpu : target;
     const ahead = rng.chance(50) ? 1 + rng.below(3) : 10 + rng.below(40);
     Atomics.store(bh, tr(i, R.ExpectOffline), offlineCount(t));
     if (cpu_online(t)) Atomics.store(bh, tr(i, R.ExpectCpu), t + 1);
+    Atomics.store(bh, tr(i, R.HeldUntilFire), 1);
     if (t === cpu) arm(i, 'add_timer', jiffies() + ahead);
     else arm(i, 'add_timer_on', jiffies() + ahead, t);
-    yield* wait_until(() => runs() > r0, Number.POSITIVE_INFINITY);
-    Atomics.store(bh, tr(i, R.ExpectCpu), 0);
+    return;
   } else {
     // mod_timer on a pending timer moves it: not before the new expiry.
     arm(i, 'add_timer', jiffies() + 2);
@@ -256,7 +259,7 @@ export function* timer_sync_op(cpu: number): TaskBody<void> {
 function* del_sync_while_running(i: number, cpu: number, runs: () => number): TaskBody<void> {
   const target = rng.chance(70) ? other_online(cpu) : cpu;
   const r0 = runs();
-  Atomics.store(bh, tr(i, R.Slow), 1);
+  Atomics.store(bh, tr(i, R.Slow), SLOW_US);
   if (target < 0 || target === cpu) arm(i, 'add_timer', jiffies());
   else arm(i, 'add_timer_on', jiffies(), target);
   if (target !== cpu)
@@ -287,7 +290,7 @@ function* mod_while_running(i: number, cpu: number, runs: () => number): TaskBod
   const target = other_online(cpu);
   if (target < 0) return;
   const r0 = runs();
-  Atomics.store(bh, tr(i, R.Slow), 1);
+  Atomics.store(bh, tr(i, R.Slow), slowUs());
   arm(i, 'add_timer_on', jiffies(), target);
   if (yield* wait_until(() => Atomics.load(bh, tr(i, R.Inside)) === target + 1, WAIT_MS)) {
     arm(i, 'mod_timer', jiffies());

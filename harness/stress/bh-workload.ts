@@ -50,7 +50,7 @@ function bh_irq(): void {
 
 /** Some racing ops here, and maybe the same on another CPU in hard-irq context at once. */
 function racing_burst(cpu: number, ops: (i: number) => void, n: number): void {
-  if (rng.chance(30)) {
+  if (rng.chance(15)) {
     const other = other_online(cpu);
     if (other >= 0) raise_irq(other, BH_IRQ);
   }

@@ -78,8 +78,9 @@ import { Slot } from './coverage.ts';
 const WAIT_MS = 200;
 /** bh_worker's bound per call (kernel/workqueue.ts): past it, the vector's tasklets may come first. */
 const POOL_BATCH = 10;
-/** A slow work function busy-waits a tick and a half, so an exclusive op can catch it running. */
+/** A slow work function busy-waits, so an exclusive op can catch it running: a tick and a half, or 1 ms. */
 const slowUs = (): number => Math.ceil(1_500_000 / HZ());
+const SLOW_US = 1000;
 
 /** Work item i goes to one queue only: 0 system_bh_wq, 1 system_bh_highpri_wq, 2 our WQ_BH queue. */
 const stress_wq = alloc_workqueue('stress_bh', WQ_BH);
@@ -199,7 +200,8 @@ export function bh_work_fn(w: WorkStruct): void {
   check_order(i, cpu);
   note_probe(i, cpu);
   covered('work_run', () => {
-    if (Atomics.load(bh, wr(i, R.Slow)) !== 0) udelay(slowUs());
+    const slow = Atomics.load(bh, wr(i, R.Slow));
+    if (slow !== 0) udelay(slow);
     else if (rng.chance(30)) udelay(rng.below(25));
     racing(wr(i, 0), () => {
       // A work item queued from its own function is not pending while it runs: it runs again.
@@ -316,7 +318,7 @@ export function* work_sync_op(cpu: number): TaskBody<void> {
 function* cancel_while_running(i: number, cpu: number): TaskBody<void> {
   const runs = (): number => Atomics.load(bh, wr(i, R.Runs));
   const r0 = runs();
-  Atomics.store(bh, wr(i, R.Slow), 1);
+  Atomics.store(bh, wr(i, R.Slow), SLOW_US);
   queue(i, rng.chance(70) ? rng.below(nr_cpu_ids()) : -1);
   yield* wait_until(() => Atomics.load(bh, wr(i, R.Inside)) !== 0 || runs() > r0, WAIT_MS);
   const disable = rng.chance(50);
@@ -370,7 +372,7 @@ function* queue_while_running(i: number, cpu: number): TaskBody<void> {
   if (target < 0) return;
   const runs = (): number => Atomics.load(bh, wr(i, R.Runs));
   const r0 = runs();
-  Atomics.store(bh, wr(i, R.Slow), 1);
+  Atomics.store(bh, wr(i, R.Slow), slowUs());
   queue(i, target);
   if (yield* wait_until(() => Atomics.load(bh, wr(i, R.Inside)) === target + 1, WAIT_MS)) {
     queue(i, -1);
@@ -382,7 +384,7 @@ function* queue_while_running(i: number, cpu: number): TaskBody<void> {
 /** W3: flush_work right after queueing returns only once that run has finished. */
 function* flush_after_queue(i: number, cpu: number): TaskBody<void> {
   const ends = Atomics.load(bh, wr(i, R.Ends));
-  Atomics.store(bh, wr(i, R.Slow), rng.chance(50) ? 1 : 0);
+  Atomics.store(bh, wr(i, R.Slow), rng.chance(50) ? SLOW_US : 0);
   if (queue(i, rng.chance(50) ? rng.below(nr_cpu_ids()) : -1)) {
     covered('flush_work', () => flush_work(work(i)));
     const after = Atomics.load(bh, wr(i, R.Ends));

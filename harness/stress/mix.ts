@@ -38,10 +38,10 @@ export const DEFAULT_MIX: Mix = {
   spin: 2,
   fifo: 3,
   nosched: 1,
-  timer: 6,
-  tsync: 3,
-  work: 6,
-  wsync: 3,
+  timer: 2,
+  tsync: 1,
+  work: 2,
+  wsync: 1,
 };
 
 /** Parses "sched=40,kill=10": named ops get those weights, the others keep their defaults. */
