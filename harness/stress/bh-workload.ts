@@ -35,8 +35,6 @@ import type { Op } from './mix.ts';
 /** Racing timer and work ops in hard-irq context, raised by another CPU's task. */
 export const BH_IRQ = FIRST_DEVICE_IRQ + 4;
 
-export const BH_OPS: readonly Op[] = ['timer', 'tsync', 'work', 'wsync'];
-
 export { attach_stress_words };
 
 const nTimers = (): number => Atomics.load(bh, B_NR_TIMERS);

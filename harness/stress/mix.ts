@@ -44,6 +44,15 @@ export const DEFAULT_MIX: Mix = {
   wsync: 1,
 };
 
+/** The ops of the timer and BH work half (bh-workload.ts). */
+export const BH_OPS: readonly Op[] = ['timer', 'tsync', 'work', 'wsync'];
+
+/** `mix` with the timer and BH work ops off: the tasklet workload alone. */
+export const taskletOnly = (mix: Mix): Mix => ({
+  ...mix,
+  ...Object.fromEntries(BH_OPS.map((op) => [op, 0])),
+});
+
 /** Parses "sched=40,kill=10": named ops get those weights, the others keep their defaults. */
 export function parseMix(text: string): Mix {
   const mix: Mix = { ...DEFAULT_MIX };
