@@ -67,10 +67,11 @@ export function covered<T>(kind: CoverageKind, body: () => T): T {
 }
 
 /** `base` is a record's first word (tr(i, 0) or wr(i, 0)). */
-export function tryExclusive(base: number, cpu: number): boolean {
+export function* tryExclusive(base: number, cpu: number): TaskBody<boolean> {
   if (Atomics.compareExchange(bh, base + R.Ctrl, 0, cpu + 1) !== 0) return false;
   Atomics.store(bh, base + R.Excl, 1);
-  while (Atomics.load(bh, base + R.InFlight) !== 0) cpu_relax();
+  // Yielding: a racing op inside may wait (flush_work, a _sync) for a softirq pass of this CPU.
+  while (Atomics.load(bh, base + R.InFlight) !== 0) yield;
   return true;
 }
 
@@ -100,6 +101,21 @@ export function raise_to(at: number, value: number): void {
   for (let cur = Atomics.load(bh, at); cur < value; cur = Atomics.load(bh, at)) {
     if (Atomics.compareExchange(bh, at, cur, value) === cur) return;
   }
+}
+
+/**
+ * At most one slow callback (a tick and a half of busy-waiting in softirq) per this much machine
+ * time per CPU: the exclusive ops that need one would otherwise starve the tasklet workload.
+ */
+const SLOW_GAP_MS = 100;
+let lastSlowMs = Number.NEGATIVE_INFINITY;
+
+/** Whether an exclusive op may make a callback slow now (and then it counts as done). */
+export function slow_allowed(): boolean {
+  const now = machineMs();
+  if (now - lastSlowMs < SLOW_GAP_MS) return false;
+  lastSlowMs = now;
+  return true;
 }
 
 /** Yields until `done` or `ms` of machine time passed; whether it is done. */

@@ -40,6 +40,7 @@ import {
   rng,
   running,
   slotNow,
+  slow_allowed,
   take_budget,
   tryExclusive,
   wait_until,
@@ -61,9 +62,8 @@ export function timer(i: number): TimerList {
 }
 const nTimers = (): number => Atomics.load(bh, B_NR_TIMERS);
 const name = (i: number): string => `timer stress-timer${i}`;
-/** A slow callback busy-waits a tick and a half (long enough for another CPU's tick to come) or 1 ms. */
+/** A slow callback busy-waits a tick and a half: long enough for another CPU's tick to come. */
 const slowUs = (): number => Math.ceil(1_500_000 / HZ());
-const SLOW_US = 1000;
 
 /** The earliest expiry armed since the last judged fire (0: none; an expiry of 0 counts as -1). */
 function record_min(i: number, expires: number): void {
@@ -223,10 +223,11 @@ export function other_online(cpu: number): number {
 export function* timer_sync_op(cpu: number): TaskBody<void> {
   const i = rng.below(nTimers());
   const base = tr(i, 0);
-  if (!tryExclusive(base, cpu)) return;
+  if (!(yield* tryExclusive(base, cpu))) return;
   del(i, true);
   const runs = (): number => Atomics.load(bh, tr(i, R.Runs));
-  const flavour = rng.below(4);
+  let flavour = rng.below(4);
+  if (flavour < 2 && !slow_allowed()) flavour = 2 + rng.below(2);
   if (flavour === 0) yield* del_sync_while_running(i, cpu, runs);
   else if (flavour === 1) yield* mod_while_running(i, cpu, runs);
   else if (flavour === 2) {
@@ -259,7 +260,7 @@ export function* timer_sync_op(cpu: number): TaskBody<void> {
 function* del_sync_while_running(i: number, cpu: number, runs: () => number): TaskBody<void> {
   const target = rng.chance(70) ? other_online(cpu) : cpu;
   const r0 = runs();
-  Atomics.store(bh, tr(i, R.Slow), SLOW_US);
+  Atomics.store(bh, tr(i, R.Slow), slowUs());
   if (target < 0 || target === cpu) arm(i, 'add_timer', jiffies());
   else arm(i, 'add_timer_on', jiffies(), target);
   if (target !== cpu)

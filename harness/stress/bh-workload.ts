@@ -18,6 +18,7 @@ import {
   timer_setup,
   work_alloc,
 } from 'tasklet-rt';
+import { machineMs } from '../../shm/clock.ts';
 import { attach_stress_words, bh, rng, running, seed_rng } from './bh-common.ts';
 import {
   B_FIRST_PROBE,
@@ -55,14 +56,28 @@ function racing_burst(cpu: number, ops: (i: number) => void, n: number): void {
   for (let k = 1 + rng.below(2); k > 0; k--) ops(rng.below(n));
 }
 
+/**
+ * The exclusive ops wait for what they provoke (a fire a few jiffies ahead, a run), and the task
+ * makes no tasklet work meanwhile: each CPU starts one at most this often (machine time).
+ */
+const TSYNC_GAP_MS = 200;
+const WSYNC_GAP_MS = 100;
+let nextTsync = 0;
+let nextWsync = 0;
+
 /** One op of the stress mix that belongs here. */
 export function* bh_op(op: Op, cpu: number): TaskBody<void> {
   seed_rng(cpu);
   if (nTimers() === 0) return;
   if (op === 'timer') racing_burst(cpu, racing_timer_op, nTimers());
   else if (op === 'work') racing_burst(cpu, racing_work_op, nWorks());
-  else if (op === 'tsync') yield* timer_sync_op(cpu);
-  else if (op === 'wsync') yield* work_sync_op(cpu);
+  else if (op === 'tsync' && machineMs() >= nextTsync) {
+    nextTsync = machineMs() + TSYNC_GAP_MS;
+    yield* timer_sync_op(cpu);
+  } else if (op === 'wsync' && machineMs() >= nextWsync) {
+    nextWsync = machineMs() + WSYNC_GAP_MS;
+    yield* work_sync_op(cpu);
+  }
 }
 
 /** Runs on CPU0 after stress_setup: the timers, the work items and the probe tasklets, contiguous. */

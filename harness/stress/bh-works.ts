@@ -52,6 +52,7 @@ import {
   rng,
   running,
   slotNow,
+  slow_allowed,
   take_budget,
   tryExclusive,
   wait_until,
@@ -78,7 +79,7 @@ import { Slot } from './coverage.ts';
 const WAIT_MS = 200;
 /** bh_worker's bound per call (kernel/workqueue.ts): past it, the vector's tasklets may come first. */
 const POOL_BATCH = 10;
-/** A slow work function busy-waits, so an exclusive op can catch it running: a tick and a half, or 1 ms. */
+/** A slow work function busy-waits, so an exclusive op can catch it running: a tick and a half, or 1 ms (flush). */
 const slowUs = (): number => Math.ceil(1_500_000 / HZ());
 const SLOW_US = 1000;
 
@@ -289,14 +290,15 @@ export function racing_work_op(i: number): void {
 
 /** An exclusive op on one work item (or a batch): idle before (cancel_work_sync), maybe pending after. */
 export function* work_sync_op(cpu: number): TaskBody<void> {
-  const flavour = rng.below(5);
+  let flavour = rng.below(5);
+  if ((flavour === 0 || flavour === 4) && !slow_allowed()) flavour = 1 + rng.below(3);
   if (flavour === 3) {
     yield* order_episode(cpu);
     return;
   }
   const i = rng.below(nWorks());
   const base = wr(i, 0);
-  if (!tryExclusive(base, cpu)) return;
+  if (!(yield* tryExclusive(base, cpu))) return;
   cancel(i, 'cancel_work_sync');
   if (flavour === 0) yield* cancel_while_running(i, cpu);
   else if (flavour === 1) yield* flush_after_queue(i, cpu);
@@ -318,7 +320,7 @@ export function* work_sync_op(cpu: number): TaskBody<void> {
 function* cancel_while_running(i: number, cpu: number): TaskBody<void> {
   const runs = (): number => Atomics.load(bh, wr(i, R.Runs));
   const r0 = runs();
-  Atomics.store(bh, wr(i, R.Slow), SLOW_US);
+  Atomics.store(bh, wr(i, R.Slow), slowUs());
   queue(i, rng.chance(70) ? rng.below(nr_cpu_ids()) : -1);
   yield* wait_until(() => Atomics.load(bh, wr(i, R.Inside)) !== 0 || runs() > r0, WAIT_MS);
   const disable = rng.chance(50);
@@ -417,7 +419,7 @@ function* order_episode(cpu: number): TaskBody<void> {
   const want = 2 + rng.below(3);
   while (picked.length < want && candidates.length > 0) {
     const i = candidates.splice(rng.below(candidates.length), 1)[0];
-    if (tryExclusive(wr(i, 0), cpu)) picked.push(i);
+    if (yield* tryExclusive(wr(i, 0), cpu)) picked.push(i);
   }
   if (picked.length >= 2) {
     for (const i of picked) cancel(i, 'cancel_work_sync');

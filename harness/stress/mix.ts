@@ -39,9 +39,9 @@ export const DEFAULT_MIX: Mix = {
   fifo: 3,
   nosched: 1,
   timer: 2,
-  tsync: 1,
+  tsync: 2,
   work: 2,
-  wsync: 1,
+  wsync: 2,
 };
 
 /** The ops of the timer and BH work half (bh-workload.ts). */
