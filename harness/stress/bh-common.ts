@@ -5,7 +5,6 @@
  * exclusive op sets Excl and waits for racing ops inside their check to leave).
  */
 import {
-  cpu_relax,
   in_hardirq,
   in_serving_softirq,
   nr_cpu_ids,
