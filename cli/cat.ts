@@ -17,7 +17,7 @@ export interface CatOptions extends TraceCliOptions {
   param?: [string, number][];
 }
 
-const BUILTIN = new Set(['softirqs', 'interrupts']);
+const BUILTIN = new Set(['softirqs', 'interrupts', 'timer_list']);
 
 export async function cat(path: string, options: CatOptions): Promise<number> {
   const name = path.replace(/^\/proc\//, '');

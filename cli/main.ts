@@ -20,6 +20,7 @@ import {
 } from './args.ts';
 import { registerBench } from './bench.ts';
 import { cat } from './cat.ts';
+import { registerCompare } from './compare.ts';
 import { addControlOptions, controlRequest } from './control-options.ts';
 import { die, EXIT_FAULT, EXIT_USAGE, UsageError } from './errors.ts';
 import { registerFuzz } from './fuzz.ts';
@@ -127,6 +128,7 @@ export function buildProgram(): Command {
   registerSelftest(program);
   registerBench(program);
   registerFuzz(program);
+  registerCompare(program);
   // Every machine a command boots (also inside the stress harness) gets the lockup detectors' flags.
   program.hook('preAction', (_program, command) => {
     const { watchdogThresh, hungTaskTimeout } = command.opts();

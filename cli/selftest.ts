@@ -2,8 +2,9 @@
 import { availableParallelism } from 'node:os';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
-import { MUTANT_NAMES } from '../harness/mutants.ts';
+import { guaranteeLabel } from '../harness/oracles/guarantees.ts';
 import { median, runSelftest, type SelftestRow } from '../harness/selftest.ts';
+import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer } from './args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from './errors.ts';
@@ -39,7 +40,7 @@ export function registerSelftest(program: Command): void {
     )
     .addOption(
       new Option('--only <mutant>', 'run just this mutant (and the clean run)').argParser(
-        choice('--only', MUTANT_NAMES),
+        choice('--only', STRESS_MUTANT_NAMES),
       ),
     )
     .option('--json <file>', 'write the table as JSON')
@@ -93,11 +94,11 @@ function renderTable(rows: SelftestRow[]): string {
   for (const r of rows) {
     const result = r.expected === 'clean' ? (r.ok ? 'clean' : r.status) : r.ok ? 'caught' : 'SURVIVED';
     const by = r.oracle
-      ? `G${r.guarantee} ${r.oracle}${r.ownOracle === false ? ' (another oracle)' : ''}`
+      ? `${guaranteeLabel(r.guarantee ?? 0)} ${r.oracle}${r.ownOracle === false ? ' (another oracle)' : ''}`
       : '-';
     table.push([
       r.run,
-      r.breaks ? r.breaks.map((g) => `G${g}`).join(' ') : 'none',
+      r.breaks ? r.breaks.map(guaranteeLabel).join(' ') : 'none',
       result,
       seconds(r.detectMs),
       by,

@@ -2,12 +2,12 @@
 import { availableParallelism } from 'node:os';
 import { MultiBar, Presets } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { MUTANT_NAMES, MUTANTS } from '../harness/mutants.ts';
 import { huntReport, huntStressSchedule, type StressHunt } from '../harness/stress/hunt.ts';
 import { DEFAULT_MIX, type Mix, parseMix } from '../harness/stress/mix.ts';
 import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
 import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
+import { breaksLabel, STRESS_MUTANT_NAMES, STRESS_MUTANTS } from '../harness/stress-mutants.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import {
@@ -120,7 +120,7 @@ export function registerStress(program: Command): void {
     .addOption(new Option('--no-hotplug', 'keep every CPU online'))
     .addOption(
       new Option('--inject <mutant>', 'replace part of the algorithm with a broken variant').argParser(
-        choice('--inject', MUTANT_NAMES),
+        choice('--inject', STRESS_MUTANT_NAMES),
       ),
     )
     .option('--list-mutants', 'list the mutants and exit')
@@ -169,7 +169,7 @@ export function registerStress(program: Command): void {
 }
 
 export function listMutants(): string {
-  return `${MUTANT_NAMES.map((name) => `${name.padEnd(22)} ${MUTANTS[name].description} (breaks ${MUTANTS[name].breaks.map((g) => `G${g}`).join(', ')})`).join('\n')}\n`;
+  return `${STRESS_MUTANT_NAMES.map((name) => `${name.padEnd(25)} ${STRESS_MUTANTS[name].description} (breaks ${breaksLabel(STRESS_MUTANTS[name].breaks)})`).join('\n')}\n`;
 }
 
 async function stressCommand(opts: StressCliOptions): Promise<number> {

@@ -1,7 +1,7 @@
 /**
  * Deliberately broken variants of the BH workqueue code (kernel/workqueue.ts). Each replaces one
  * entry of workOps at boot (mutant-preload.ts installs them by name) and breaks one of the
- * guarantees W1-W4 of docs/semantics.md §10.
+ * guarantees W1-W5 of docs/semantics.md §10.
  */
 import { workOps } from '../kernel/workqueue.ts';
 
@@ -25,6 +25,13 @@ export const WORK_MUTANTS: Record<string, WorkMutant> = {
     breaks: [2],
     install() {
       workOps.wait_running = () => {};
+    },
+  },
+  'work-flush-early': {
+    description: 'flush_work waits only for a run in progress, not for the run a pending queueing asked for',
+    breaks: [3],
+    install() {
+      workOps.flush_target = (_pending, started) => started;
     },
   },
   'work-queue-while-disabled': {

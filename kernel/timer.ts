@@ -271,6 +271,15 @@ function mod(t: TimerList, expires: number, pendingOnly: boolean, target: number
     cpu = want;
     WRITE_ONCE(t.addr + TM_CPU, cpu);
   }
+  if (cpu !== this_cpu.id && !cpu_online(cpu)) {
+    // add_timer_on's CPU went offline after it looked (its timers are, or are being, migrated):
+    // this timer goes to the calling CPU instead of staying on a dead base.
+    WRITE_ONCE(t.addr + TM_CPU, TIMER_MIGRATING);
+    base_unlock(cpu, flags);
+    cpu = this_cpu.id;
+    flags = base_lock(cpu);
+    WRITE_ONCE(t.addr + TM_CPU, cpu);
+  }
   write_expires(t.addr, expires);
   trace.timer_start?.(t.id, expires, cpu);
   enqueue(cpu, t, expires);

@@ -251,6 +251,14 @@ function insert(w: WorkStruct, cpu: number, hi: boolean): void {
   } else {
     flags = pool_lock(cpu);
   }
+  if (lockCpu !== this_cpu.id && !cpu_online(lockCpu)) {
+    // The target went offline after queue_work_on looked (its pools are, or are being, handed
+    // over): the work goes to this CPU, as the kernel runs it on a live one.
+    pool_unlock(lockCpu, flags);
+    pool = this_cpu.id * 2 + (hi ? 1 : 0);
+    lockCpu = this_cpu.id;
+    flags = pool_lock(lockCpu);
+  }
   append(pool, w);
   trace.workqueue_queue_work?.(w.id, hi, pool >> 1);
   if (pool >> 1 === this_cpu.id) {
@@ -376,6 +384,11 @@ export const workOps = {
   process_one_work,
   run_pool,
   wait_running,
+  /**
+   * The run count flush_work waits for: the run the pending queueing asked for (one more than
+   * have started), or the run in progress.
+   */
+  flush_target: (pending: boolean, started: number): number => (pending ? started + 1 : started),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -441,7 +454,7 @@ export function flush_work(w: WorkStruct): boolean {
   const started = atomic_read(w.addr + WK_STARTED);
   const running = running_pool(w) >= 0;
   if (!pending && !running) return false;
-  const target = pending ? started + 1 : started;
+  const target = workOps.flush_target(pending, started);
   const mayBlock = !in_atomic() && !this_cpu.irqsOff;
   wait_until(
     w.addr + WK_WAITERS,

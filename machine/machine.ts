@@ -46,6 +46,7 @@ import {
 } from './options.ts';
 import { render_interrupts, render_softirqs } from './procfs.ts';
 import { Requests } from './requests.ts';
+import { render_timer_list } from './timer-list.ts';
 import { type LockupReport, Watchdog } from './watchdog.ts';
 import { CpuWorkers } from './workers.ts';
 
@@ -301,11 +302,12 @@ export class Machine {
     while (this.now() < until && this.received === seen && this.faults.length === 0 && this.running);
   }
 
-  /** Reads a /proc file: softirqs and interrupts from the counters, others from a module on `cpu`. */
+  /** Reads a /proc file: softirqs, interrupts and timer_list from shared memory, others from a module on `cpu`. */
   async readProc(path: string, cpu = 0, timeoutMs = REQUEST_TIMEOUT_MS): Promise<string> {
     const name = path.replace(/^\/proc\//, '');
     if (name === 'softirqs') return render_softirqs();
     if (name === 'interrupts') return render_interrupts(this.irqNames());
+    if (name === 'timer_list') return render_timer_list(this.metadata.callbacks);
     return (await this.request(cpu, { op: 'read-proc', name }, timeoutMs)) as string;
   }
 
@@ -394,9 +396,14 @@ export class Machine {
     return new Map(Object.entries(this.metadata.irqs).map(([irq, name]) => [Number(irq), name]));
   }
 
-  /** Whether a loaded module provides /proc/`name` (softirqs and interrupts always exist). */
+  /** Whether a loaded module provides /proc/`name` (softirqs, interrupts and timer_list always exist). */
   hasProc(name: string): boolean {
-    return name === 'softirqs' || name === 'interrupts' || this.metadata.procs.includes(name);
+    return (
+      name === 'softirqs' ||
+      name === 'interrupts' ||
+      name === 'timer_list' ||
+      this.metadata.procs.includes(name)
+    );
   }
 
   get running(): boolean {

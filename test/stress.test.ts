@@ -13,6 +13,7 @@ import { stressCommandLine } from '../harness/stress/command-line.ts';
 import { huntStressSchedule } from '../harness/stress/hunt.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
 import { runStress } from '../harness/stress/run.ts';
+import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -36,6 +37,16 @@ describe('stress', () => {
     expect(result.hotplugOps).toBeGreaterThan(0);
     const runs = result.totals.reduce((sum, t) => sum + t.runs, 0);
     expect(runs).toBeGreaterThan(1000);
+    // The timer and BH work ops ran too, judged by their oracles (bh-*.ts).
+    for (const kind of [
+      'mod_timer',
+      'timer_run',
+      'del_timer_sync',
+      'queue_work_on',
+      'work_run',
+      'flush_work',
+    ])
+      expect(result.coverage!.counts[kind], kind).toBeGreaterThan(0);
   });
 
   it('a free-running failure comes back as a controlled run that fails the same way every time', async () => {
@@ -64,7 +75,14 @@ describe('stress', () => {
   });
 
   it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {
-    const rows = await runSelftest({ cpus: 2, tasklets: 48, budgetMs: 30_000, cleanMs: 2000, seed: 99 });
+    const rows = await runSelftest({
+      cpus: 2,
+      tasklets: 48,
+      budgetMs: 30_000,
+      cleanMs: 2000,
+      seed: 99,
+      mutants: MUTANT_NAMES, // the timer and work mutants: test/stress-bh.test.ts
+    });
     const byRun = Object.fromEntries(rows.map((r) => [r.run, r]));
     // A mutant that corrupts the queues can deadlock the machine before an oracle speaks (about
     // one run in six for no-sched-bit on a busy host): such a hang gets one more run, on another seed.
@@ -136,8 +154,10 @@ describe('stress', () => {
   it('CLI: --list-mutants names every mutant and the guarantees it breaks', () => {
     const out = cli(['stress', '--list-mutants']);
     expect(out.status).toBe(0);
-    for (const mutant of MUTANT_NAMES) expect(out.stdout).toContain(mutant);
+    for (const mutant of STRESS_MUTANT_NAMES) expect(out.stdout).toContain(mutant);
     expect(out.stdout).toMatch(/breaks G\d/);
+    expect(out.stdout).toMatch(/timer-early .*\(breaks T2\)/);
+    expect(out.stdout).toMatch(/work-flush-early .*\(breaks W3\)/);
   });
 
   it('CLI: bad values end in one line naming them and exit 2', () => {

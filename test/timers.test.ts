@@ -65,6 +65,26 @@ describe('kernel timers on a 2-CPU machine', () => {
     expect(counts[1]).toBeGreaterThan(0);
   });
 
+  it('/proc/timer_list lists each online CPU base with its pending timers, function and expiry in jiffies', async () => {
+    reset(m);
+    await m.call(1, 'arm', { id: 5, delay: 100_000 });
+    const { expires } = (await m.call(1, 'info', { id: 5 })) as { expires: number };
+    const text = await m.readProc('/proc/timer_list');
+    expect(text).toMatch(/^Timer List Version: v0\.9/);
+    expect(text).toMatch(/\njiffies: \d+\n/);
+    const cpu1 = text.slice(text.indexOf('cpu: 1\n'));
+    expect(text.indexOf('cpu: 0\n')).toBeGreaterThan(0);
+    expect(cpu1).toMatch(
+      new RegExp(
+        ` #0: timer_fn#\\d+, timer_fn, S:01\n # expires at ${expires} jiffies \\[in \\d+ jiffies\\]`,
+      ),
+    );
+    const cpu0 = text.slice(text.indexOf('cpu: 0\n'), text.indexOf('cpu: 1\n'));
+    expect(cpu0).not.toContain('timer_fn');
+    expect(await m.call(1, 'del', { id: 5 })).toBe(true);
+    expect(await m.readProc('/proc/timer_list')).not.toContain('timer_fn');
+  });
+
   it('mod_timer on a pending timer moves it (later expiry, and to the calling CPU) and returns true', async () => {
     reset(m);
     // Far enough ahead that a busy host cannot let it fire between the two calls.

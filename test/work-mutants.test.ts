@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { injectMutant } from '../harness/inject.ts';
 import { WORK_MUTANT_NAMES, WORK_MUTANTS } from '../harness/work-mutants.ts';
 import { boot } from './helpers.ts';
-import { w1Reentry, w2CancelSync, w4Disabled, worksModule } from './work-scenarios.ts';
+import { w1Reentry, w2CancelSync, w3FlushQueued, w4Disabled, worksModule } from './work-scenarios.ts';
 
 const machine = (mutant: string) => boot({ modules: [worksModule], ...injectMutant(mutant) });
 
@@ -23,6 +23,12 @@ describe('BH work mutants are caught', () => {
   it('work-cancel-no-wait: cancel_work_sync returns while it runs (W2)', async () => {
     const { peek, ranAfter } = await w2CancelSync(await machine('work-cancel-no-wait'));
     expect(peek.inside > 0 || ranAfter).toBe(true);
+  });
+
+  it('work-flush-early: flush_work returns after the run in progress, before the queued one (W3)', async () => {
+    const { queued, peek } = await w3FlushQueued(await machine('work-flush-early'));
+    expect(queued).toBe(true);
+    expect(peek.runs).toBeLessThan(2);
   });
 
   it('work-queue-while-disabled: queueing a disabled work succeeds and it runs (W4)', async () => {

@@ -77,6 +77,23 @@ export async function w2CancelSync(m: Machine, id = 6): Promise<{ peek: Peek; ra
   return { peek, ranAfter };
 }
 
+/**
+ * W3: a long run on CPU0 (100 ms, so that a loaded host still flushes while it runs), queued
+ * again from CPU1, then flush_work from CPU1: what the flush saw on return (a correct flush
+ * waits for both runs).
+ */
+export async function w3FlushQueued(m: Machine, id = 2): Promise<{ queued: boolean; peek: Peek }> {
+  reset(m);
+  set(m, id, F_SPIN_US, 100_000);
+  await m.call(0, 'queue', { id });
+  await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1);
+  set(m, id, F_SPIN_US, 0);
+  const queued = (await m.call(1, 'queue', { id })) as boolean;
+  const peek = (await m.runTask(1, 'flushPeek', { id })) as Peek;
+  await until(`work ${id} idle`, () => get(m, id, F_INSIDE) === 0 && get(m, id, F_RUNS) >= 2);
+  return { queued, peek };
+}
+
 /** W4: queue, disable twice, queue, enable twice (one interrupt each step): the results and the runs seen. */
 export async function w4Disabled(m: Machine, id = 3): Promise<{ results: unknown; runs: number }> {
   reset(m);

@@ -30,6 +30,7 @@ import {
   set,
   w1Reentry,
   w2CancelSync,
+  w3FlushQueued,
   w4Disabled,
   word,
   worksModule,
@@ -116,14 +117,10 @@ describe('BH workqueues on a 2-CPU machine', () => {
     const running = (await m.runTask(1, 'flushPeek', { id: 2 })) as Peek;
     expect(running).toMatchObject({ ret: true, runs: 1, inside: 0 });
     // Running and queued again (from CPU1, so it goes to CPU0 after the run): flush waits for both.
-    reset(m);
-    set(m, 2, F_SPIN_US, 20_000);
-    await m.call(0, 'queue', { id: 2 });
-    await until('work 2 inside', () => get(m, 2, F_INSIDE) === 1);
-    expect(await m.call(1, 'queue', { id: 2 })).toBe(true);
-    const queued = (await m.runTask(1, 'flushPeek', { id: 2 })) as Peek;
-    expect(queued.ret).toBe(true);
-    expect(queued.runs).toBe(2);
+    const { queued, peek } = await w3FlushQueued(m);
+    expect(queued).toBe(true);
+    expect(peek.ret).toBe(true);
+    expect(peek.runs).toBe(2);
     expect(((await m.runTask(1, 'flushPeek', { id: 2 })) as Peek).ret).toBe(false); // idle: nothing to wait for
   });
 

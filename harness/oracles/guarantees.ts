@@ -1,6 +1,6 @@
 /**
  * The oracle library's vocabulary: each oracle by name and the guarantee of docs/semantics.md
- * (G1-G15) it checks, and the violation an oracle returns. Stress and fuzz report in these terms.
+ * (G1-G15, T1-T5, W1-W5) it checks, and the violation an oracle returns. Stress and fuzz report in these terms.
  *
  * What lives in harness/oracles/: the shadow record (shadow.ts) and the pure checks over it
  * (run-checks.ts, call-checks.ts, drain-checks.ts), which run on the CPUs and on the
@@ -24,9 +24,30 @@ export const ORACLES = {
   'pass-bounds': 13,
   context: 14,
   trace: 15,
+  // Kernel timers (T1-T5, docs/semantics.md §8) and BH workqueues (W1-W5, §10): numbered 100 + n
+  // and 200 + n, so that one number still names one guarantee (guaranteeLabel prints them).
+  'timer-reentrant': 101,
+  'timer-early': 102,
+  'timer-del-sync': 103,
+  'timer-fires': 104,
+  'timer-takeover': 105,
+  'work-reentrant': 201,
+  'work-cancel-sync': 202,
+  'work-flush': 203,
+  'work-disabled': 204,
+  'work-runs': 205,
+  'work-order': 205,
   /** A kernel report (BUG:, WARNING, WARN_ONCE, pr_err) the workload did not provoke: no one guarantee. */
   'kernel-report': 0,
 } as const;
+
+/** G7, T2, W4: how docs/semantics.md names guarantee number `n` ('' for 0, the kernel report). */
+export function guaranteeLabel(n: number): string {
+  if (n === 0) return '';
+  if (n > 200) return `W${n - 200}`;
+  if (n > 100) return `T${n - 100}`;
+  return `G${n}`;
+}
 
 export type OracleName = keyof typeof ORACLES;
 export const ORACLE_NAMES = Object.keys(ORACLES) as OracleName[];

@@ -25,6 +25,22 @@ export const COVERAGE_KINDS = [
   'spin',
   'coalesce',
   'pair',
+  'add_timer',
+  'add_timer_on',
+  'mod_timer',
+  'mod_timer_pending',
+  'del_timer',
+  'del_timer_sync',
+  'timer_run',
+  'queue_work',
+  'queue_work_on',
+  'flush_work',
+  'cancel_work',
+  'cancel_work_sync',
+  'disable_work',
+  'disable_work_sync',
+  'enable_work',
+  'work_run',
 ] as const;
 export type CoverageKind = (typeof COVERAGE_KINDS)[number];
 

@@ -8,6 +8,7 @@ import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
 import { describeWhere, findingViolation } from '../oracles/findings.ts';
 import { violation } from '../oracles/guarantees.ts';
+import { checkBhDrained, settleBh } from './bh-drain.ts';
 import type { StressContext } from './context.ts';
 import { reportHang } from './hang.ts';
 import { Phase, S_G12_WARNED } from './shadow.ts';
@@ -44,7 +45,12 @@ export async function drainEpoch(ctx: StressContext, epoch: number, final: boole
     abandon: () => verdicts.faults.length > 0,
     progress: { count: () => view.totalRuns(), stallMs: DRAIN_STALL_MS },
   });
-  if (ctx.options.oracles && verdicts.faults.length === 0) checkDrained(ctx, drained.status === 'idle');
+  await settleBh(machine, () => verdicts.faults.length > 0);
+  if (ctx.options.oracles && verdicts.faults.length === 0) {
+    checkDrained(ctx, drained.status === 'idle');
+    const bh = verdicts.violations.length === 0 ? checkBhDrained(machine) : null;
+    if (bh !== null) verdicts.violation(bh);
+  }
   workload.setPhase(Phase.Run);
 }
 

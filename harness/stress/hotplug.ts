@@ -5,6 +5,7 @@
  * once (back-to-back down/up).
  */
 import type { Prng } from '../prng.ts';
+import { bhBusyCpus } from './bh-drain.ts';
 import type { StressContext } from './context.ts';
 import { reportHang } from './hang.ts';
 
@@ -13,9 +14,9 @@ export interface HotplugStats {
   backToBack: number;
 }
 
-/** CPUs with work in flight: tasklets on their queues, or a stress callback running there. */
+/** CPUs with work in flight: tasklets on their queues, a stress callback running there, timers or BH work. */
 function busyCpus(ctx: StressContext, online: number[]): number[] {
-  const queued = new Set(ctx.view.cpusWithQueued(online));
+  const queued = new Set([...ctx.view.cpusWithQueued(online), ...bhBusyCpus(ctx.machine)]);
   const ids = ctx.workload.ids();
   for (let i = 0; i < ids.length; i++) {
     const cpu = ctx.workload.callbackCpu(i);

@@ -14,6 +14,11 @@ export const OPS = [
   'spin',
   'fifo',
   'nosched',
+  // Kernel timers and BH work (bh-workload.ts).
+  'timer',
+  'tsync',
+  'work',
+  'wsync',
 ] as const;
 export type Op = (typeof OPS)[number];
 export type Mix = Record<Op, number>;
@@ -33,7 +38,20 @@ export const DEFAULT_MIX: Mix = {
   spin: 2,
   fifo: 3,
   nosched: 1,
+  timer: 2,
+  tsync: 2,
+  work: 2,
+  wsync: 2,
 };
+
+/** The ops of the timer and BH work half (bh-workload.ts). */
+export const BH_OPS: readonly Op[] = ['timer', 'tsync', 'work', 'wsync'];
+
+/** `mix` with the timer and BH work ops off: the tasklet workload alone. */
+export const taskletOnly = (mix: Mix): Mix => ({
+  ...mix,
+  ...Object.fromEntries(BH_OPS.map((op) => [op, 0])),
+});
 
 /** Parses "sched=40,kill=10": named ops get those weights, the others keep their defaults. */
 export function parseMix(text: string): Mix {

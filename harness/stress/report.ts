@@ -1,8 +1,8 @@
 /** What a stress run prints and writes: the per-second stats line, the final report, JSON, JUnit. */
 
-import { MUTANTS } from '../mutants.ts';
-import { ORACLE_NAMES, ORACLES } from '../oracles/guarantees.ts';
+import { guaranteeLabel, ORACLE_NAMES, ORACLES } from '../oracles/guarantees.ts';
 import { strategyLine } from '../schedule-report.ts';
+import { STRESS_MUTANTS } from '../stress-mutants.ts';
 import { wrapText } from '../text/layout.ts';
 import { stressCommandLine } from './command-line.ts';
 import { coverageTable } from './coverage.ts';
@@ -41,7 +41,7 @@ export function describeViolation(v: ViolationReport): string {
   const who = v.tasklet >= 0 ? `tasklet ${v.name}` : 'machine';
   const cpus = v.cpus.length > 0 ? ` [CPU ${v.cpus.join(', ')}]` : '';
   const lines = [
-    `${v.guarantee === 0 ? 'KERNEL REPORT' : `VIOLATION of guarantee ${v.guarantee}`} (${v.oracle}) at ${(v.atMs / 1000).toFixed(2)}s: ${who}${cpus}: ${v.message}`,
+    `${v.guarantee === 0 ? 'KERNEL REPORT' : `VIOLATION of guarantee ${v.guarantee < 100 ? v.guarantee : guaranteeLabel(v.guarantee)}`} (${v.oracle}) at ${(v.atMs / 1000).toFixed(2)}s: ${who}${cpus}: ${v.message}`,
   ];
   if (v.events.length > 0) {
     lines.push(`  recent events of ${v.name} (oldest first):`);
@@ -118,7 +118,7 @@ export function finalReport(result: StressResult): string {
   if (options.oracles) {
     lines.push(
       ...wrapText(
-        `oracles: ${ORACLE_NAMES.map((name) => `${ORACLES[name] > 0 ? `G${ORACLES[name]} ` : ''}${name}`).join(', ')}`,
+        `oracles: ${ORACLE_NAMES.map((name) => `${ORACLES[name] > 0 ? `${guaranteeLabel(ORACLES[name])} ` : ''}${name}`).join(', ')}`,
       ),
     );
   }
@@ -156,7 +156,7 @@ export function toJson(result: StressResult, hunt: StressHunt | null = null): st
       seed: result.seed,
       options: result.options,
       mutant: result.options.inject
-        ? { name: result.options.inject, ...MUTANTS[result.options.inject] }
+        ? { name: result.options.inject, ...STRESS_MUTANTS[result.options.inject] }
         : null,
       elapsedMs: Math.round(result.elapsedMs),
       bootMs: Math.round(result.bootMs),
@@ -191,7 +191,7 @@ export function toJunit(result: StressResult): string {
   const cases: string[] = [];
   for (const name of ORACLE_NAMES) {
     const v = result.violations.find((x) => x.oracle === name);
-    const head = `    <testcase classname="tasklet-rt.stress" name="G${ORACLES[name]} ${name}" time="${seconds}">`;
+    const head = `    <testcase classname="tasklet-rt.stress" name="${guaranteeLabel(ORACLES[name])} ${name}" time="${seconds}">`;
     if (!result.options.oracles) cases.push(`${head}<skipped message="oracles off"/></testcase>`);
     else if (v)
       cases.push(

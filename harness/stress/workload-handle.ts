@@ -32,6 +32,7 @@ export class WorkloadHandle {
       oracles: options.oracles,
     };
     await machine.call(0, 'stress_setup', setup);
+    await machine.call(0, 'stress_bh_setup'); // the timers and work items (bh-workload.ts)
     this.firstId = Atomics.load(this.sh, S_FIRST_ID);
   }
 

@@ -81,6 +81,7 @@ import {
   tw,
 } from '../oracles/shadow.ts';
 import { Prng } from '../prng.ts';
+import { attach_stress_words, bh_op } from './bh-workload.ts';
 import { COVERAGE_WORDS, type CoverageKind, cov_begin, cov_end, kindIndex, Slot } from './coverage.ts';
 import { isKernelReport, SCHED_NOT_SET } from './kernel-reports.ts';
 import { DEFAULT_MIX, type Mix, pickOp } from './mix.ts';
@@ -790,7 +791,8 @@ function* stress_task(arg: unknown): TaskBody {
       yield;
       continue;
     }
-    switch (pickOp(mix, rng.next())) {
+    const op = pickOp(mix, rng.next());
+    switch (op) {
       case 'sched':
         schedule_tracked(pickSchedulable(cpu), cpu, true);
         break;
@@ -834,6 +836,8 @@ function* stress_task(arg: unknown): TaskBody {
       case 'nosched':
         yield* noSchedOp(cpu);
         break;
+      default:
+        yield* bh_op(op, cpu); // kernel timers and BH work
     }
     if (need_resched() || ops % 32 === 0) yield;
   }
@@ -924,6 +928,7 @@ export default defineModule({
   },
   calls: { stress_setup },
   cpu_init() {
+    attach_stress_words(sh, cov);
     install_trace_oracle();
     install_vector_probe();
     install_report_listener();
