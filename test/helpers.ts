@@ -1,4 +1,5 @@
 /** Shared test plumbing: boot a machine with the probe module, poll for conditions. */
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { Machine, type MachineOptions } from '../machine/index.ts';
@@ -21,6 +22,22 @@ import {
   W_LOG,
   W_LOG_LEN,
 } from './modules/probe-layout.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Whether dist/ was built from the sources as they are now (tools/build.mjs stamps it): then a
+ * test may run the build, which starts in a third of the time tsx needs for the sources.
+ */
+export async function distIsCurrent(): Promise<boolean> {
+  const stamp = `${root}dist/.sources-hash`;
+  if (!existsSync(stamp)) return false;
+  // @ts-expect-error: a plain .mjs tool without declarations
+  const { sourcesHash } = (await import('../tools/sources-hash.mjs')) as {
+    sourcesHash: (r: string) => string;
+  };
+  return readFileSync(stamp, 'utf8').trim() === sourcesHash(root);
+}
 
 export const probeModule = fileURLToPath(new URL('./modules/probe.ts', import.meta.url));
 export const jitModule = fileURLToPath(new URL('../modules/jit.ts', import.meta.url));

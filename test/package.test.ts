@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distIsCurrent } from './helpers.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Each step is one process: boot a machine, compile, or pack; generous for a loaded 2-core host. */
@@ -168,7 +169,9 @@ async function expectTypeChecks(project: string): Promise<void> {
 describe('the packed package', { timeout: 2 * STEP_TIMEOUT_MS }, () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'tasklet-rt-package-'));
-    const pack = await run('npm', ['pack', '--json', '--pack-destination', work], root); // builds dist/ (prepare)
+    // npm pack builds dist/ (prepare) unless it is already built from these sources.
+    const scripts = (await distIsCurrent()) ? ['--ignore-scripts'] : [];
+    const pack = await run('npm', ['pack', '--json', ...scripts, '--pack-destination', work], root);
     expect(pack.status, pack.stderr).toBe(0);
     packed = JSON.parse(pack.stdout)[0];
     tarball = join(work, packed.filename);

@@ -119,6 +119,7 @@ describe('stress', () => {
       '5',
       '--inject',
       'hi-after-normal',
+      '--no-hunt',
       '--quiet',
       '--json',
       join(dir, 'bad.json'),
@@ -130,6 +131,7 @@ describe('stress', () => {
     const json = JSON.parse(readFileSync(join(dir, 'bad.json'), 'utf8'));
     expect(json).toMatchObject({ status: 'violation', seed: 5, mutant: { name: 'hi-after-normal' } });
     expect(json.violations[0]).toMatchObject({ oracle: 'order', guarantee: 7 });
+    expect(json.exactRepro).toBeNull(); // --no-hunt
     const xml = readFileSync(join(dir, 'bad.xml'), 'utf8');
     expect(xml).toMatch(/<testcase classname="tasklet-rt.stress" name="G7 order"[^>]*>\s*<failure/);
     expect(xml).toMatch(/failures="1"/);

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourcesHash } from './sources-hash.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -48,5 +49,7 @@ for (const dir of config.include) {
     copied++;
   }
 }
+writeFileSync(join(dist, '.sources-hash'), `${sourcesHash(root)}\n`);
+
 // stderr: `npm pack --json` runs this (prepare) and prints its JSON on stdout.
 console.error(`built ${relative(process.cwd(), dist) || 'dist'}/ (and copied ${copied} .mjs files)`);
