@@ -26,7 +26,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   examples: [PACKAGE],
   bench: ['machine', 'shm', PACKAGE],
   cli: EVERYTHING,
-  test: [...EVERYTHING, 'modules', 'examples'],
+  test: [...EVERYTHING, 'modules', 'examples', 'tools'],
 };
 
 /** Module code may use Atomics on its own shared_words; the kernel's state is the door's alone. */

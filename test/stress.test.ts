@@ -7,8 +7,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MUTANT_NAMES } from '../harness/mutants.ts';
-import { runSelftest } from '../harness/selftest.ts';
 import { stressCommandLine } from '../harness/stress/command-line.ts';
 import { huntStressSchedule } from '../harness/stress/hunt.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
@@ -74,39 +72,6 @@ describe('stress', () => {
     );
   });
 
-  it('selftest: every mutant is caught by an oracle, the clean run is clean', async () => {
-    const rows = await runSelftest({
-      cpus: 2,
-      tasklets: 48,
-      budgetMs: 30_000,
-      cleanMs: 2000,
-      seed: 99,
-      mutants: MUTANT_NAMES, // the timer and work mutants: test/stress-bh.test.ts
-    });
-    const byRun = Object.fromEntries(rows.map((r) => [r.run, r]));
-    // A mutant that corrupts the queues can deadlock the machine before an oracle speaks (about
-    // one run in six for no-sched-bit on a busy host): such a hang gets one more run, on another seed.
-    for (const mutant of MUTANT_NAMES) {
-      if (byRun[mutant].status !== 'fault') continue;
-      const [again] = await runSelftest({
-        cpus: 2,
-        tasklets: 48,
-        budgetMs: 30_000,
-        cleanMs: 500,
-        seed: 100,
-        mutants: [mutant],
-      }).then((r) => r.filter((row) => row.run === mutant));
-      byRun[mutant] = again;
-    }
-    expect(byRun.clean.status).toBe('clean');
-    for (const mutant of MUTANT_NAMES) {
-      expect(byRun[mutant], `${mutant}: ${byRun[mutant].detail}`).toMatchObject({
-        ok: true,
-        status: 'violation',
-      });
-    }
-  }, 180_000);
-
   it('CLI: exit 1 with the violation in JSON and JUnit for a mutant, 0 and clean files without', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stress-cli-'));
     const bad = cli([
@@ -160,20 +125,5 @@ describe('stress', () => {
     expect(out.stdout).toMatch(/breaks G\d/);
     expect(out.stdout).toMatch(/timer-early .*\(breaks T2\)/);
     expect(out.stdout).toMatch(/work-flush-early .*\(breaks W3\)/);
-  });
-
-  it('CLI: bad values end in one line naming them and exit 2', () => {
-    for (const args of [
-      ['stress', '--inject', 'nonsense'],
-      ['stress', '--mix', 'sched=x'],
-      ['stress', '--duration', '10q'],
-      ['stress', '--tasklets', '3'],
-      ['selftest', '--budget', 'soon'],
-    ]) {
-      const out = cli(args);
-      expect(out.status, args.join(' ')).toBe(2);
-      expect(out.stderr.trim().split('\n')).toHaveLength(1);
-      expect(out.stderr).toMatch(/^tasklet-rt: /);
-    }
   });
 });
