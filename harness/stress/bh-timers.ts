@@ -32,6 +32,7 @@ import { offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import {
   bh,
+  check_placement,
   covered,
   fail,
   racing,
@@ -149,29 +150,7 @@ export function bh_timer_fn(t: TimerList): void {
         `${name(i)}: mod_timer moved the pending timer ${(notBefore - now) | 0} jiffies later, but it ran at the old expiry`,
       ),
     );
-  const expect = Atomics.exchange(bh, tr(i, R.ExpectCpu), 0) - 1;
-  if (expect >= 0) {
-    const unplugged = offlineCount(expect) !== Atomics.load(bh, tr(i, R.ExpectOffline));
-    if (!unplugged && cpu !== expect)
-      fail(
-        violation(
-          'timer-takeover',
-          -1,
-          [expect, cpu],
-          `${name(i)}: armed on CPU${expect} (online since) but ran on CPU${cpu}`,
-        ),
-      );
-    // Nothing re-armed it: after an unplug of its CPU it belongs to the heir, never to the CPU back up.
-    if (unplugged && cpu === expect)
-      fail(
-        violation(
-          'timer-takeover',
-          -1,
-          [cpu],
-          `${name(i)}: armed on CPU${cpu}, which went offline before it ran, yet it ran there once the CPU was back (not moved to a live CPU)`,
-        ),
-      );
-  }
+  fail(check_placement(bh, tr(i, 0), cpu, 'timer-takeover', name(i), 'armed'));
   raise_to(tr(i, R.Covered), Atomics.load(bh, tr(i, R.Arms)));
   Atomics.add(bh, tr(i, R.Runs), 1);
   covered('timer_run', () => {

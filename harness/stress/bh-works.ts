@@ -45,6 +45,7 @@ import { invocationCount, offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import {
   bh,
+  check_placement,
   covered,
   fail,
   racing,
@@ -174,29 +175,7 @@ export function bh_work_fn(w: WorkStruct): void {
         `${name(i)}: ran while disabled (disable_work_sync had returned and nothing enabled it)`,
       ),
     );
-  const expect = Atomics.exchange(bh, wr(i, R.ExpectCpu), 0) - 1;
-  if (expect >= 0) {
-    const unplugged = offlineCount(expect) !== Atomics.load(bh, wr(i, R.ExpectOffline));
-    if (!unplugged && cpu !== expect)
-      fail(
-        violation(
-          'work-runs',
-          -1,
-          [expect, cpu],
-          `${name(i)}: queued on CPU${expect} (online since) but ran on CPU${cpu}`,
-        ),
-      );
-    // Nothing re-armed it: after an unplug of its CPU it belongs to the heir, never to the CPU back up.
-    if (unplugged && cpu === expect)
-      fail(
-        violation(
-          'work-runs',
-          -1,
-          [cpu],
-          `${name(i)}: queued on CPU${cpu}, which went offline before it ran, yet it ran there once the CPU was back (not moved to a live CPU)`,
-        ),
-      );
-  }
+  fail(check_placement(bh, wr(i, 0), cpu, 'work-runs', name(i), 'queued'));
   Atomics.store(bh, wr(i, R.RunCpu), cpu + 1);
   check_order(i, cpu);
   note_probe(i, cpu);
