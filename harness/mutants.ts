@@ -7,6 +7,7 @@
 import { nr_cpu_ids } from '../kernel/cpumask.ts';
 import { local_irq_disable, local_irq_enable } from '../kernel/irqflags.ts';
 import { this_cpu } from '../kernel/percpu.ts';
+import { SOFTIRQ_OFFSET } from '../kernel/preempt.ts';
 import { raise_softirq_irqoff, softirqOps } from '../kernel/softirq.ts';
 import {
   queue_append,
@@ -19,6 +20,7 @@ import {
   taskletOps,
 } from '../kernel/tasklet.ts';
 import { tasklet_from_ptr } from '../kernel/tasklet-table.ts';
+import { trace } from '../kernel/trace.ts';
 import { atomic_read, READ_ONCE, test_and_clear_bit, WRITE_ONCE } from '../shm/door.ts';
 import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_SCHED } from '../shm/layout.ts';
 import { shm } from '../shm/memory.ts';
@@ -230,6 +232,35 @@ export const MUTANTS: Record<string, Mutant> = {
     breaks: [13],
     install() {
       softirqOps.defer = () => {};
+    },
+  },
+  'ksoftirqd-no-softirq-offset': {
+    description:
+      'ksoftirqd runs handle_softirqs without the softirq count, so callbacks there are not in softirq context',
+    breaks: [14],
+    install() {
+      softirqOps.servingOffset = (ksirqd) => (ksirqd ? 0 : SOFTIRQ_OFFSET);
+    },
+  },
+  'double-entry-trace': {
+    description: 'tasklet_action emits tasklet_entry once more before the callback (a misplaced tracepoint)',
+    breaks: [15],
+    install() {
+      taskletOps.action_common = (queue) =>
+        forEachSpliced(queue, (t) => {
+          if (tasklet_trylock(t)) {
+            if (atomic_read(t.addr + T_COUNT) === 0) {
+              if (tasklet_clear_sched(t)) {
+                trace.tasklet_entry?.(t.id);
+                run_tasklet(t);
+              }
+              tasklet_unlock(t);
+              return;
+            }
+            tasklet_unlock(t);
+          }
+          requeue(t, queue);
+        });
     },
   },
   'no-time-limit': {

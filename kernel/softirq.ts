@@ -78,6 +78,8 @@ export const softirqOps = {
   maxTimeMs: MAX_SOFTIRQ_TIME_MS,
   /** What handle_softirqs does with the work it leaves at a bound: ksoftirqd must run it. */
   defer: (): void => wakeup_softirqd(),
+  /** The preempt_count an invocation serves softirqs at (from irq_exit and ksoftirqd alike). */
+  servingOffset: (_ksirqd: boolean): number => SOFTIRQ_OFFSET,
 };
 
 /** How often `cpu` has run softirq vector `nr` (the /proc/softirqs cell). */
@@ -140,12 +142,13 @@ export function wakeup_softirqd(): void {
  * jiffies is before `end` (MAX_SOFTIRQ_TIME_MS in jiffies: at HZ=250 that is the next tick);
  * what is left then goes to ksoftirqd.
  */
-export function handle_softirqs(_ksirqd: boolean): void {
+export function handle_softirqs(ksirqd: boolean): void {
   plain_inc(this_cpu.base + C_SOFTIRQ_INVOCATIONS);
   const end = jiffies() + msecs_to_jiffies(softirqOps.maxTimeMs);
   let maxRestart = softirqOps.maxRestart;
   let pending = local_softirq_pending();
-  preempt_count_add(SOFTIRQ_OFFSET);
+  const serving = softirqOps.servingOffset(ksirqd);
+  preempt_count_add(serving);
   const counts = this_cpu.base + C_SOFTIRQ_COUNT;
   for (;;) {
     local_write(pendingWord(), 0);
@@ -172,7 +175,7 @@ export function handle_softirqs(_ksirqd: boolean): void {
     softirqOps.defer();
     break;
   }
-  preempt_count_sub(SOFTIRQ_OFFSET);
+  preempt_count_sub(serving);
 }
 
 /** A softirq action returned with another preempt_count: say so, as the kernel does, and repair it. */
