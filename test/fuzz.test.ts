@@ -55,7 +55,8 @@ function problems(p: Program): string[] {
         if (inSection) out.push(`CPU${cpu}: orphan inside a section`);
         if (op.t === op.probe || !mine(op.t) || !mine(op.probe))
           out.push(`CPU${cpu}: bad orphan of t${op.t}`);
-        if ((held.get(op.t) ?? 0) > 0) out.push(`CPU${cpu}: orphan of disabled t${op.t}`);
+        if ((held.get(op.t) ?? 0) > 0 || (held.get(op.probe) ?? 0) > 0)
+          out.push(`CPU${cpu}: orphan with t${op.t} or its probe disabled`);
         if (p.threads.flatMap(flatten).some((o) => o.op === 'irq' && o.t === op.t))
           out.push(`CPU${cpu}: orphan of t${op.t}, which an interrupt schedules`);
         return;

@@ -9,8 +9,8 @@
  *   a private tasklet is not killed or re-initialised while its CPU holds it disabled;
  * - sleeping ops (disable, kill, init) never run inside irq-save or bh-disable sections,
  *   and sections do not nest;
- * - an orphan op (G12 on purpose) takes two private tasklets of its CPU, the first not held
- *   disabled and aimed at by no interrupt, and stands outside sections.
+ * - an orphan op (G12 on purpose) takes two private tasklets of its CPU, neither held
+ *   disabled, the first aimed at by no interrupt, and stands outside sections.
  * Self-rescheduling budgets are finite, so a kill never waits forever.
  */
 import {
@@ -101,11 +101,12 @@ class ThreadNormalizer {
     }
   }
 
-  /** Both private to this CPU and distinct; `t` not held disabled (its re-init resets the count). */
+  /** Both private to this CPU and distinct, neither held disabled (a re-init resets the count; a disabled probe never runs). */
   private orphan(t: number, probe: number, hi: boolean): Op | null {
     const mine = (x: number): boolean =>
       this.tasklets[x].mode === 'private' && this.tasklets[x].owner === this.cpu;
-    if (t === probe || !mine(t) || !mine(probe) || (this.held.get(t) ?? 0) > 0) return null;
+    const held = (x: number): boolean => (this.held.get(x) ?? 0) > 0;
+    if (t === probe || !mine(t) || !mine(probe) || held(t) || held(probe)) return null;
     return { op: 'orphan', t, probe, hi: hi === true };
   }
 

@@ -67,7 +67,7 @@ export interface ThreadArg {
 
 const BARRIER_TIMEOUT_MS = 2000;
 /** Machine time an orphan op waits for its probe to run (a probe that never runs is a lost run). */
-const PROBE_WAIT_MS = 500;
+const PROBE_WAIT_MS = 50;
 
 /** Per tasklet, whether each disable this CPU holds was a waiting one (it told the oracle). */
 const held = new Map<number, boolean[]>();
@@ -123,8 +123,12 @@ function enable(i: number, cpu: number): void {
   Atomics.sub(words, xw(i, X_HELD), 1);
 }
 
-/** A schedule in a section; a private tasklet it queues gets its place for the FIFO oracle. */
-function scheduleInSection(i: number, cpu: number, hi: boolean): void {
+/**
+ * A schedule with interrupts off; a private tasklet it queues gets its place for the FIFO oracle.
+ * Not in a bh section: an interrupt there may queue the tasklet (on either vector) between the
+ * idle check and this schedule.
+ */
+function scheduleIrqsOff(i: number, cpu: number, hi: boolean): void {
   const placed = Atomics.load(sh, tw(i, F_KIND)) === TaskletKind.Private && fifo_idle(sh, words, i, cpu);
   scheduleTracked(i, cpu, hi);
   if (placed) on_fifo_queued(words, i, cpu, hi, offlineCount(cpu));
@@ -133,14 +137,15 @@ function scheduleInSection(i: number, cpu: number, hi: boolean): void {
 /** G12 on purpose (the orphan op); done only when both tasklets are idle, so the entries land as planned. */
 function orphan(op: Extract<Op, { op: 'orphan' }>, cpu: number): void {
   const flags = local_irq_save();
-  if (fifo_idle(sh, words, op.t, cpu) && fifo_idle(sh, words, op.probe, cpu)) {
+  const probeEnabled = Atomics.load(words, xw(op.probe, X_HELD)) === 0;
+  if (probeEnabled && fifo_idle(sh, words, op.t, cpu) && fifo_idle(sh, words, op.probe, cpu)) {
     scheduleTracked(op.t, cpu, op.hi);
     tasklet_setup(tl(op.t), fuzzCallback);
     record_event(sh, op.t, EventKind.Init, cpu);
     on_kill_covers(sh, words, op.t); // the re-init forgot that schedule: no run is owed for it
     on_orphaned(sh, words, op.t, op.probe);
     Atomics.add(words, W_ORPHANS, 1);
-    scheduleInSection(op.probe, cpu, op.hi);
+    scheduleIrqsOff(op.probe, cpu, op.hi);
   }
   local_irq_restore(flags);
 }
@@ -151,11 +156,11 @@ function* awaitProbe(t: number): TaskBody<void> {
   while (Atomics.load(sh, tw(t, F_NO_SCHED)) !== 0 && machineMs() < deadline) yield;
 }
 
-function taskletOp(name: TaskletOpName, i: number, cpu: number, inSection: boolean): void {
+function taskletOp(name: TaskletOpName, i: number, cpu: number, irqsOff: boolean): void {
   switch (name) {
     case 'schedule':
     case 'hi_schedule':
-      if (inSection) scheduleInSection(i, cpu, name === 'hi_schedule');
+      if (irqsOff) scheduleIrqsOff(i, cpu, name === 'hi_schedule');
       else scheduleTracked(i, cpu, name === 'hi_schedule');
       return;
     case 'disable':
@@ -182,12 +187,12 @@ function taskletOp(name: TaskletOpName, i: number, cpu: number, inSection: boole
   }
 }
 
-function execute(op: Op, cpu: number, order: OrderPair[] | undefined, inSection = false): void {
+function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = false): void {
   const start = tick();
   if (isSection(op)) {
     const flags = op.op === 'irqsave' ? local_irq_save() : 0;
     if (op.op === 'bh') local_bh_disable();
-    for (const inner of op.body) execute(inner, cpu, undefined, true);
+    for (const inner of op.body) execute(inner, cpu, undefined, op.op === 'irqsave');
     for (const [h, n] of order ?? []) on_order_mark(sh, words, h, n);
     if (op.op === 'bh') local_bh_enable();
     else local_irq_restore(flags);
@@ -211,7 +216,7 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, inSection 
       logInterval(cpu, 'init', start);
       break;
     default:
-      taskletOp(op.op, op.t, cpu, inSection);
+      taskletOp(op.op, op.t, cpu, irqsOff);
       logInterval(cpu, op.op, start);
   }
   fireArmedIrq();
