@@ -110,3 +110,15 @@ export function soleScheduler(program: Program, t: number): number | null {
   });
   return cpus.size === 1 ? [...cpus][0] : null;
 }
+
+/**
+ * The tasklets the FIFO oracle may place: private ones that no interrupt op schedules. An
+ * interrupt aimed at a private tasklet can queue it (on either vector) behind the harness's back,
+ * so whether a schedule in a section queued it is not known.
+ */
+export function fifoTasklets(program: Program): number[] {
+  const all = program.threads.flatMap(flatten);
+  return program.tasklets.flatMap((spec, t) =>
+    spec.mode === 'private' && !all.some((op) => op.op === 'irq' && op.t === t) ? [t] : [],
+  );
+}

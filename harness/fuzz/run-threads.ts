@@ -2,7 +2,7 @@
  * Runs a program's threads, one per CPU, together; serves the hotplug cycles they ask for. A
  * violation ends the wait early; threads that do not finish in time are a hang.
  */
-import { orderChecks } from './expect.ts';
+import { fifoTasklets, orderChecks } from './expect.ts';
 import type { Interval } from './intervals.ts';
 import { FUZZ_IRQ, W_CLOCK, W_HOTPLUG } from './layout.ts';
 import type { FuzzViolation } from './oracles.ts';
@@ -18,7 +18,7 @@ export async function runThreads(run: ProgramRun, hotplugs: Interval[]): Promise
   const { m, program, reports, hangMs } = run;
   const orders = orderChecks(program);
   const threads = program.threads.map((ops, cpu) => {
-    const arg: ThreadArg = { ops, orders: [...orders[cpu]] };
+    const arg: ThreadArg = { ops, orders: [...orders[cpu]], fifo: fifoTasklets(program) };
     return m.runTask(cpu, 'fuzz_thread', arg, hangMs);
   });
   let settled = false;

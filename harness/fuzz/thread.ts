@@ -63,12 +63,16 @@ export interface ThreadArg {
   ops: Op[];
   /** Order checks of sections: [top-level op index, pairs]. */
   orders: [number, OrderPair[]][];
+  /** Tasklets the FIFO oracle may place (see fifoTasklets). */
+  fifo: number[];
 }
 
 const BARRIER_TIMEOUT_MS = 2000;
 /** Machine time an orphan op waits for its probe to run (a probe that never runs is a lost run). */
 const PROBE_WAIT_MS = 50;
 
+/** This program's tasklets the FIFO oracle may place. */
+let placeable = new Set<number>();
 /** Per tasklet, whether each disable this CPU holds was a waiting one (it told the oracle). */
 const held = new Map<number, boolean[]>();
 let fuzzCallback: Parameters<typeof tasklet_setup>[1] = () => {};
@@ -129,7 +133,7 @@ function enable(i: number, cpu: number): void {
  * idle check and this schedule.
  */
 function scheduleIrqsOff(i: number, cpu: number, hi: boolean): void {
-  const placed = Atomics.load(sh, tw(i, F_KIND)) === TaskletKind.Private && fifo_idle(sh, words, i, cpu);
+  const placed = placeable.has(i) && fifo_idle(sh, words, i, cpu);
   scheduleTracked(i, cpu, hi);
   if (placed) on_fifo_queued(words, i, cpu, hi, offlineCount(cpu));
 }
@@ -223,7 +227,8 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = 
 }
 
 export function* fuzzThread(arg: unknown): TaskBody {
-  const { ops, orders } = arg as ThreadArg;
+  const { ops, orders, fifo } = arg as ThreadArg;
+  placeable = new Set(fifo);
   const cpu = smp_processor_id();
   const orderAt = new Map(orders);
   held.clear();
