@@ -23,16 +23,7 @@ import {
 import { machineMs } from '../../shm/clock.ts';
 import { before_enable, on_disable_return, on_kill_return } from '../oracles/call-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
-import {
-  EventKind,
-  F_IN_FLIGHT,
-  F_KIND,
-  F_NO_SCHED,
-  F_SCHED_SEQ,
-  record_event,
-  TaskletKind,
-  tw,
-} from '../oracles/shadow.ts';
+import { EventKind, F_IN_FLIGHT, F_NO_SCHED, F_SCHED_SEQ, record_event, tw } from '../oracles/shadow.ts';
 import type { OrderPair } from './expect.ts';
 import { armIrq, fireArmedIrq, restartInjection } from './injection.ts';
 import {
