@@ -58,8 +58,10 @@ function probe(): number {
   dev.budget = 16;
   rx_tasklet.container = dev.addr; // from_tasklet() finds the device
   WRITE_ONCE(driver, 'dev', dev.addr);
-  atomic_inc(driver, 'probes');
-  return request_irq(RX_IRQ, rx_ring_interrupt, 'rx-ring', dev.addr);
+  // Counted once the line is requested: the device starts raising it at the first probe.
+  const rc = request_irq(RX_IRQ, rx_ring_interrupt, 'rx-ring', dev.addr);
+  if (rc === 0) atomic_inc(driver, 'probes');
+  return rc;
 }
 
 function remove(): void {
