@@ -68,6 +68,20 @@ export const INTERVAL_KINDS = [
   'irqsave',
   'bh',
   'hotplug',
+  'queue_work',
+  'queue_work_on',
+  'flush_work',
+  'cancel_work_sync',
+  'disable_work',
+  'disable_work_sync',
+  'enable_work',
+  'work_run',
+  'mod_timer',
+  'mod_timer_pending',
+  'add_timer_on',
+  'del_timer',
+  'del_timer_sync',
+  'timer_run',
 ] as const;
 export type IntervalKind = (typeof INTERVAL_KINDS)[number];
 export const kindCode = (kind: IntervalKind): number => INTERVAL_KINDS.indexOf(kind) + 1;

@@ -14,12 +14,13 @@ import {
   type TaskBody,
 } from 'tasklet-rt';
 import { machineMs } from '../../shm/clock.ts';
-import { offlineCount } from '../oracles/cpu-context.ts';
-import { type OracleName, type Violation, violation } from '../oracles/guarantees.ts';
+import type { Violation } from '../oracles/guarantees.ts';
 import { Prng } from '../prng.ts';
 import { BH_WORDS, R } from './bh-shadow.ts';
 import { type CoverageKind, cov_begin, cov_end, kindIndex, Slot } from './coverage.ts';
 import { Phase, S_ORACLES, S_PHASE, S_SEED, S_VIOLATIONS } from './shadow.ts';
+
+export { check_placement } from '../oracles/bh-checks.ts';
 
 export const bh = shared_words(BH_WORDS, 'stress-bh');
 
@@ -126,37 +127,4 @@ export function* wait_until(done: () => boolean, ms: number): TaskBody<boolean> 
     yield;
   }
   return true;
-}
-
-/**
- * At a run start of the timer or work item whose record starts at `base`: where it was armed or
- * queued for a CPU (R.ExpectCpu), it runs there while that CPU stays online; after an unplug of
- * that CPU it belongs to the heir, never to the CPU once it is back.
- */
-export function check_placement(
-  bh: Int32Array,
-  base: number,
-  cpu: number,
-  oracle: OracleName,
-  name: string,
-  verb: 'armed' | 'queued',
-): Violation | null {
-  const expect = Atomics.exchange(bh, base + R.ExpectCpu, 0) - 1;
-  if (expect < 0) return null;
-  const unplugged = offlineCount(expect) !== Atomics.load(bh, base + R.ExpectOffline);
-  if (!unplugged && cpu !== expect)
-    return violation(
-      oracle,
-      -1,
-      [expect, cpu],
-      `${name}: ${verb} on CPU${expect} (online since) but ran on CPU${cpu}`,
-    );
-  if (unplugged && cpu === expect)
-    return violation(
-      oracle,
-      -1,
-      [cpu],
-      `${name}: ${verb} on CPU${cpu}, which went offline before it ran, yet it ran there once the CPU was back (not moved to a live CPU)`,
-    );
-  return null;
 }

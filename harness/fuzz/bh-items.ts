@@ -1,0 +1,131 @@
+/**
+ * The fuzz module's work items and timers on a CPU: their words (bh-layout.ts), handles, and the
+ * bookkeeping every queue, arm, cancel and delete does around its call, which tells the oracles
+ * when the shadow knows an item idle (a _sync returned with nothing racing it) and so which CPU
+ * the next run belongs to, and that no run may come until the next queue or arm.
+ */
+import {
+  alloc_workqueue,
+  nr_cpu_ids,
+  shared_words,
+  system_bh_highpri_wq,
+  system_bh_wq,
+  type TimerList,
+  timer_from_id,
+  type WorkqueueStruct,
+  type WorkStruct,
+  WQ_BH,
+  work_from_id,
+} from 'tasklet-rt';
+import { check_placement } from '../oracles/bh-checks.ts';
+import { offlineCount } from '../oracles/cpu-context.ts';
+import type { OracleName, Violation } from '../oracles/guarantees.ts';
+import { R } from '../stress/bh-shadow.ts';
+import { B, BH_FUZZ_WORDS, BH_WORDS_NAME, H_TIMER_IDS, H_WORK_IDS } from './bh-layout.ts';
+
+export const bh = shared_words(BH_FUZZ_WORDS, BH_WORDS_NAME);
+
+const fuzz_wq = alloc_workqueue('fuzz_bh', WQ_BH);
+const queues: WorkqueueStruct[] = [system_bh_wq, system_bh_highpri_wq, fuzz_wq];
+export const wqOf = (w: number): WorkqueueStruct => queues[w];
+export const work = (w: number): WorkStruct => work_from_id(Atomics.load(bh, H_WORK_IDS + w));
+export const timer = (x: number): TimerList => timer_from_id(Atomics.load(bh, H_TIMER_IDS + x));
+
+const load = (r: number, field: number): number => Atomics.load(bh, r + field);
+
+/** What a queue or arm call saw as it started (record `r`). */
+export interface CallStart {
+  seq: number;
+  /** It took the item from idle with nothing else in flight: its run is the next one. */
+  fromIdle: boolean;
+  cancels: number;
+  runs: number;
+}
+
+/** Before a queue or arm call: counted, any placement expectation is void, idleness ends. */
+export function begin_call(r: number): CallStart {
+  const seq = Atomics.add(bh, r + B.Seq, 1) + 1;
+  Atomics.store(bh, r + R.ExpectCpu, 0);
+  const fromIdle =
+    Atomics.exchange(bh, r + B.Idle, 0) === 1 && load(r, R.ArmIn) === 0 && load(r, B.CancelIn) === 0;
+  return { seq, fromIdle, cancels: load(r, B.CancelSeq), runs: load(r, R.Runs) };
+}
+
+/** Whether no other queue, arm, cancel or delete started since `start`. */
+export const alone = (r: number, start: CallStart): boolean =>
+  load(r, B.Seq) === start.seq && load(r, B.CancelSeq) === start.cancels;
+
+/**
+ * After a call that took the item from idle, alone: its run belongs on `cpu` (whose offline
+ * count was `offline` before the call), and check_placement judges it at the run start. Voided
+ * if that run started before the expectation was in place, or anything else started meanwhile.
+ */
+export function expect_run_on(r: number, start: CallStart, cpu: number, offline: number): void {
+  if (!start.fromIdle || !alone(r, start)) return;
+  Atomics.store(bh, r + R.ExpectOffline, offline);
+  Atomics.store(bh, r + B.OthersOffline, othersOffline(cpu));
+  Atomics.store(bh, r + R.ExpectCpu, cpu + 1);
+  if (!alone(r, start) || load(r, R.Runs) !== start.runs)
+    Atomics.compareExchange(bh, r + R.ExpectCpu, cpu + 1, 0);
+}
+
+const othersOffline = (cpu: number): number => {
+  let sum = 0;
+  for (let c = 0; c < nr_cpu_ids(); c++) if (c !== cpu) sum += offlineCount(c);
+  return sum;
+};
+
+/**
+ * At a run start: check_placement's verdict on the expectation. Only while no other CPU went
+ * offline since: an unplug of the heir too can hand the item back to the expected CPU.
+ */
+export function placement(
+  r: number,
+  cpu: number,
+  oracle: OracleName,
+  name: string,
+  verb: 'armed' | 'queued',
+): Violation | null {
+  const expect = Atomics.load(bh, r + R.ExpectCpu) - 1;
+  if (expect >= 0 && othersOffline(expect) !== Atomics.load(bh, r + B.OthersOffline))
+    Atomics.compareExchange(bh, r + R.ExpectCpu, expect + 1, 0);
+  return check_placement(bh, r, cpu, oracle, name, verb);
+}
+
+/** What a cancel or delete saw as it started. */
+export interface CancelStart {
+  seq: number;
+  armIn: number;
+}
+
+export function begin_cancel(r: number): CancelStart {
+  Atomics.add(bh, r + B.CancelIn, 1);
+  Atomics.add(bh, r + B.CancelSeq, 1);
+  Atomics.store(bh, r + R.ExpectCpu, 0);
+  return { seq: load(r, B.Seq), armIn: load(r, R.ArmIn) };
+}
+
+/**
+ * After a _sync cancel or delete returned: whether no queue or arm was in flight or started
+ * during it. Then the item is neither pending nor running, and no run may start until the next
+ * queue or arm (ran_after_sync), and the next one takes it from idle.
+ */
+export function end_sync(r: number, start: CancelStart): boolean {
+  const quiet = start.armIn === 0 && load(r, R.ArmIn) === 0 && load(r, B.Seq) === start.seq;
+  if (quiet) {
+    Atomics.store(bh, r + B.NoRunSeq, start.seq + 1);
+    Atomics.store(bh, r + B.Idle, 1);
+    if (load(r, B.Seq) !== start.seq) Atomics.compareExchange(bh, r + B.Idle, 1, 0);
+  }
+  return quiet;
+}
+
+export function end_cancel(r: number): void {
+  Atomics.sub(bh, r + B.CancelIn, 1);
+}
+
+/** At a run start: a guarded _sync returned and nothing queued or armed it since. */
+export function ran_after_sync(r: number): boolean {
+  const since = load(r, B.NoRunSeq);
+  return since !== 0 && load(r, B.Seq) + 1 === since;
+}
