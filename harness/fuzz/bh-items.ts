@@ -42,12 +42,17 @@ export interface CallStart {
   runs: number;
 }
 
-/** Before a queue or arm call: counted, any placement expectation is void, idleness ends. */
+/**
+ * Before a queue or arm call: in progress (R.ArmIn, lowered by the caller once the call
+ * returned) before it is counted, so that a _sync cancel or delete that misses the count sees
+ * it in progress; any placement expectation is void, idleness ends.
+ */
 export function begin_call(r: number): CallStart {
+  Atomics.add(bh, r + R.ArmIn, 1);
   const seq = Atomics.add(bh, r + B.Seq, 1) + 1;
   Atomics.store(bh, r + R.ExpectCpu, 0);
   const fromIdle =
-    Atomics.exchange(bh, r + B.Idle, 0) === 1 && load(r, R.ArmIn) === 0 && load(r, B.CancelIn) === 0;
+    Atomics.exchange(bh, r + B.Idle, 0) === 1 && load(r, R.ArmIn) === 1 && load(r, B.CancelIn) === 0;
   return { seq, fromIdle, cancels: load(r, B.CancelSeq), runs: load(r, R.Runs) };
 }
 

@@ -67,12 +67,13 @@ export function armTimer(x: number, kind: ArmKind, ticks: number, target = -1, r
   const r = xrec(x);
   const t = timer(x);
   const cpu = smp_processor_id();
+  // The offline count before the online check: an unplug after it shows in the count.
+  const want = kind === 'add_timer_on' ? target : cpu;
+  const offline = offlineCount(want);
   const base = kind === 'add_timer_on' && cpu_online(target) ? target : cpu;
   const start = begin_call(r);
   const moves = load(r, B.FromIdleSeq) === start.seq - 1;
-  const offline = offlineCount(base);
   if (rearm > 0) Atomics.store(bh, r + R.Budget, rearm);
-  bump(r, R.ArmIn);
   const expires = jiffies() + ticks;
   record_min(bh, r, expires);
   note_expiry(expires);
@@ -91,7 +92,7 @@ export function armTimer(x: number, kind: ArmKind, ticks: number, target = -1, r
     Atomics.store(bh, r + B.NotBeforeSeq, start.seq);
     Atomics.store(bh, r + R.NotBefore, expires | 0 || -1);
   }
-  if (kind !== 'mod_timer_pending') expect_run_on(r, start, base, offline);
+  if (kind !== 'mod_timer_pending' && base === want) expect_run_on(r, start, base, offline);
   return pending;
 }
 
