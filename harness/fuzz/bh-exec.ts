@@ -33,8 +33,8 @@ import { armIrq } from './injection.ts';
 import { FUZZ_IRQ } from './layout.ts';
 import type { BhOp } from './program.ts';
 
-/** Ticks ahead of an interrupt's mod_timer. */
-const IRQ_TICKS = 1;
+/** Ticks ahead of an interrupt's mod_timer: due at the next tick. */
+const IRQ_TICKS = 0;
 
 /** A program thread's timer or work op (irq_bh asks the target CPU's interrupt). */
 export function bhOp(op: BhOp, cpu: number): void {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { IRQ_BH_CALLS, MAX_ON_TICKS, MAX_REARM, MAX_TICKS, NR_TIMERS, NR_WORKS } from './bh-layout.ts';
-import { MAX_IRQ_AT, type Op } from './program.ts';
+import { MAX_DELAY_US, MAX_IRQ_AT, type Op } from './program.ts';
 
 const w = fc.nat({ max: NR_WORKS - 1 });
 const x = fc.nat({ max: NR_TIMERS - 1 });
@@ -64,10 +64,58 @@ export function irqBhArb(cpus: number): fc.Arbitrary<Op> {
   });
 }
 
+/** Up to three delays: a wait of up to 1.2 ms (free-running: the other CPU's callback starts meanwhile). */
+const waitArb = fc
+  .array(fc.integer({ min: 0, max: MAX_DELAY_US }), { maxLength: 3 })
+  .map((us) => us.map((n): Op => ({ op: 'delay', us: n })));
+
+/**
+ * The slow item started on another CPU (queue_work_on, or its interrupt's mod_timer), a wait,
+ * then an op that races with its callback there: queueing it (W1), cancelling or disabling it
+ * (W2), moving it (T1), deleting it (T3).
+ */
+function raceArb(cpus: number): fc.Arbitrary<Op[]> {
+  const cpu = fc.nat({ max: cpus - 1 });
+  const slowWork = 2;
+  const workRace = fc.constantFrom<Op[]>(
+    [{ op: 'queue_work', w: slowWork }],
+    [{ op: 'cancel_work_sync', w: slowWork }],
+    [
+      { op: 'disable_work_sync', w: slowWork },
+      { op: 'enable_work', w: slowWork },
+    ],
+  );
+  const timerRace = fc.constantFrom<Op[]>(
+    [{ op: 'mod_timer', x: 0, ticks: 0, rearm: 0 }],
+    [{ op: 'del_timer_sync', x: 0 }],
+  );
+  return fc.oneof(
+    fc
+      .tuple(cpu, waitArb, workRace)
+      .map(([c, wait, race]): Op[] => [{ op: 'queue_work_on', w: slowWork, cpu: c }, ...wait, ...race]),
+    fc
+      .tuple(cpu, waitArb, timerRace)
+      .map(([c, wait, race]): Op[] => [
+        { op: 'irq_bh', cpu: c, call: 'mod_timer', n: 0, at: 1 },
+        ...wait,
+        ...race,
+      ]),
+    // x2 is CPU0's: armed on another CPU, deleted while it runs there (T3).
+    fc
+      .tuple(cpu, waitArb)
+      .map(([c, wait]): Op[] => [
+        { op: 'add_timer_on', x: 2, cpu: c, ticks: 0 },
+        ...wait,
+        { op: 'del_timer_sync', x: 2 },
+      ]),
+  );
+}
+
 /** A few ops on one item that provoke one guarantee. */
 export function bhEpisodeArb(cpus: number): fc.Arbitrary<Op[]> {
   const cpu = fc.nat({ max: cpus - 1 });
   return fc.oneof(
+    { arbitrary: raceArb(cpus), weight: 3 },
     w.map((w): Op[] => [
       { op: 'queue_work', w },
       { op: 'flush_work', w },

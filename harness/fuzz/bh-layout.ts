@@ -16,9 +16,13 @@ export const BH_WORDS_NAME = 'fuzz-bh';
 export const NR_WORKS = 3;
 export const NR_SHARED_TIMERS = 2;
 export const NR_TIMERS = 4;
-/** Busy delay inside each work function and timer callback (µs): a slow one can be caught running. */
-export const WORK_BUSY_US = [60, 0, 400] as const;
-export const TIMER_BUSY_US = [1500, 0, 200, 200] as const;
+/**
+ * Busy delay inside each work function and timer callback (µs): a slow one can be caught running.
+ * w2, x0 and x2 are slow enough that, in controlled mode, the fairness slices the scheduler gives a
+ * waiting CPU (every 2000 decisions of a microsecond) let the other CPU act while they run.
+ */
+export const WORK_BUSY_US = [60, 0, 5000] as const;
+export const TIMER_BUSY_US = [5000, 0, 5000, 200] as const;
 /** Longest expiry ahead (jiffies) of mod_timer and add_timer_on. */
 export const MAX_TICKS = 6;
 export const MAX_ON_TICKS = 30;
