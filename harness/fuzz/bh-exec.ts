@@ -4,6 +4,7 @@
  */
 import {
   cancel_work,
+  cpu_relax,
   del_timer,
   INIT_WORK,
   raise_irq,
@@ -15,6 +16,7 @@ import {
   work_alloc,
   work_running,
 } from 'tasklet-rt';
+import { machineMs } from '../../shm/clock.ts';
 import { bh, timer, work } from './bh-items.ts';
 import {
   B,
@@ -84,15 +86,26 @@ export function serveBhMailbox(cpu: number): void {
 
 let allocated = false;
 
+/** The drain ends once the callbacks have returned; the kernel may still be finishing the run. */
+const SETTLE_MS = 20;
+
+/** Until `busy` is false, for a bounded machine time; whether it is. */
+function settled(busy: () => boolean): boolean {
+  const deadline = machineMs() + SETTLE_MS;
+  while (busy() && machineMs() < deadline) cpu_relax();
+  return !busy();
+}
+
 function reinitWork(w: WorkStruct): void {
   cancel_work(w);
-  if (work_running(w)) throw new Error(`${w.name} is still running from the last program`);
+  if (!settled(() => work_running(w))) throw new Error(`${w.name} is still running from the last program`);
   INIT_WORK(w, fuzz_work_fn);
 }
 
 function reinitTimer(t: TimerList): void {
   del_timer(t);
-  if (try_to_del_timer_sync(t) < 0) throw new Error(`${t.name} is still running from the last program`);
+  if (!settled(() => try_to_del_timer_sync(t) < 0))
+    throw new Error(`${t.name} is still running from the last program`);
   timer_setup(t, fuzz_timer_fn);
 }
 
