@@ -17,13 +17,7 @@ import {
   type TimerList,
   udelay,
 } from 'tasklet-rt';
-import {
-  atomic_max,
-  check_fire_time,
-  check_placement,
-  enter_callback,
-  record_min,
-} from '../oracles/bh-checks.ts';
+import { atomic_max, check_fire_time, enter_callback, record_min } from '../oracles/bh-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
