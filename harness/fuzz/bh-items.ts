@@ -8,6 +8,7 @@ import {
   alloc_workqueue,
   nr_cpu_ids,
   shared_words,
+  smp_processor_id,
   system_bh_highpri_wq,
   system_bh_wq,
   type TimerList,
@@ -19,7 +20,7 @@ import {
 } from 'tasklet-rt';
 import { check_placement } from '../oracles/bh-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
-import type { OracleName, Violation } from '../oracles/guarantees.ts';
+import { type OracleName, type Violation, violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
 import { B, BH_FUZZ_WORDS, BH_WORDS_NAME, H_TIMER_IDS, H_WORK_IDS } from './bh-layout.ts';
 
@@ -31,7 +32,9 @@ export const wqOf = (w: number): WorkqueueStruct => queues[w];
 export const work = (w: number): WorkStruct => work_from_id(Atomics.load(bh, H_WORK_IDS + w));
 export const timer = (x: number): TimerList => timer_from_id(Atomics.load(bh, H_TIMER_IDS + x));
 
-const load = (r: number, field: number): number => Atomics.load(bh, r + field);
+/** Word `field` of the record at `r`, and adding to it (returns the new value). */
+export const load = (r: number, field: number): number => Atomics.load(bh, r + field);
+export const bump = (r: number, field: number, by = 1): number => Atomics.add(bh, r + field, by) + by;
 
 /** What a queue or arm call saw as it started (record `r`). */
 export interface CallStart {
@@ -103,7 +106,7 @@ export interface CancelStart {
   armIn: number;
 }
 
-export function begin_cancel(r: number): CancelStart {
+function begin_cancel(r: number): CancelStart {
   Atomics.add(bh, r + B.CancelIn, 1);
   Atomics.add(bh, r + B.CancelSeq, 1);
   Atomics.store(bh, r + R.ExpectCpu, 0);
@@ -115,7 +118,7 @@ export function begin_cancel(r: number): CancelStart {
  * during it. Then the item is neither pending nor running, and no run may start until the next
  * queue or arm (ran_after_sync), and the next one takes it from idle.
  */
-export function end_sync(r: number, start: CancelStart): boolean {
+function end_sync(r: number, start: CancelStart): boolean {
   const quiet = start.armIn === 0 && load(r, R.ArmIn) === 0 && load(r, B.Seq) === start.seq;
   if (quiet) {
     Atomics.store(bh, r + B.NoRunSeq, start.seq + 1);
@@ -125,8 +128,37 @@ export function end_sync(r: number, start: CancelStart): boolean {
   return quiet;
 }
 
-export function end_cancel(r: number): void {
+function end_cancel(r: number): void {
   Atomics.sub(bh, r + B.CancelIn, 1);
+}
+
+/**
+ * A cancel or delete `call`, bracketed. For a _sync one with nothing racing it (end_sync), the
+ * callback must not be running on return (W2, T3): the violation if it is.
+ */
+export function cancel_call(
+  r: number,
+  sync: boolean,
+  call: () => void,
+  oracle: OracleName,
+  what: string,
+): Violation | null {
+  const start = begin_cancel(r);
+  call();
+  let found: Violation | null = null;
+  if (sync && end_sync(r, start)) {
+    const inside = load(r, R.Inside);
+    const cpu = smp_processor_id();
+    if (inside !== 0)
+      found = violation(
+        oracle,
+        -1,
+        [cpu, inside - 1],
+        `${what} returned on CPU${cpu} while the callback was running on CPU${inside - 1}`,
+      );
+  }
+  end_cancel(r);
+  return found;
 }
 
 /** At a run start: a guarded _sync returned and nothing queued or armed it since. */

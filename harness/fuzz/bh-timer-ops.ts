@@ -24,20 +24,17 @@ import { R } from '../stress/bh-shadow.ts';
 import {
   alone,
   begin_call,
-  begin_cancel,
   bh,
-  end_cancel,
-  end_sync,
+  bump,
+  cancel_call,
   expect_run_on,
+  load,
   placement,
   ran_after_sync,
   timer,
 } from './bh-items.ts';
 import { B, H_ARMED, H_LAST_EXPIRES, TIMER_BUSY_US, timerName, xrec } from './bh-layout.ts';
 import { fail, logInterval, tick } from './state.ts';
-
-const load = (r: number, field: number): number => Atomics.load(bh, r + field);
-const bump = (r: number, field: number, by = 1): number => Atomics.add(bh, r + field, by) + by;
 
 /** The latest expiry armed in the program (the drain waits for it). */
 function note_expiry(expires: number): void {
@@ -93,24 +90,12 @@ export function armTimer(x: number, kind: ArmKind, ticks: number, target = -1, r
 /** del_timer or del_timer_sync: every arm counted so far is accounted for. T3 on a _sync return. */
 export function delTimer(x: number, sync: boolean): void {
   const r = xrec(x);
-  const cpu = smp_processor_id();
-  const start = begin_cancel(r);
-  if (sync) del_timer_sync(timer(x));
-  else del_timer(timer(x));
-  atomic_max(bh, r + R.Covered, load(r, R.Arms));
-  if (sync && end_sync(r, start)) {
-    const inside = load(r, R.Inside);
-    if (inside !== 0)
-      fail(
-        violation(
-          'timer-del-sync',
-          -1,
-          [cpu, inside - 1],
-          `${timerName(x)}: del_timer_sync returned on CPU${cpu} while the callback was running on CPU${inside - 1}`,
-        ),
-      );
-  }
-  end_cancel(r);
+  const call = (): void => {
+    if (sync) del_timer_sync(timer(x));
+    else del_timer(timer(x));
+    atomic_max(bh, r + R.Covered, load(r, R.Arms));
+  };
+  fail(cancel_call(r, sync, call, 'timer-del-sync', `${timerName(x)}: del_timer_sync`));
 }
 
 /** The callback of every fuzz timer: T1, T2, T3, T5 at its start; a budgeted self re-arm (T4); a busy delay. */

@@ -25,11 +25,11 @@ import { violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
 import {
   begin_call,
-  begin_cancel,
   bh,
-  end_cancel,
-  end_sync,
+  bump,
+  cancel_call,
   expect_run_on,
+  load,
   placement,
   ran_after_sync,
   work,
@@ -38,9 +38,6 @@ import {
 import { B, WORK_BUSY_US, workName, wrec } from './bh-layout.ts';
 import type { WorkOpName } from './program.ts';
 import { fail, logInterval, tick } from './state.ts';
-
-const load = (r: number, field: number): number => Atomics.load(bh, r + field);
-const bump = (r: number, field: number, by = 1): number => Atomics.add(bh, r + field, by) + by;
 
 /** Per work item, whether each disable this CPU's thread holds was a _sync one. */
 const held = new Map<number, boolean[]>();
@@ -83,29 +80,18 @@ const cancels: Record<CancelKind, (w: WorkStruct) => boolean> = {
 };
 
 /** W2: a _sync form returns with the item neither running nor (until queued again) pending. */
-function cancelWork(w: number, kind: CancelKind, cpu: number): void {
+function cancelWork(w: number, kind: CancelKind): void {
   const r = wrec(w);
-  const start = begin_cancel(r);
-  if (cancels[kind](work(w))) bump(r, R.Covered);
   const sync = kind !== 'disable_work';
-  if (sync && end_sync(r, start)) {
-    const inside = load(r, R.Inside);
-    if (inside !== 0)
-      fail(
-        violation(
-          'work-cancel-sync',
-          -1,
-          [cpu, inside - 1],
-          `${workName(w)}: ${kind} returned on CPU${cpu} while it was running on CPU${inside - 1}`,
-        ),
-      );
-  }
+  const call = (): void => {
+    if (cancels[kind](work(w))) bump(r, R.Covered);
+  };
+  fail(cancel_call(r, sync, call, 'work-cancel-sync', `${workName(w)}: ${kind}`));
   if (kind !== 'cancel_work_sync') {
     bump(r, B.Held);
     if (sync) bump(r, R.Disabled);
     held.set(w, [...(held.get(w) ?? []), sync]);
   }
-  end_cancel(r);
 }
 
 function enableWork(w: number): void {
@@ -150,7 +136,7 @@ export function workOp(name: Exclude<WorkOpName, 'queue_work_on'>, w: number, cp
       enableWork(w);
       return;
     default:
-      cancelWork(w, name, cpu);
+      cancelWork(w, name);
   }
 }
 

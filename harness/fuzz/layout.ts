@@ -3,7 +3,7 @@
  * indexed by program tasklet number). The controller reads and resets them between programs.
  */
 import { shadowWords } from '../oracles/shadow.ts';
-import { MAX_TASKLETS } from './program.ts';
+import { MAX_TASKLETS, TIMER_OPS, WORK_OPS } from './program.ts';
 
 export const FUZZ_MAX_CPUS = 8;
 export const SHADOW_NAME = 'fuzz-shadow';
@@ -68,19 +68,9 @@ export const INTERVAL_KINDS = [
   'irqsave',
   'bh',
   'hotplug',
-  'queue_work',
-  'queue_work_on',
-  'flush_work',
-  'cancel_work_sync',
-  'disable_work',
-  'disable_work_sync',
-  'enable_work',
+  ...WORK_OPS,
   'work_run',
-  'mod_timer',
-  'mod_timer_pending',
-  'add_timer_on',
-  'del_timer',
-  'del_timer_sync',
+  ...TIMER_OPS,
   'timer_run',
 ] as const;
 export type IntervalKind = (typeof INTERVAL_KINDS)[number];

@@ -51,16 +51,7 @@ export const DISABLES: readonly TaskletOpName[] = ['disable', 'disable_nosync', 
 /** Ops that may sleep: never inside an irq-save or bh-disable section. */
 export const SLEEPING: readonly TaskletOpName[] = ['disable', 'kill', 'init'];
 
-export type WorkOpName =
-  | 'queue_work'
-  | 'queue_work_on'
-  | 'flush_work'
-  | 'cancel_work_sync'
-  | 'disable_work'
-  | 'disable_work_sync'
-  | 'enable_work';
-export type TimerOpName = 'mod_timer' | 'mod_timer_pending' | 'add_timer_on' | 'del_timer' | 'del_timer_sync';
-export const WORK_OPS: readonly WorkOpName[] = [
+export const WORK_OPS = [
   'queue_work',
   'queue_work_on',
   'flush_work',
@@ -68,14 +59,16 @@ export const WORK_OPS: readonly WorkOpName[] = [
   'disable_work',
   'disable_work_sync',
   'enable_work',
-];
-export const TIMER_OPS: readonly TimerOpName[] = [
+] as const;
+export type WorkOpName = (typeof WORK_OPS)[number];
+export const TIMER_OPS = [
   'mod_timer',
   'mod_timer_pending',
   'add_timer_on',
   'del_timer',
   'del_timer_sync',
-];
+] as const;
+export type TimerOpName = (typeof TIMER_OPS)[number];
 /** Timer and work ops that wait for a callback (add_timer_on starts with del_timer_sync): never in a section. */
 export const BH_SLEEPING: readonly Op['op'][] = [
   'flush_work',
