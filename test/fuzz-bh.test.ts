@@ -22,7 +22,7 @@ describe('fuzz: timer and BH work ops', () => {
   // whose first programs catch it]
   const cases: [string, number, number][] = [
     ['work-flush-early', 203, 4],
-    ['work-queue-while-disabled', 204, 1],
+    ['work-queue-while-disabled', 204, 6],
     ['timer-early', 102, 4],
   ];
   it.each(cases)(
