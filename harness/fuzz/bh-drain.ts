@@ -3,7 +3,19 @@
  * queueing ran or was cancelled, every arm fired or was deleted, no callback or call is in
  * progress and no interrupt has a call left to make. What stays outstanding once the last
  * expiry is well past is the finding: a lost timer re-arm (T4), a queueing never run (W5).
+ * Whether the drain may end also asks the kernel (as the tasklet drain reads tasklet states): a
+ * fire counts the arms before it as it starts, so the records alone can look idle while a re-arm
+ * made just then is still pending. No verdict reads the kernel's state.
  */
+import {
+  C_RUNNING_TIMER,
+  type MachineMemory,
+  TM_LIST,
+  WK_FINISHED,
+  WK_STARTED,
+  WK_STATE,
+  WORK_STRUCT_PENDING,
+} from '../../shm/layout.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
 import {
@@ -11,6 +23,8 @@ import {
   H_ARMED,
   H_LAST_EXPIRES,
   H_MAILBOX,
+  H_TIMER_IDS,
+  H_WORK_IDS,
   MAILBOX_END,
   NR_TIMERS,
   NR_WORKS,
@@ -34,7 +48,25 @@ const workLeft = (bh: Int32Array, w: number): number =>
   at(bh, wrec(w), R.Arms) - at(bh, wrec(w), R.Runs) - at(bh, wrec(w), R.Covered);
 const timerLeft = (bh: Int32Array, x: number): number => at(bh, xrec(x), R.Arms) - at(bh, xrec(x), R.Covered);
 
-export function bhIdle(bh: Int32Array): boolean {
+/** The kernel has no fuzz work item pending or running, no fuzz timer pending or running. */
+function kernelQuiet(bh: Int32Array, { mem, layout }: MachineMemory): boolean {
+  for (let w = 0; w < NR_WORKS; w++) {
+    const addr = layout.work(Atomics.load(bh, H_WORK_IDS + w));
+    if ((Atomics.load(mem, addr + WK_STATE) & (1 << WORK_STRUCT_PENDING)) !== 0) return false;
+    if (Atomics.load(mem, addr + WK_STARTED) !== Atomics.load(mem, addr + WK_FINISHED)) return false;
+  }
+  const running = new Set<number>();
+  for (let cpu = 0; cpu < layout.params.nrCpus; cpu++)
+    running.add(Atomics.load(mem, layout.cpu(cpu) + C_RUNNING_TIMER));
+  for (let x = 0; x < NR_TIMERS; x++) {
+    const id = Atomics.load(bh, H_TIMER_IDS + x);
+    if (Atomics.load(mem, layout.timer(id) + TM_LIST) !== 0 || running.has(id + 1)) return false;
+  }
+  return true;
+}
+
+export function bhIdle(bh: Int32Array, memory: MachineMemory): boolean {
+  if (!kernelQuiet(bh, memory)) return false;
   for (let w = H_MAILBOX; w < MAILBOX_END; w++) if (Atomics.load(bh, w) !== 0) return false;
   for (let w = 0; w < NR_WORKS; w++) if (workLeft(bh, w) !== 0 || busy(bh, wrec(w))) return false;
   for (let x = 0; x < NR_TIMERS; x++) if (timerLeft(bh, x) > 0 || busy(bh, xrec(x))) return false;

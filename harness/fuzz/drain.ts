@@ -54,8 +54,8 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
 }
 
 /** Drained, and nothing of the harness in flight: no schedule, queue or arm call, no callback, no request. */
-function idle({ view, sh, words, bh }: ProgramRun, ids: number[]): boolean {
-  if (!view.drained(ids) || !bhIdle(bh)) return false;
+function idle({ m, view, sh, words, bh }: ProgramRun, ids: number[]): boolean {
+  if (!view.drained(ids) || !bhIdle(bh, m.memory)) return false;
   for (let i = 0; i < ids.length; i++) {
     if (Atomics.load(sh, tw(i, F_IN_FLIGHT)) !== 0) return false;
     // The shadow's own word, not RUN: a broken RUN bit must not end the drain mid-callback.
