@@ -65,12 +65,12 @@ function kernelQuiet(bh: Int32Array, { mem, layout }: MachineMemory): boolean {
   return true;
 }
 
+/** The interrupt's requests, then the records, then the kernel (in that order: see drain.ts's idle). */
 export function bhIdle(bh: Int32Array, memory: MachineMemory): boolean {
-  if (!kernelQuiet(bh, memory)) return false;
   for (let w = H_MAILBOX; w < MAILBOX_END; w++) if (Atomics.load(bh, w) !== 0) return false;
   for (let w = 0; w < NR_WORKS; w++) if (workLeft(bh, w) !== 0 || busy(bh, wrec(w))) return false;
   for (let x = 0; x < NR_TIMERS; x++) if (timerLeft(bh, x) > 0 || busy(bh, xrec(x))) return false;
-  return true;
+  return kernelQuiet(bh, memory);
 }
 
 /** An item left outstanding with nothing in progress once every expiry is past, or null. */

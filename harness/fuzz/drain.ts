@@ -55,14 +55,16 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
 
 /** Drained, and nothing of the harness in flight: no schedule, queue or arm call, no callback, no request. */
 function idle({ m, view, sh, words, bh }: ProgramRun, ids: number[]): boolean {
-  if (!view.drained(ids) || !bhIdle(bh, m.memory)) return false;
+  // Requests and calls in flight first, the state after them: read the other way round, an
+  // interrupt could serve a request in between (its schedule unseen by the state read before,
+  // the request gone by the time the mailbox is read), and the drain end with a run owed.
+  for (let w = W_MAILBOX; w < W_HOTPLUG; w++) if (Atomics.load(words, w) !== 0) return false;
   for (let i = 0; i < ids.length; i++) {
     if (Atomics.load(sh, tw(i, F_IN_FLIGHT)) !== 0) return false;
     // The shadow's own word, not RUN: a broken RUN bit must not end the drain mid-callback.
     if (Atomics.load(sh, tw(i, F_INSIDE)) !== 0) return false;
   }
-  for (let w = W_MAILBOX; w < W_HOTPLUG; w++) if (Atomics.load(words, w) !== 0) return false;
-  return true;
+  return bhIdle(bh, m.memory) && view.drained(ids);
 }
 
 /** A program tasklet in a state no correct machine leaves it in once the threads are done, or null. */
