@@ -4,6 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Machine } from '../machine/index.ts';
+import { MachineView } from '../machine/view.ts';
+import { WaitKind } from '../shm/layout.ts';
 import { until } from './helpers.ts';
 import {
   F_CPU,
@@ -13,6 +15,7 @@ import {
   F_RUNS,
   F_SPIN_US,
   FIELDS,
+  SPIN_HOLD,
   WORDS,
 } from './modules/works-layout.ts';
 
@@ -30,6 +33,33 @@ export const reset = (m: Machine): void => {
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const runsReach = (m: Machine, id: number, n: number): Promise<void> =>
   until(`work ${id} ran ${n} times`, () => get(m, id, F_RUNS) >= n);
+
+/**
+ * Work `id` runs on (SPIN_HOLD) while `act` runs a task on `cpu`; it is let go once that task
+ * waits for it (WorkFlush) or has returned without waiting. No timing: the run is in progress
+ * whenever the task looks, on a host however busy.
+ */
+export async function whileHeld<T>(m: Machine, id: number, cpu: number, act: () => Promise<T>): Promise<T> {
+  const view = new MachineView(m.memory);
+  let returned = false;
+  const result = act().finally(() => {
+    returned = true;
+  });
+  const waiting = (): boolean => view.waiters().some((w) => w.cpu === cpu && w.kind === WaitKind.WorkFlush);
+  try {
+    await until(`CPU${cpu} waits for work ${id} or returns`, () => returned || waiting());
+  } finally {
+    set(m, id, F_SPIN_US, 0);
+  }
+  return result;
+}
+
+/** Queues work `id` on CPU0 to run on until let go (whileHeld), once it is inside. */
+export async function queueHeld(m: Machine, id: number): Promise<void> {
+  set(m, id, F_SPIN_US, SPIN_HOLD);
+  await m.call(0, 'queue', { id });
+  await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1);
+}
 
 export interface Peek {
   ret: boolean;
@@ -63,12 +93,9 @@ export async function w1Reentry(m: Machine, id = 5): Promise<{ overlaps: number;
 /** W2: cancel_work_sync from CPU1 on a self-requeueing work running on CPU0: what it saw, and whether it ran after. */
 export async function w2CancelSync(m: Machine, id = 6): Promise<{ peek: Peek; ranAfter: boolean }> {
   reset(m);
-  // A long run (100 ms), so that a loaded host still delivers the cancel while it runs.
-  set(m, id, F_SPIN_US, 100_000);
   set(m, id, F_REQUEUE, 1_000_000);
-  await m.call(0, 'queue', { id });
-  await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1);
-  const peek = (await m.runTask(1, 'cancelSyncPeek', { id })) as Peek;
+  await queueHeld(m, id);
+  const peek = (await whileHeld(m, id, 1, () => m.runTask(1, 'cancelSyncPeek', { id }))) as Peek;
   await pause(30);
   const ranAfter = get(m, id, F_RUNS) !== peek.runs;
   set(m, id, F_REQUEUE, 0);

@@ -42,6 +42,7 @@ import {
   F_RUNS,
   F_SPIN_US,
   FIELDS,
+  SPIN_HOLD,
   W_SEQ,
   W_TASKLET_HI_ORDER,
   W_TASKLET_ORDER,
@@ -53,6 +54,12 @@ const words = shared_words(WORDS, 'works');
 const f = (id: number, field: number): number => id * FIELDS + field;
 const seq = (): number => Atomics.add(words, W_SEQ, 1) + 1;
 
+/** Runs on until the test lets go: it then knows the run was in progress when it acted. */
+function hold(id: number): void {
+  const deadline = performance.now() + 10_000;
+  while (Atomics.load(words, f(id, F_SPIN_US)) === SPIN_HOLD && performance.now() < deadline) udelay(20);
+}
+
 function work_fn(w: WorkStruct): void {
   const id = from_work(w);
   if (Atomics.add(words, f(id, F_INSIDE), 1) !== 0) Atomics.add(words, f(id, F_OVERLAPS), 1);
@@ -62,6 +69,7 @@ function work_fn(w: WorkStruct): void {
   Atomics.store(words, f(id, F_ORDER), seq());
   const spin = Atomics.load(words, f(id, F_SPIN_US));
   if (spin > 0) udelay(spin);
+  else if (spin === SPIN_HOLD) hold(id);
   Atomics.add(words, f(id, F_RUNS), 1);
   Atomics.sub(words, f(id, F_INSIDE), 1);
   if (Atomics.load(words, f(id, F_REQUEUE)) > 0) {
