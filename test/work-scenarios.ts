@@ -5,12 +5,13 @@
 import { fileURLToPath } from 'node:url';
 import type { Machine } from '../machine/index.ts';
 import { MachineView } from '../machine/view.ts';
-import { WaitKind } from '../shm/layout.ts';
+import { C_HEARTBEAT, WaitKind } from '../shm/layout.ts';
 import { until } from './helpers.ts';
 import {
   F_CPU,
   F_INSIDE,
   F_OVERLAPS,
+  F_RELEASED,
   F_REQUEUE,
   F_RUNS,
   F_SPIN_US,
@@ -40,18 +41,28 @@ export const runsReach = (m: Machine, id: number, n: number): Promise<void> =>
  * whenever the task looks, on a host however busy.
  */
 export async function whileHeld<T>(m: Machine, id: number, cpu: number, act: () => Promise<T>): Promise<T> {
-  const view = new MachineView(m.memory);
-  let returned = false;
-  const result = act().finally(() => {
-    returned = true;
-  });
-  const waiting = (): boolean => view.waiters().some((w) => w.cpu === cpu && w.kind === WaitKind.WorkFlush);
+  const task = watchTask(m, cpu, act);
   try {
-    await until(`CPU${cpu} waits for work ${id} or returns`, () => returned || waiting());
+    await until(`CPU${cpu} waits for work ${id} or returns`, () => task.returned || task.waiting());
   } finally {
     set(m, id, F_SPIN_US, 0);
   }
-  return result;
+  return task.result;
+}
+
+/** A task started on `cpu`: whether it returned, whether it waits for a work item now. */
+function watchTask<T>(m: Machine, cpu: number, act: () => Promise<T>) {
+  const view = new MachineView(m.memory);
+  const task = {
+    returned: false,
+    result: act().finally(() => {
+      task.returned = true;
+    }),
+    waiting: (): boolean => view.waiters().some((w) => w.cpu === cpu && w.kind === WaitKind.WorkFlush),
+    /** Turns of its wait loop (each one looks at the condition again), or of the CPU's loop. */
+    heartbeat: (): number => view.cpuWord(cpu, C_HEARTBEAT),
+  };
+  return task;
 }
 
 /** Queues work `id` on CPU0 to run on until let go (whileHeld), once it is inside. */
@@ -105,18 +116,32 @@ export async function w2CancelSync(m: Machine, id = 6): Promise<{ peek: Peek; ra
 }
 
 /**
- * W3: a long run on CPU0 (100 ms, so that a loaded host still flushes while it runs), queued
- * again from CPU1, then flush_work from CPU1: what the flush saw on return (a correct flush
- * waits for both runs).
+ * W3: a run on CPU0 held until the test lets go, queued again from CPU1, then flush_work from
+ * CPU1: what the flush saw on return. A correct flush waits for both runs; the second run is
+ * held too until the flush has looked again after the first, so a flush that stops early is
+ * seen, on a host however busy.
  */
 export async function w3FlushQueued(m: Machine, id = 2): Promise<{ queued: boolean; peek: Peek }> {
   reset(m);
-  set(m, id, F_SPIN_US, 100_000);
-  await m.call(0, 'queue', { id });
-  await until(`work ${id} inside`, () => get(m, id, F_INSIDE) === 1);
-  set(m, id, F_SPIN_US, 0);
+  await queueHeld(m, id);
+  // Pending behind the run in progress: it goes to CPU0, to run there once this run ends.
   const queued = (await m.call(1, 'queue', { id })) as boolean;
-  const peek = (await m.runTask(1, 'flushPeek', { id })) as Peek;
+  const flush = watchTask(m, 1, () => m.runTask(1, 'flushPeek', { id }) as Promise<Peek>);
+  try {
+    await until('CPU1 flushes', () => flush.returned || flush.waiting());
+    set(m, id, F_RELEASED, 1); // the first run ends; the queued one starts and is held
+    await until(
+      'the queued run starts',
+      () => flush.returned || (get(m, id, F_RUNS) === 1 && get(m, id, F_INSIDE) === 1),
+    );
+    // A flush still waiting has looked again since the first run ended (two more turns): it
+    // waits for the queued run. A flush that stops at the first run has returned by then.
+    const turns = flush.heartbeat();
+    await until('CPU1 looks again', () => flush.returned || flush.heartbeat() - turns >= 2);
+  } finally {
+    set(m, id, F_SPIN_US, 0);
+  }
+  const peek = await flush.result;
   await until(`work ${id} idle`, () => get(m, id, F_INSIDE) === 0 && get(m, id, F_RUNS) >= 2);
   return { queued, peek };
 }

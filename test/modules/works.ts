@@ -38,6 +38,7 @@ import {
   F_INSIDE,
   F_ORDER,
   F_OVERLAPS,
+  F_RELEASED,
   F_REQUEUE,
   F_RUNS,
   F_SPIN_US,
@@ -54,10 +55,16 @@ const words = shared_words(WORDS, 'works');
 const f = (id: number, field: number): number => id * FIELDS + field;
 const seq = (): number => Atomics.add(words, W_SEQ, 1) + 1;
 
-/** Runs on until the test lets go: it then knows the run was in progress when it acted. */
+/**
+ * Runs on until the test lets go of all runs (F_SPIN_US back to 0) or of this one (F_RELEASED
+ * past it): the test then knows the run was in progress when it acted.
+ */
 function hold(id: number): void {
   const deadline = performance.now() + 10_000;
-  while (Atomics.load(words, f(id, F_SPIN_US)) === SPIN_HOLD && performance.now() < deadline) udelay(20);
+  const held = (): boolean =>
+    Atomics.load(words, f(id, F_SPIN_US)) === SPIN_HOLD &&
+    Atomics.load(words, f(id, F_RELEASED)) <= Atomics.load(words, f(id, F_RUNS));
+  while (held() && performance.now() < deadline) udelay(20);
 }
 
 function work_fn(w: WorkStruct): void {
