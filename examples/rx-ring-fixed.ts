@@ -65,7 +65,9 @@ function probe(): number {
 }
 
 function remove(): void {
-  const dev = rx_ring_dev.at(READ_ONCE(driver, 'dev'));
+  const addr = READ_ONCE(driver, 'dev');
+  if (addr === 0) return; // the probe failed: nothing is bound
+  const dev = rx_ring_dev.at(addr);
   WRITE_ONCE(driver, 'dev', 0);
   free_irq(RX_IRQ); // the fix: no handler runs, nor can run, after this
   tasklet_kill(rx_tasklet); // so no one schedules the tasklet again
@@ -75,14 +77,19 @@ function remove(): void {
 export default defineModule({
   name: 'rx-ring-fixed',
   callbacks: [rx_ring_interrupt],
-  init(): void {
+  // The driver core calls probe after init and remove before exit; stress and fuzz call them
+  // again and again (stimulus.lifecycle), racing the device's interrupts.
+  probe(): void {
     const rc = probe();
     if (rc !== 0) pr_err(`rx-ring: probe failed: ${rc}`);
   },
+  remove,
   exit(): void {
-    if (READ_ONCE(driver, 'dev') !== 0) remove();
     pr_info(`rx-ring: ${READ_ONCE(driver, 'probes')} probes`);
   },
+  // What stress and fuzz drive: the device's interrupts (the line probe requests) and the
+  // remove → probe cycles. The tasks below are for `run`: they do the same by hand.
+  stimulus: { irqs: { [RX_IRQ]: { rate: 100_000 } }, lifecycle: true },
   tasks: {
     /** Unbind and bind the device again once it has seen some traffic (a module reload loop). */
     *cycle(): TaskBody<void> {

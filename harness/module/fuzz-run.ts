@@ -11,8 +11,8 @@ import type { ViolationReport } from '../stress/result.ts';
 import { StopSignal, Verdicts } from '../stress/verdicts.ts';
 import { bootModuleMachine, type ModuleHarness } from './machine.ts';
 import type { ModuleProgram, Step } from './program.ts';
-import type { Stimulus } from './stimulus.ts';
-import { drainModule, waitFor } from './stress.ts';
+import type { Stimulus, StimulusError } from './stimulus.ts';
+import { drainModule, lateStimulusError, waitFor } from './stress.ts';
 
 export interface ProgramMachine {
   file: string;
@@ -62,8 +62,11 @@ export async function runModuleProgram(
   const h = harness;
   const { machine } = h;
   let schedule: ProgramOutcome['schedule'] = null;
+  let lateError: StimulusError | null = null;
   try {
-    if (await waitFor(h, verdicts, () => h.ready(), READY_MS, 'the module init and probe did not finish')) {
+    const ready = await waitFor(h, verdicts, () => h.ready(), READY_MS, 'the module init and probe did not finish');
+    if (ready) lateError = lateStimulusError(h);
+    if (ready && lateError === null) {
       // No generated stimulus: the stimulus tasks only answer the drain.
       const idle = { seed: 0, lines: [], tasks: [], perCpu: 0 };
       for (let cpu = 0; cpu < target.cpus; cpu++) {
@@ -87,6 +90,7 @@ export async function runModuleProgram(
     }
     await machine.shutdown();
   }
+  if (lateError !== null) throw lateError;
   return {
     violation: verdicts.violations[0] ?? null,
     fault: verdicts.faults[0] ?? null,

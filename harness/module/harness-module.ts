@@ -25,6 +25,7 @@ import {
   EXTRA_NAME,
   M_ACK,
   M_ALIVE,
+  M_DEVICE_LOCK,
   M_EPOCH,
   M_IRQS,
   M_LIFECYCLE,
@@ -157,12 +158,20 @@ function* start_lifecycle(): TaskBody<void> {
   start_counted(lifecycle, 'lifecycle', smp_processor_id(), 'cycle');
 }
 
-/** remove → probe (or one of them), in process context. */
+/**
+ * remove → probe (or one of them), in process context. One at a time, as the driver core holds
+ * the device lock across a driver's probe and remove: two cycles started on two CPUs queue.
+ */
 function* lifecycle(arg?: unknown): TaskBody<void> {
   const m = driver();
   const op = (arg as string | null) ?? 'cycle';
-  if (op !== 'probe') m.remove?.();
-  if (op !== 'remove') m.probe?.();
+  while (Atomics.compareExchange(control, M_DEVICE_LOCK, 0, 1) !== 0) yield;
+  try {
+    if (op !== 'probe') m.remove?.();
+    if (op !== 'remove') m.probe?.();
+  } finally {
+    Atomics.store(control, M_DEVICE_LOCK, 0);
+  }
   if (op === 'cycle') Atomics.add(control, M_LIFECYCLE, 1);
 }
 
