@@ -64,6 +64,11 @@ function probe(): number {
   return rc;
 }
 
+/** Stops the receive engine: waits out the descriptors in flight (their completions still interrupt). */
+function rx_ring_stop_dma(): void {
+  udelay(20);
+}
+
 function remove(): void {
   const addr = READ_ONCE(driver, 'dev');
   if (addr === 0) return; // the probe failed: nothing is bound
@@ -71,6 +76,7 @@ function remove(): void {
   WRITE_ONCE(driver, 'dev', 0);
   free_irq(RX_IRQ); // the fix: no handler runs, nor can run, after this
   tasklet_kill(rx_tasklet); // so no one schedules the tasklet again
+  rx_ring_stop_dma();
   kfree(dev);
 }
 

@@ -72,12 +72,18 @@ function probe(): number {
   return rc;
 }
 
+/** Stops the receive engine: waits out the descriptors in flight (their completions still interrupt). */
+function rx_ring_stop_dma(): void {
+  udelay(20);
+}
+
 function remove(): void {
   const addr = READ_ONCE(driver, 'dev');
   if (addr === 0) return; // the probe failed: nothing is bound
   const dev = rx_ring_dev.at(addr);
   WRITE_ONCE(driver, 'dev', 0);
   tasklet_kill(rx_tasklet);
+  rx_ring_stop_dma();
   free_irq(RX_IRQ); // BUG: until here the interrupt can schedule the tasklet again
   kfree(dev);
 }

@@ -107,13 +107,19 @@ async function runStep(h: ModuleHarness, step: Step): Promise<void> {
     case 'irq':
       machine.raiseIrq(step.cpu, step.irq);
       return;
+    case 'storm': {
+      const rate = h.stimulus.lines.find((l) => l.irq === step.irq)?.rate ?? 0;
+      if (online.includes(step.cpu) && rate > 0)
+        await machine.startTask(step.cpu, 'module_start_storm', { irq: step.irq, rate, us: step.us }, 'fuzz');
+      return;
+    }
     case 'task':
       if (online.includes(step.cpu))
         await machine.startTask(step.cpu, 'module_start_task', step.name, 'fuzz');
       return;
     case 'cycle':
       if (online.includes(step.cpu))
-        await machine.startTask(step.cpu, 'module_start_lifecycle', null, 'fuzz');
+        await machine.startTask(step.cpu, 'module_start_lifecycle', step.times ?? 1, 'fuzz');
       return;
     case 'down':
       if (online.includes(step.cpu) && online.length > 1) await machine.cpuDown(step.cpu);

@@ -13,6 +13,7 @@ import {
   shared_words,
   smp_processor_id,
   type TaskBody,
+  udelay,
 } from 'tasklet-rt';
 import { find_task, loaded_modules, type ModuleDefinition } from '../../kernel/module.ts';
 import { machineMs } from '../../shm/clock.ts';
@@ -153,9 +154,35 @@ function* start_task(arg?: unknown): TaskBody<void> {
   start_module_task(arg as string, smp_processor_id());
 }
 
-/** A fuzz step: a remove → probe cycle on this CPU, started now (it races what follows). */
-function* start_lifecycle(): TaskBody<void> {
-  start_counted(lifecycle, 'lifecycle', smp_processor_id(), 'cycle');
+/** A fuzz step: an interrupt storm from this CPU, started now (storm). */
+function* start_storm(arg?: unknown): TaskBody<void> {
+  start_counted(storm, 'storm', smp_processor_id(), arg);
+}
+
+/**
+ * The device raising `irq` at `rate` per second for `us` µs of machine time, on every CPU in
+ * turn (the CPU that raises spins between raises, as a device's own clock would not).
+ */
+function* storm(arg?: unknown): TaskBody<void> {
+  const { irq, rate, us } = arg as { irq: number; rate: number; us: number };
+  const gapUs = 1e6 / rate;
+  const end = machineMs() + us / 1000;
+  for (let k = 0; machineMs() < end; k++) {
+    raise_irq(k % nr_cpu_ids(), irq);
+    udelay(gapUs);
+    if (k % 16 === 15) yield;
+  }
+}
+
+/** A fuzz step: `times` remove → probe cycles on this CPU, started now (they race what follows). */
+function* start_lifecycle(times?: unknown): TaskBody<void> {
+  start_counted(
+    function* cycles(): TaskBody<void> {
+      for (let k = 0; k < ((times as number | null) ?? 1); k++) yield* lifecycle('cycle');
+    },
+    'lifecycle',
+    smp_processor_id(),
+  );
 }
 
 /**
@@ -196,6 +223,7 @@ export default defineModule({
     module_start_task: start_task,
     module_lifecycle: lifecycle,
     module_start_lifecycle: start_lifecycle,
+    module_start_storm: start_storm,
     module_invariants: invariants,
   },
   init() {
