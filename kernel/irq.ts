@@ -27,6 +27,7 @@ import {
 } from '../shm/layout.ts';
 import { cpu_online, cpumask_any_but, nr_cpu_ids } from './cpumask.ts';
 import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
 import { pr_err } from './printk.ts';
@@ -132,6 +133,7 @@ function shared_action(irq: number): IrqAction | null {
     raw_store(this_cpu.base + C_IN_HANDLER, 0);
     return null;
   }
+  kasan_unloaded_text(func - 1, 'handle_irq_event', `irq ${irq}`); // a module that exited without free_irq
   return { handler: callback_by_id(func - 1) as IrqHandler, name: 'irq', dev: plain_read(desc + IRQD_DEV) };
 }
 

@@ -64,7 +64,13 @@ export async function runModuleProgram(
   let schedule: ProgramOutcome['schedule'] = null;
   let lateError: StimulusError | null = null;
   try {
-    const ready = await waitFor(h, verdicts, () => h.ready(), READY_MS, 'the module init and probe did not finish');
+    const ready = await waitFor(
+      h,
+      verdicts,
+      () => h.ready(),
+      READY_MS,
+      'the module init and probe did not finish',
+    );
     if (ready) lateError = lateStimulusError(h);
     if (ready && lateError === null) {
       // No generated stimulus: the stimulus tasks only answer the drain.

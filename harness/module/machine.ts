@@ -159,7 +159,8 @@ export async function bootModuleMachine(
   const machine = await Machine.boot({
     cpus: options.cpus,
     modules: [options.file, harnessModule],
-    params: options.params,
+    // A module under test is unloaded, not just stopped: what it leaves behind is checked.
+    params: { 'kasan.module_exit': 1, ...options.params },
     controlled: options.controlled,
     ...injectMutant(options.inject),
     trace: options.traceCapacity > 0 ? { capacity: options.traceCapacity } : undefined,
