@@ -4,9 +4,11 @@
  * tasklet_kill that follows is final and the device's data can go. Runs clean:
  *
  *   npx tasklet-rt run examples/rx-ring-fixed.ts --cpus 2 --duration 60s
+ *   npx tasklet-rt stress examples/rx-ring-fixed.ts --duration 60s
  *
- * probe() and remove() are the pair a driver's probe/remove callbacks are; here init probes,
- * exit removes, and the `cycle` task re-probes.
+ * probe() and remove() are the pair a driver's probe/remove callbacks are: the driver core
+ * calls probe after init and remove before exit; the `cycle` task (for `run`) and the harness's
+ * lifecycle (stress, fuzz) re-probe.
  */
 import {
   atomic_inc,

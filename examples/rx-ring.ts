@@ -7,14 +7,16 @@
  *
  * reports "BUG: KASAN: use-after-free in rx_ring_process" (exit 1), with where the data was
  * allocated (probe) and freed (remove), and the tasklet's last tasklet_kill. The device is
- * probed and removed over and over by a task, so the race gets many chances. Controlled,
- * `run examples/rx-ring.ts --cpus 2 --controlled --seed 1 --duration 3s` finds it and replays it
- * (about half the seeds do within 3 s of machine time, pct or --strategy random). The fix, in
- * examples/rx-ring-fixed.ts, frees the interrupt first: free_irq waits for a handler running on
- * another CPU, and after it nothing can schedule the tasklet, so tasklet_kill is final.
+ * probed and removed over and over by a task, so the race gets many chances. The module also
+ * declares its stimulus (the line probe requests, and remove → probe cycles), so
+ * `npx tasklet-rt stress examples/rx-ring.ts` and `fuzz examples/rx-ring.ts` find it too, and
+ * `stress ... --controlled --seed S` replays it exactly. The fix, in examples/rx-ring-fixed.ts,
+ * frees the interrupt first: free_irq waits for a handler running on another CPU, and after it
+ * nothing can schedule the tasklet, so tasklet_kill is final.
  *
- * probe() and remove() are the pair a driver's probe/remove callbacks are; here init probes,
- * exit removes, and the `cycle` task re-probes.
+ * probe() and remove() are the pair a driver's probe/remove callbacks are: the driver core
+ * calls probe after init and remove before exit; the `cycle` task (for `run`) and the harness's
+ * lifecycle (stress, fuzz) re-probe.
  */
 import {
   atomic_inc,

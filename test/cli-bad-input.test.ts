@@ -101,7 +101,10 @@ const CASES: [string[], RegExp][] = [
     ['fuzz', '--cpus', '2', 'DIR/stim-late.ts'],
     /module 'stim-late': stimulus\.irqs: line 6 is not one the module requests, .* \(it requests: 2, 5;/,
   ],
-  [['stress', '--cpus', '1', 'DIR/stim-nodevice.ts'], /stimulus\.irqs: '40' is not a device line \(2 to 31\)/],
+  [
+    ['stress', '--cpus', '1', 'DIR/stim-nodevice.ts'],
+    /stimulus\.irqs: '40' is not a device line \(2 to 31\)/,
+  ],
   [['stress', '--cpus', '1', 'DIR/stim-rate.ts'], /stimulus\.irqs\[2\]\.rate: -5 is not a rate/],
   [
     ['fuzz', '--cpus', '1', 'DIR/stim-task.ts'],
