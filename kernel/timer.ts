@@ -57,6 +57,7 @@ import {
   word_unlock_nested,
 } from './slot-table.ts';
 import { __raise_softirq_irqoff, open_softirq, raise_softirq, TIMER_SOFTIRQ } from './softirq.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { callback_by_id, callback_id } from './tasklet-table.ts';
 import { jiffies, set_timer_tick, time_after_eq } from './tick.ts';
 import { trace } from './trace.ts';
@@ -355,7 +356,9 @@ function expire_timer(cpu: number, t: TimerList, flags: number, now: number): nu
 }
 
 export function call_timer_fn(t: TimerList, now: number): void {
-  const fn = callback_by_id(plain_read(t.addr + TM_FUNC)) as TimerCallback | undefined;
+  const funcId = plain_read(t.addr + TM_FUNC);
+  kasan_unloaded_text(funcId, 'call_timer_fn', `timer ${t.name}`); // a timer its module left armed
+  const fn = callback_by_id(funcId) as TimerCallback | undefined;
   plain_inc(this_cpu.base + C_TIMER_RUNS);
   trace.timer_expire_entry?.(t.id, now);
   try {

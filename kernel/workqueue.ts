@@ -58,6 +58,7 @@ import {
   word_unlock_nested,
 } from './slot-table.ts';
 import { __raise_softirq_irqoff, HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { callback_by_id, callback_id } from './tasklet-table.ts';
 import { jiffies, msecs_to_jiffies, time_before } from './tick.ts';
 import { trace } from './trace.ts';
@@ -333,7 +334,9 @@ function process_one_work(pool: number, w: WorkStruct, flags: number): number {
   test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
   atomic_inc(w.addr + WK_STARTED);
   pool_unlock(cpu, flags);
-  const fn = callback_by_id(plain_read(w.addr + WK_FUNC)) as WorkFunc | undefined;
+  const funcId = plain_read(w.addr + WK_FUNC);
+  kasan_unloaded_text(funcId, 'process_one_work', `work ${w.name}`); // work its module left queued
+  const fn = callback_by_id(funcId) as WorkFunc | undefined;
   plain_inc(this_cpu.base + C_BH_RUNS);
   trace.workqueue_execute_start?.(w.id);
   try {

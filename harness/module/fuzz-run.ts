@@ -9,6 +9,8 @@ import type { ControlledOptions, RunPlan } from '../../control/driver.ts';
 import { RunClock } from '../stress/clock.ts';
 import type { ViolationReport } from '../stress/result.ts';
 import { StopSignal, Verdicts } from '../stress/verdicts.ts';
+import type { FuzzStepArg } from './harness-module.ts';
+import { M_ALIVE } from './layout.ts';
 import { bootModuleMachine, type ModuleHarness } from './machine.ts';
 import type { ModuleProgram, Step } from './program.ts';
 import type { Stimulus, StimulusError } from './stimulus.ts';
@@ -109,23 +111,31 @@ export async function runModuleProgram(
 async function runStep(h: ModuleHarness, step: Step): Promise<void> {
   const { machine } = h;
   const online = machine.onlineCpus();
+  /** A step that runs as a task: alive from now on, so that a drain waits for it. */
+  const asTask = async (arg: FuzzStepArg, comm: string): Promise<void> => {
+    if (!online.includes(arg.cpu)) return;
+    Atomics.add(h.control, M_ALIVE + arg.cpu, 1);
+    try {
+      await machine.startTask(arg.cpu, 'module_fuzz_step', arg, comm);
+    } catch (error) {
+      Atomics.sub(h.control, M_ALIVE + arg.cpu, 1);
+      throw error;
+    }
+  };
   switch (step.op) {
     case 'irq':
       machine.raiseIrq(step.cpu, step.irq);
       return;
     case 'storm': {
       const rate = h.stimulus.lines.find((l) => l.irq === step.irq)?.rate ?? 0;
-      if (online.includes(step.cpu) && rate > 0)
-        await machine.startTask(step.cpu, 'module_start_storm', { irq: step.irq, rate, us: step.us }, 'fuzz');
+      if (rate > 0) await asTask({ cpu: step.cpu, storm: { irq: step.irq, rate, us: step.us } }, 'storm');
       return;
     }
     case 'task':
-      if (online.includes(step.cpu))
-        await machine.startTask(step.cpu, 'module_start_task', step.name, 'fuzz');
+      await asTask({ cpu: step.cpu, task: step.name }, step.name);
       return;
     case 'cycle':
-      if (online.includes(step.cpu))
-        await machine.startTask(step.cpu, 'module_start_lifecycle', step.times ?? 1, 'fuzz');
+      await asTask({ cpu: step.cpu, cycles: step.times ?? 1 }, 'lifecycle');
       return;
     case 'down':
       if (online.includes(step.cpu) && online.length > 1) await machine.cpuDown(step.cpu);

@@ -149,22 +149,36 @@ function start_counted(
   }, comm);
 }
 
-/** A fuzz step: a task of the module on this CPU, started now (it runs on its own). */
-function* start_task(arg?: unknown): TaskBody<void> {
-  start_module_task(arg as string, smp_processor_id());
+/** A fuzz step run as its own task; the controller counted it alive on `cpu` before it started. */
+export interface FuzzStepArg {
+  cpu: number;
+  task?: string;
+  cycles?: number;
+  storm?: { irq: number; rate: number; us: number };
 }
 
-/** A fuzz step: an interrupt storm from this CPU, started now (storm). */
-function* start_storm(arg?: unknown): TaskBody<void> {
-  start_counted(storm, 'storm', smp_processor_id(), arg);
+/**
+ * One fuzz step's task: one of the module's tasks, some remove → probe cycles, or a storm. The
+ * controller adds it to M_ALIVE before starting it (a drain that came before the task ran would
+ * otherwise miss it, and the module's exit would race it), and it takes itself off as it ends.
+ */
+function* fuzz_step(arg?: unknown): TaskBody<unknown> {
+  const step = arg as FuzzStepArg;
+  try {
+    if (step.task !== undefined) return yield* find_task(step.task)!(null);
+    for (let k = 0; k < (step.cycles ?? 0); k++) yield* lifecycle('cycle');
+    if (step.storm !== undefined) yield* storm(step.storm);
+  } finally {
+    Atomics.sub(control, M_ALIVE + step.cpu, 1);
+  }
 }
 
 /**
  * The device raising `irq` at `rate` per second for `us` µs of machine time, on every CPU in
  * turn (the CPU that raises spins between raises, as a device's own clock would not).
  */
-function* storm(arg?: unknown): TaskBody<void> {
-  const { irq, rate, us } = arg as { irq: number; rate: number; us: number };
+function* storm(arg: { irq: number; rate: number; us: number }): TaskBody<void> {
+  const { irq, rate, us } = arg;
   const gapUs = 1e6 / rate;
   const end = machineMs() + us / 1000;
   for (let k = 0; machineMs() < end; k++) {
@@ -172,17 +186,6 @@ function* storm(arg?: unknown): TaskBody<void> {
     udelay(gapUs);
     if (k % 16 === 15) yield;
   }
-}
-
-/** A fuzz step: `times` remove → probe cycles on this CPU, started now (they race what follows). */
-function* start_lifecycle(times?: unknown): TaskBody<void> {
-  start_counted(
-    function* cycles(): TaskBody<void> {
-      for (let k = 0; k < ((times as number | null) ?? 1); k++) yield* lifecycle('cycle');
-    },
-    'lifecycle',
-    smp_processor_id(),
-  );
 }
 
 /**
@@ -220,10 +223,8 @@ export default defineModule({
   tasks: {
     module_irq_generator: irq_generator,
     module_task_starter: task_starter,
-    module_start_task: start_task,
     module_lifecycle: lifecycle,
-    module_start_lifecycle: start_lifecycle,
-    module_start_storm: start_storm,
+    module_fuzz_step: fuzz_step,
     module_invariants: invariants,
   },
   init() {
