@@ -45,6 +45,7 @@ import {
   WaitKind,
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic, in_hardirq } from './preempt.ts';
@@ -57,7 +58,6 @@ import {
   word_unlock_nested,
 } from './slot-table.ts';
 import { __raise_softirq_irqoff, open_softirq, raise_softirq, TIMER_SOFTIRQ } from './softirq.ts';
-import { kasan_unloaded_text } from './kasan.ts';
 import { callback_by_id, callback_id } from './tasklet-table.ts';
 import { jiffies, set_timer_tick, time_after_eq } from './tick.ts';
 import { trace } from './trace.ts';

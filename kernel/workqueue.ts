@@ -46,6 +46,7 @@ import {
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic } from './preempt.ts';
@@ -58,7 +59,6 @@ import {
   word_unlock_nested,
 } from './slot-table.ts';
 import { __raise_softirq_irqoff, HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
-import { kasan_unloaded_text } from './kasan.ts';
 import { callback_by_id, callback_id } from './tasklet-table.ts';
 import { jiffies, msecs_to_jiffies, time_before } from './tick.ts';
 import { trace } from './trace.ts';
