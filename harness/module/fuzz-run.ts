@@ -112,11 +112,11 @@ async function runStep(h: ModuleHarness, step: Step): Promise<void> {
   const { machine } = h;
   const online = machine.onlineCpus();
   /** A step that runs as a task: alive from now on, so that a drain waits for it. */
-  const asTask = async (arg: FuzzStepArg, comm: string): Promise<void> => {
+  const asTask = async (arg: FuzzStepArg): Promise<void> => {
     if (!online.includes(arg.cpu)) return;
     Atomics.add(h.control, M_ALIVE + arg.cpu, 1);
     try {
-      await machine.startTask(arg.cpu, 'module_fuzz_step', arg, comm);
+      await machine.startTask(arg.cpu, 'module_fuzz_step', arg, 'fuzz');
     } catch (error) {
       Atomics.sub(h.control, M_ALIVE + arg.cpu, 1);
       throw error;
@@ -128,14 +128,14 @@ async function runStep(h: ModuleHarness, step: Step): Promise<void> {
       return;
     case 'storm': {
       const rate = h.stimulus.lines.find((l) => l.irq === step.irq)?.rate ?? 0;
-      if (rate > 0) await asTask({ cpu: step.cpu, storm: { irq: step.irq, rate, us: step.us } }, 'storm');
+      if (rate > 0) await asTask({ cpu: step.cpu, storm: { irq: step.irq, rate, us: step.us } });
       return;
     }
     case 'task':
-      await asTask({ cpu: step.cpu, task: step.name }, step.name);
+      await asTask({ cpu: step.cpu, task: step.name });
       return;
     case 'cycle':
-      await asTask({ cpu: step.cpu, cycles: step.times ?? 1 }, 'lifecycle');
+      await asTask({ cpu: step.cpu, cycles: step.times ?? 1 });
       return;
     case 'down':
       if (online.includes(step.cpu) && online.length > 1) await machine.cpuDown(step.cpu);

@@ -158,19 +158,23 @@ export interface FuzzStepArg {
 }
 
 /**
- * One fuzz step's task: one of the module's tasks, some remove → probe cycles, or a storm. The
- * controller adds it to M_ALIVE before starting it (a drain that came before the task ran would
- * otherwise miss it, and the module's exit would race it), and it takes itself off as it ends.
+ * One fuzz step: starts one of the module's tasks, some remove → probe cycles, or a storm, as
+ * its own task, and returns. The controller adds that task to M_ALIVE before this one starts (a
+ * drain that came before this ran would otherwise miss it, and the module's exit would race it);
+ * it takes itself off as it ends.
  */
-function* fuzz_step(arg?: unknown): TaskBody<unknown> {
+function* fuzz_step(arg?: unknown): TaskBody<void> {
   const step = arg as FuzzStepArg;
-  try {
-    if (step.task !== undefined) return yield* find_task(step.task)!(null);
-    for (let k = 0; k < (step.cycles ?? 0); k++) yield* lifecycle('cycle');
-    if (step.storm !== undefined) yield* storm(step.storm);
-  } finally {
-    Atomics.sub(control, M_ALIVE + step.cpu, 1);
-  }
+  const body = function* fuzz_task(): TaskBody<unknown> {
+    try {
+      if (step.task !== undefined) return yield* find_task(step.task)!(null);
+      for (let k = 0; k < (step.cycles ?? 0); k++) yield* lifecycle('cycle');
+      if (step.storm !== undefined) yield* storm(step.storm);
+    } finally {
+      Atomics.sub(control, M_ALIVE + step.cpu, 1);
+    }
+  };
+  kthread_run(body, step.task ?? (step.storm !== undefined ? 'storm' : 'lifecycle'));
 }
 
 /**
