@@ -47,6 +47,7 @@ import {
 import { cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
 import { local_irq_restore, local_irq_save } from './irqflags.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic } from './preempt.ts';
@@ -334,7 +335,9 @@ function process_one_work(pool: number, w: WorkStruct, flags: number): number {
   test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
   atomic_inc(w.addr + WK_STARTED);
   pool_unlock(cpu, flags);
-  const fn = callback_by_id(plain_read(w.addr + WK_FUNC)) as WorkFunc | undefined;
+  const funcId = plain_read(w.addr + WK_FUNC);
+  kasan_unloaded_text(funcId, 'process_one_work', `work ${w.name}`); // work its module left queued
+  const fn = callback_by_id(funcId) as WorkFunc | undefined;
   plain_inc(this_cpu.base + C_BH_RUNS);
   trace.workqueue_execute_start?.(w.id);
   try {
