@@ -3,9 +3,10 @@ import { availableParallelism } from 'node:os';
 import { MultiBar, Presets } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { huntReport, huntStressSchedule, type StressHunt } from '../harness/stress/hunt.ts';
+import { runStressJobs, type StressJob } from '../harness/stress/jobs.ts';
 import { DEFAULT_MIX, type Mix, parseMix } from '../harness/stress/mix.ts';
-import { finalReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
-import { runStress, type StressResult } from '../harness/stress/run.ts';
+import { finalReport, jobsReport, statsLine, toJson, toJunit } from '../harness/stress/report.ts';
+import { runStress, type StressOptions, type StressResult } from '../harness/stress/run.ts';
 import { MAX_STRESS_TASKLETS, PRIVATE_PER_CPU } from '../harness/stress/shadow.ts';
 import { breaksLabel, STRESS_MUTANT_NAMES, STRESS_MUTANTS } from '../harness/stress-mutants.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
@@ -46,7 +47,11 @@ export interface StressCliOptions extends TraceCliOptions, ControlCliOptions {
   hunt: number | false;
   warn?: 'fail' | 'continue';
   param?: [string, number][];
+  jobs: number;
 }
+
+/** More jobs than this would oversubscribe any host: each job is a machine of its own. */
+const MAX_JOBS = 64;
 
 /** Machine time of one hunt try: the failures the oracles catch show within it. */
 const HUNT_TRY_MS = 2000;
@@ -149,6 +154,14 @@ export function registerStress(program: Command): void {
         each(moduleParam('--param')),
       ),
     )
+    .addOption(
+      new Option(
+        '--jobs <n>',
+        'controlled mode: run n machines side by side, job j with seed S+j; the first failure stops them all',
+      )
+        .argParser(integer('--jobs', 1, MAX_JOBS))
+        .default(1),
+    )
     .addOption(lockupOptions()[0])
     .addOption(lockupOptions()[1]);
   for (const option of traceOptions()) command.addOption(option);
@@ -164,6 +177,8 @@ export function registerStress(program: Command): void {
     }
     for (const flag of ['warn', 'param'] as const)
       if (opts[flag] !== undefined) throw new UsageError(`--${flag} needs a MODULE (stress ./my-module.ts)`);
+    if (opts.jobs !== 1 && !opts.controlled)
+      throw new UsageError('--jobs needs --controlled (a free-running run already uses every core)');
     process.exitCode = await stressCommand(opts);
   });
 }
@@ -186,6 +201,8 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
   checkWritable('--json', opts.json);
   checkWritable('--junit', opts.junit);
   const tracing = traceRequest(opts, opts.cpus);
+  if (opts.jobs > 1 && (opts.ftrace !== undefined || opts.trace !== undefined))
+    throw new UsageError('--ftrace and --trace write one run: use them with --jobs 1');
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const controlled = controlRequest(opts, seed);
   if (opts.steps !== undefined && controlled === undefined)
@@ -194,7 +211,7 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };
   log(
-    `tasklet-rt stress: ${opts.cpus} CPUs, ${tasklets} tasklets, ${opts.duration / 1000}s${opts.steps ? ` or ${opts.steps} decisions` : ''}, seed ${seed}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
+    `tasklet-rt stress: ${opts.cpus} CPUs, ${tasklets} tasklets, ${opts.duration / 1000}s${opts.steps ? ` or ${opts.steps} decisions` : ''}, seed ${seed}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${controlled.strategy})` : ''}${opts.jobs > 1 ? `, ${opts.jobs} jobs (seeds ${seed}..${seed + opts.jobs - 1})` : ''}`,
   );
   const bars =
     !opts.quiet && process.stdout.isTTY
@@ -202,23 +219,28 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
       : null;
   const bar = bars?.create(Math.round(opts.duration / 1000), 0);
   const termination = onTermination();
-  const result = await runStress(
-    {
-      cpus: opts.cpus,
-      tasklets,
-      durationMs: opts.duration,
-      seed,
-      mix: opts.mix,
-      hotplugMs: opts.hotplug === false ? 0 : (opts.hotplug ?? 0),
-      traceCapacity: tracing.capacity,
-      oopsContinue: opts.oops === 'continue',
-      traceFiles: tracing.files,
-      inject: opts.inject,
-      oracles: opts.oracles,
-      controlled,
-      stepLimit: opts.steps,
-    },
-    {
+  const options: StressOptions = {
+    cpus: opts.cpus,
+    tasklets,
+    durationMs: opts.duration,
+    seed,
+    mix: opts.mix,
+    hotplugMs: opts.hotplug === false ? 0 : (opts.hotplug ?? 0),
+    traceCapacity: tracing.capacity,
+    oopsContinue: opts.oops === 'continue',
+    traceFiles: tracing.files,
+    inject: opts.inject,
+    oracles: opts.oracles,
+    controlled,
+    stepLimit: opts.steps,
+  };
+  let jobs: StressJob[] | null = null;
+  let result: StressResult;
+  if (opts.jobs > 1) {
+    log(`running ${opts.jobs} jobs (no stats lines: each job reports at its end)`);
+    ({ result, jobs } = await runStressJobs(options, opts.jobs, termination.signalled));
+  } else
+    result = await runStress(options, {
       interrupted: termination.signalled,
       onSample: (sample) => {
         const line = statsLine(sample, opts.cpus);
@@ -227,11 +249,11 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
           bar.update(Math.min(Math.round(sample.elapsedMs / 1000), Math.round(opts.duration / 1000)));
         } else log(line);
       },
-    },
-  );
+    });
   bars?.stop();
   termination.dispose();
   process.stdout.write(`\n${finalReport(result)}\n`);
+  if (jobs !== null) process.stdout.write(`${jobsReport(jobs).join('\n')}\n`);
   if (result.trace !== null) process.stdout.write(`${describeTrace(result.trace).join('\n')}\n`);
   const hunt =
     result.status === 'violation' &&
@@ -240,7 +262,7 @@ async function stressCommand(opts: StressCliOptions): Promise<number> {
     termination.exitCode() === undefined
       ? await huntExactRepro(result, opts.hunt, opts.quiet)
       : null;
-  writeOutput(opts.json, toJson(result, hunt));
+  writeOutput(opts.json, toJson(result, hunt, jobs));
   writeOutput(opts.junit, toJunit(result));
   return termination.exitCode() ?? exitCodeOf(result);
 }

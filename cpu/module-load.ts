@@ -5,7 +5,8 @@
  * passes through unchanged (a boot failure).
  */
 import { fileURLToPath } from 'node:url';
-import { loaded_modules } from '../kernel/module.ts';
+import { loaded_modules, type ModuleDefinition, set_module_text } from '../kernel/module.ts';
+import { callback_names } from '../kernel/tasklet-table.ts';
 import { locateJsSyntaxError, tsxSyntaxError } from './syntax-error.ts';
 
 /** Crosses the thread boundary by its own `name` property (structured clone keeps it). */
@@ -41,6 +42,7 @@ const NOT_LOADABLE = new Set([
 
 export async function load_module(url: string): Promise<void> {
   let namespace: { default?: unknown };
+  const textStart = callback_names().length;
   try {
     namespace = await import(url);
   } catch (error) {
@@ -54,4 +56,6 @@ export async function load_module(url: string): Promise<void> {
   if (!loaded_modules().includes(namespace.default as never)) {
     throw badModule(url, 'not a tasklet-rt module (no `export default defineModule({...})`)');
   }
+  // Its text: the callbacks its file registered as it loaded (what runs from it after its exit is a use-after-free).
+  set_module_text(namespace.default as ModuleDefinition, textStart, callback_names().length);
 }

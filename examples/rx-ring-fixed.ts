@@ -4,9 +4,11 @@
  * tasklet_kill that follows is final and the device's data can go. Runs clean:
  *
  *   npx tasklet-rt run examples/rx-ring-fixed.ts --cpus 2 --duration 60s
+ *   npx tasklet-rt stress examples/rx-ring-fixed.ts --duration 60s
  *
- * probe() and remove() are the pair a driver's probe/remove callbacks are; here init probes,
- * exit removes, and the `cycle` task re-probes.
+ * probe() and remove() are the pair a driver's probe/remove callbacks are: the driver core
+ * calls probe after init and remove before exit; the `cycle` task (for `run`) and the harness's
+ * lifecycle (stress, fuzz) re-probe.
  */
 import {
   atomic_inc,
@@ -64,25 +66,38 @@ function probe(): number {
   return rc;
 }
 
+/** Stops the receive engine: waits out the descriptors in flight (their completions still interrupt). */
+function rx_ring_stop_dma(): void {
+  udelay(20);
+}
+
 function remove(): void {
-  const dev = rx_ring_dev.at(READ_ONCE(driver, 'dev'));
+  const addr = READ_ONCE(driver, 'dev');
+  if (addr === 0) return; // the probe failed: nothing is bound
+  const dev = rx_ring_dev.at(addr);
   WRITE_ONCE(driver, 'dev', 0);
   free_irq(RX_IRQ); // the fix: no handler runs, nor can run, after this
   tasklet_kill(rx_tasklet); // so no one schedules the tasklet again
+  rx_ring_stop_dma();
   kfree(dev);
 }
 
 export default defineModule({
   name: 'rx-ring-fixed',
   callbacks: [rx_ring_interrupt],
-  init(): void {
+  // The driver core calls probe after init and remove before exit; stress and fuzz call them
+  // again and again (stimulus.lifecycle), racing the device's interrupts.
+  probe(): void {
     const rc = probe();
     if (rc !== 0) pr_err(`rx-ring: probe failed: ${rc}`);
   },
+  remove,
   exit(): void {
-    if (READ_ONCE(driver, 'dev') !== 0) remove();
     pr_info(`rx-ring: ${READ_ONCE(driver, 'probes')} probes`);
   },
+  // What stress and fuzz drive: the device's interrupts (the line probe requests) and the
+  // remove → probe cycles. The tasks below are for `run`: they do the same by hand.
+  stimulus: { irqs: { [RX_IRQ]: { rate: 100_000 } }, lifecycle: true },
   tasks: {
     /** Unbind and bind the device again once it has seen some traffic (a module reload loop). */
     *cycle(): TaskBody<void> {

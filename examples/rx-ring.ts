@@ -7,14 +7,16 @@
  *
  * reports "BUG: KASAN: use-after-free in rx_ring_process" (exit 1), with where the data was
  * allocated (probe) and freed (remove), and the tasklet's last tasklet_kill. The device is
- * probed and removed over and over by a task, so the race gets many chances. Controlled,
- * `run examples/rx-ring.ts --cpus 2 --controlled --seed 1 --duration 3s` finds it and replays it
- * (about half the seeds do within 3 s of machine time, pct or --strategy random). The fix, in
- * examples/rx-ring-fixed.ts, frees the interrupt first: free_irq waits for a handler running on
- * another CPU, and after it nothing can schedule the tasklet, so tasklet_kill is final.
+ * probed and removed over and over by a task, so the race gets many chances. The module also
+ * declares its stimulus (the line probe requests, and remove → probe cycles), so
+ * `npx tasklet-rt stress examples/rx-ring.ts` and `fuzz examples/rx-ring.ts` find it too, and
+ * `stress ... --controlled --seed S` replays it exactly. The fix, in examples/rx-ring-fixed.ts,
+ * frees the interrupt first: free_irq waits for a handler running on another CPU, and after it
+ * nothing can schedule the tasklet, so tasklet_kill is final.
  *
- * probe() and remove() are the pair a driver's probe/remove callbacks are; here init probes,
- * exit removes, and the `cycle` task re-probes.
+ * probe() and remove() are the pair a driver's probe/remove callbacks are: the driver core
+ * calls probe after init and remove before exit; the `cycle` task (for `run`) and the harness's
+ * lifecycle (stress, fuzz) re-probe.
  */
 import {
   atomic_inc,
@@ -72,10 +74,18 @@ function probe(): number {
   return rc;
 }
 
+/** Stops the receive engine: waits out the descriptors in flight (their completions still interrupt). */
+function rx_ring_stop_dma(): void {
+  udelay(20);
+}
+
 function remove(): void {
-  const dev = rx_ring_dev.at(READ_ONCE(driver, 'dev'));
+  const addr = READ_ONCE(driver, 'dev');
+  if (addr === 0) return; // the probe failed: nothing is bound
+  const dev = rx_ring_dev.at(addr);
   WRITE_ONCE(driver, 'dev', 0);
   tasklet_kill(rx_tasklet);
+  rx_ring_stop_dma();
   free_irq(RX_IRQ); // BUG: until here the interrupt can schedule the tasklet again
   kfree(dev);
 }
@@ -83,14 +93,19 @@ function remove(): void {
 export default defineModule({
   name: 'rx-ring',
   callbacks: [rx_ring_interrupt],
-  init(): void {
+  // The driver core calls probe after init and remove before exit; stress and fuzz call them
+  // again and again (stimulus.lifecycle), racing the device's interrupts.
+  probe(): void {
     const rc = probe();
     if (rc !== 0) pr_err(`rx-ring: probe failed: ${rc}`);
   },
+  remove,
   exit(): void {
-    if (READ_ONCE(driver, 'dev') !== 0) remove();
     pr_info(`rx-ring: ${READ_ONCE(driver, 'probes')} probes`);
   },
+  // What stress and fuzz drive: the device's interrupts (the line probe requests) and the
+  // remove → probe cycles. The tasks below are for `run`: they do the same by hand.
+  stimulus: { irqs: { [RX_IRQ]: { rate: 100_000 } }, lifecycle: true },
   tasks: {
     /** Unbind and bind the device again once it has seen some traffic (a module reload loop). */
     *cycle(): TaskBody<void> {

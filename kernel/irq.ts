@@ -27,6 +27,7 @@ import {
 } from '../shm/layout.ts';
 import { cpu_online, cpumask_any_but, nr_cpu_ids } from './cpumask.ts';
 import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
 import { pr_err } from './printk.ts';
@@ -58,7 +59,37 @@ interface IrqAction {
 }
 
 const actions: (IrqAction | null)[] = new Array(NR_IRQS).fill(null);
-const nobodyCared = new Set<number>();
+/** Lines taken here with no handler at all, reported once each. */
+const noHandler = new Set<number>();
+
+/**
+ * note_interrupt's spurious-interrupt detector, per line on this CPU: of every 100 000
+ * interrupts, more than 99 900 whose handler returned IRQ_NONE is a device nobody handles
+ * ("nobody cared"): the line is disabled here. A line with no handler is not counted here.
+ */
+const SPURIOUS_WINDOW = 100_000;
+const SPURIOUS_LIMIT = 99_900;
+const irqCount = new Array<number>(NR_IRQS).fill(0);
+const irqsUnhandled = new Array<number>(NR_IRQS).fill(0);
+const disabledLines = new Set<number>();
+
+function note_interrupt(irq: number, action: IrqAction, ret: irqreturn): void {
+  if (ret === irqreturn.IRQ_NONE) irqsUnhandled[irq]++;
+  if (++irqCount[irq] < SPURIOUS_WINDOW) return;
+  if (irqsUnhandled[irq] > SPURIOUS_LIMIT) {
+    pr_err(
+      [
+        `irq ${irq}: nobody cared (try booting with the "irqpoll" option)`,
+        'handlers:',
+        `[<${action.handler.name || 'handler'}>] ${action.name}`,
+        `Disabling IRQ #${irq}`,
+      ].join('\n'),
+    );
+    disabledLines.add(irq);
+  }
+  irqCount[irq] = 0;
+  irqsUnhandled[irq] = 0;
+}
 
 export const EBUSY = 16;
 export const EINVAL = 22;
@@ -132,6 +163,7 @@ function shared_action(irq: number): IrqAction | null {
     raw_store(this_cpu.base + C_IN_HANDLER, 0);
     return null;
   }
+  kasan_unloaded_text(func - 1, 'handle_irq_event', `irq ${irq}`); // a module that exited without free_irq
   return { handler: callback_by_id(func - 1) as IrqHandler, name: 'irq', dev: plain_read(desc + IRQD_DEV) };
 }
 
@@ -196,14 +228,15 @@ function handle_irq(irq: number): void {
   plain_inc(this_cpu.base + C_IRQ_COUNT + irq);
   plain_inc(this_cpu.base + C_IRQS_TAKEN);
   const local = actions[irq];
-  const action = local ?? shared_action(irq);
+  const action = disabledLines.has(irq) ? null : (local ?? shared_action(irq));
   const shared = local === null && action !== null;
   if (action === null) {
-    // A machine-wide line without a handler is masked (freed, or not requested again yet):
-    // the kernel would not have delivered it.
-    if ((raw_load(G_IRQ_MACHINE_WIDE) & (1 << irq)) === 0) {
-      if (!nobodyCared.has(irq)) pr_err(`irq ${irq}: nobody cared (no handler on CPU${this_cpu.id})`);
-      nobodyCared.add(irq);
+    // A machine-wide line without a handler is masked (freed, or not requested again yet), and
+    // so is one "nobody cared" disabled: the kernel would not have delivered it. A line never
+    // requested at all is what x86 reports for a vector with no handler (counted, once).
+    if ((raw_load(G_IRQ_MACHINE_WIDE) & (1 << irq)) === 0 && !disabledLines.has(irq)) {
+      if (!noHandler.has(irq)) pr_err(`do_IRQ: ${this_cpu.id}.${irq} No irq handler for vector`);
+      noHandler.add(irq);
     }
   } else {
     trace.irq_handler_entry?.(irq);
@@ -218,7 +251,9 @@ function handle_irq(irq: number): void {
       if (shared) raw_store(this_cpu.base + C_IN_HANDLER, 0);
     }
     // A handler that returns nothing counts as IRQ_HANDLED (most modules here return nothing).
-    trace.irq_handler_exit?.(irq, ret === irqreturn.IRQ_NONE ? irqreturn.IRQ_NONE : irqreturn.IRQ_HANDLED);
+    const result = ret === irqreturn.IRQ_NONE ? irqreturn.IRQ_NONE : irqreturn.IRQ_HANDLED;
+    trace.irq_handler_exit?.(irq, result);
+    note_interrupt(irq, action, result);
   }
   irq_exit();
 }

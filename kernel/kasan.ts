@@ -5,22 +5,34 @@
  * use-after-free in f", with the access, both histories and, for an access from a tasklet's
  * callback, that tasklet's history too. Each distinct report once per run; each counts as a
  * kernel warning. Nothing here runs unless an object or tasklet is freed or checked.
+ *
+ * With kasan.module_exit=1 (stress and fuzz of a module set it), a module's exit frees its text
+ * and static data (rmmod): its static tasklets are freed then
+ * (a later schedule, enable or run of one is a use-after-free like any other), one still
+ * scheduled or running as the exit returns is reported there, and a callback of the unloaded
+ * module that runs later (an irq handler never freed, a run-time tasklet) is reported as it runs.
  */
-import { layout, plain_read, raw_add } from '../shm/door.ts';
+import { layout, plain_read, raw_add, raw_load, raw_store } from '../shm/door.ts';
 import {
+  G_MAX_TASKLETS,
+  G_STATIC_TASKLETS,
   G_WARNINGS,
   OBJ_ALLOCATED,
   OBJ_FREED,
   OBJ_HEADER,
   OBJ_SIZE,
   T_ALLOC,
+  T_FUNC,
+  T_STATE,
+  TASKLET_STATE_RUN,
+  TASKLET_STATE_SCHED,
   TASKLET_STRIDE,
   TaskletAlloc,
   TH_ALLOCATED,
   TH_FREED,
   TH_KILLED,
 } from '../shm/layout.ts';
-import { module_param } from './module.ts';
+import { type ModuleDefinition, module_param, on_module_unload, unloaded_module_of } from './module.ts';
 import { this_cpu } from './percpu.ts';
 import { printk } from './printk.ts';
 import {
@@ -36,7 +48,7 @@ import {
   write_record,
 } from './sanitizer-record.ts';
 import { current } from './sched.ts';
-import { tasklet_name } from './tasklet-table.ts';
+import { callback_name, tasklet_name } from './tasklet-table.ts';
 
 /** The tasklet whose callback this CPU runs now (-1: none); run_tasklet keeps it. */
 export const kasan_running = { tasklet: -1 };
@@ -195,4 +207,65 @@ export function kasan_bad_free(header: number, kind: 'double-free' | 'invalid-fr
       ...stack_section('Freed by', read_record(header + OBJ_FREED)),
     ],
   });
+}
+
+const BUSY = (1 << TASKLET_STATE_SCHED) | (1 << TASKLET_STATE_RUN);
+
+/** Module `m` exited: its text is callbacks [start, end). Runs on the exiting CPU. */
+function kasan_module_unload(m: ModuleDefinition, text: { start: number; end: number }): void {
+  const statics = plain_read(G_STATIC_TASKLETS);
+  const unloadTrace = call_trace(['module']);
+  for (let id = 0; id < plain_read(G_MAX_TASKLETS); id++) {
+    const at = layout().tasklet(id);
+    const func = plain_read(at + T_FUNC);
+    if (plain_read(at + T_ALLOC) === TaskletAlloc.Free || func < text.start || func >= text.end) continue;
+    const isStatic = id < statics;
+    // The module's own tasklet_structs go with its data: freed, with the unload as "Freed by".
+    const freedAt = history(id, TH_FREED);
+    if (isStatic && freedAt >= 0) write_record(freedAt, unloadTrace);
+    const state = raw_load(at + T_STATE);
+    if ((state & BUSY) !== 0) {
+      const what = (state & (1 << TASKLET_STATE_RUN)) !== 0 ? 'running' : 'scheduled';
+      kasan_report('use-after-free', {
+        func: 'tasklet_action_common',
+        write: false,
+        addr: at,
+        start: at,
+        words: TASKLET_STRIDE,
+        cache: isStatic ? `module ${m.name} (.data)` : 'tasklet_struct',
+        history: [
+          '',
+          `tasklet ${tasklet_name(id)} is still ${what} as module '${m.name}' exits: its softirq runs ${callback_name(func)}, text of the unloaded module (tasklet_kill it in the exit path)`,
+          ...tasklet_history(id, 'The object is tasklet'),
+        ],
+      });
+    }
+    if (isStatic && freedAt >= 0) raw_store(at + T_ALLOC, TaskletAlloc.Free);
+  }
+}
+
+// Called with kasan.module_exit=1 only: a machine's own workloads end with tasklets still
+// queued, as the machine stops rather than unloads them.
+on_module_unload(kasan_module_unload);
+
+/**
+ * A callback of an unloaded module about to run (`func`, its callback id): reported once as a
+ * use-after-free of the module's text in `caller`. True if it was one.
+ */
+export function kasan_unloaded_text(func: number, caller: string, what: string): boolean {
+  const m = unloaded_module_of(func);
+  if (m === null) return false;
+  kasan_report('use-after-free', {
+    func: caller,
+    write: false,
+    addr: 0,
+    start: 0,
+    words: 1,
+    cache: `module ${m.name} (.text)`,
+    history: [
+      '',
+      `${what} runs ${callback_name(func)} of module '${m.name}', which has exited (its text is freed)`,
+    ],
+  });
+  return true;
 }

@@ -4,6 +4,8 @@
  * so tasklets they declare and callbacks they list get the same ids on every CPU.
  */
 
+import { plain_read, raw_or } from '../shm/door.ts';
+import { G_MODULES_GONE } from '../shm/layout.ts';
 import type { DriverMetadata, ModuleMetadata } from '../shm/protocol.ts';
 import type { IrqHandler } from './irq.ts';
 import type { TaskBody, TaskFn } from './sched.ts';
@@ -83,7 +85,58 @@ export function module_param(module: string, name: string, value: number): numbe
 export function defineModule(definition: ModuleDefinition): ModuleDefinition {
   for (const fn of definition.callbacks ?? []) register_callback(fn);
   modules.push(definition);
+  // The module is gone once its exit returns: its text and static data are freed. (An exit that
+  // throws is an oops, or the machine halting under it: nothing is judged after it.)
+  const exit = definition.exit;
+  definition.exit = function module_exit(): void {
+    exit?.call(definition);
+    module_unloaded(definition);
+  };
   return definition;
+}
+
+/**
+ * A module's text: the callback ids its file registered as it loaded (DECLARE_TASKLET, its
+ * `callbacks`), [start, end). The loader (cpu/module-load.ts) records it; every CPU loads the
+ * same files in the same order, so every CPU has the same ranges.
+ */
+const texts = new Map<ModuleDefinition, { start: number; end: number }>();
+
+export function set_module_text(m: ModuleDefinition, start: number, end: number): void {
+  texts.set(m, { start, end });
+}
+
+/** Bit of module `m` in G_MODULES_GONE (0: past the first 31, not followed). */
+function gone_bit(m: ModuleDefinition): number {
+  const index = modules.indexOf(m);
+  return index >= 0 && index < 31 ? 1 << index : 0;
+}
+
+/** What a module's unload does besides marking it gone (kernel/kasan.ts's checks). */
+let unloadHook: ((m: ModuleDefinition, text: { start: number; end: number }) => void) | null = null;
+
+export function on_module_unload(
+  hook: (m: ModuleDefinition, text: { start: number; end: number }) => void,
+): void {
+  unloadHook = hook;
+}
+
+/** Followed with kasan.module_exit=1 only (kernel/kasan.ts says why). */
+function module_unloaded(m: ModuleDefinition): void {
+  const bit = gone_bit(m);
+  if (bit === 0 || module_param('kasan', 'module_exit', 0) === 0) return;
+  raw_or(G_MODULES_GONE, bit);
+  const text = texts.get(m);
+  if (text !== undefined) unloadHook?.(m, text);
+}
+
+/** The unloaded module whose text callback `id` is, or null (also while no module is gone). */
+export function unloaded_module_of(id: number): ModuleDefinition | null {
+  const gone = plain_read(G_MODULES_GONE);
+  if (gone === 0) return null;
+  for (const [m, text] of texts)
+    if (id >= text.start && id < text.end && (gone & gone_bit(m)) !== 0) return m;
+  return null;
 }
 
 export function loaded_modules(): readonly ModuleDefinition[] {

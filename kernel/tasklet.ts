@@ -47,6 +47,7 @@ import {
   kasan_tasklet_free,
   kasan_tasklet_kill,
   kasan_tasklet_use_after_free,
+  kasan_unloaded_text,
   tasklet_freed,
 } from './kasan.ts';
 import { oops } from './oops.ts';
@@ -166,8 +167,10 @@ export function requeue(t: TaskletStruct, queue: TaskletQueue): void {
 /** Calls the tasklet's function; a throw is an oops, and the caller still unlocks RUN. */
 export function run_tasklet(t: TaskletStruct): void {
   // KASAN: a tasklet freed while it was queued runs from freed memory.
+  const funcId = plain_read(t.addr + T_FUNC);
   if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) use_after_free(t, 'tasklet_action_common', false);
-  const func = callback_by_id(plain_read(t.addr + T_FUNC));
+  else kasan_unloaded_text(funcId, 'tasklet_action_common', `tasklet ${t.name}`);
+  const func = callback_by_id(funcId);
   counter(C_TASKLET_RUNS);
   trace.tasklet_entry?.(t.id);
   kasan_running.tasklet = t.id;

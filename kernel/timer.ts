@@ -45,6 +45,7 @@ import {
   WaitKind,
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic, in_hardirq } from './preempt.ts';
@@ -355,7 +356,9 @@ function expire_timer(cpu: number, t: TimerList, flags: number, now: number): nu
 }
 
 export function call_timer_fn(t: TimerList, now: number): void {
-  const fn = callback_by_id(plain_read(t.addr + TM_FUNC)) as TimerCallback | undefined;
+  const funcId = plain_read(t.addr + TM_FUNC);
+  kasan_unloaded_text(funcId, 'call_timer_fn', `timer ${t.name}`); // a timer its module left armed
+  const fn = callback_by_id(funcId) as TimerCallback | undefined;
   plain_inc(this_cpu.base + C_TIMER_RUNS);
   trace.timer_expire_entry?.(t.id, now);
   try {

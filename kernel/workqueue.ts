@@ -46,6 +46,8 @@ import {
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
+import { local_irq_restore, local_irq_save } from './irqflags.ts';
+import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic } from './preempt.ts';
@@ -333,7 +335,9 @@ function process_one_work(pool: number, w: WorkStruct, flags: number): number {
   test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
   atomic_inc(w.addr + WK_STARTED);
   pool_unlock(cpu, flags);
-  const fn = callback_by_id(plain_read(w.addr + WK_FUNC)) as WorkFunc | undefined;
+  const funcId = plain_read(w.addr + WK_FUNC);
+  kasan_unloaded_text(funcId, 'process_one_work', `work ${w.name}`); // work its module left queued
+  const fn = callback_by_id(funcId) as WorkFunc | undefined;
   plain_inc(this_cpu.base + C_BH_RUNS);
   trace.workqueue_execute_start?.(w.id);
   try {
@@ -427,15 +431,25 @@ export function work_running(w: WorkStruct): boolean {
 export function queue_work_on(cpu: number, wq: WorkqueueStruct, w: WorkStruct): boolean {
   requireCpu('queue_work_on');
   if (!check_init(w, 'queue_work_on')) return false;
-  const target = cpu_online(cpu) ? cpu : this_cpu.id;
-  return workOps.queue(w, target, wq.highpri);
+  return queue_irqsave(w, cpu, wq.highpri);
 }
 
 /** queue_work(wq, work): on this CPU. */
 export function queue_work(wq: WorkqueueStruct, w: WorkStruct): boolean {
   requireCpu('queue_work');
   if (!check_init(w, 'queue_work')) return false;
-  return workOps.queue(w, this_cpu.id, wq.highpri);
+  return queue_irqsave(w, this_cpu.id, wq.highpri);
+}
+
+/**
+ * PENDING is won and the work inserted with interrupts off: an interrupt in between that
+ * cancelled the same item here would spin on a PENDING that no worklist holds.
+ */
+function queue_irqsave(w: WorkStruct, cpu: number, hi: boolean): boolean {
+  const flags = local_irq_save();
+  const queued = workOps.queue(w, cpu_online(cpu) ? cpu : this_cpu.id, hi);
+  local_irq_restore(flags);
+  return queued;
 }
 
 export function schedule_work(w: WorkStruct): boolean {
@@ -466,14 +480,21 @@ export function flush_work(w: WorkStruct): boolean {
 }
 
 /**
- * __cancel_work: takes PENDING and the work off its worklist, one more disable if asked, waits
- * for a run in progress if asked; true if it was pending.
+ * __cancel_work(_sync), as since 6.10: takes PENDING and the work off its worklist with
+ * interrupts off, one more disable (for the wait of a _sync cancel too, so that nothing queues
+ * it meanwhile), gives PENDING back, and only then waits for a run in progress; a plain
+ * cancel_work_sync enables it again at the end. True if it was pending.
+ * Holding PENDING across the wait would make a second canceller (an interrupt on the CPU that
+ * runs the work, say) spin on it forever while this one waits for that very run.
  */
 function cancel(w: WorkStruct, disable: boolean, sync: boolean): boolean {
+  const flags = local_irq_save();
   const was = grab_pending(w);
-  if (disable) atomic_inc(w.addr + WK_DISABLE);
-  if (sync) workOps.wait_running(w);
+  if (disable || sync) atomic_inc(w.addr + WK_DISABLE);
   test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
+  local_irq_restore(flags);
+  if (sync) workOps.wait_running(w);
+  if (sync && !disable) atomic_dec_return(w.addr + WK_DISABLE);
   return was;
 }
 

@@ -83,7 +83,11 @@ const DEFAULT_HUNG_TASK_TIMEOUT = 120;
 const DEFAULT_HZ = 250;
 const DEFAULT_MAX_TASKLETS = 4096;
 export const REQUEST_TIMEOUT_MS = 10_000;
-export const SHUTDOWN_GRACE_MS = 2_000;
+/**
+ * How long a CPU may take to stop before it counts as stuck and is terminated: a worker still
+ * loading its modules (seconds on an oversubscribed host) stops only once they are loaded.
+ */
+export const SHUTDOWN_GRACE_MS = 5_000;
 
 export function checkInt(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {

@@ -66,6 +66,9 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--seed', '99999999999'], /--seed must be from 0 to 4294967295, got 99999999999/],
   [['stress', '--mix', 'sched=abc'], /--mix entry 'sched=abc' is not NAME=WEIGHT/],
   [['stress', '--tasklets', '3', '--cpus', '8'], /--tasklets 3 is too few for 8 CPUs/],
+  [['stress', '--jobs', '2'], /--jobs needs --controlled/],
+  [['stress', '--controlled', '--jobs', '0'], /--jobs must be from 1 to 64, got 0/],
+  [['stress', '--controlled', '--jobs', '2', '--ftrace', 'DIR/t.txt'], /use them with --jobs 1/],
   [['stress', '--hotplug', '1ms'], /--hotplug must be from 10ms to 24h, got '1ms'/],
   [['stress', '--json', 'DIR/nowhere/out.json'], /--json .*out\.json: directory .*nowhere does not exist/],
   [['stress', '--junit', 'DIR'], /--junit .*: is a directory/],
@@ -91,10 +94,19 @@ const CASES: [string[], RegExp][] = [
   [['bench', '--runs', '0'], /--runs must be from 1 to 100, got 0/],
   [['bench', '--only', 'nope'], /--only must be one of .* got 'nope'/],
   [['bench', '--duration', '1ms'], /--duration must be from 10ms to 10m, got '1ms'/],
-  // stress/fuzz of a module: a bad stimulus declaration is refused before any module init runs.
+  // stress/fuzz of a module: a bad stimulus declaration is refused before any module init runs,
+  // but for a line not in `irqs`: that one is refused once init and probe ran without requesting it.
   [
     ['stress', '--cpus', '1', 'DIR/stim-line.ts'],
-    /stimulus\.irqs: line 7 is not one the module requests in irqs \(it requests: 2\)/,
+    /stimulus\.irqs: line 7 is not one the module requests, in irqs or with request_irq in its init or probe \(it requests: 2;/,
+  ],
+  [
+    ['fuzz', '--cpus', '2', 'DIR/stim-late.ts'],
+    /module 'stim-late': stimulus\.irqs: line 6 is not one the module requests, .* \(it requests: 2, 5;/,
+  ],
+  [
+    ['stress', '--cpus', '1', 'DIR/stim-nodevice.ts'],
+    /stimulus\.irqs: '40' is not a device line \(2 to 31\)/,
   ],
   [['stress', '--cpus', '1', 'DIR/stim-rate.ts'], /stimulus\.irqs\[2\]\.rate: -5 is not a rate/],
   [
@@ -187,6 +199,12 @@ describe('bad command lines', () => {
       );
     writeFileSync(join(dir, 'module-repro.json'), '{"format":"tasklet-rt-module-repro","version":9}\n');
     stim('stim-line', '', '{ irqs: { 7: { rate: 10 } } }');
+    stim('stim-nodevice', '', '{ irqs: { 40: { rate: 10 } } }');
+    // Its probe requests line 5 (a driver's request_irq), not the 6 its stimulus names.
+    writeFileSync(
+      join(dir, 'stim-late.ts'),
+      `import { defineModule, request_irq } from 'tasklet-rt';\nfunction late_handler() {}\nexport default defineModule({ name: 'stim-late', callbacks: [late_handler], irqs: { 2: { name: 'dev', handler: () => {} } }, probe() { request_irq(5, late_handler, 'late'); }, stimulus: { irqs: { 5: { rate: 10 }, 6: { rate: 10 } } } });\n`,
+    );
     stim('stim-rate', '', '{ irqs: { 2: { rate: -5 } } }');
     stim('stim-task', '', '{ tasks: { nope: 1 } }');
     stim('stim-weight', '', "{ tasks: { reader: 'lots' as unknown as number } }");

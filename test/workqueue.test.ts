@@ -25,6 +25,7 @@ import {
   get,
   type Peek,
   pause,
+  queueHeld,
   reset,
   runsReach,
   set,
@@ -32,6 +33,7 @@ import {
   w2CancelSync,
   w3FlushQueued,
   w4Disabled,
+  whileHeld,
   word,
   worksModule,
 } from './work-scenarios.ts';
@@ -111,10 +113,8 @@ describe('BH workqueues on a 2-CPU machine', () => {
   });
   it('W3: flush_work waits for the run in progress, and for a queued run after it', async () => {
     reset(m);
-    set(m, 2, F_SPIN_US, 20_000);
-    await m.call(0, 'queue', { id: 2 });
-    await until('work 2 inside', () => get(m, 2, F_INSIDE) === 1);
-    const running = (await m.runTask(1, 'flushPeek', { id: 2 })) as Peek;
+    await queueHeld(m, 2);
+    const running = (await whileHeld(m, 2, 1, () => m.runTask(1, 'flushPeek', { id: 2 }))) as Peek;
     expect(running).toMatchObject({ ret: true, runs: 1, inside: 0 });
     // Running and queued again (from CPU1, so it goes to CPU0 after the run): flush waits for both.
     const { queued, peek } = await w3FlushQueued(m);
@@ -134,10 +134,8 @@ describe('BH workqueues on a 2-CPU machine', () => {
   });
   it('disable_work_sync waits for a run in progress', async () => {
     reset(m);
-    set(m, 4, F_SPIN_US, 100_000);
-    await m.call(0, 'queue', { id: 4 });
-    await until('work 4 inside', () => get(m, 4, F_INSIDE) === 1);
-    const peek = (await m.runTask(1, 'disableSyncPeek', { id: 4 })) as Peek;
+    await queueHeld(m, 4);
+    const peek = (await whileHeld(m, 4, 1, () => m.runTask(1, 'disableSyncPeek', { id: 4 }))) as Peek;
     expect(peek).toMatchObject({ ret: false, inside: 0, pending: false, runs: 1 });
     expect(await m.call(1, 'queue', { id: 4 })).toBe(false);
     expect(await m.call(1, 'enable', { id: 4 })).toBe(true);

@@ -14,7 +14,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const config = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8'));
 /** Bootstraps that register tsx to run the sources; the build runs without them. */
-const SOURCE_ONLY = new Set(['cli/bin.mjs', 'cpu/cpu.mjs', 'harness/fuzz/job-entry.mjs']);
+const SOURCE_ONLY = new Set([
+  'cli/bin.mjs',
+  'cpu/cpu.mjs',
+  'harness/fuzz/job-entry.mjs',
+  'harness/stress/job-entry.mjs',
+]);
 
 function* files(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

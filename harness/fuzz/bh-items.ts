@@ -6,7 +6,6 @@
  */
 import {
   alloc_workqueue,
-  nr_cpu_ids,
   shared_words,
   smp_processor_id,
   system_bh_highpri_wq,
@@ -18,8 +17,6 @@ import {
   WQ_BH,
   work_from_id,
 } from 'tasklet-rt';
-import { check_placement } from '../oracles/bh-checks.ts';
-import { offlineCount } from '../oracles/cpu-context.ts';
 import { type OracleName, type Violation, violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
 import { B, BH_FUZZ_WORDS, BH_WORDS_NAME, H_TIMER_IDS, H_WORK_IDS } from './bh-layout.ts';
@@ -65,39 +62,23 @@ export const alone = (r: number, start: CallStart): boolean =>
 
 /**
  * After a call that took the item from idle, alone: its run belongs on `cpu` (whose offline
- * count was `offline` before the call), and check_placement judges it at the run start. Voided
- * if that run started before the expectation was in place, or anything else started meanwhile.
+ * count was `offline` before the call, the other CPUs' together `others`), and check_placement
+ * judges it at the run start. Voided if that run started before the expectation was in place,
+ * or anything else started meanwhile.
  */
-export function expect_run_on(r: number, start: CallStart, cpu: number, offline: number): void {
+export function expect_run_on(
+  r: number,
+  start: CallStart,
+  cpu: number,
+  offline: number,
+  others: number,
+): void {
   if (!start.fromIdle || !alone(r, start)) return;
   Atomics.store(bh, r + R.ExpectOffline, offline);
-  Atomics.store(bh, r + B.OthersOffline, othersOffline(cpu));
+  Atomics.store(bh, r + R.ExpectOthersOffline, others);
   Atomics.store(bh, r + R.ExpectCpu, cpu + 1);
   if (!alone(r, start) || load(r, R.Runs) !== start.runs)
     Atomics.compareExchange(bh, r + R.ExpectCpu, cpu + 1, 0);
-}
-
-const othersOffline = (cpu: number): number => {
-  let sum = 0;
-  for (let c = 0; c < nr_cpu_ids(); c++) if (c !== cpu) sum += offlineCount(c);
-  return sum;
-};
-
-/**
- * At a run start: check_placement's verdict on the expectation. Only while no other CPU went
- * offline since: an unplug of the heir too can hand the item back to the expected CPU.
- */
-export function placement(
-  r: number,
-  cpu: number,
-  oracle: OracleName,
-  name: string,
-  verb: 'armed' | 'queued',
-): Violation | null {
-  const expect = Atomics.load(bh, r + R.ExpectCpu) - 1;
-  if (expect >= 0 && othersOffline(expect) !== Atomics.load(bh, r + B.OthersOffline))
-    Atomics.compareExchange(bh, r + R.ExpectCpu, expect + 1, 0);
-  return check_placement(bh, r, cpu, oracle, name, verb);
 }
 
 /** What a cancel or delete saw as it started. */

@@ -68,10 +68,8 @@ export const B = {
   FromIdleSeq: F + 7,
   /** Timer: the Seq whose NotBefore is set (R.NotBefore holds only while no arm started since). */
   NotBeforeSeq: F + 8,
-  /** The other CPUs' offline counts, summed, when R.ExpectCpu was set (see placement in bh-items.ts). */
-  OthersOffline: F + 9,
 } as const;
-export const BH_RECORD = RECORD_WORDS + 10;
+export const BH_RECORD = RECORD_WORDS + 9;
 
 export const wrec = (w: number): number => H_RECORDS + w * BH_RECORD;
 export const xrec = (x: number): number => H_RECORDS + (NR_WORKS + x) * BH_RECORD;

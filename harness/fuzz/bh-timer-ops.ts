@@ -17,7 +17,14 @@ import {
   type TimerList,
   udelay,
 } from 'tasklet-rt';
-import { atomic_max, check_fire_time, enter_callback, record_min } from '../oracles/bh-checks.ts';
+import {
+  atomic_max,
+  check_fire_time,
+  check_placement,
+  enter_callback,
+  othersOffline,
+  record_min,
+} from '../oracles/bh-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
@@ -29,7 +36,6 @@ import {
   cancel_call,
   expect_run_on,
   load,
-  placement,
   ran_after_sync,
   timer,
 } from './bh-items.ts';
@@ -61,6 +67,7 @@ export function armTimer(x: number, kind: ArmKind, ticks: number, target = -1, r
   // The offline count before the online check: an unplug after it shows in the count.
   const want = kind === 'add_timer_on' ? target : cpu;
   const offline = offlineCount(want);
+  const others = othersOffline(want);
   const base = kind === 'add_timer_on' && cpu_online(target) ? target : cpu;
   const start = begin_call(r);
   const moves = load(r, B.FromIdleSeq) === start.seq - 1;
@@ -83,7 +90,7 @@ export function armTimer(x: number, kind: ArmKind, ticks: number, target = -1, r
     Atomics.store(bh, r + B.NotBeforeSeq, start.seq);
     Atomics.store(bh, r + R.NotBefore, expires | 0 || -1);
   }
-  if (kind !== 'mod_timer_pending' && base === want) expect_run_on(r, start, base, offline);
+  if (kind !== 'mod_timer_pending' && base === want) expect_run_on(r, start, base, offline, others);
   return pending;
 }
 
@@ -128,7 +135,7 @@ export function fuzz_timer_fn(t: TimerList): void {
       ),
     );
   bump(r, R.Runs);
-  fail(placement(r, cpu, 'timer-takeover', name, 'armed'));
+  fail(check_placement(bh, r, cpu, 'timer-takeover', name, 'armed'));
   atomic_max(bh, r + R.Covered, load(r, R.Arms));
   if (Atomics.sub(bh, r + R.Budget, 1) > 0) armTimer(x, 'mod_timer', 1);
   else Atomics.store(bh, r + R.Budget, 0);

@@ -19,7 +19,7 @@ import {
   udelay,
   type WorkStruct,
 } from 'tasklet-rt';
-import { enter_callback } from '../oracles/bh-checks.ts';
+import { check_placement, enter_callback, othersOffline } from '../oracles/bh-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
@@ -30,7 +30,6 @@ import {
   cancel_call,
   expect_run_on,
   load,
-  placement,
   ran_after_sync,
   work,
   wqOf,
@@ -50,6 +49,7 @@ export function queueWork(w: number, target: number): boolean {
   // The offline count before the online check: an unplug after it shows in the count.
   const want = target >= 0 ? target : cpu;
   const offline = offlineCount(want);
+  const others = othersOffline(want);
   const base = target >= 0 && cpu_online(target) ? target : cpu;
   const start = begin_call(r);
   const disabled = load(r, B.Held) > 0;
@@ -68,7 +68,7 @@ export function queueWork(w: number, target: number): boolean {
         `${workName(w)}: ${target >= 0 ? 'queue_work_on' : 'queue_work'} returned true on CPU${cpu} while it was disabled (disable_work had returned, no enable_work since)`,
       ),
     );
-  if (ok && base === want) expect_run_on(r, start, base, offline);
+  if (ok && base === want) expect_run_on(r, start, base, offline, others);
   return ok;
 }
 
@@ -174,7 +174,7 @@ export function fuzz_work_fn(work: WorkStruct): void {
     );
   if (load(r, R.Disabled) > 0)
     fail(violation('work-disabled', -1, [cpu], `${name}: ran on CPU${cpu} while disable_work_sync held it`));
-  fail(placement(r, cpu, 'work-runs', name, 'queued'));
+  fail(check_placement(bh, r, cpu, 'work-runs', name, 'queued'));
   if (WORK_BUSY_US[w] > 0) udelay(WORK_BUSY_US[w]);
   bump(r, R.Ends);
   Atomics.compareExchange(bh, r + R.Inside, cpu + 1, 0);

@@ -9,10 +9,12 @@ import type { ControlledOptions, RunPlan } from '../../control/driver.ts';
 import { RunClock } from '../stress/clock.ts';
 import type { ViolationReport } from '../stress/result.ts';
 import { StopSignal, Verdicts } from '../stress/verdicts.ts';
+import type { FuzzStepArg } from './harness-module.ts';
+import { M_ALIVE } from './layout.ts';
 import { bootModuleMachine, type ModuleHarness } from './machine.ts';
 import type { ModuleProgram, Step } from './program.ts';
-import type { Stimulus } from './stimulus.ts';
-import { drainModule, waitFor } from './stress.ts';
+import type { Stimulus, StimulusError } from './stimulus.ts';
+import { drainModule, lateStimulusError, waitFor } from './stress.ts';
 
 export interface ProgramMachine {
   file: string;
@@ -62,8 +64,17 @@ export async function runModuleProgram(
   const h = harness;
   const { machine } = h;
   let schedule: ProgramOutcome['schedule'] = null;
+  let lateError: StimulusError | null = null;
   try {
-    if (await waitFor(h, verdicts, () => h.ready(), READY_MS, 'the module init and probe did not finish')) {
+    const ready = await waitFor(
+      h,
+      verdicts,
+      () => h.ready(),
+      READY_MS,
+      'the module init and probe did not finish',
+    );
+    if (ready) lateError = lateStimulusError(h);
+    if (ready && lateError === null) {
       // No generated stimulus: the stimulus tasks only answer the drain.
       const idle = { seed: 0, lines: [], tasks: [], perCpu: 0 };
       for (let cpu = 0; cpu < target.cpus; cpu++) {
@@ -87,6 +98,7 @@ export async function runModuleProgram(
     }
     await machine.shutdown();
   }
+  if (lateError !== null) throw lateError;
   return {
     violation: verdicts.violations[0] ?? null,
     fault: verdicts.faults[0] ?? null,
@@ -99,17 +111,31 @@ export async function runModuleProgram(
 async function runStep(h: ModuleHarness, step: Step): Promise<void> {
   const { machine } = h;
   const online = machine.onlineCpus();
+  /** A step that runs as a task: alive from now on, so that a drain waits for it. */
+  const asTask = async (arg: FuzzStepArg): Promise<void> => {
+    if (!online.includes(arg.cpu)) return;
+    Atomics.add(h.control, M_ALIVE + arg.cpu, 1);
+    try {
+      await machine.startTask(arg.cpu, 'module_fuzz_step', arg, 'fuzz');
+    } catch (error) {
+      Atomics.sub(h.control, M_ALIVE + arg.cpu, 1);
+      throw error;
+    }
+  };
   switch (step.op) {
     case 'irq':
       machine.raiseIrq(step.cpu, step.irq);
       return;
+    case 'storm': {
+      const rate = h.stimulus.lines.find((l) => l.irq === step.irq)?.rate ?? 0;
+      if (rate > 0) await asTask({ cpu: step.cpu, storm: { irq: step.irq, rate, us: step.us } });
+      return;
+    }
     case 'task':
-      if (online.includes(step.cpu))
-        await machine.startTask(step.cpu, 'module_start_task', step.name, 'fuzz');
+      await asTask({ cpu: step.cpu, task: step.name });
       return;
     case 'cycle':
-      if (online.includes(step.cpu))
-        await machine.startTask(step.cpu, 'module_start_lifecycle', null, 'fuzz');
+      await asTask({ cpu: step.cpu, cycles: step.times ?? 1 });
       return;
     case 'down':
       if (online.includes(step.cpu) && online.length > 1) await machine.cpuDown(step.cpu);

@@ -13,6 +13,7 @@ import {
   shared_words,
   smp_processor_id,
   type TaskBody,
+  udelay,
 } from 'tasklet-rt';
 import { find_task, loaded_modules, type ModuleDefinition } from '../../kernel/module.ts';
 import { machineMs } from '../../shm/clock.ts';
@@ -25,6 +26,7 @@ import {
   EXTRA_NAME,
   M_ACK,
   M_ALIVE,
+  M_DEVICE_LOCK,
   M_EPOCH,
   M_IRQS,
   M_LIFECYCLE,
@@ -147,22 +149,63 @@ function start_counted(
   }, comm);
 }
 
-/** A fuzz step: a task of the module on this CPU, started now (it runs on its own). */
-function* start_task(arg?: unknown): TaskBody<void> {
-  start_module_task(arg as string, smp_processor_id());
+/** A fuzz step run as its own task; the controller counted it alive on `cpu` before it started. */
+export interface FuzzStepArg {
+  cpu: number;
+  task?: string;
+  cycles?: number;
+  storm?: { irq: number; rate: number; us: number };
 }
 
-/** A fuzz step: a remove → probe cycle on this CPU, started now (it races what follows). */
-function* start_lifecycle(): TaskBody<void> {
-  start_counted(lifecycle, 'lifecycle', smp_processor_id(), 'cycle');
+/**
+ * One fuzz step: starts one of the module's tasks, some remove → probe cycles, or a storm, as
+ * its own task, and returns. The controller adds that task to M_ALIVE before this one starts (a
+ * drain that came before this ran would otherwise miss it, and the module's exit would race it);
+ * it takes itself off as it ends.
+ */
+function* fuzz_step(arg?: unknown): TaskBody<void> {
+  const step = arg as FuzzStepArg;
+  const body = function* fuzz_task(): TaskBody<unknown> {
+    try {
+      if (step.task !== undefined) return yield* find_task(step.task)!(null);
+      for (let k = 0; k < (step.cycles ?? 0); k++) yield* lifecycle('cycle');
+      if (step.storm !== undefined) yield* storm(step.storm);
+    } finally {
+      Atomics.sub(control, M_ALIVE + step.cpu, 1);
+    }
+  };
+  kthread_run(body, step.task ?? (step.storm !== undefined ? 'storm' : 'lifecycle'));
 }
 
-/** remove → probe (or one of them), in process context. */
+/**
+ * The device raising `irq` at `rate` per second for `us` µs of machine time, on every CPU in
+ * turn (the CPU that raises spins between raises, as a device's own clock would not).
+ */
+function* storm(arg: { irq: number; rate: number; us: number }): TaskBody<void> {
+  const { irq, rate, us } = arg;
+  const gapUs = 1e6 / rate;
+  const end = machineMs() + us / 1000;
+  for (let k = 0; machineMs() < end; k++) {
+    raise_irq(k % nr_cpu_ids(), irq);
+    udelay(gapUs);
+    if (k % 16 === 15) yield;
+  }
+}
+
+/**
+ * remove → probe (or one of them), in process context. One at a time, as the driver core holds
+ * the device lock across a driver's probe and remove: two cycles started on two CPUs queue.
+ */
 function* lifecycle(arg?: unknown): TaskBody<void> {
   const m = driver();
   const op = (arg as string | null) ?? 'cycle';
-  if (op !== 'probe') m.remove?.();
-  if (op !== 'remove') m.probe?.();
+  while (Atomics.compareExchange(control, M_DEVICE_LOCK, 0, 1) !== 0) yield;
+  try {
+    if (op !== 'probe') m.remove?.();
+    if (op !== 'remove') m.probe?.();
+  } finally {
+    Atomics.store(control, M_DEVICE_LOCK, 0);
+  }
   if (op === 'cycle') Atomics.add(control, M_LIFECYCLE, 1);
 }
 
@@ -184,9 +227,8 @@ export default defineModule({
   tasks: {
     module_irq_generator: irq_generator,
     module_task_starter: task_starter,
-    module_start_task: start_task,
     module_lifecycle: lifecycle,
-    module_start_lifecycle: start_lifecycle,
+    module_fuzz_step: fuzz_step,
     module_invariants: invariants,
   },
   init() {

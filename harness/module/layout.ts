@@ -21,6 +21,7 @@ export const M_EPOCH = 1; // drain number the CPUs are asked to reach
 export const M_LIFECYCLE = 2; // remove → probe cycles done
 export const M_UNTRACKED = 3; // events of tasklets with an id past MAX_TRACKED
 export const M_READY = 4; // 1 once every module's init (and probe) ran: the stimulus may start
+export const M_DEVICE_LOCK = 5; // 1 while a remove/probe runs (the driver core's device_lock)
 export const M_IRQS = 8; // + line index: interrupts raised
 export const M_STARTS = M_IRQS + MAX_LINES; // + task index: tasks started
 export const M_ACK = M_STARTS + MAX_TASKS; // + cpu * 2 + role (0 irqs, 1 tasks): epoch that stimulus task reached at a drain

@@ -9,7 +9,7 @@ import type { ControlledOptions } from '../../control/driver.ts';
 import { CALL_FUNCTION_IRQ, TIMER_IRQ } from '../../kernel/irq.ts';
 import { Machine } from '../../machine/index.ts';
 import { MachineView } from '../../machine/view.ts';
-import { C_IRQ_PENDING } from '../../shm/layout.ts';
+import { C_IRQ_PENDING, G_IRQ_MACHINE_WIDE } from '../../shm/layout.ts';
 import { injectMutant } from '../inject.ts';
 import { F_INSIDE, F_RUNS, recent_events, tw } from '../oracles/shadow.ts';
 import { KernelReports } from '../stress/boot.ts';
@@ -32,7 +32,7 @@ import {
   X_SEEN,
   xw,
 } from './layout.ts';
-import { checkStimulus, type Stimulus } from './stimulus.ts';
+import { checkRequestedLines, checkStimulus, type Stimulus } from './stimulus.ts';
 
 /** The timer and function-call lines are always about: only device lines count as work left. */
 const SYSTEM_IRQS = (1 << TIMER_IRQ) | (1 << CALL_FUNCTION_IRQ);
@@ -71,6 +71,14 @@ export class ModuleHarness {
 
   ready(): boolean {
     return Atomics.load(this.control, M_READY) !== 0;
+  }
+
+  /**
+   * Once ready: throws a StimulusError if a declared line is one the module's init and probe
+   * did not request (a declaration that cannot be told bad before they ran).
+   */
+  checkLines(): void {
+    checkRequestedLines(this.stimulus, Atomics.load(this.machine.memory.mem, G_IRQ_MACHINE_WIDE));
   }
 
   /** Tasklet ids the shadow has seen something of. */
@@ -151,7 +159,8 @@ export async function bootModuleMachine(
   const machine = await Machine.boot({
     cpus: options.cpus,
     modules: [options.file, harnessModule],
-    params: options.params,
+    // A module under test is unloaded, not just stopped: what it leaves behind is checked.
+    params: { 'kasan.module_exit': 1, ...options.params },
     controlled: options.controlled,
     ...injectMutant(options.inject),
     trace: options.traceCapacity > 0 ? { capacity: options.traceCapacity } : undefined,

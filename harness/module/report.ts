@@ -49,8 +49,26 @@ export function moduleReport(result: ModuleStressResult): string {
     );
   }
   if (result.violations.length > 0) lines.push(describeViolation(result.violations[0]));
+  const again = reproCommand(result);
+  if (again !== null) lines.push(`repro (controlled: the same run, exactly): ${again}`);
   lines.push(`result: ${verdict(result)}`);
   return lines.join('\n');
+}
+
+/** A controlled run's finding: the command line that runs it again, decision for decision. */
+export function reproCommand(result: ModuleStressResult): string | null {
+  const { options: o } = result;
+  const c = o.controlled;
+  if (c === undefined || result.status !== 'violation') return null;
+  const words = ['tasklet-rt stress', o.display ?? o.file, `--cpus ${o.cpus}`, `--seed ${o.seed}`];
+  words.push(`--duration ${o.durationMs}ms`, '--controlled', `--strategy ${c.strategy}`);
+  if (c.depth !== undefined) words.push(`--depth ${c.depth}`);
+  if (c.quantum !== undefined) words.push(`--quantum ${c.quantum}`);
+  words.push(o.hotplugMs > 0 ? `--hotplug ${o.hotplugMs}ms` : '--no-hotplug');
+  if (o.stepLimit !== undefined) words.push(`--steps ${o.stepLimit}`);
+  for (const [key, value] of Object.entries(o.params ?? {})) words.push(`--param ${key}=${value}`);
+  if (o.warn === 'continue') words.push('--warn continue');
+  return words.join(' ');
 }
 
 /** One verdict per oracle: ok, FAIL (it fired), or not reached (the run ended on a fault). */

@@ -1,8 +1,12 @@
 /**
  * A module's stimulus declaration, checked on the controller before any module code runs
  * (Machine's beforeStart: the CPUs have loaded the module, no init has run), and turned into
- * the plan the CPUs' stimulus tasks follow.
+ * the plan the CPUs' stimulus tasks follow. A line the module does not request in `irqs` may be
+ * one its init or probe requests (request_irq, as a driver's probe does): that is decided once
+ * they ran, before the stimulus starts (checkRequestedLines).
  */
+import { FIRST_DEVICE_IRQ } from '../../kernel/irq.ts';
+import { NR_IRQS } from '../../shm/layout.ts';
 import type { BootMetadata, DriverMetadata } from '../../shm/protocol.ts';
 import { HARNESS_MODULE_NAME } from './harness-name.ts';
 import { MAX_LINES, MAX_TASKS, type StimulusPlan } from './layout.ts';
@@ -19,6 +23,10 @@ export class StimulusError extends Error {
 export interface Stimulus {
   module: string;
   lines: { irq: number; rate: number }[];
+  /** Lines not in `irqs`: the module's init or probe must request them (checkRequestedLines). */
+  lateLines: number[];
+  /** The lines the module requests in `irqs` (for the messages). */
+  bootLines: number[];
   tasks: { name: string; weight: number }[];
   lifecycle: boolean;
   probe: boolean;
@@ -45,12 +53,14 @@ function validate(driver: DriverMetadata): Stimulus {
   const declared = driver.stimulus!;
   const where = `module '${driver.module}': stimulus`;
   const lines: Stimulus['lines'] = [];
+  const lateLines: number[] = [];
   for (const [key, source] of Object.entries(declared.irqs)) {
     const irq = Number(key);
-    if (!driver.irqs.includes(irq))
+    if (!Number.isInteger(irq) || irq < FIRST_DEVICE_IRQ || irq >= NR_IRQS)
       throw new StimulusError(
-        `${where}.irqs: line ${key} is not one the module requests in irqs (it requests: ${list(driver.irqs)})`,
+        `${where}.irqs: ${shown(key)} is not a device line (${FIRST_DEVICE_IRQ} to ${NR_IRQS - 1})`,
       );
+    if (!driver.irqs.includes(irq)) lateLines.push(irq);
     const rate = source.rate;
     if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0)
       throw new StimulusError(
@@ -83,11 +93,27 @@ function validate(driver: DriverMetadata): Stimulus {
   return {
     module: driver.module,
     lines,
+    lateLines,
+    bootLines: driver.irqs,
     tasks,
     lifecycle: declared.lifecycle,
     probe: driver.probe,
     invariants: driver.invariants,
   };
+}
+
+/**
+ * After the module's init and probe ran (the nearest a harness gets to knowing what it
+ * requests): every declared line not in `irqs` must have been given a machine-wide handler by
+ * request_irq. `requested`: the machine's mask of such lines (G_IRQ_MACHINE_WIDE).
+ */
+export function checkRequestedLines(stimulus: Stimulus, requested: number): void {
+  const missing = stimulus.lateLines.find((irq) => (requested & (1 << irq)) === 0);
+  if (missing === undefined) return;
+  const late = [...Array(NR_IRQS).keys()].filter((irq) => (requested & (1 << irq)) !== 0);
+  throw new StimulusError(
+    `module '${stimulus.module}': stimulus.irqs: line ${missing} is not one the module requests, in irqs or with request_irq in its init or probe (it requests: ${list([...stimulus.bootLines, ...late])}; request_irq's handler must be in callbacks)`,
+  );
 }
 
 /** Tasks of the module the harness runs at once on each CPU. */

@@ -21,7 +21,7 @@ import { type TraceFiles, traceWindow, writeTraceFiles } from '../trace/output.t
 import type { TraceSummary } from '../trace/summary.ts';
 import { M_IRQS, M_LIFECYCLE, M_STARTS, M_UNTRACKED, Phase } from './layout.ts';
 import { bootModuleMachine, type ModuleHarness, type WarnPolicy } from './machine.ts';
-import { type Stimulus, stimulusPlan } from './stimulus.ts';
+import { type Stimulus, StimulusError, stimulusPlan } from './stimulus.ts';
 
 export interface ModuleStressOptions {
   file: string;
@@ -94,7 +94,6 @@ export async function stressModule(
   const continued: string[] = [];
   harness = await bootModuleMachine({ ...options, controlled: options.controlled }, verdicts, continued);
   const h = harness;
-  hooks.onStarted?.();
   const { machine, stimulus } = h;
   const controlled = machine.control !== null;
   let interrupted = false;
@@ -108,6 +107,7 @@ export async function stressModule(
   let schedule: StressSchedule | null = null;
   let irqs: ModuleStressResult['irqs'] = [];
   let starts: ModuleStressResult['starts'] = [];
+  let lateError: StimulusError | null = null;
   try {
     const ready = await waitFor(
       h,
@@ -116,7 +116,9 @@ export async function stressModule(
       READY_TIMEOUT_MS,
       'the module init and probe did not finish',
     );
-    if (!ready) throw new NotStarted();
+    if (ready) lateError = lateStimulusError(h);
+    if (lateError === null) hooks.onStarted?.();
+    if (!ready || lateError !== null) throw new NotStarted();
     const plan = stimulusPlan(stimulus, options.seed);
     machine.control?.setStepLimit(options.stepLimit ?? Number.POSITIVE_INFINITY);
     clock.start(machine);
@@ -185,6 +187,7 @@ export async function stressModule(
     h.setPhase(Phase.Stop);
     await machine.shutdown();
   }
+  if (lateError !== null) throw lateError;
   const first = verdicts.violations[0];
   if (first !== undefined && options.traceCapacity > 0)
     first.trace = traceWindow(machine, first.cpus, TRACE_WINDOW_EVENTS, first.machineMs, h.names());
@@ -322,6 +325,17 @@ async function hotplugStep(h: ModuleHarness, rng: Prng, verdicts: Verdicts): Pro
   } catch (error) {
     if (verdicts.faults.length === 0) verdicts.fault(`hotplug: ${(error as Error).message}`);
     return 0;
+  }
+}
+
+/** The declaration's error that only the module's init and probe could show, or null. */
+export function lateStimulusError(h: ModuleHarness): StimulusError | null {
+  try {
+    h.checkLines();
+    return null;
+  } catch (error) {
+    if (error instanceof StimulusError) return error;
+    throw error;
   }
 }
 

@@ -3,14 +3,24 @@
  * share. Both keep one record per timer or work item in the layout of harness/stress/bh-shadow.ts
  * (the fields R.*), in words of their own; `base` is a record's first word. CPU side only.
  */
+import { nr_cpu_ids } from 'tasklet-rt';
 import { R } from '../stress/bh-shadow.ts';
 import { offlineCount } from './cpu-context.ts';
 import { type OracleName, type Violation, violation } from './guarantees.ts';
 
+/** Offline events of every CPU but `cpu` so far. */
+export function othersOffline(cpu: number): number {
+  let n = 0;
+  for (let c = 0; c < nr_cpu_ids(); c++) if (c !== cpu) n += offlineCount(c);
+  return n;
+}
+
 /**
  * At a run start of the timer or work item whose record starts at `base`: where it was armed or
- * queued for a CPU (R.ExpectCpu), it runs there while that CPU stays online; after an unplug of
- * that CPU it belongs to the heir, never to the CPU once it is back.
+ * queued for a CPU (R.ExpectCpu, with that CPU's offline count and the other CPUs' together),
+ * it runs there while that CPU stays online; after an unplug of that CPU it belongs to the heir,
+ * and is back on that CPU only if an heir went offline in turn (the heir's timers and work go
+ * to a live CPU, which may be the first one).
  */
 export function check_placement(
   bh: Int32Array,
@@ -30,12 +40,13 @@ export function check_placement(
       [expect, cpu],
       `${name}: ${verb} on CPU${expect} (online since) but ran on CPU${cpu}`,
     );
-  if (unplugged && cpu === expect)
+  const heirUnplugged = othersOffline(expect) !== Atomics.load(bh, base + R.ExpectOthersOffline);
+  if (unplugged && cpu === expect && !heirUnplugged)
     return violation(
       oracle,
       -1,
       [cpu],
-      `${name}: ${verb} on CPU${cpu}, which went offline before it ran, yet it ran there once the CPU was back (not moved to a live CPU)`,
+      `${name}: ${verb} on CPU${cpu}, which went offline before it ran (and no other CPU did), yet it ran there once the CPU was back (not moved to a live CPU)`,
     );
   return null;
 }

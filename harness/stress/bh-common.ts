@@ -5,6 +5,7 @@
  * exclusive op sets Excl and waits for racing ops inside their check to leave).
  */
 import {
+  cpu_online,
   in_hardirq,
   in_serving_softirq,
   nr_cpu_ids,
@@ -14,6 +15,8 @@ import {
   type TaskBody,
 } from 'tasklet-rt';
 import { machineMs } from '../../shm/clock.ts';
+import { othersOffline } from '../oracles/bh-checks.ts';
+import { offlineCount } from '../oracles/cpu-context.ts';
 import type { Violation } from '../oracles/guarantees.ts';
 import { Prng } from '../prng.ts';
 import { BH_WORDS, R } from './bh-shadow.ts';
@@ -127,4 +130,14 @@ export function* wait_until(done: () => boolean, ms: number): TaskBody<boolean> 
     yield;
   }
   return true;
+}
+
+/**
+ * Before arming or queueing the record at `base` for `cpu`: check_placement will expect the run
+ * there (if `cpu` is online now), judged against the unplugs from now on.
+ */
+export function expect_placement(base: number, cpu: number): void {
+  Atomics.store(bh, base + R.ExpectOffline, offlineCount(cpu));
+  Atomics.store(bh, base + R.ExpectOthersOffline, othersOffline(cpu));
+  if (cpu_online(cpu)) Atomics.store(bh, base + R.ExpectCpu, cpu + 1);
 }

@@ -57,9 +57,13 @@ export enum R {
   ArmIn,
   /** Work: 1 while its exclusive holder has it disabled (queueing must fail, nothing may run). */
   Disabled,
-  /** CPU + 1 an exclusive op expects the callback on, then the offline count of that CPU. */
+  /**
+   * CPU + 1 an exclusive op expects the callback on, then the offline count of that CPU and the
+   * offline count of all other CPUs together (expect_placement).
+   */
   ExpectCpu,
   ExpectOffline,
+  ExpectOthersOffline,
   /** Self re-arms/requeues left. */
   Budget,
   /** Order episode: (owner CPU + 1) << 16 | position. */

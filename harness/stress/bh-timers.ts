@@ -35,6 +35,7 @@ import {
   bh,
   check_placement,
   covered,
+  expect_placement,
   fail,
   racing,
   raise_to,
@@ -186,8 +187,7 @@ export function* timer_sync_op(cpu: number): TaskBody<void> {
     const target = rng.chance(50) ? cpu : other_online(cpu);
     const t = target < 0 ? cpu : target;
     const ahead = rng.chance(50) ? 1 + rng.below(3) : 10 + rng.below(40);
-    Atomics.store(bh, tr(i, R.ExpectOffline), offlineCount(t));
-    if (cpu_online(t)) Atomics.store(bh, tr(i, R.ExpectCpu), t + 1);
+    expect_placement(tr(i, 0), t);
     Atomics.store(bh, tr(i, R.HeldUntilFire), 1);
     if (t === cpu) arm(i, 'add_timer', jiffies() + ahead);
     else arm(i, 'add_timer_on', jiffies() + ahead, t);

@@ -48,6 +48,7 @@ import {
   bh,
   check_placement,
   covered,
+  expect_placement,
   fail,
   racing,
   releaseExclusive,
@@ -278,8 +279,7 @@ export function* work_sync_op(cpu: number): TaskBody<void> {
     // queue_work_on: it runs on that CPU (or its heir after an unplug).
     const target = rng.below(nr_cpu_ids());
     const r0 = Atomics.load(bh, wr(i, R.Runs));
-    Atomics.store(bh, wr(i, R.ExpectOffline), offlineCount(target));
-    if (cpu_online(target)) Atomics.store(bh, wr(i, R.ExpectCpu), target + 1);
+    expect_placement(wr(i, 0), target);
     queue(i, target);
     yield* wait_until(() => Atomics.load(bh, wr(i, R.Runs)) > r0, WAIT_MS);
     Atomics.store(bh, wr(i, R.ExpectCpu), 0);

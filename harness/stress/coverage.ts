@@ -113,6 +113,23 @@ export function readCoverage(cov: Int32Array): StressCoverage {
   };
 }
 
+/** The coverage of several runs together (stress --jobs): counts and overlaps add up. */
+export function mergeCoverage(all: StressCoverage[]): StressCoverage {
+  const counts: Record<string, number> = {};
+  const pairs: Record<string, number> = {};
+  for (const c of all) {
+    for (const [k, n] of Object.entries(c.counts)) counts[k] = (counts[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(c.pairs)) pairs[k] = (pairs[k] ?? 0) + n;
+  }
+  return {
+    counts,
+    pairs,
+    missingKinds: COVERAGE_KINDS.filter((k) => (counts[k] ?? 0) === 0),
+    pairsSeen: Object.keys(pairs).length,
+    pairsPossible: (K * (K + 1)) / 2,
+  };
+}
+
 const compact = (n: number): string =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${Math.round(n / 1e3)}k` : String(n);
 

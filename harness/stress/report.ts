@@ -7,6 +7,7 @@ import { wrapText } from '../text/layout.ts';
 import { stressCommandLine } from './command-line.ts';
 import { coverageTable } from './coverage.ts';
 import type { StressHunt } from './hunt.ts';
+import type { StressJob } from './jobs.ts';
 import { OPS } from './mix.ts';
 import type { CpuTotals, StatsSample, StressResult, StressSchedule, ViolationReport } from './result.ts';
 
@@ -148,7 +149,25 @@ export function verdict(result: StressResult): string {
   }
 }
 
-export function toJson(result: StressResult, hunt: StressHunt | null = null): string {
+/** With --jobs: each job's seed, verdict and schedule, and how to replay one alone. */
+export function jobsReport(jobs: StressJob[]): string[] {
+  if (jobs.length <= 1) return [];
+  const rate = jobs.reduce((n, j) => n + j.decisionsPerSecond, 0);
+  return [
+    `jobs: ${jobs.length} controlled machines side by side, ${(rate / 1e6).toFixed(2)} M decisions/s in total`,
+    ...jobs.map(
+      (j) =>
+        `  job ${j.job}: seed ${j.seed}, ${j.status}, ${(j.decisions / 1e6).toFixed(2)} M decisions in ${(j.elapsedMs / 1000).toFixed(1)}s${j.traceHash === null ? '' : `, trace hash ${j.traceHash}`}`,
+    ),
+    '  (job j alone: the same command with --seed S+j and without --jobs)',
+  ];
+}
+
+export function toJson(
+  result: StressResult,
+  hunt: StressHunt | null = null,
+  jobs: StressJob[] | null = null,
+): string {
   return `${JSON.stringify(
     {
       tool: 'tasklet-rt stress',
@@ -176,6 +195,7 @@ export function toJson(result: StressResult, hunt: StressHunt | null = null): st
               command: hunt.options === undefined ? null : stressCommandLine(hunt.options),
               traceHash: hunt.traceHash ?? null,
             },
+      jobs,
     },
     null,
     2,

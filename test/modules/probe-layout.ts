@@ -59,6 +59,8 @@ export const W_BLOCK_CPU = G + 9;
 export const W_DYN_RUNS = G + 10; // runs of dyn_func (run-time tasklets)
 export const W_DYN_DATA = G + 11; // data of its last run
 export const W_LOG_LEN = G + 12;
+/** Set when an injection into another CPU timed out: its irq ran late, not at the access (a starved host). */
+export const W_INJ_LATE = G + 13;
 /** Per CPU: hard irqs that did not interrupt a softirq (each may run one softirq invocation on exit). */
 export const W_IRQ_GEN = G + 16;
 /** Run log: LOG_MAX records of LOG_REC words (id, cpu, pid, ctx, irq generation, pass). */

@@ -101,6 +101,7 @@ import {
   W_HOLDERS,
   W_INJ_DONE,
   W_INJ_ID,
+  W_INJ_LATE,
   W_INJ_OP,
   W_IRQ_GEN,
   W_LOG,
@@ -276,12 +277,14 @@ function withInjection(inj: Injection | undefined, body: () => void): number {
   Atomics.store(words, W_INJ_OP, inj.hi ? 2 : 1);
   Atomics.store(words, W_INJ_ID, inj.id);
   Atomics.store(words, W_INJ_DONE, 0);
+  Atomics.store(words, W_INJ_LATE, 0);
   setAccessHook(() => {
     if (++accesses !== inj.at) return;
     raise_irq(inj.cpu, PROBE_IRQ);
     if (inj.cpu === me) return; // taken at this very access if interrupts are on
     const deadline = performance.now() + 2000;
     while (Atomics.load(words, W_INJ_DONE) === 0 && performance.now() < deadline);
+    if (Atomics.load(words, W_INJ_DONE) === 0) Atomics.store(words, W_INJ_LATE, 1);
   });
   try {
     body();

@@ -38,10 +38,12 @@ import {
   F_INSIDE,
   F_ORDER,
   F_OVERLAPS,
+  F_RELEASED,
   F_REQUEUE,
   F_RUNS,
   F_SPIN_US,
   FIELDS,
+  SPIN_HOLD,
   W_SEQ,
   W_TASKLET_HI_ORDER,
   W_TASKLET_ORDER,
@@ -53,6 +55,18 @@ const words = shared_words(WORDS, 'works');
 const f = (id: number, field: number): number => id * FIELDS + field;
 const seq = (): number => Atomics.add(words, W_SEQ, 1) + 1;
 
+/**
+ * Runs on until the test lets go of all runs (F_SPIN_US back to 0) or of this one (F_RELEASED
+ * past it): the test then knows the run was in progress when it acted.
+ */
+function hold(id: number): void {
+  const deadline = performance.now() + 10_000;
+  const held = (): boolean =>
+    Atomics.load(words, f(id, F_SPIN_US)) === SPIN_HOLD &&
+    Atomics.load(words, f(id, F_RELEASED)) <= Atomics.load(words, f(id, F_RUNS));
+  while (held() && performance.now() < deadline) udelay(20);
+}
+
 function work_fn(w: WorkStruct): void {
   const id = from_work(w);
   if (Atomics.add(words, f(id, F_INSIDE), 1) !== 0) Atomics.add(words, f(id, F_OVERLAPS), 1);
@@ -62,6 +76,7 @@ function work_fn(w: WorkStruct): void {
   Atomics.store(words, f(id, F_ORDER), seq());
   const spin = Atomics.load(words, f(id, F_SPIN_US));
   if (spin > 0) udelay(spin);
+  else if (spin === SPIN_HOLD) hold(id);
   Atomics.add(words, f(id, F_RUNS), 1);
   Atomics.sub(words, f(id, F_INSIDE), 1);
   if (Atomics.load(words, f(id, F_REQUEUE)) > 0) {
