@@ -24,8 +24,8 @@ import {
   ModuleReproError,
   parseModuleRepro,
 } from '../harness/module/repro.ts';
-import { MUTANT_NAMES } from '../harness/mutants.ts';
 import { strategyLine } from '../harness/schedule-report.ts';
+import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 import { choice, duration, each, integer, moduleFile, moduleParam } from './args.ts';
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
@@ -313,7 +313,7 @@ export function registerFuzz(program: Command): void {
     )
     .addOption(
       new Option('--inject <mutant>', 'run on a broken variant of the algorithm').argParser(
-        choice('--inject', MUTANT_NAMES),
+        choice('--inject', STRESS_MUTANT_NAMES),
       ),
     )
     .option('--out <dir>', 'where repro files go', './fuzz-out')

@@ -17,8 +17,10 @@ import { expectedRuns, orderChecks, soleScheduler } from '../harness/fuzz/expect
 import { programArb } from '../harness/fuzz/generate.ts';
 import { normalize } from '../harness/fuzz/normalize.ts';
 import {
+  type BhOp,
   DISABLES,
   flatten,
+  isBhOp,
   isSection,
   type Op,
   opCount,
@@ -30,12 +32,38 @@ import { replay } from '../harness/fuzz/replay.ts';
 import { buildRepro, parseRepro, REPRO_VERSION, type ReproFile } from '../harness/fuzz/repro.ts';
 import { parseShard, programSeed, shardRange } from '../harness/fuzz/shard.ts';
 
+/** The timer and work rules, restated: x2 and x3 belong to CPU0 and CPU1, waits stay out of sections. */
+function bhProblems(op: BhOp, cpu: number, inSection: boolean, held: Map<number, number>): string[] {
+  const out: string[] = [];
+  const waits = ['flush_work', 'cancel_work_sync', 'disable_work_sync', 'del_timer_sync', 'add_timer_on'];
+  if (inSection && waits.includes(op.op)) out.push(`CPU${cpu}: ${op.op} inside a section`);
+  if (op.op === 'irq_bh') {
+    if (op.call !== 'queue_work' && op.n >= 2) out.push(`irq ${op.call} of private timer x${op.n}`);
+    return out;
+  }
+  if ('x' in op) {
+    if (op.x >= 2 && op.x - 2 !== cpu) out.push(`CPU${cpu} touches private timer x${op.x}`);
+    if (op.op === 'add_timer_on' && op.x < 2) out.push(`add_timer_on of shared timer x${op.x}`);
+    if (op.op === 'mod_timer' && op.x >= 2 && op.rearm > 0) out.push(`private timer x${op.x} re-arms itself`);
+    return out;
+  }
+  const n = held.get(op.w) ?? 0;
+  if (op.op === 'disable_work' || op.op === 'disable_work_sync') held.set(op.w, n + 1);
+  if (op.op === 'enable_work') {
+    if (n === 0) out.push(`CPU${cpu}: enable_work of w${op.w} without a disable`);
+    held.set(op.w, n - 1);
+  }
+  return out;
+}
+
 /** The well-formedness rules, restated independently of normalize(): the problems found. */
 function problems(p: Program): string[] {
   const out: string[] = [];
   p.threads.forEach((ops, cpu) => {
     const held = new Map<number, number>();
+    const heldWorks = new Map<number, number>();
     const visit = (op: Op, inSection: boolean): void => {
+      if (isBhOp(op)) return void out.push(...bhProblems(op, cpu, inSection, heldWorks));
       if (isSection(op)) {
         if (inSection) out.push(`CPU${cpu}: nested section`);
         if (op.body.length === 0) out.push(`CPU${cpu}: empty section`);
@@ -79,6 +107,7 @@ function problems(p: Program): string[] {
     };
     for (const op of ops) visit(op, false);
     for (const [t, n] of held) if (n !== 0) out.push(`CPU${cpu} ends with t${t} disabled ${n} times`);
+    for (const [w, n] of heldWorks) if (n !== 0) out.push(`CPU${cpu} ends with w${w} disabled ${n} times`);
   });
   return out;
 }

@@ -2,11 +2,13 @@
  * A fuzz program's drain, once its threads are done: the shared drain routine waits until
  * every tasklet is idle, every queue empty and nothing is in flight; a tasklet that stays in a
  * state no correct machine leaves it in (lost, queued twice, queued while running) is the
- * finding. Either way the machine goes on only if it is quiet.
+ * finding, as is a timer arm or work queueing still outstanding once the last expiry is past
+ * (bh-drain.ts). Either way the machine goes on only if it is quiet.
  */
 import { drain } from '../oracles/drain.ts';
 import { findingViolation } from '../oracles/findings.ts';
 import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
+import { bhIdle, bhStuck } from './bh-drain.ts';
 import { FUZZ_IRQ, W_HOTPLUG, W_MAILBOX } from './layout.ts';
 import type { FuzzViolation } from './oracles.ts';
 import { fuzzNames, hangViolation, type ProgramRun, programIds } from './program-run.ts';
@@ -28,7 +30,11 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
     idle: () => idle(run, ids),
     timeoutMs: limitMs,
     abandon: () => run.reports.violations.length > 0 && m.now() > started + ABORT_GRACE_MS,
-    stuck: { find: () => stuckTasklet(run, ids), key: (v) => v.message, forMs: STUCK_MS },
+    stuck: {
+      find: () => stuckTasklet(run, ids) ?? bhStuck(run.bh, m.jiffies()),
+      key: (v) => v.message,
+      forMs: STUCK_MS,
+    },
   });
   if (result.status === 'idle') return null;
   // What is left on a quiet machine are lost tasklets, which the next setup replaces.
@@ -47,16 +53,18 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
   }
 }
 
-/** Drained, and nothing of the harness in flight: no schedule call, no callback, no request. */
-function idle({ view, sh, words }: ProgramRun, ids: number[]): boolean {
-  if (!view.drained(ids)) return false;
+/** Drained, and nothing of the harness in flight: no schedule, queue or arm call, no callback, no request. */
+function idle({ m, view, sh, words, bh }: ProgramRun, ids: number[]): boolean {
+  // Requests and calls in flight first, the state after them: read the other way round, an
+  // interrupt could serve a request in between (its schedule unseen by the state read before,
+  // the request gone by the time the mailbox is read), and the drain end with a run owed.
+  for (let w = W_MAILBOX; w < W_HOTPLUG; w++) if (Atomics.load(words, w) !== 0) return false;
   for (let i = 0; i < ids.length; i++) {
     if (Atomics.load(sh, tw(i, F_IN_FLIGHT)) !== 0) return false;
     // The shadow's own word, not RUN: a broken RUN bit must not end the drain mid-callback.
     if (Atomics.load(sh, tw(i, F_INSIDE)) !== 0) return false;
   }
-  for (let w = W_MAILBOX; w < W_HOTPLUG; w++) if (Atomics.load(words, w) !== 0) return false;
-  return true;
+  return bhIdle(bh, m.memory) && view.drained(ids);
 }
 
 /** A program tasklet in a state no correct machine leaves it in once the threads are done, or null. */

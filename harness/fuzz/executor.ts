@@ -7,6 +7,7 @@ import type { ControlledOptions, ControlStats, RunPlan } from '../../control/dri
 import type { Machine } from '../../machine/index.ts';
 import { MachineView } from '../../machine/view.ts';
 import { G_WARN_ONCE } from '../../shm/layout.ts';
+import { BH_WORDS_NAME } from './bh-layout.ts';
 import { bootFuzzMachine } from './boot.ts';
 import { drainProgram } from './drain.ts';
 import { endChecks } from './end-checks.ts';
@@ -118,6 +119,7 @@ export class FuzzMachine {
       view: new MachineView(m.memory),
       words: m.sharedWords(WORDS_NAME),
       sh: m.sharedWords(SHADOW_NAME),
+      bh: m.sharedWords(BH_WORDS_NAME),
       program,
       reports: this.reports,
       hangMs: this.hangMs,

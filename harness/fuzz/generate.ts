@@ -3,6 +3,7 @@
  * through normalize(), so every generated program, and every shrink of one, is well-formed.
  */
 import fc from 'fast-check';
+import { bhEpisodeArb, irqBhArb, timerOpArb, workOpArb } from './bh-generate.ts';
 import type { DelayPlan } from './injection.ts';
 import { MAX_IRQ_AT, normalize } from './normalize.ts';
 import {
@@ -63,6 +64,9 @@ function leafArb(cpus: number): fc.Arbitrary<Op> {
       weight: 1,
       arbitrary: fc.record({ op: fc.constant('orphan' as const), t, probe: t, hi: fc.boolean() }),
     },
+    { weight: 3, arbitrary: workOpArb(cpus) },
+    { weight: 2, arbitrary: timerOpArb(cpus) },
+    { weight: 1, arbitrary: irqBhArb(cpus) },
   );
 }
 
@@ -108,6 +112,7 @@ export function programArb(cpus: number): fc.Arbitrary<Program> {
   const step = fc.oneof(
     { weight: 12, arbitrary: opArb(cpus).map((op) => [op]) },
     { weight: 1, arbitrary: fifoEpisodeArb() },
+    { weight: 1, arbitrary: bhEpisodeArb(cpus) },
   );
   const thread = fc.array(step, { maxLength: MAX_OPS_PER_THREAD }).map((steps) => steps.flat());
   return fc

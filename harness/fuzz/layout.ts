@@ -3,7 +3,7 @@
  * indexed by program tasklet number). The controller reads and resets them between programs.
  */
 import { shadowWords } from '../oracles/shadow.ts';
-import { MAX_TASKLETS } from './program.ts';
+import { MAX_TASKLETS, TIMER_OPS, WORK_OPS } from './program.ts';
 
 export const FUZZ_MAX_CPUS = 8;
 export const SHADOW_NAME = 'fuzz-shadow';
@@ -68,6 +68,10 @@ export const INTERVAL_KINDS = [
   'irqsave',
   'bh',
   'hotplug',
+  ...WORK_OPS,
+  'work_run',
+  ...TIMER_OPS,
+  'timer_run',
 ] as const;
 export type IntervalKind = (typeof INTERVAL_KINDS)[number];
 export const kindCode = (kind: IntervalKind): number => INTERVAL_KINDS.indexOf(kind) + 1;

@@ -1,7 +1,8 @@
 /**
  * The fuzz module, loaded on every CPU of a fuzz machine: the tasklet callback (oracles, busy
- * delay, self-reschedule), the fuzz interrupt (schedules what its mailbox asks), the per-program
- * setup that replaces the tasklets and zeroes the shadow, and the per-CPU program thread.
+ * delay, self-reschedule), the work function and timer callback (bh-exec.ts), the fuzz interrupt
+ * (schedules, queues and arms what its mailboxes ask), the per-program setup that replaces the
+ * tasklets, resets the work items and timers and zeroes the shadow, and the per-CPU program thread.
  */
 import {
   defineModule,
@@ -27,6 +28,7 @@ import {
   take_budget,
   tw,
 } from '../oracles/shadow.ts';
+import { fuzz_timer_fn, fuzz_work_fn, serveBhMailbox, setupBh } from './bh-exec.ts';
 import { type DelayPlan, installInjection } from './injection.ts';
 import {
   FUZZ_IRQ,
@@ -81,6 +83,7 @@ function fuzz_irq(): void {
       }
     }
   }
+  serveBhMailbox(cpu);
   logInterval(cpu, 'irq', start);
 }
 
@@ -116,6 +119,7 @@ function fuzz_setup(arg: unknown): number[] {
     return t.id;
   });
   Atomics.store(words, W_NR_TASKLETS, ids.length);
+  setupBh();
   Atomics.store(words, W_GENERATION, setup.generation);
   Atomics.store(words, W_THREADS, setup.threads);
   Atomics.store(words, W_DELAY_SEED, setup.delays.seed | 0);
@@ -144,7 +148,7 @@ function install_trace_oracle(): void {
 
 export default defineModule({
   name: 'fuzz',
-  callbacks: [fuzz_callback],
+  callbacks: [fuzz_callback, fuzz_work_fn, fuzz_timer_fn],
   irqs: { [FUZZ_IRQ]: { name: 'fuzz', handler: fuzz_irq } },
   calls: { fuzz_setup },
   tasks: { fuzz_thread: fuzzThread },

@@ -11,14 +11,18 @@
  *   and sections do not nest;
  * - an orphan op (G12 on purpose) takes two private tasklets of its CPU, neither held
  *   disabled, the first aimed at by no interrupt, and stands outside sections.
- * Self-rescheduling budgets are finite, so a kill never waits forever.
+ * Self-rescheduling budgets are finite, so a kill never waits forever. The timer and work ops
+ * have their own rules (bh-normalize.ts).
  */
+import { BhNormalizer } from './bh-normalize.ts';
 import {
   DISABLES,
   flatten,
+  isBhOp,
   isSection,
   MAX_BUSY_US,
   MAX_DELAY_US,
+  MAX_IRQ_AT,
   MAX_OPS_PER_THREAD,
   MAX_SECTION_OPS,
   MAX_TASKLETS,
@@ -26,12 +30,13 @@ import {
   type Program,
   SLEEPING,
   SPINNER_RESCHED,
+  type TaskletOpName,
   type TaskletSpec,
 } from './program.ts';
 
 /** Longest busy delay inside a section (interrupts or bottom halves are off meanwhile). */
 export const MAX_SECTION_DELAY_US = 50;
-export const MAX_IRQ_AT = 12;
+export { MAX_IRQ_AT } from './program.ts';
 
 const clamp = (n: number, min: number, max: number): number =>
   Math.min(max, Math.max(min, Number.isFinite(n) ? Math.trunc(n) : min));
@@ -49,19 +54,24 @@ function normalizeSpec(spec: TaskletSpec, cpus: number): TaskletSpec {
 class ThreadNormalizer {
   /** Disables this CPU holds, per tasklet. */
   private readonly held = new Map<number, number>();
+  private readonly bh: BhNormalizer;
 
   constructor(
     private readonly cpu: number,
     private readonly cpus: number,
     private readonly tasklets: TaskletSpec[],
-  ) {}
+  ) {
+    this.bh = new BhNormalizer(cpu, cpus);
+  }
 
   run(ops: Op[]): Op[] {
     const out = this.ops(ops, false).slice(0, MAX_OPS_PER_THREAD);
     this.held.clear();
+    this.bh.reset();
     // Re-walk the truncated list so the appended enables match what is really held.
     const kept = this.ops(out, false);
     for (const [t, n] of [...this.held].reverse()) for (let k = 0; k < n; k++) kept.push({ op: 'enable', t });
+    kept.push(...this.bh.owedEnables());
     return kept;
   }
 
@@ -80,6 +90,7 @@ class ThreadNormalizer {
       const body = this.ops(op.body.slice(0, MAX_SECTION_OPS), true);
       return body.length === 0 ? null : { op: op.op, body };
     }
+    if (isBhOp(op)) return this.bh.op(op, inSection);
     switch (op.op) {
       case 'irq': {
         const t = op.t % this.tasklets.length;
@@ -110,11 +121,7 @@ class ThreadNormalizer {
     return { op: 'orphan', t, probe, hi: hi === true };
   }
 
-  private taskletOp(
-    name: Exclude<Op['op'], 'irq' | 'delay' | 'hotplug' | 'orphan' | 'irqsave' | 'bh'>,
-    t: number,
-    inSection: boolean,
-  ): Op | null {
+  private taskletOp(name: TaskletOpName, t: number, inSection: boolean): Op | null {
     const spec = this.tasklets[t];
     if (spec.mode === 'private' && spec.owner !== this.cpu) return null;
     if (inSection && SLEEPING.includes(name)) return null;

@@ -22,6 +22,8 @@ export interface ProgramRun {
   /** The fuzz module's words (layout.ts) and the oracles' shadow. */
   readonly words: Int32Array;
   readonly sh: Int32Array;
+  /** The work items' and timers' records (bh-layout.ts). */
+  readonly bh: Int32Array;
   readonly program: Program;
   readonly reports: FuzzReports;
   /** A thread, hotplug step or drain that takes longer than this is a hang (machine time). */

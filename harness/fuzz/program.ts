@@ -1,7 +1,9 @@
 /**
  * A fuzz program: a few tasklets and, per CPU, a sequence of operations on them. Programs are
- * plain JSON (they go into repro files and across to the CPUs as a task argument).
+ * plain JSON (they go into repro files and across to the CPUs as a task argument). Besides the
+ * tasklets, ops use a fixed set of BH work items and timers (bh-layout.ts).
  */
+import type { IrqBhCall } from './bh-layout.ts';
 
 /** How a tasklet may be used, so that every program terminates (see normalize.ts). */
 export type TaskletMode =
@@ -49,7 +51,50 @@ export const DISABLES: readonly TaskletOpName[] = ['disable', 'disable_nosync', 
 /** Ops that may sleep: never inside an irq-save or bh-disable section. */
 export const SLEEPING: readonly TaskletOpName[] = ['disable', 'kill', 'init'];
 
+export const WORK_OPS = [
+  'queue_work',
+  'queue_work_on',
+  'flush_work',
+  'cancel_work_sync',
+  'disable_work',
+  'disable_work_sync',
+  'enable_work',
+] as const;
+export type WorkOpName = (typeof WORK_OPS)[number];
+export const TIMER_OPS = [
+  'mod_timer',
+  'mod_timer_pending',
+  'add_timer_on',
+  'del_timer',
+  'del_timer_sync',
+] as const;
+export type TimerOpName = (typeof TIMER_OPS)[number];
+/** Timer and work ops that wait for a callback (add_timer_on starts with del_timer_sync): never in a section. */
+export const BH_SLEEPING: readonly Op['op'][] = [
+  'flush_work',
+  'cancel_work_sync',
+  'disable_work_sync',
+  'del_timer_sync',
+  'add_timer_on',
+];
+
+/** Work item `w` and timer `x` of harness/fuzz/bh-layout.ts's fixed set. */
+export type BhOp =
+  | { op: 'queue_work_on'; w: number; cpu: number }
+  | { op: Exclude<WorkOpName, 'queue_work_on'>; w: number }
+  /** Expiry `ticks` jiffies ahead; the callback re-arms itself up to `rearm` times (shared timers). */
+  | { op: 'mod_timer'; x: number; ticks: number; rearm: number }
+  | { op: 'mod_timer_pending'; x: number; ticks: number }
+  /** del_timer_sync, then add_timer_on onto `cpu` (private timers: nobody else arms them). */
+  | { op: 'add_timer_on'; x: number; cpu: number; ticks: number }
+  | { op: 'del_timer' | 'del_timer_sync'; x: number }
+  /** Raise the fuzz interrupt on `cpu`; its handler calls `call` on work item or shared timer `n`. */
+  | { op: 'irq_bh'; cpu: number; call: IrqBhCall; n: number; at: number };
+
+export const isBhOp = (op: Op): op is BhOp => 'w' in op || 'x' in op || op.op === 'irq_bh';
+
 export type Op =
+  | BhOp
   | { op: TaskletOpName; t: number }
   /** Raise the fuzz interrupt on `cpu`; its handler schedules `t`. On this CPU it arrives at
    * the `at`-th shared-memory access of the next op (1: right away). */
@@ -77,6 +122,8 @@ export const MAX_SECTION_OPS = 4;
 export const MAX_BUSY_US = 300;
 export const MAX_DELAY_US = 400;
 export const MAX_RESCHED = 3;
+/** An interrupt op aimed at its own CPU arrives at most this many shared accesses into the next op. */
+export const MAX_IRQ_AT = 12;
 /** A spinner's budget: more self-reschedules than the passes one softirq invocation may make (G13). */
 export const SPINNER_RESCHED = 12;
 

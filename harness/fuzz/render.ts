@@ -1,5 +1,6 @@
 /** A readable rendition of a program: its tasklets, then one numbered column per CPU. */
-import { isSection, type Op, type Program, type TaskletSpec } from './program.ts';
+import { NR_TIMERS, NR_WORKS, TIMER_BUSY_US, timerOwner, WORK_BUSY_US, workName } from './bh-layout.ts';
+import { flatten, isBhOp, isSection, type Op, type Program, type TaskletSpec } from './program.ts';
 
 function describeTasklet(spec: TaskletSpec, t: number): string {
   const use =
@@ -32,8 +33,20 @@ export function describeOp(op: Op, cpu: number): string {
     case 'irqsave':
     case 'bh':
       return `${op.op === 'irqsave' ? 'local_irq_save' : 'local_bh_disable'} {`;
+    case 'irq_bh': {
+      const when = op.cpu === cpu && op.at > 1 ? ` (at access ${op.at} of the next op)` : '';
+      return `irq CPU${op.cpu} -> ${op.call} ${op.call === 'queue_work' ? 'w' : 'x'}${op.n}${when}`;
+    }
+    case 'queue_work_on':
+      return `queue_work_on CPU${op.cpu} w${op.w}`;
+    case 'mod_timer':
+      return `mod_timer x${op.x} +${op.ticks}${op.rearm > 0 ? ` (re-arms ${op.rearm}x)` : ''}`;
+    case 'mod_timer_pending':
+      return `mod_timer_pending x${op.x} +${op.ticks}`;
+    case 'add_timer_on':
+      return `del_timer_sync+add_timer_on CPU${op.cpu} x${op.x} +${op.ticks}`;
     default:
-      return `${op.op} t${op.t}`;
+      return 'w' in op ? `${op.op} w${op.w}` : 'x' in op ? `${op.op} x${op.x}` : `${op.op} t${op.t}`;
   }
 }
 
@@ -45,8 +58,17 @@ function lines(ops: Op[], cpu: number): string[] {
   );
 }
 
+/** The fixed work items and timers, when the program uses any. */
+function bhLegend(program: Program): string[] {
+  if (!program.threads.flatMap(flatten).some(isBhOp)) return [];
+  return [
+    `  ${Array.from({ length: NR_WORKS }, (_, w) => `${workName(w)}${WORK_BUSY_US[w] > 0 ? ` busy ${WORK_BUSY_US[w]}us` : ''}`).join('; ')}`,
+    `  ${Array.from({ length: NR_TIMERS }, (_, x) => `x${x}: ${timerOwner(x) < 0 ? 'shared' : `private to CPU${timerOwner(x)}`}${TIMER_BUSY_US[x] > 0 ? `, busy ${TIMER_BUSY_US[x]}us` : ''}`).join('; ')} (+N: jiffies ahead)`,
+  ];
+}
+
 export function renderProgram(program: Program): string {
-  const out = program.tasklets.map((spec, t) => `  ${describeTasklet(spec, t)}`);
+  const out = [...program.tasklets.map((spec, t) => `  ${describeTasklet(spec, t)}`), ...bhLegend(program)];
   const columns = program.threads.map((ops, cpu) => lines(ops, cpu));
   const width = Math.max(24, ...columns.flat().map((l) => l.length + 2));
   const height = Math.max(0, ...columns.map((c) => c.length));

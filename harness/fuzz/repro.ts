@@ -6,14 +6,15 @@
  */
 import { FORCED_BIT, LOG_FIELDS, MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../../control/block.ts';
 import { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS } from '../../control/driver.ts';
-import { MUTANT_NAMES } from '../mutants.ts';
 import type { RecentEvent } from '../oracles/shadow.ts';
+import { STRESS_MUTANT_NAMES } from '../stress-mutants.ts';
+import { IRQ_BH_CALLS, MAX_ON_TICKS, MAX_REARM, NR_TIMERS, NR_WORKS } from './bh-layout.ts';
 import type { Failure } from './failure.ts';
 import type { DelayPlan } from './injection.ts';
 import { FUZZ_MAX_CPUS } from './layout.ts';
 import { normalize } from './normalize.ts';
 import type { FuzzViolation } from './oracles.ts';
-import { MAX_TASKLETS, opCount, type Program, TASKLET_OPS } from './program.ts';
+import { MAX_TASKLETS, opCount, type Program, TASKLET_OPS, TIMER_OPS, WORK_OPS } from './program.ts';
 
 export const REPRO_FORMAT = 'tasklet-rt-fuzz-repro';
 export const REPRO_VERSION = 2;
@@ -135,13 +136,29 @@ function checkOp(op: unknown, cpus: number, where: string, inSection = false): v
   if (!isObject(op)) throw new ReproError(`${where} is not an object`);
   const kinds = [
     ...TASKLET_OPS,
+    ...WORK_OPS,
+    ...TIMER_OPS,
     'irq',
+    'irq_bh',
     'delay',
     'hotplug',
     ...(inSection ? [] : ['irqsave', 'bh', 'orphan']),
   ];
   oneOf(op, 'op', kinds, where);
-  if (op.op === 'irqsave' || op.op === 'bh') {
+  if ((WORK_OPS as readonly string[]).includes(op.op as string)) {
+    int(op, 'w', 0, NR_WORKS - 1, where);
+    if (op.op === 'queue_work_on') int(op, 'cpu', 0, cpus - 1, where);
+  } else if ((TIMER_OPS as readonly string[]).includes(op.op as string)) {
+    int(op, 'x', 0, NR_TIMERS - 1, where);
+    if (op.op !== 'del_timer' && op.op !== 'del_timer_sync') int(op, 'ticks', 0, MAX_ON_TICKS, where);
+    if (op.op === 'add_timer_on') int(op, 'cpu', 0, cpus - 1, where);
+    if (op.op === 'mod_timer') int(op, 'rearm', 0, MAX_REARM, where);
+  } else if (op.op === 'irq_bh') {
+    int(op, 'cpu', 0, cpus - 1, where);
+    oneOf(op, 'call', IRQ_BH_CALLS, where);
+    int(op, 'n', 0, NR_WORKS - 1, where);
+    int(op, 'at', 1, 1000, where);
+  } else if (op.op === 'irqsave' || op.op === 'bh') {
     if (!Array.isArray(op.body)) throw new ReproError(`${where}.body must be an array`);
     for (const [k, inner] of op.body.entries()) checkOp(inner, cpus, `${where}.body[${k}]`, true);
   } else if (op.op === 'delay') int(op, 'us', 0, 10_000, where);
@@ -229,7 +246,7 @@ export function parseRepro(text: string): ReproFile {
   data.version = REPRO_VERSION;
   const cpus = int(data, 'cpus', 1, FUZZ_MAX_CPUS, 'file');
   for (const key of ['seed', 'index', 'programSeed']) int(data, key, 0, 2 ** 32 - 1, 'file');
-  if (data.inject !== null) oneOf(data, 'inject', MUTANT_NAMES, 'file');
+  if (data.inject !== null) oneOf(data, 'inject', STRESS_MUTANT_NAMES, 'file');
   if (!isObject(data.delays)) throw new ReproError('file.delays must be an object');
   int(data.delays, 'seed', 0, 2 ** 32 - 1, 'delays');
   int(data.delays, 'permille', 0, 1000, 'delays');

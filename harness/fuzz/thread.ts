@@ -24,6 +24,8 @@ import { machineMs } from '../../shm/clock.ts';
 import { before_enable, on_disable_return, on_kill_return } from '../oracles/call-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
 import { EventKind, F_IN_FLIGHT, F_NO_SCHED, F_SCHED_SEQ, record_event, tw } from '../oracles/shadow.ts';
+import { bhOp } from './bh-exec.ts';
+import { resetHeldWorks } from './bh-work-ops.ts';
 import type { OrderPair } from './expect.ts';
 import { armIrq, fireArmedIrq, restartInjection } from './injection.ts';
 import {
@@ -47,7 +49,7 @@ import {
   on_order_mark,
   on_orphaned,
 } from './oracles.ts';
-import { isSection, type Op, type TaskletOpName } from './program.ts';
+import { isBhOp, isSection, type Op, type TaskletOpName } from './program.ts';
 import { fail, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
 
 export interface ThreadArg {
@@ -194,6 +196,12 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = 
     logInterval(cpu, op.op, start);
     return;
   }
+  if (isBhOp(op)) {
+    bhOp(op, cpu);
+    if (op.op !== 'irq_bh') logInterval(cpu, op.op, start);
+    fireArmedIrq();
+    return;
+  }
   switch (op.op) {
     case 'irq':
       Atomics.add(words, mailbox(op.cpu, op.t, op.hi), 1);
@@ -223,6 +231,7 @@ export function* fuzzThread(arg: unknown): TaskBody {
   const cpu = smp_processor_id();
   const orderAt = new Map(orders);
   held.clear();
+  resetHeldWorks();
   restartInjection();
   Atomics.add(words, W_ARRIVED, 1);
   const deadline = machineMs() + BARRIER_TIMEOUT_MS;

@@ -15,12 +15,15 @@ import {
   type TaskBody,
 } from 'tasklet-rt';
 import { machineMs } from '../../shm/clock.ts';
+import { othersOffline } from '../oracles/bh-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
-import { type OracleName, type Violation, violation } from '../oracles/guarantees.ts';
+import type { Violation } from '../oracles/guarantees.ts';
 import { Prng } from '../prng.ts';
 import { BH_WORDS, R } from './bh-shadow.ts';
 import { type CoverageKind, cov_begin, cov_end, kindIndex, Slot } from './coverage.ts';
 import { Phase, S_ORACLES, S_PHASE, S_SEED, S_VIOLATIONS } from './shadow.ts';
+
+export { check_placement } from '../oracles/bh-checks.ts';
 
 export const bh = shared_words(BH_WORDS, 'stress-bh');
 
@@ -129,13 +132,6 @@ export function* wait_until(done: () => boolean, ms: number): TaskBody<boolean> 
   return true;
 }
 
-/** Offline events of every CPU but `cpu` so far. */
-function othersOffline(cpu: number): number {
-  let n = 0;
-  for (let c = 0; c < nr_cpu_ids(); c++) if (c !== cpu) n += offlineCount(c);
-  return n;
-}
-
 /**
  * Before arming or queueing the record at `base` for `cpu`: check_placement will expect the run
  * there (if `cpu` is online now), judged against the unplugs from now on.
@@ -144,39 +140,4 @@ export function expect_placement(base: number, cpu: number): void {
   Atomics.store(bh, base + R.ExpectOffline, offlineCount(cpu));
   Atomics.store(bh, base + R.ExpectOthersOffline, othersOffline(cpu));
   if (cpu_online(cpu)) Atomics.store(bh, base + R.ExpectCpu, cpu + 1);
-}
-
-/**
- * At a run start of the timer or work item whose record starts at `base`: where it was armed or
- * queued for a CPU (expect_placement), it runs there while that CPU stays online; after an
- * unplug of that CPU it belongs to the heir, and is back on that CPU only if an heir went
- * offline in turn (the heir's timers and work go to a live CPU, which may be the first one).
- */
-export function check_placement(
-  bh: Int32Array,
-  base: number,
-  cpu: number,
-  oracle: OracleName,
-  name: string,
-  verb: 'armed' | 'queued',
-): Violation | null {
-  const expect = Atomics.exchange(bh, base + R.ExpectCpu, 0) - 1;
-  if (expect < 0) return null;
-  const unplugged = offlineCount(expect) !== Atomics.load(bh, base + R.ExpectOffline);
-  if (!unplugged && cpu !== expect)
-    return violation(
-      oracle,
-      -1,
-      [expect, cpu],
-      `${name}: ${verb} on CPU${expect} (online since) but ran on CPU${cpu}`,
-    );
-  const heirUnplugged = othersOffline(expect) !== Atomics.load(bh, base + R.ExpectOthersOffline);
-  if (unplugged && cpu === expect && !heirUnplugged)
-    return violation(
-      oracle,
-      -1,
-      [cpu],
-      `${name}: ${verb} on CPU${cpu}, which went offline before it ran (and no other CPU did), yet it ran there once the CPU was back (not moved to a live CPU)`,
-    );
-  return null;
 }

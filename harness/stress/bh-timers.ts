@@ -28,6 +28,7 @@ import {
   timer_from_id,
   udelay,
 } from 'tasklet-rt';
+import { check_fire_time, enter_callback, record_min } from '../oracles/bh-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import {
@@ -67,17 +68,6 @@ const name = (i: number): string => `timer stress-timer${i}`;
 /** A slow callback busy-waits a tick and a half: long enough for another CPU's tick to come. */
 const slowUs = (): number => Math.ceil(1_500_000 / HZ());
 
-/** The earliest expiry armed since the last judged fire (0: none; an expiry of 0 counts as -1). */
-function record_min(i: number, expires: number): void {
-  const e = expires | 0 || -1;
-  const at = tr(i, R.MinExpires);
-  for (;;) {
-    const cur = Atomics.load(bh, at);
-    if (cur !== 0 && ((cur - e) | 0) <= 0) return;
-    if (Atomics.compareExchange(bh, at, cur, e) === cur) return;
-  }
-}
-
 type ArmKind = 'mod_timer' | 'mod_timer_pending' | 'add_timer' | 'add_timer_on';
 
 /**
@@ -89,7 +79,7 @@ export function arm(i: number, kind: ArmKind, expires: number, target = -1): boo
   const cpu = smp_processor_id();
   const base = target >= 0 ? target : cpu;
   Atomics.add(bh, tr(i, R.ArmIn), 1);
-  record_min(i, expires);
+  record_min(bh, tr(i, 0), expires);
   if (kind !== 'mod_timer_pending') {
     Atomics.store(bh, tr(i, R.LastCpu), base + 1);
     Atomics.store(bh, tr(i, R.LastOffline), offlineCount(base));
@@ -118,29 +108,8 @@ export function bh_timer_fn(t: TimerList): void {
   const i = from_timer(t);
   const cpu = smp_processor_id();
   const now = jiffies();
-  const other = Atomics.compareExchange(bh, tr(i, R.Inside), 0, cpu + 1);
-  if (other !== 0)
-    fail(
-      violation(
-        'timer-reentrant',
-        -1,
-        [other - 1, cpu],
-        `${name(i)}: callback started on CPU${cpu} while it was running on CPU${other - 1}`,
-      ),
-    );
-  // The bound holds only when no arming call is half-way (its expiry may not be in place yet).
-  if (Atomics.load(bh, tr(i, R.ArmIn)) === 0) {
-    const min = Atomics.exchange(bh, tr(i, R.MinExpires), 0);
-    if (min !== 0 && ((now - min) | 0) < 0)
-      fail(
-        violation(
-          'timer-early',
-          -1,
-          [cpu],
-          `${name(i)}: callback ran at jiffies ${now} but the earliest expiry armed was ${(now - ((now - min) | 0)) >>> 0}`,
-        ),
-      );
-  }
+  fail(enter_callback(bh, tr(i, 0), cpu, 'timer-reentrant', `${name(i)}: callback started`));
+  fail(check_fire_time(bh, tr(i, 0), now, cpu, name(i)));
   const notBefore = Atomics.exchange(bh, tr(i, R.NotBefore), 0);
   if (notBefore !== 0 && ((now - notBefore) | 0) < 0)
     fail(

@@ -41,6 +41,7 @@ import {
   WQ_BH,
   work_from_id,
 } from 'tasklet-rt';
+import { enter_callback } from '../oracles/bh-checks.ts';
 import { invocationCount, offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import {
@@ -141,16 +142,7 @@ function enable(i: number): boolean {
 export function bh_work_fn(w: WorkStruct): void {
   const i = from_work(w);
   const cpu = smp_processor_id();
-  const other = Atomics.compareExchange(bh, wr(i, R.Inside), 0, cpu + 1);
-  if (other !== 0)
-    fail(
-      violation(
-        'work-reentrant',
-        -1,
-        [other - 1, cpu],
-        `${name(i)}: started on CPU${cpu} while it was running on CPU${other - 1}`,
-      ),
-    );
+  fail(enter_callback(bh, wr(i, 0), cpu, 'work-reentrant', `${name(i)}: started`));
   // Queue calls in progress before the successful ones: a queueing that let this run start has
   // either returned (counted) or is still in progress.
   const inProgress = Atomics.load(bh, wr(i, R.ArmIn));
