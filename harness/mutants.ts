@@ -272,7 +272,8 @@ export const MUTANTS: Record<string, Mutant> = {
   },
   'wrong-cpu': {
     description: "tasklet_schedule appends to the next CPU's queue instead of this CPU's",
-    breaks: [5, 11],
+    // G4 too: it raises the softirq here, so nothing may ever pass over the other CPU's queue.
+    breaks: [4, 5, 11],
     install() {
       taskletOps.schedule_common = (t, queue) => {
         local_irq_disable();

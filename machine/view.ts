@@ -9,18 +9,25 @@
  * not one snapshot: a finding is a fact about one moment, and callers confirm it (the machine
  * quiet, or the same finding for a while) before they report it.
  */
+
+import { SOFTIRQ_OFFSET } from '../kernel/preempt.ts';
+import { HI_SOFTIRQ, TASKLET_SOFTIRQ } from '../kernel/softirq.ts';
 import {
   C_COALESCED,
   C_DISABLES,
   C_ENABLES,
+  C_HEARTBEAT,
   C_HI_HEAD,
   C_IRQS_TAKEN,
   C_KILLS,
   C_KSOFTIRQD_WAKEUPS,
   C_OFFLINE_COUNT,
+  C_PREEMPT_COUNT,
   C_REQUEUES,
   C_SCHEDULES,
   C_SOFTIRQ_DEFERRED,
+  C_SOFTIRQ_INVOCATIONS,
+  C_SOFTIRQ_PENDING,
   C_TASKLET_RUNS,
   C_VEC_HEAD,
   C_WAIT_KIND,
@@ -125,14 +132,28 @@ export type Holders = Map<number, number[]>;
  * - `lost`: SCHED set, RUN clear, on no queue: nothing will ever run it;
  * - `queued-while-running`: on a queue with RUN set (fine for a moment, never for long);
  * - `stuck-waiter`: a CPU waits for a tasklet's SCHED to clear, and it never can: the tasklet
- *   is lost, or disabled while queued.
+ *   is lost, disabled while queued, or stranded: on an online CPU's queue while that CPU has
+ *   the queue's softirq neither pending nor in service, so no pass there will ever take it.
+ *   A stuck waiter is a fact about one moment (a pass takes a whole queue before it runs the
+ *   entries, a schedule raises just after it appends): harness/oracles/findings.ts confirms it.
  */
 export type Finding =
   | { kind: 'queue-cycle'; cpu: number; queue: QueueKind }
   | { kind: 'queued-twice'; tasklet: number; cpus: number[] }
   | { kind: 'lost'; tasklet: number }
   | { kind: 'queued-while-running'; tasklet: number; cpus: number[] }
-  | { kind: 'stuck-waiter'; tasklet: number; waiter: WaiterView; reason: 'lost' | 'disabled' };
+  | { kind: 'stuck-waiter'; tasklet: number; waiter: WaiterView; reason: 'lost' }
+  | { kind: 'stuck-waiter'; tasklet: number; waiter: WaiterView; reason: 'disabled' }
+  | { kind: 'stuck-waiter'; tasklet: number; waiter: WaiterView; reason: 'stranded'; on: StrandedOn };
+
+/** Where a stranded tasklet sits, and the softirq invocations its CPU had made by then. */
+export interface StrandedOn {
+  cpu: number;
+  queue: QueueKind;
+  invocations: number;
+}
+
+const QUEUE_SOFTIRQ: Record<QueueKind, number> = { normal: TASKLET_SOFTIRQ, hi: HI_SOFTIRQ };
 
 export class MachineView {
   readonly nrCpus: number;
@@ -300,12 +321,36 @@ export class MachineView {
       if (waiter.kind !== WaitKind.TaskletSchedClear || waiter.tasklet < 0) continue;
       const t = this.tasklet(waiter.tasklet);
       const queued = holders.has(t.id);
+      const stranded = t.state === SCHED && t.count === 0 ? this.strandedOn(t.id, queues) : null;
       if (t.state === SCHED && !queued)
         found.push({ kind: 'stuck-waiter', tasklet: t.id, waiter, reason: 'lost' });
       else if (t.sched && t.count > 0 && queued)
         found.push({ kind: 'stuck-waiter', tasklet: t.id, waiter, reason: 'disabled' });
+      else if (stranded !== null)
+        found.push({ kind: 'stuck-waiter', tasklet: t.id, waiter, reason: 'stranded', on: stranded });
     }
     return found;
+  }
+
+  /** Whether `cpu` is serving a softirq now (its preempt count's SOFTIRQ_OFFSET). */
+  servingSoftirq(cpu: number): boolean {
+    return (this.cpuWord(cpu, C_PREEMPT_COUNT) & SOFTIRQ_OFFSET) !== 0;
+  }
+
+  /** A word `cpu` bumps in its task loop and in every wait: it moves while the CPU runs. */
+  heartbeat(cpu: number): number {
+    return this.cpuWord(cpu, C_HEARTBEAT);
+  }
+
+  /** The one online queue holding `id` whose CPU has its softirq neither pending nor in service. */
+  private strandedOn(id: number, queues: readonly QueueView[]): StrandedOn | null {
+    const holding = queues.filter((q) => q.ids.includes(id));
+    if (holding.length !== 1) return null;
+    const { cpu, kind } = holding[0];
+    if (!this.online(cpu)) return null;
+    const pending = this.cpuWord(cpu, C_SOFTIRQ_PENDING);
+    if (this.servingSoftirq(cpu) || (pending & (1 << QUEUE_SOFTIRQ[kind])) !== 0) return null;
+    return { cpu, queue: kind, invocations: this.cpuWord(cpu, C_SOFTIRQ_INVOCATIONS) };
   }
 
   private cpus(): number[] {

@@ -5,7 +5,8 @@
  */
 import type { Machine } from '../../machine/index.ts';
 import type { MachineView } from '../../machine/view.ts';
-import { hangMessage, type TaskletNames } from '../oracles/findings.ts';
+import { confirmed, findingViolation, hangMessage, type TaskletNames } from '../oracles/findings.ts';
+import { recent_events } from '../oracles/shadow.ts';
 import { W_IDS, W_NR_TASKLETS } from './layout.ts';
 import type { FuzzViolation } from './oracles.ts';
 import type { Program } from './program.ts';
@@ -57,4 +58,19 @@ export function hangViolation({ view, words }: ProgramRun, what: string): FuzzVi
     cpus: [],
     message: hangMessage(view, fuzzNames(words), what),
   };
+}
+
+/**
+ * A thread that waits on a tasklet no pass will ever run (lost or stranded): G4, not just a
+ * hang. `minJiffies`: only waits that began at least this long ago.
+ */
+export async function stuckWaiterViolation(run: ProgramRun, minJiffies = 0): Promise<FuzzViolation | null> {
+  const now = run.m.jiffies();
+  for (const finding of run.view.findings(programIds(run))) {
+    if (finding.kind !== 'stuck-waiter' || ((now - finding.waiter.since) | 0) < minJiffies) continue;
+    const v = findingViolation(finding, fuzzNames(run.words));
+    if (v !== null && (await confirmed(run.view, run.m, finding)))
+      return { ...v, events: recent_events(run.sh, v.tasklet) };
+  }
+  return null;
 }

@@ -1,13 +1,14 @@
 /**
  * Runs a program's threads, one per CPU, together; serves the hotplug cycles they ask for. A
- * violation ends the wait early; threads that do not finish in time are a hang.
+ * violation ends the wait early; threads that do not finish in time are a hang, or a broken
+ * G4 when one of them waits on a tasklet that no pass will ever run.
  */
 import { fifoTasklets, orderChecks } from './expect.ts';
 import type { Interval } from './intervals.ts';
 import { FUZZ_IRQ, W_CLOCK, W_HOTPLUG } from './layout.ts';
 import type { FuzzViolation } from './oracles.ts';
 import { flatten } from './program.ts';
-import { hangViolation, type ProgramRun } from './program-run.ts';
+import { hangViolation, type ProgramRun, stuckWaiterViolation } from './program-run.ts';
 import type { ThreadArg } from './thread.ts';
 
 /** After a violation, how long a machine may take to settle before it is replaced. */
@@ -27,6 +28,7 @@ export async function runThreads(run: ProgramRun, hotplugs: Interval[]): Promise
     return results;
   });
   const violated = reports.next();
+  void watchStuckWaiters(run, () => settled);
   const hotplug = program.threads.some((ops) => flatten(ops).some((op) => op.op === 'hotplug'));
   if (!hotplug) await Promise.race([all, violated]);
   // A violation is in: the run is over. A machine that does not settle soon is replaced.
@@ -45,10 +47,30 @@ export async function runThreads(run: ProgramRun, hotplugs: Interval[]): Promise
   const stuck = results.flatMap((r, cpu) => (r.status === 'rejected' ? [cpu] : []));
   if (stuck.length === 0) return null;
   run.health.poisoned = true;
-  return hangViolation(
-    run,
-    `the program thread of CPU ${stuck.join(', ')} did not finish within ${hangMs} ms`,
+  return (
+    (await stuckWaiterViolation(run)) ??
+    hangViolation(run, `the program thread of CPU ${stuck.join(', ')} did not finish within ${hangMs} ms`)
   );
+}
+
+/** Free-running, how often the controller looks for a thread stuck on a tasklet no pass will run. */
+const STUCK_POLL_MS = 25;
+/** A wait on a lost or stranded tasklet this old (jiffies: 100 ms at HZ 250) is reported at once. */
+const STUCK_WAIT_JIFFIES = 25;
+
+/**
+ * Free-running, a thread stuck on a lost or stranded tasklet is reported as soon as that is
+ * sure, not after hangMs: shrinking such a program then costs tens of milliseconds a run, not
+ * seconds. Controlled runs leave it to their short hangMs: sleeping here would drive the CPUs.
+ */
+async function watchStuckWaiters(run: ProgramRun, settled: () => boolean): Promise<void> {
+  if (run.m.control !== null) return;
+  while (!settled() && run.reports.violations.length === 0) {
+    await run.m.sleep(STUCK_POLL_MS);
+    if (settled() || run.reports.violations.length > 0) return;
+    const found = await stuckWaiterViolation(run, STUCK_WAIT_JIFFIES);
+    if (found !== null && !settled()) run.reports.violation(found);
+  }
 }
 
 /** A violation arrived while the threads ran: give them a moment, else replace the machine. */

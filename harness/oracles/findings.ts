@@ -1,11 +1,18 @@
 /**
- * What the machine view finds, in the oracles' terms: a lost tasklet breaks G4, a tasklet on
+ * What the machine view finds, in the oracles' terms: a lost or stranded tasklet breaks G4, a tasklet on
  * two queues or a looping queue breaks G11 (docs/semantics.md); and the words both harnesses
  * use to say where a tasklet is and what each CPU waits for when the machine hangs.
  * Controller side: it reads the machine through machine/view.ts.
  */
-import { type Finding, type Holders, type MachineView, stateFlags } from '../../machine/view.ts';
+import {
+  type Finding,
+  type Holders,
+  type MachineView,
+  type StrandedOn,
+  stateFlags,
+} from '../../machine/view.ts';
 import { WaitKind } from '../../shm/layout.ts';
+import type { MachineClock } from './drain.ts';
 import { type Violation, violation } from './guarantees.ts';
 
 /** How a harness names its tasklets. */
@@ -55,21 +62,57 @@ export function findingViolation(finding: Finding, names: TaskletNames): Violati
       );
     }
     case 'stuck-waiter': {
-      if (finding.reason !== 'lost') return null;
+      if (finding.reason === 'disabled') return null;
       const i = names.index(finding.tasklet);
       const cpu = finding.waiter.cpu;
-      return violation(
-        'at-least-once',
-        i,
-        [cpu],
-        `${lostMessage(taskletLabel(names, finding.tasklet))} (tasklet_kill on CPU${cpu} waits forever)`,
-      );
+      const who = taskletLabel(names, finding.tasklet);
+      const what = finding.reason === 'lost' ? lostMessage(who) : strandedMessage(who, finding.on);
+      return violation('at-least-once', i, [cpu], `${what} (tasklet_kill on CPU${cpu} waits forever)`);
     }
   }
 }
 
+/** How long a stuck waiter must stay stuck the same way to count. */
+const CONFIRM_MS = 50;
+
+type StuckWaiter = Extract<Finding, { kind: 'stuck-waiter' }>;
+
+/**
+ * Whether a finding stands. A stuck waiter is confirmed by a second look a while later: the
+ * same wait (CPU, start) on the same tasklet, stuck for the same reason, while the waiting CPU
+ * went round its wait loop. A lost tasklet must also have no softirq in service anywhere at
+ * either look (a pass takes a whole queue before it runs the entries); a stranded one must still
+ * sit on the same queue with no softirq invocation on that CPU since (a schedule appends, then
+ * raises). Every other finding the caller has already seen last.
+ */
+export async function confirmed(view: MachineView, clock: MachineClock, finding: Finding): Promise<boolean> {
+  if (finding.kind !== 'stuck-waiter' || finding.reason === 'disabled') return true;
+  const noPassAnywhere = () => view.onlineCpus().every((cpu) => !view.servingSoftirq(cpu));
+  if (finding.reason === 'lost' && !noPassAnywhere()) return false;
+  const beat = view.heartbeat(finding.waiter.cpu);
+  await clock.sleep(CONFIRM_MS);
+  const again = view
+    .findings([finding.tasklet])
+    .find((f): f is StuckWaiter => f.kind === 'stuck-waiter' && sameWait(f, finding));
+  if (again === undefined || view.heartbeat(finding.waiter.cpu) === beat) return false;
+  if (again.reason === 'lost') return noPassAnywhere();
+  if (again.reason !== 'stranded' || finding.reason !== 'stranded') return false;
+  const [now, then] = [again.on, finding.on];
+  return now.cpu === then.cpu && now.queue === then.queue && now.invocations === then.invocations;
+}
+
+const sameWait = (a: StuckWaiter, b: StuckWaiter): boolean =>
+  a.reason === b.reason &&
+  a.tasklet === b.tasklet &&
+  a.waiter.cpu === b.waiter.cpu &&
+  a.waiter.pid === b.waiter.pid &&
+  a.waiter.since === b.waiter.since;
+
 const lostMessage = (who: string): string =>
   `${who} has SCHED set but is on no queue and not running: its run was lost`;
+
+const strandedMessage = (who: string, on: StrandedOn): string =>
+  `${who} sits on CPU${on.cpu}'s ${on.queue === 'hi' ? 'tasklet_hi_vec' : 'tasklet_vec'} but CPU${on.cpu} has ${on.queue === 'hi' ? 'HI_SOFTIRQ' : 'TASKLET_SOFTIRQ'} neither pending nor running: no pass will take it`;
 
 /** "now state SCHED, on the queue of CPU 1": where a tasklet is, read from the queues themselves. */
 export function describeWhere(view: MachineView, id: number, holders?: Holders): string {

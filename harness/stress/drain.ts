@@ -6,7 +6,7 @@
  */
 import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
-import { describeWhere, findingViolation } from '../oracles/findings.ts';
+import { confirmed, describeWhere, findingViolation } from '../oracles/findings.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { checkBhDrained, settleBh } from './bh-drain.ts';
 import type { StressContext } from './context.ts';
@@ -30,7 +30,9 @@ export async function drainEpoch(ctx: StressContext, epoch: number, final: boole
   workload.beginDrain(epoch);
   const acked = () => workload.acked(machine.onlineCpus(), epoch);
   if (!(await waitFor(ctx, acked, LOST_CHECK_MS, () => {})) && !stop.stopping) {
-    reportLostTasklets(ctx);
+    await reportLostTasklets(ctx);
+    // A task waits on a tasklet no pass will run: the acks will never come.
+    if (verdicts.violations.length > 0) return;
     await waitFor(ctx, acked, DRAIN_ACK_TIMEOUT_MS - LOST_CHECK_MS, () =>
       reportHang(ctx, 'the stress tasks did not reach the drain point'),
     );
@@ -79,16 +81,16 @@ function checkDrained({ view, workload, verdicts, machine }: StressContext, idle
 
 /**
  * While the tasks do not ack: a looping queue, a tasklet on two queues, or a CPU sleeping in
- * tasklet_kill on a tasklet that has SCHED set but is on no queue and not running (its pending
- * run was lost, and the kill can never return).
+ * tasklet_kill on a tasklet that has SCHED set and that no pass will ever run: on no queue and
+ * not running (its pending run was lost), or stranded on a queue whose softirq is not raised.
  */
-function reportLostTasklets({ view, workload, verdicts }: StressContext): void {
+async function reportLostTasklets({ view, workload, verdicts, machine }: StressContext): Promise<void> {
   for (const finding of view.findings(workload.ids())) {
     if (finding.kind === 'queue-cycle' || finding.kind === 'queued-twice') {
       verdicts.violation(findingViolation(finding, workload.names)!);
     } else if (finding.kind === 'stuck-waiter' && verdicts.violations.length === 0) {
       const v = findingViolation(finding, workload.names);
-      if (v !== null) verdicts.violation(v);
+      if (v !== null && (await confirmed(view, machine, finding))) verdicts.violation(v);
     }
   }
 }

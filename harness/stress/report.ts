@@ -192,6 +192,8 @@ export function toJson(
               tries: hunt.tries,
               ms: Math.round(hunt.ms),
               exact: hunt.exact ?? false,
+              oracle: hunt.violation?.oracle ?? null,
+              sameOracle: hunt.found ? hunt.other !== true : null,
               command: hunt.options === undefined ? null : stressCommandLine(hunt.options),
               traceHash: hunt.traceHash ?? null,
             },
