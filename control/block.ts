@@ -53,6 +53,8 @@ export const I_REPLAY_LEN = 10;
 export const I_REPLAY_POS = 11;
 /** Bumped by the controller at each new run: CPUs reset their local scheduling state. */
 export const I_EPOCH = 12;
+/** 1: decide as builds before repro format 3 did (RunPlan.legacySchedule). */
+export const I_LEGACY_SCHEDULE = 13;
 const I_GLOBALS = 16;
 // Int32 per CPU.
 export const IC_STATE = 0;

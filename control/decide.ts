@@ -4,13 +4,15 @@
  * over the control block and the machine's wake words, so every thread decides alike.
  *
  * Enabled CPUs come in two classes: Running ones, and Yielded ones (spinning in a wait), which
- * run only when no Running CPU is enabled. When no CPU is enabled, virtual time jumps to the
+ * run only when no Running CPU is enabled, and then the other spinners before the one that
+ * just yielded. When no CPU is enabled, virtual time jumps to the
  * earliest deadline (a tick), as a tickless idle machine would.
  *
  * Fairness: a CPU that could run but has not for FAIR_STEPS decisions gets the next slice,
  * whatever the strategy prefers. Without it a CPU spinning until another CPU's progress could
  * starve that CPU forever (PCT never preempts a higher-priority CPU on its own), which real
- * parallel hardware never does. A replayed log needs no such rule: it records these switches.
+ * parallel hardware never does. A replay keeps the rule too (strategies/replay.ts), after the
+ * log's own pick: the log records the switches it made, and the rule makes them again.
  */
 
 import { C_IRQ_PENDING, C_WAKE } from '../shm/layout.ts';
@@ -27,6 +29,7 @@ import {
   DC_DEADLINE_NS,
   DC_WAITING_SINCE,
   FORCED_BIT,
+  I_LEGACY_SCHEDULE,
   I_LOG_LEN,
   I_LOG_OVERFLOW,
   I_MSGS_SEEN,
@@ -140,6 +143,21 @@ function pickFair(b: ControlBlock, nrCpus: number, steps: number): number {
   return starved;
 }
 
+/**
+ * When only spinning CPUs can run and `me` is one of them, the others go first: a CPU that
+ * yields in a wait waits for another's progress, and on real hardware every spinner advances
+ * at once. Without this, a strategy that prefers `me` (PCT's priorities, a replay's "the
+ * running CPU goes on") would spin it alone while the CPU it waits for (a dying CPU's heir
+ * spinning in a wait of its own, say) got one step per fairness slice. Returns the new count.
+ */
+function othersFirst(n: number, me: number): number {
+  const { cpus, classes } = candidates;
+  if (n < 2 || classes[me] !== YIELDED || !isCandidate(n, me)) return n;
+  let k = 0;
+  for (let i = 0; i < n; i++) if (cpus[i] !== me) cpus[k++] = cpus[i];
+  return k;
+}
+
 function record(b: ControlBlock, me: number, meStep: number, next: number, forced: boolean): void {
   b.f64[D_SWITCHES]++;
   if (!forced) b.f64[D_PREEMPTIONS]++;
@@ -179,9 +197,17 @@ export function decide(b: ControlBlock, me: number, nrCpus: number, meStep: numb
     n = sortCandidates(b, nrCpus);
     if (n === 0) return controller;
   }
+  if (b.i32[I_LEGACY_SCHEDULE] === 0) n = othersFirst(n, me);
   const meRunnable = me !== controller && candidates.classes[me] === RUNNABLE && isCandidate(n, me);
-  let next = strategy.fair ? pickFair(b, nrCpus, b.f64[D_STEPS]) : -1;
-  if (next < 0) next = strategy.pick(b, n, me, meRunnable, meStep, nrCpus);
+  let next: number;
+  if (strategy.fair === 'first') {
+    next = pickFair(b, nrCpus, b.f64[D_STEPS]);
+    if (next < 0) next = strategy.pick(b, n, me, meRunnable, meStep, nrCpus);
+  } else {
+    next = strategy.pick(b, n, me, meRunnable, meStep, nrCpus);
+    const fair = strategy.fairAfter?.(b) === true ? pickFair(b, nrCpus, b.f64[D_STEPS]) : -1;
+    if (fair >= 0) next = fair;
+  }
   if (next !== me) record(b, me, meStep, next, !meRunnable);
   return next;
 }

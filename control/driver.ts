@@ -23,6 +23,7 @@ import {
   FREE,
   free_all,
   I_EPOCH,
+  I_LEGACY_SCHEDULE,
   I_LOG_LEN,
   I_LOG_OVERFLOW,
   I_MSGS_SEEN,
@@ -137,6 +138,7 @@ export class Controller {
       throw new RangeError(`PCT depth must be an integer from 1 to ${MAX_DEPTH}, got ${depth}`);
     const strategy = strategy_for(plan);
     i32[I_STRATEGY] = strategy.id;
+    i32[I_LEGACY_SCHEDULE] = plan.legacySchedule === true ? 1 : 0;
     strategy.begin(this.block, plan, mulberry(plan.seed ^ 0x51ed));
     for (let cpu = 0; cpu < nrCpus; cpu++) {
       const d = this.block.dcpu(cpu);

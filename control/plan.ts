@@ -12,6 +12,12 @@ export interface ControlledOptions {
   expectedSteps?: number;
   /** Decision log entries kept per run. Default 262144. */
   logCapacity?: number;
+  /**
+   * Decide as builds before repro format 3 did, so that their decision logs replay as
+   * recorded: a replay follows its log with no fairness rule, and a CPU that yields in a wait
+   * may be picked again while another one spins too. Default false.
+   */
+  legacySchedule?: boolean;
 }
 
 /** One run's schedule: a strategy and seed, or a decision log to follow. */

@@ -10,8 +10,13 @@ import type { RunPlan } from './plan.ts';
 
 export interface SchedulingStrategy {
   readonly id: Strategy;
-  /** Whether the fairness rule may override the pick (a replay follows its log alone). */
-  readonly fair: boolean;
+  /**
+   * How the fairness rule (decide.ts) meets the pick: 'first' decides before the strategy is
+   * asked (a seeded strategy draws nothing then); 'after' always asks the strategy, then lets
+   * fairness override its pick where `fairAfter` allows (a replay consumes its log either way).
+   */
+  readonly fair: 'first' | 'after';
+  fairAfter?(b: ControlBlock): boolean;
   /** Writes this strategy's state for a new run; `rand` is the plan's own seeded generator. */
   begin(b: ControlBlock, plan: RunPlan, rand: () => number): void;
   /** The baton holder `me` made its decision number `steps` (before the pick). */

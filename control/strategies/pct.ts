@@ -11,7 +11,7 @@ import type { SchedulingStrategy } from '../strategy.ts';
 
 export const pct: SchedulingStrategy = {
   id: Strategy.Pct,
-  fair: true,
+  fair: 'first',
   begin(b, plan, rand) {
     const depth = plan.depth ?? DEFAULT_DEPTH;
     const nrCpus = b.params.nrCpus;

@@ -14,7 +14,7 @@ function nextRandom(b: ControlBlock): number {
 
 export const random: SchedulingStrategy = {
   id: Strategy.Random,
-  fair: true,
+  fair: 'first',
   begin(b, plan) {
     b.i32[I_RNG] = plan.seed | 0;
   },

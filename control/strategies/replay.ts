@@ -2,9 +2,15 @@
  * replay: follow a recorded decision log. An entry names the switch by who had the baton and
  * that CPU's own decision count, so the log replays whatever the other CPUs' counts are; where
  * the log says nothing, the running CPU goes on.
+ *
+ * The fairness rule still applies, after the log's pick (decide.ts): the seeded strategy that
+ * made the log ran under it, so where the log records a fairness switch the rule makes the same
+ * one. Where a shrunk log has lost switches, or past its end, it keeps a spinning CPU from
+ * starving the others forever, which the original run never did either.
  */
 import {
   FORCED_BIT,
+  I_LEGACY_SCHEDULE,
   I_REPLAY_LEN,
   I_REPLAY_POS,
   L_FROM,
@@ -18,7 +24,8 @@ import type { SchedulingStrategy } from '../strategy.ts';
 
 export const replay: SchedulingStrategy = {
   id: Strategy.Replay,
-  fair: false,
+  fair: 'after',
+  fairAfter: (b) => b.i32[I_LEGACY_SCHEDULE] === 0,
   begin(b, plan) {
     const log = plan.replay ?? [];
     if (log.length > b.replay.length)

@@ -5,7 +5,7 @@ import type { SchedulingStrategy } from '../strategy.ts';
 
 export const roundRobin: SchedulingStrategy = {
   id: Strategy.RoundRobin,
-  fair: true,
+  fair: 'first',
   begin(b, plan) {
     b.i32[I_QUANTUM] = Math.max(1, plan.quantum ?? 1);
     b.i32[I_RR_LEFT] = 0;

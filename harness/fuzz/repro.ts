@@ -17,7 +17,11 @@ import type { FuzzViolation } from './oracles.ts';
 import { MAX_TASKLETS, opCount, type Program, TASKLET_OPS, TIMER_OPS, WORK_OPS } from './program.ts';
 
 export const REPRO_FORMAT = 'tasklet-rt-fuzz-repro';
-export const REPRO_VERSION = 2;
+/**
+ * 3: the controlled scheduler's fairness rule applies in replay too, and a spinning CPU lets
+ * the other spinners go first; files of versions 1 and 2 replay the way they were recorded.
+ */
+export const REPRO_VERSION = 3;
 
 /** A controlled failure's schedule: replaying `log` runs the failing execution again exactly. */
 export interface ReproSchedule {
@@ -32,6 +36,8 @@ export interface ReproSchedule {
   originalPreemptions: number;
   /** The decision log, flat: [step, from, from's step, to (+256 if forced)] per switch. */
   log: number[];
+  /** Set when read from a file of version 1 or 2: its log replays under the old rules. */
+  legacySchedule?: boolean;
 }
 export interface ReproFile {
   format: typeof REPRO_FORMAT;
@@ -238,11 +244,12 @@ export function parseRepro(text: string): ReproFile {
     throw new ReproError(`not JSON: ${(error as Error).message}`);
   }
   if (!isObject(data) || data.format !== REPRO_FORMAT) throw new ReproError(`not a ${REPRO_FORMAT} file`);
-  if (data.version !== 1 && data.version !== REPRO_VERSION)
+  if (data.version !== 1 && data.version !== 2 && data.version !== REPRO_VERSION)
     throw new ReproError(
-      `format version ${JSON.stringify(data.version)} is not supported (this build reads 1 and ${REPRO_VERSION})`,
+      `format version ${JSON.stringify(data.version)} is not supported (this build reads 1 to ${REPRO_VERSION})`,
     );
   data.schedule ??= null;
+  if (data.version !== REPRO_VERSION && isObject(data.schedule)) data.schedule.legacySchedule = true;
   data.version = REPRO_VERSION;
   const cpus = int(data, 'cpus', 1, FUZZ_MAX_CPUS, 'file');
   for (const key of ['seed', 'index', 'programSeed']) int(data, key, 0, 2 ** 32 - 1, 'file');
