@@ -12,9 +12,12 @@ import {
   D_CLOCK_NS,
   D_DEADLINE_NS,
   D_PREEMPTIONS,
+  D_STEPS,
   DC_DEADLINE_NS,
+  DC_WAITING_SINCE,
   FORCED_BIT,
   I_DEPTH,
+  I_LEGACY_SCHEDULE,
   I_LOG_LEN,
   I_REPLAY_LEN,
   I_STRATEGY,
@@ -80,6 +83,19 @@ describe('the decision rule', () => {
     expect(b.log[(b.i32[I_LOG_LEN] - 1) * 4 + 3]).toBe(1 | FORCED_BIT);
   });
 
+  it('when only spinners can run, the others go before the one that just yielded', () => {
+    priorities(7, 5, 6);
+    state(2, RunState.Blocked); // out of the way
+    state(0, RunState.Yielded); // CPU0 spins (a dying CPU waiting for its heir, say)
+    state(1, RunState.Yielded); // and so does CPU1 (the heir, in a tasklet_kill)
+    expect(decide(b, 0, CPUS, 1)).toBe(1); // PCT prefers CPU0, but it has just yielded
+    expect(decide(b, 1, CPUS, 1)).toBe(0);
+    expect(decide(b, 0, CPUS, 2)).toBe(1);
+    // Before repro format 3 the yielder could be picked again: CPU1 got a step per fairness slice.
+    b.i32[I_LEGACY_SCHEDULE] = 1;
+    expect(decide(b, 0, CPUS, 3)).toBe(0);
+  });
+
   it('with every CPU idle, time jumps to the earliest tick and that CPU runs', () => {
     state(0, RunState.Blocked, 5);
     state(1, RunState.Blocked, 3);
@@ -111,6 +127,21 @@ describe('the decision rule', () => {
     expect(decide(b, 0, CPUS, 2)).toBe(0);
     expect(decide(b, 0, CPUS, 3)).toBe(2);
     expect(decide(b, 2, CPUS, 1)).toBe(2);
+  });
+
+  it('replay: past the log, fairness still gives a starved CPU its slice (not in a legacy replay)', () => {
+    b.i32[I_STRATEGY] = Strategy.Replay;
+    b.i32[I_REPLAY_LEN] = 0; // a log that has run out: "the running CPU goes on"
+    state(2, RunState.Blocked);
+    const waitedFor = (limit: number): number => {
+      let waited = 0;
+      while (waited < limit && decide(b, 0, CPUS, waited + 1) === 0) waited++;
+      return waited;
+    };
+    expect(waitedFor(10_000)).toBeLessThan(5000);
+    b.i32[I_LEGACY_SCHEDULE] = 1;
+    b.f64[b.dcpu(1) + DC_WAITING_SINCE] = b.f64[D_STEPS];
+    expect(waitedFor(10_000)).toBe(10_000);
   });
 });
 
