@@ -23,7 +23,16 @@ import {
 } from '../harness/oracles/findings.ts';
 import type { Violation } from '../harness/oracles/guarantees.ts';
 import { on_run_end, on_run_start, type RunContext } from '../harness/oracles/run-checks.ts';
-import { F_KIND, F_OWNER, F_PAIR, PairState, TaskletKind, tw } from '../harness/oracles/shadow.ts';
+import {
+  F_INSIDE,
+  F_KIND,
+  F_OWNER,
+  F_PAIR,
+  INSIDE_TRYLOCK,
+  PairState,
+  TaskletKind,
+  tw,
+} from '../harness/oracles/shadow.ts';
 import { on_episode_end } from '../harness/stress/oracles.ts';
 import { OPS_PER_CPU, S_OPS, S_TASKLETS, SHADOW_WORDS } from '../harness/stress/shadow.ts';
 import { MachineView } from '../machine/view.ts';
@@ -83,6 +92,18 @@ describe('oracle G1 mutual exclusion', () => {
     const sh = shadow();
     expect(run(sh, 3, 0)).toBeNull();
     expect(run(sh, 3, 1)).toBeNull();
+  });
+  it('names a tasklet_trylock holder as such (an irq on its own CPU ran the callback under it)', () => {
+    const sh = shadow();
+    sh[tw(3, F_INSIDE)] = 1 + 1 + INSIDE_TRYLOCK; // CPU1's task holds the RUN bit
+    expect(on_run_start(sh, 3, ctx(1))).toMatchObject({
+      oracle: 'mutual-exclusion',
+      cpus: [1, 1],
+      message: 'callback entered on CPU1 while CPU1 held its RUN bit by tasklet_trylock',
+    });
+    expect(on_disable_return(sh, 3, 0)?.message).toBe(
+      'tasklet_disable returned on CPU0 while CPU1 held its RUN bit by tasklet_trylock',
+    );
   });
 });
 

@@ -12,6 +12,8 @@ import {
   F_SCHED_SEQ,
   F_SCHED_WHILE_RUNNING,
   F_TRACE_ENTRIES,
+  insideCpu,
+  insideWhat,
   tw,
 } from './shadow.ts';
 
@@ -44,8 +46,8 @@ export function on_disable_return(sh: Int32Array, i: number, cpu: number): Viola
   return violation(
     'disable-waits',
     i,
-    [cpu, inside - 1],
-    `tasklet_disable returned on CPU${cpu} while the callback ran on CPU${inside - 1}`,
+    [cpu, insideCpu(inside)],
+    `tasklet_disable returned on CPU${cpu} while ${insideWhat(inside)}`,
   );
 }
 
@@ -61,8 +63,8 @@ export function on_kill_return(sh: Int32Array, i: number, cpu: number, state: nu
     return violation(
       'kill',
       i,
-      [cpu, inside - 1],
-      `tasklet_kill returned on CPU${cpu} while the callback ran on CPU${inside - 1}`,
+      [cpu, insideCpu(inside)],
+      `tasklet_kill returned on CPU${cpu} while ${insideWhat(inside)}`,
     );
   }
   if (state !== 0)

@@ -19,6 +19,9 @@ import {
   F_PAIR,
   F_RUNS,
   F_SCHED_SEQ,
+  INSIDE_TRYLOCK,
+  insideCpu,
+  insideWhat,
   PairState,
   TaskletKind,
   tw,
@@ -103,8 +106,10 @@ export function on_run_start(sh: Int32Array, i: number, ctx: RunContext): Violat
       violation(
         'mutual-exclusion',
         i,
-        [other - 1, cpu],
-        `callback entered on CPU${cpu} while running on CPU${other - 1}`,
+        [insideCpu(other), cpu],
+        other & INSIDE_TRYLOCK
+          ? `callback entered on CPU${cpu} while ${insideWhat(other)}`
+          : `callback entered on CPU${cpu} while running on CPU${insideCpu(other)}`,
       ),
     );
   }

@@ -11,8 +11,26 @@
 /** Words before the first record: 16 globals, 64 per-CPU words and 64 × 8 per-CPU counters. */
 export const SHADOW_HEADER_WORDS = 16 + 64 + 64 * 8;
 
+/**
+ * Added to F_INSIDE by a CPU that holds the RUN bit with tasklet_trylock instead of running the
+ * callback: the callback must not start then either, and a report should say which it was.
+ */
+export const INSIDE_TRYLOCK = 0x100;
+
+/** The CPU an F_INSIDE word names (-1 for none). */
+export const insideCpu = (inside: number): number =>
+  inside === 0 ? -1 : (inside - 1) & (INSIDE_TRYLOCK - 1);
+
+/** "the callback ran on CPU1", or "CPU1 held its RUN bit by tasklet_trylock". */
+export function insideWhat(inside: number): string {
+  const cpu = insideCpu(inside);
+  return inside & INSIDE_TRYLOCK
+    ? `CPU${cpu} held its RUN bit by tasklet_trylock`
+    : `the callback ran on CPU${cpu}`;
+}
+
 // Per-tasklet words (tw(index, field)).
-export const F_INSIDE = 0; // CPU + 1 while its callback runs
+export const F_INSIDE = 0; // CPU + 1 while its callback runs (+ INSIDE_TRYLOCK: a tasklet_trylock holder)
 export const F_SCHED_SEQ = 1; // schedule calls started (counted before the call: its run may begin before it returns)
 export const F_COVERED = 2; // highest F_SCHED_SEQ a run start has seen
 export const F_SCHED_WHILE_RUNNING = 3; // F_SCHED_SEQ of the last schedule that returned while inside

@@ -5,7 +5,14 @@
  */
 import type { Machine } from '../../machine/index.ts';
 import type { TaskletNames } from '../oracles/findings.ts';
-import { F_INSIDE, type RecentEvent, recent_events, tw } from '../oracles/shadow.ts';
+import {
+  F_INSIDE,
+  INSIDE_TRYLOCK,
+  insideCpu,
+  type RecentEvent,
+  recent_events,
+  tw,
+} from '../oracles/shadow.ts';
 import type { StressOptions } from './options.ts';
 import { Phase, S_DRAIN_ACK, S_EPOCH, S_FIRST_ID, S_PHASE } from './shadow.ts';
 import type { StressSetup } from './workload.ts';
@@ -70,7 +77,8 @@ export class WorkloadHandle {
 
   /** The CPU running stress tasklet i's callback by the shadow's account, -1 for none. */
   callbackCpu(i: number): number {
-    return Atomics.load(this.sh, tw(i, F_INSIDE)) - 1;
+    const inside = Atomics.load(this.sh, tw(i, F_INSIDE));
+    return inside & INSIDE_TRYLOCK ? -1 : insideCpu(inside);
   }
 
   events(i: number): RecentEvent[] {

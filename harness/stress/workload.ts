@@ -73,6 +73,9 @@ import {
   F_RUNS,
   F_SCHED_SEQ,
   F_SPIN,
+  INSIDE_TRYLOCK,
+  insideCpu,
+  insideWhat,
   PairState,
   recent_events,
   record_event,
@@ -497,19 +500,20 @@ function trylockOp(cpu: number): void {
     const t = tl(i);
     covered('trylock', Slot.Process, () => {
       if (!tasklet_trylock(t)) return;
-      const other = Atomics.compareExchange(sh, tw(i, F_INSIDE), 0, cpu + 1);
+      const mine = cpu + 1 + INSIDE_TRYLOCK;
+      const other = Atomics.compareExchange(sh, tw(i, F_INSIDE), 0, mine);
       if (other !== 0) {
         fail(
           violation(
             'mutual-exclusion',
             i,
-            [other - 1, cpu],
-            `tasklet_trylock succeeded on CPU${cpu} while the callback ran on CPU${other - 1}`,
+            [insideCpu(other), cpu],
+            `tasklet_trylock succeeded on CPU${cpu} while ${insideWhat(other)}`,
           ),
         );
       }
       udelay(rng.below(8));
-      if (other === 0) Atomics.compareExchange(sh, tw(i, F_INSIDE), cpu + 1, 0);
+      if (other === 0) Atomics.compareExchange(sh, tw(i, F_INSIDE), mine, 0);
       tasklet_unlock(t);
     });
   }
