@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { findingOf, fuzzModule } from '../harness/module/fuzz.ts';
+import { findingOf, fuzzModule, type ModuleFinding, type ModuleFuzzOptions } from '../harness/module/fuzz.ts';
+import { huntModuleSchedule, type ModuleHunt } from '../harness/module/hunt.ts';
 import { renderProgram } from '../harness/module/program.ts';
 import { buildModuleRepro, type ModuleRepro, replayModule } from '../harness/module/repro.ts';
 import { StimulusError } from '../harness/module/stimulus.ts';
@@ -28,6 +29,13 @@ export interface FuzzModuleCliOptions extends ControlCliOptions {
 
 const BUILTIN_ONLY: Record<string, string> = { inject: '--inject', shard: '--shard', junit: '--junit' };
 const DEFAULT_DURATION_MS = 60_000;
+/**
+ * Free-running, a finding is shrunk for at most FREE_SHRINK_MS (a race this narrow seldom fails
+ * twice in a row, so shrinking gains little), then hunted for up to HUNT_MS: a controlled
+ * schedule that reproduces it is shrunk again, deterministically, and replays exactly.
+ */
+const FREE_SHRINK_MS = 30_000;
+const HUNT_MS = 60_000;
 
 export function describeModuleRepro(repro: ModuleRepro): string {
   const s = repro.schedule;
@@ -72,24 +80,33 @@ export async function fuzzModuleCommand(
   });
   let lastLine = 0;
   let result: Awaited<ReturnType<typeof fuzzModule>>;
+  let hunted: { hunt: ModuleHunt; finding: ModuleFinding | null } | null = null;
+  const options: ModuleFuzzOptions = {
+    file: path,
+    cpus: opts.cpus,
+    params,
+    controlled,
+    seed,
+    durationMs: opts.duration ?? DEFAULT_DURATION_MS,
+    runs: opts.runs,
+    shrinkMs: controlled === undefined ? FREE_SHRINK_MS : undefined,
+    interrupted: () => interrupted,
+    onProgress: (p) => {
+      if (p.elapsedMs - lastLine < 1000) return;
+      lastLine = p.elapsedMs;
+      log(
+        `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] ${p.phase === 'shrink' ? 'shrinking: ' : ''}programs ${p.runs}`,
+      );
+    },
+  };
   try {
-    result = await fuzzModule({
-      file: path,
-      cpus: opts.cpus,
-      params,
-      controlled,
-      seed,
-      durationMs: opts.duration ?? DEFAULT_DURATION_MS,
-      runs: opts.runs,
-      interrupted: () => interrupted,
-      onProgress: (p) => {
-        if (p.elapsedMs - lastLine < 1000) return;
-        lastLine = p.elapsedMs;
-        log(
-          `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] ${p.phase === 'shrink' ? 'shrinking: ' : ''}programs ${p.runs}`,
-        );
-      },
-    });
+    result = await fuzzModule(options);
+    if (result.finding !== null && controlled === undefined && !interrupted) {
+      log(
+        `free-running finding: hunting for a controlled schedule that reproduces it (up to ${HUNT_MS / 1000}s)`,
+      );
+      hunted = await huntModuleSchedule(options, result.finding, HUNT_MS);
+    }
   } catch (error) {
     if (error instanceof StimulusError) throw new UsageError(`${display}: ${error.message}`);
     throw error;
@@ -105,9 +122,11 @@ export async function fuzzModuleCommand(
     lines.push(
       `  controlled: strategy ${controlled.strategy}${controlled.strategy === 'pct' ? ` depth ${controlled.depth ?? 3}` : ''}; each program's schedule is seeded by its own seed`,
     );
-  const f = result.finding;
+  if (hunted !== null) lines.push(huntLine(hunted.hunt));
+  const f = hunted?.finding ?? result.finding;
   if (f !== null) {
-    const repro = buildModuleRepro(f, { file: path, display, cpus: opts.cpus, params, seed }, controlled);
+    const schedule = hunted?.finding != null ? hunted.hunt.controlled : controlled;
+    const repro = buildModuleRepro(f, { file: path, display, cpus: opts.cpus, params, seed }, schedule);
     mkdirSync(opts.out, { recursive: true });
     const v = findingOf(f.outcome)!;
     const file = join(
@@ -123,6 +142,18 @@ export async function fuzzModuleCommand(
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return termination.exitCode() ?? (f !== null ? EXIT_VIOLATION : EXIT_OK);
+}
+
+function huntLine(hunt: ModuleHunt): string {
+  const took = `${hunt.tries} ${hunt.tries === 1 ? 'try' : 'tries'}, ${(hunt.ms / 1000).toFixed(1)}s`;
+  if (!hunt.found || hunt.controlled === undefined)
+    return `free-running finding: no controlled schedule reproduced it (${took}); the repro below is the free-running one, and it depends on timing`;
+  const { strategy, seed } = hunt.controlled;
+  return `free-running finding: a controlled schedule reproduces it (${strategy} seed ${seed}, ${took}); ${
+    hunt.exact
+      ? 'the repro below is that exact one'
+      : 'WARNING: its check run differed (report this as a determinism bug)'
+  }`;
 }
 
 export async function replayModuleCommand(repro: ModuleRepro, times: number): Promise<number> {

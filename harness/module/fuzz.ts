@@ -93,7 +93,7 @@ export async function fuzzModule(options: ModuleFuzzOptions): Promise<ModuleFuzz
       controlled: options.controlled,
     };
   const foundAfterMs = elapsed();
-  const shrunk = await shrink(options, program, outcome, findingKey(found), () => {
+  const shrunk = await shrinkModuleProgram(options, program, outcome, findingKey(found), () => {
     programs++;
     options.onProgress?.({ runs: programs, elapsedMs: elapsed(), phase: 'shrink' });
   });
@@ -115,7 +115,7 @@ export async function fuzzModule(options: ModuleFuzzOptions): Promise<ModuleFuzz
 }
 
 /** fast-check's shrinker on the failing program: the smallest that fails with the same finding. */
-async function shrink(
+export async function shrinkModuleProgram(
   options: ModuleFuzzOptions,
   failing: ModuleProgram,
   failingOutcome: ProgramOutcome,

@@ -12,7 +12,8 @@ import { findingKey, runModuleProgram } from './fuzz-run.ts';
 import type { ModuleProgram } from './program.ts';
 
 export const MODULE_REPRO_FORMAT = 'tasklet-rt-module-repro';
-export const MODULE_REPRO_VERSION = 1;
+/** 2: the scheduling rules of repro format 3 (harness/fuzz/repro.ts); version 1 logs replay under the old ones. */
+export const MODULE_REPRO_VERSION = 2;
 
 export interface ModuleRepro {
   format: typeof MODULE_REPRO_FORMAT;
@@ -64,8 +65,10 @@ export const isModuleRepro = (value: unknown): boolean =>
 
 export function parseModuleRepro(value: unknown): ModuleRepro {
   const r = value as ModuleRepro;
-  if (r.version !== MODULE_REPRO_VERSION)
-    throw new ModuleReproError(`module repro version ${String(r.version)} is not ${MODULE_REPRO_VERSION}`);
+  if ((r.version as number) !== 1 && r.version !== MODULE_REPRO_VERSION)
+    throw new ModuleReproError(
+      `module repro version ${String(r.version)} is not 1 or ${MODULE_REPRO_VERSION}`,
+    );
   const bad = (field: string): never => {
     throw new ModuleReproError(`module repro: bad or missing ${field}`);
   };
@@ -77,7 +80,13 @@ export function parseModuleRepro(value: unknown): ModuleRepro {
     bad('violation');
   if (r.schedule !== null && (typeof r.schedule !== 'object' || !Array.isArray(r.schedule.log)))
     bad('schedule');
-  return { ...r, params: r.params ?? {} };
+  const legacy = (r.version as number) === 1 && r.schedule !== null;
+  return {
+    ...r,
+    version: MODULE_REPRO_VERSION,
+    params: r.params ?? {},
+    schedule: legacy ? { ...r.schedule!, legacySchedule: true } : r.schedule,
+  };
 }
 
 export interface ModuleReplayResult {
@@ -102,6 +111,7 @@ export async function replayModule(repro: ModuleRepro, times: number): Promise<M
           seed: schedule.seed,
           depth: schedule.depth,
           quantum: schedule.quantum,
+          legacySchedule: schedule.legacySchedule,
         };
   let reproduced = 0;
   let exact = 0;
