@@ -10,7 +10,7 @@ import { CALL_FUNCTION_IRQ, raise_irq } from '../kernel/irq.ts';
 import type { OopsReport } from '../kernel/oops.ts';
 import { jiffies } from '../kernel/tick.ts';
 import { kick_cpu } from '../kernel/wake.ts';
-import { machineMs, setBootEpoch } from '../shm/clock.ts';
+import { machineMs, setBootEpoch, wholeUs } from '../shm/clock.ts';
 import { read_comm } from '../shm/comm.ts';
 import {
   C_REQUEST,
@@ -296,10 +296,11 @@ export class Machine {
    */
   async sleep(ms: number): Promise<void> {
     if (this.control === null) return new Promise((resolve) => setTimeout(resolve, ms));
-    const until = this.now() + ms;
+    // Whole microseconds (shm/clock.ts): the same sleep takes the same steps at any absolute time.
+    const until = wholeUs(this.now() + ms);
     const seen = this.received;
-    do await this.control.advance(until - this.now());
-    while (this.now() < until && this.received === seen && this.faults.length === 0 && this.running);
+    do await this.control.advance((until - wholeUs(this.now())) / 1000);
+    while (wholeUs(this.now()) < until && this.received === seen && this.faults.length === 0 && this.running);
   }
 
   /** Reads a /proc file: softirqs, interrupts and timer_list from shared memory, others from a module on `cpu`. */
@@ -327,9 +328,9 @@ export class Machine {
   }
 
   private async waitState(cpu: number, state: CpuState, timeoutMs: number): Promise<void> {
-    const deadline = this.now() + timeoutMs;
+    const deadline = wholeUs(this.now() + timeoutMs);
     while (this.cpuWord(cpu, C_STATE) !== state) {
-      if (this.now() > deadline)
+      if (wholeUs(this.now()) > deadline)
         throw new MachineError(`CPU${cpu} did not reach state ${CpuState[state]} within ${timeoutMs} ms`);
       if (this.faults.length > 0) throw new MachineError(this.faults[0].message);
       await this.sleep(1);

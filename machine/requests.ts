@@ -4,6 +4,7 @@
  * machine advances in virtual time until the reply comes (or the machine-time limit passes).
  */
 import type { Controller } from '../control/driver.ts';
+import { wholeUs } from '../shm/clock.ts';
 import type { CpuCommand, CpuCommandBody, CpuMessage } from '../shm/protocol.ts';
 import { MachineError } from './options.ts';
 
@@ -55,9 +56,9 @@ export class Requests {
     const reply = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
     reply.catch(() => {}); // a fault may reject it before it is returned to the caller
     this.host.deliver(cpu, { ...command, id } as CpuCommand);
-    const deadline = this.host.now() + timeoutMs;
+    const deadline = wholeUs(this.host.now() + timeoutMs);
     while (this.pending.has(id) && this.host.healthy()) {
-      if (this.host.now() >= deadline) {
+      if (wholeUs(this.host.now()) >= deadline) {
         const p = this.pending.get(id)!;
         this.pending.delete(id);
         p.reject(
@@ -67,7 +68,7 @@ export class Requests {
         );
         break;
       }
-      await this.host.control!.advance(deadline - this.host.now());
+      await this.host.control!.advance((deadline - wholeUs(this.host.now())) / 1000);
     }
     return reply;
   }

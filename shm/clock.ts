@@ -35,6 +35,15 @@ export function machineMs(): number {
   return absoluteMs() - shm.f64[F64_BOOT_EPOCH_MS];
 }
 
+/**
+ * Machine time in whole microseconds, for the controller's deadlines and comparisons. A
+ * controlled clock is exact in nanoseconds, but its reading in milliseconds is not: a deadline
+ * `now + 100` could then compare either way with a later reading by the rounding of the absolute
+ * times involved, and a program run later on a used machine would decide otherwise than the same
+ * program on a fresh one. Whole microseconds compare alike at any absolute time.
+ */
+export const wholeUs = (ms: number): number => Math.round(ms * 1000);
+
 /** Wall-clock milliseconds since the epoch, as the machine sees it: boot time plus machine time. */
 export function wallMs(): number {
   return shm.f64[F64_BOOT_EPOCH_MS] + machineMs();

@@ -5,6 +5,7 @@
  * finding, as is a timer arm or work queueing still outstanding once the last expiry is past
  * (bh-drain.ts). Either way the machine goes on only if it is quiet.
  */
+import { wholeUs } from '../../shm/clock.ts';
 import { drain } from '../oracles/drain.ts';
 import { findingViolation } from '../oracles/findings.ts';
 import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
@@ -29,7 +30,7 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
     clock: m,
     idle: () => idle(run, ids),
     timeoutMs: limitMs,
-    abandon: () => run.reports.violations.length > 0 && m.now() > started + ABORT_GRACE_MS,
+    abandon: () => run.reports.violations.length > 0 && wholeUs(m.now() - started) > wholeUs(ABORT_GRACE_MS),
     stuck: {
       find: () => stuckTasklet(run, ids) ?? bhStuck(run.bh, m.jiffies()),
       key: (v) => v.message,

@@ -6,6 +6,7 @@
 import type { ControlledOptions, ControlStats, RunPlan } from '../../control/driver.ts';
 import type { Machine } from '../../machine/index.ts';
 import { MachineView } from '../../machine/view.ts';
+import { wholeUs } from '../../shm/clock.ts';
 import { G_WARN_ONCE } from '../../shm/layout.ts';
 import { BH_WORDS_NAME } from './bh-layout.ts';
 import { bootFuzzMachine } from './boot.ts';
@@ -80,15 +81,16 @@ export class FuzzMachine {
     // Controlled: a fresh machine first runs a while (module init, its first ticks), so that its
     // first program starts as later ones do, and a repro replays alike on a fresh machine.
     if (m.control !== null)
-      for (const until = m.now() + BOOT_SETTLE_MS; m.now() < until; ) await m.sleep(until - m.now());
+      for (const until = wholeUs(m.now() + BOOT_SETTLE_MS); wholeUs(m.now()) < until; )
+        await m.sleep((until - wholeUs(m.now())) / 1000);
     return m;
   }
 
   /** Controlled mode: runs the machine until no CPU can run (so every run starts alike). */
   private async settle(m: Machine): Promise<void> {
     const control = m.control!;
-    const deadline = m.now() + SETTLE_MS;
-    while (!control.quiescent() && m.now() < deadline && m.faults.length === 0) await m.sleep(1);
+    const deadline = wholeUs(m.now() + SETTLE_MS);
+    while (!control.quiescent() && wholeUs(m.now()) < deadline && m.faults.length === 0) await m.sleep(1);
     if (!control.quiescent()) this.health.poisoned = true;
   }
 
@@ -155,8 +157,8 @@ export class FuzzMachine {
     const { words } = run;
     Atomics.store(words, W_ACTIVE, 0);
     // Reports the CPUs counted may still be on their way.
-    const deadline = m.now() + REPORT_GRACE_MS;
-    while (this.reports.violations.length < Atomics.load(words, W_VIOLATIONS) && m.now() < deadline)
+    const deadline = wholeUs(m.now() + REPORT_GRACE_MS);
+    while (this.reports.violations.length < Atomics.load(words, W_VIOLATIONS) && wholeUs(m.now()) < deadline)
       await m.sleep(1);
     violation = this.reports.violations[0] ?? violation ?? endChecks(run, warningsBefore);
     const intervals = [...readIntervals(words, program.cpus), ...hotplugs];

@@ -4,6 +4,7 @@
  * get there, say why: no progress, a finding that stays, or time up. The callers report what
  * is stuck with the machine view (findings.ts).
  */
+import { wholeUs } from '../../shm/clock.ts';
 
 /** Machine time: virtual in controlled mode, where sleeping is what lets the CPUs run. */
 export interface MachineClock {
@@ -35,29 +36,31 @@ export type DrainResult<F> =
 
 export async function drain<F>(watch: DrainWatch<F>): Promise<DrainResult<F>> {
   const { clock, progress, stuck } = watch;
-  const deadline = clock.now() + watch.timeoutMs;
+  // Whole microseconds (shm/clock.ts): a controlled drain must end alike at any absolute time.
+  const now = (): number => wholeUs(clock.now());
+  const deadline = now() + wholeUs(watch.timeoutMs);
   let count = progress?.count() ?? 0;
-  let progressAt = clock.now();
+  let progressAt = now();
   let standing: { since: number; key: string } | null = null;
   while (!watch.idle()) {
     if (watch.abandon?.()) return { status: 'abandoned' };
-    const now = clock.now();
+    const at = now();
     if (progress !== undefined) {
       const latest = progress.count();
       if (latest !== count) {
         count = latest;
-        progressAt = now;
+        progressAt = at;
       }
-      if (now - progressAt > progress.stallMs) return { status: 'stalled' };
+      if (at - progressAt > wholeUs(progress.stallMs)) return { status: 'stalled' };
     }
     const found = stuck?.find() ?? null;
     if (found === null) standing = null;
     else {
       const key = stuck!.key(found);
-      if (standing === null || standing.key !== key) standing = { since: now, key };
-      if (now - standing.since > stuck!.forMs) return { status: 'stuck', finding: found };
+      if (standing === null || standing.key !== key) standing = { since: at, key };
+      if (at - standing.since > wholeUs(stuck!.forMs)) return { status: 'stuck', finding: found };
     }
-    if (now > deadline) return { status: 'timeout', finding: found };
+    if (at > deadline) return { status: 'timeout', finding: found };
     await clock.sleep(1);
   }
   return { status: 'idle' };
