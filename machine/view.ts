@@ -10,14 +10,17 @@
  * quiet, or the same finding for a while) before they report it.
  */
 
-import { SOFTIRQ_OFFSET } from '../kernel/preempt.ts';
+import { HARDIRQ_MASK, SOFTIRQ_MASK, SOFTIRQ_OFFSET } from '../kernel/preempt.ts';
 import { HI_SOFTIRQ, TASKLET_SOFTIRQ } from '../kernel/softirq.ts';
+import { read_comm } from '../shm/comm.ts';
 import {
   C_COALESCED,
+  C_CURRENT_PID,
   C_DISABLES,
   C_ENABLES,
   C_HEARTBEAT,
   C_HI_HEAD,
+  C_IRQS_OFF,
   C_IRQS_TAKEN,
   C_KILLS,
   C_KSOFTIRQD_WAKEUPS,
@@ -330,6 +333,27 @@ export class MachineView {
         found.push({ kind: 'stuck-waiter', tasklet: t.id, waiter, reason: 'stranded', on: stranded });
     }
     return found;
+  }
+
+  /**
+   * What `cpu` is doing, for a hang report: "CPU0 runs pid 1001 (stress/0) in softirq,
+   * irqs off". Its current pid, that task's name, and its context from the preempt count.
+   */
+  describeCpu(cpu: number): string {
+    const pid = this.cpuWord(cpu, C_CURRENT_PID);
+    const comm = read_comm(this.memory, pid);
+    const preempt = this.cpuWord(cpu, C_PREEMPT_COUNT);
+    const context =
+      preempt & HARDIRQ_MASK
+        ? 'hardirq'
+        : preempt & SOFTIRQ_OFFSET
+          ? 'softirq'
+          : preempt & SOFTIRQ_MASK
+            ? 'task, bh off'
+            : 'task';
+    const irqs = this.cpuWord(cpu, C_IRQS_OFF) !== 0 ? 'irqs off' : 'irqs on';
+    const state = this.online(cpu) ? '' : ', offline';
+    return `CPU${cpu} runs pid ${pid}${comm === null ? '' : ` (${comm})`} in ${context}, ${irqs}${state}`;
   }
 
   /** Whether `cpu` is serving a softirq now (its preempt count's SOFTIRQ_OFFSET). */

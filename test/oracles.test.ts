@@ -37,11 +37,15 @@ import { on_episode_end } from '../harness/stress/oracles.ts';
 import { OPS_PER_CPU, S_OPS, S_TASKLETS, SHADOW_WORDS } from '../harness/stress/shadow.ts';
 import { MachineView } from '../machine/view.ts';
 import {
+  C_CURRENT_PID,
+  C_IRQS_OFF,
+  C_PREEMPT_COUNT,
   C_VEC_HEAD,
   C_WAIT_KIND,
   C_WAIT_PID,
   C_WAIT_TASKLET,
   createMemory,
+  G_ONLINE_MASK,
   T_STATE,
   WaitKind,
 } from '../shm/layout.ts';
@@ -441,9 +445,14 @@ describe('findings as violations', () => {
     mem[layout.cpu(1) + C_WAIT_KIND] = WaitKind.TaskletSchedClear;
     mem[layout.cpu(1) + C_WAIT_TASKLET] = 12;
     mem[layout.cpu(1) + C_WAIT_PID] = 1001;
+    // CPU0 waits for nothing published: the report says what it runs, and in what context.
+    mem[layout.cpu(0) + C_CURRENT_PID] = 1002;
+    mem[layout.cpu(0) + C_PREEMPT_COUNT] = 0x100; // SOFTIRQ_OFFSET: serving a softirq
+    mem[layout.cpu(0) + C_IRQS_OFF] = 1;
+    mem[G_ONLINE_MASK] = 0b11;
     expect(describeWhere(view, 11)).toBe('now state SCHED, on the queue of CPU 1');
     expect(hangMessage(view, names, 'the machine did not drain', () => ', more')).toBe(
-      'hang: the machine did not drain; CPU1 pid 1001 waits (TaskletSchedClear) on t1 (now state SCHED, on the queue of CPU 1, more)',
+      'hang: the machine did not drain; CPU1 pid 1001 waits (TaskletSchedClear) on t1 (now state SCHED, on the queue of CPU 1, more); CPU0 runs pid 1002 in softirq, irqs off',
     );
   });
 });

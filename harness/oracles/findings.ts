@@ -122,8 +122,9 @@ export function describeWhere(view: MachineView, id: number, holders?: Holders):
 }
 
 /**
- * "hang: <what>; CPU0 pid 1001 waits (TaskletSchedClear) on t2 (now state SCHED, on no queue)":
- * a hang, with what each CPU waits for. `more(id)` adds what the harness knows of a tasklet.
+ * "hang: <what>; CPU0 pid 1001 waits (TaskletSchedClear) on t2 (now state SCHED, on no queue);
+ * CPU1 runs pid 1002 (stress/1) in softirq, irqs on": a hang, with what each CPU waits for, or
+ * what it runs. `more(id)` adds what the harness knows of a tasklet.
  */
 export function hangMessage(
   view: MachineView,
@@ -132,10 +133,16 @@ export function hangMessage(
   more: (id: number) => string = () => '',
 ): string {
   const holders = view.holders();
-  const waits = view.waiters().map((w) => {
+  const waiters = view.waiters();
+  const waits = waiters.map((w) => {
     const head = `CPU${w.cpu} pid ${w.pid} waits (${WaitKind[w.kind]})`;
     if (w.tasklet < 0) return head;
     return `${head} on ${taskletLabel(names, w.tasklet)} (${describeWhere(view, w.tasklet, holders)}${more(w.tasklet)})`;
   });
-  return `hang: ${what}${waits.length > 0 ? `; ${waits.join('; ')}` : ''}`;
+  // The CPUs in no published wait: where they are is the next question a reader asks.
+  const others = Array.from({ length: view.nrCpus }, (_, cpu) => cpu)
+    .filter((cpu) => !waiters.some((w) => w.cpu === cpu))
+    .map((cpu) => view.describeCpu(cpu));
+  const all = [...waits, ...others];
+  return `hang: ${what}${all.length > 0 ? `; ${all.join('; ')}` : ''}`;
 }
