@@ -341,7 +341,7 @@ export class MachineView {
    */
   describeCpu(cpu: number): string {
     const pid = this.cpuWord(cpu, C_CURRENT_PID);
-    const comm = read_comm(this.memory, pid);
+    const comm = pid === 0 ? 'idle' : read_comm(this.memory, pid) || null;
     const preempt = this.cpuWord(cpu, C_PREEMPT_COUNT);
     const context =
       preempt & HARDIRQ_MASK
@@ -364,6 +364,16 @@ export class MachineView {
   /** A word `cpu` bumps in its task loop and in every wait: it moves while the CPU runs. */
   heartbeat(cpu: number): number {
     return this.cpuWord(cpu, C_HEARTBEAT);
+  }
+
+  /**
+   * Where tasklet `id` sits stranded (SCHED, enabled, not running, on an online CPU's queue
+   * whose softirq is neither pending nor in service), or null: a fact about one moment, which
+   * the caller confirms with a later look (the same place, no softirq invocation since).
+   */
+  stranded(id: number): StrandedOn | null {
+    const t = this.tasklet(id);
+    return t.state === SCHED && t.count === 0 ? this.strandedOn(id, this.queues()) : null;
   }
 
   /** The one online queue holding `id` whose CPU has its softirq neither pending nor in service. */

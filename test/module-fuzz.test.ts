@@ -68,13 +68,19 @@ describe('fuzz MODULE', () => {
     const { hunt, finding } = await huntModuleSchedule(options, free, 30_000);
     expect(hunt).toMatchObject({ found: true, exact: true });
     expect(finding).not.toBeNull();
-    expect(findingOf(finding!.outcome)).toMatchObject({ oracle: 'mutual-exclusion', name: 'unlocker_tasklet' });
+    expect(findingOf(finding!.outcome)).toMatchObject({
+      oracle: 'mutual-exclusion',
+      name: 'unlocker_tasklet',
+    });
     const repro = buildModuleRepro(
       finding!,
       { file: unlocker, display: 'unlocker.ts', cpus: 2, params: {}, seed: 2 },
       hunt.controlled,
     );
-    expect(repro.schedule).toMatchObject({ strategy: hunt.controlled!.strategy, seed: finding!.program.seed });
+    expect(repro.schedule).toMatchObject({
+      strategy: hunt.controlled!.strategy,
+      seed: finding!.program.seed,
+    });
     const replayed = await replayModule(JSON.parse(JSON.stringify(repro)), 2);
     expect(replayed).toMatchObject({ times: 2, reproduced: 2, exact: 2 });
   }, 90_000);

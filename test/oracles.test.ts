@@ -19,6 +19,7 @@ import {
   describeWhere,
   findingViolation,
   hangMessage,
+  strandedViolation,
   type TaskletNames,
 } from '../harness/oracles/findings.ts';
 import type { Violation } from '../harness/oracles/guarantees.ts';
@@ -40,12 +41,16 @@ import {
   C_CURRENT_PID,
   C_IRQS_OFF,
   C_PREEMPT_COUNT,
+  C_SOFTIRQ_INVOCATIONS,
+  C_SOFTIRQ_PENDING,
   C_VEC_HEAD,
+  C_VEC_TAIL,
   C_WAIT_KIND,
   C_WAIT_PID,
   C_WAIT_TASKLET,
   createMemory,
   G_ONLINE_MASK,
+  T_NEXT,
   T_STATE,
   WaitKind,
 } from '../shm/layout.ts';
@@ -434,6 +439,40 @@ describe('findings as violations', () => {
     expect(
       findingViolation({ kind: 'stuck-waiter', tasklet: 11, waiter, reason: 'disabled' }, names),
     ).toBeNull();
+  });
+
+  it('a tasklet on a queue whose CPU has its softirq neither pending nor in service is stranded (G4)', async () => {
+    const memory = createMemory({ nrCpus: 2, maxTasklets: 16 });
+    const view = new MachineView(memory);
+    const { mem, layout } = memory;
+    const clock: MachineClock = { now: () => 0, sleep: async () => {} };
+    mem[G_ONLINE_MASK] = 0b11;
+    mem[layout.tasklet(11) + T_STATE] = 1; // SCHED
+    mem[layout.cpu(1) + C_VEC_HEAD] = 12;
+    mem[layout.cpu(1) + C_VEC_TAIL] = layout.tasklet(11) + T_NEXT;
+    expect(await strandedViolation(view, clock, [11], names)).toMatchObject({
+      oracle: 'at-least-once',
+      guarantee: 4,
+      tasklet: 1,
+      cpus: [1],
+      message:
+        "t1 sits on CPU1's tasklet_vec but CPU1 has TASKLET_SOFTIRQ neither pending nor running: no pass will take it",
+    });
+    // Raised (a schedule appends, then raises), or in service: a pass will take it.
+    mem[layout.cpu(1) + C_SOFTIRQ_PENDING] = 1 << 6;
+    expect(await strandedViolation(view, clock, [11], names)).toBeNull();
+    mem[layout.cpu(1) + C_SOFTIRQ_PENDING] = 0;
+    mem[layout.cpu(1) + C_PREEMPT_COUNT] = 0x100;
+    expect(await strandedViolation(view, clock, [11], names)).toBeNull();
+    // A pass between the two looks: not confirmed.
+    mem[layout.cpu(1) + C_PREEMPT_COUNT] = 0;
+    const passing: MachineClock = {
+      now: () => 0,
+      sleep: async () => {
+        mem[layout.cpu(1) + C_SOFTIRQ_INVOCATIONS]++;
+      },
+    };
+    expect(await strandedViolation(view, passing, [11], names)).toBeNull();
   });
 
   it('a hang names what each CPU waits for, and where that tasklet is', () => {

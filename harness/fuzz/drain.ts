@@ -3,11 +3,12 @@
  * every tasklet is idle, every queue empty and nothing is in flight; a tasklet that stays in a
  * state no correct machine leaves it in (lost, queued twice, queued while running) is the
  * finding, as is a timer arm or work queueing still outstanding once the last expiry is past
- * (bh-drain.ts). Either way the machine goes on only if it is quiet.
+ * (bh-drain.ts); so is one stranded on a queue whose CPU never raised its softirq, when the
+ * drain does not end. Either way the machine goes on only if it is quiet.
  */
 import { wholeUs } from '../../shm/clock.ts';
 import { drain } from '../oracles/drain.ts';
-import { findingViolation } from '../oracles/findings.ts';
+import { findingViolation, strandedViolation } from '../oracles/findings.ts';
 import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
 import { bhIdle, bhStuck } from './bh-drain.ts';
 import { FUZZ_IRQ, W_HOTPLUG, W_MAILBOX } from './layout.ts';
@@ -46,11 +47,13 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
     case 'stuck':
       return result.finding;
     case 'stalled':
-    case 'timeout':
-      return (
-        (result.status === 'timeout' ? result.finding : null) ??
-        hangViolation(run, `the machine did not drain within ${limitMs} ms`)
-      );
+    case 'timeout': {
+      const found = result.status === 'timeout' ? result.finding : null;
+      if (found !== null) return found;
+      const stranded = await strandedViolation(view, m, ids, fuzzNames(run.words));
+      if (stranded !== null) return { ...stranded, events: recent_events(run.sh, stranded.tasklet) };
+      return hangViolation(run, `the machine did not drain within ${limitMs} ms`);
+    }
   }
 }
 

@@ -101,6 +101,34 @@ export async function confirmed(view: MachineView, clock: MachineClock, finding:
   return now.cpu === then.cpu && now.queue === then.queue && now.invocations === then.invocations;
 }
 
+/**
+ * A tasklet of `ids` stranded on a queue, confirmed by a second look `CONFIRM_MS` later (the
+ * same queue, no softirq invocation on that CPU since): G4, for a drain that did not end.
+ */
+export async function strandedViolation(
+  view: MachineView,
+  clock: MachineClock,
+  ids: readonly number[],
+  names: TaskletNames,
+): Promise<Violation | null> {
+  const first = ids.map((id) => view.stranded(id));
+  if (first.every((on) => on === null)) return null;
+  await clock.sleep(CONFIRM_MS);
+  for (const [k, id] of ids.entries()) {
+    const then = first[k];
+    const now = view.stranded(id);
+    if (then === null || now === null) continue;
+    if (now.cpu !== then.cpu || now.queue !== then.queue || now.invocations !== then.invocations) continue;
+    return violation(
+      'at-least-once',
+      names.index(id),
+      [now.cpu],
+      strandedMessage(taskletLabel(names, id), now),
+    );
+  }
+  return null;
+}
+
 const sameWait = (a: StuckWaiter, b: StuckWaiter): boolean =>
   a.reason === b.reason &&
   a.tasklet === b.tasklet &&
