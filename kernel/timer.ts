@@ -264,28 +264,30 @@ function mod(t: TimerList, expires: number, pendingOnly: boolean, target: number
     return false;
   }
   const want = target >= 0 ? target : this_cpu.id;
-  if (cpu !== want && timerOps.may_migrate(cpu, t)) {
-    // The kernel's TIMER_MIGRATING dance: nobody locks the timer while it is between bases.
-    WRITE_ONCE(t.addr + TM_CPU, TIMER_MIGRATING);
-    base_unlock(cpu, flags);
-    flags = base_lock(want);
-    cpu = want;
-    WRITE_ONCE(t.addr + TM_CPU, cpu);
-  }
-  if (cpu !== this_cpu.id && !cpu_online(cpu)) {
-    // add_timer_on's CPU went offline after it looked (its timers are, or are being, migrated):
-    // this timer goes to the calling CPU instead of staying on a dead base.
-    WRITE_ONCE(t.addr + TM_CPU, TIMER_MIGRATING);
-    base_unlock(cpu, flags);
-    cpu = this_cpu.id;
-    flags = base_lock(cpu);
-    WRITE_ONCE(t.addr + TM_CPU, cpu);
-  }
+  if (cpu !== want && timerOps.may_migrate(cpu, t)) cpu = switch_base(t, cpu, want);
+  // add_timer_on's CPU went offline after it looked (its timers are, or are being, migrated):
+  // this timer goes to the calling CPU instead of staying on a dead base.
+  if (cpu !== this_cpu.id && !cpu_online(cpu)) cpu = switch_base(t, cpu, this_cpu.id);
   write_expires(t.addr, expires);
   trace.timer_start?.(t.id, expires, cpu);
   enqueue(cpu, t, expires);
   base_unlock(cpu, flags);
   return pending;
+}
+
+/**
+ * The kernel's TIMER_MIGRATING dance, with the old base locked and interrupts off: nobody locks
+ * the timer while it is between bases. Interrupts stay off from one lock to the other
+ * (raw_spin_unlock, raw_spin_lock; the flags are restored with the new base's unlock): an
+ * interrupt in between that touched the timer would wait for ever in lock_timer_base for a
+ * move that only this CPU can finish.
+ */
+function switch_base(t: TimerList, from: number, to: number): number {
+  WRITE_ONCE(t.addr + TM_CPU, TIMER_MIGRATING);
+  word_unlock_nested(baseOf(from) + C_TIMER_LOCK);
+  word_lock_nested(baseOf(to) + C_TIMER_LOCK);
+  WRITE_ONCE(t.addr + TM_CPU, to);
+  return to;
 }
 
 /** A timer whose callback runs on its base stays there (the kernel's base->running_timer check). */
