@@ -11,6 +11,7 @@ import { drain } from '../oracles/drain.ts';
 import { findingViolation, strandedViolation } from '../oracles/findings.ts';
 import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
 import { bhIdle, bhStuck } from './bh-drain.ts';
+import { unbalancedCount } from './end-checks.ts';
 import { FUZZ_IRQ, W_HOTPLUG, W_MAILBOX } from './layout.ts';
 import type { FuzzViolation } from './oracles.ts';
 import { fuzzNames, hangViolation, type ProgramRun, programIds } from './program-run.ts';
@@ -50,6 +51,8 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
     case 'timeout': {
       const found = result.status === 'timeout' ? result.finding : null;
       if (found !== null) return found;
+      const unbalanced = unbalancedCount(run, ids);
+      if (unbalanced !== null) return { ...unbalanced, events: recent_events(run.sh, unbalanced.tasklet) };
       const stranded = await strandedViolation(view, m, ids, fuzzNames(run.words));
       if (stranded !== null) return { ...stranded, events: recent_events(run.sh, stranded.tasklet) };
       return hangViolation(run, `the machine did not drain within ${limitMs} ms`);

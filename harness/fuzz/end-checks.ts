@@ -14,9 +14,10 @@ import { type ProgramRun, programIds } from './program-run.ts';
  * G8's "n disables need n enables", from the other side: normalize.ts matches every disable of
  * a program with a later enable on the same CPU, so once the program is over each tasklet's
  * disable count is back at 0. One that is not lost an update (a disable and an enable, or two
- * disables, that raced a read-modify-write of the count).
+ * disables, that raced a read-modify-write of the count). Also asked when the drain does not
+ * end: a count left off 0 keeps the tasklet requeued by every pass, never run.
  */
-function unbalancedCount({ view }: ProgramRun, ids: number[]): FuzzViolation | null {
+export function unbalancedCount({ view }: ProgramRun, ids: number[]): FuzzViolation | null {
   for (const [i, id] of ids.entries()) {
     const { count } = view.tasklet(id);
     if (count === 0) continue;

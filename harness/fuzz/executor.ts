@@ -19,7 +19,7 @@ import { SHADOW_NAME, W_ACTIVE, W_VIOLATIONS, WORDS_NAME } from './layout.ts';
 import type { FuzzSetup } from './module.ts';
 import type { FuzzViolation } from './oracles.ts';
 import type { Program } from './program.ts';
-import { hangViolation, type MachineHealth, type ProgramRun } from './program-run.ts';
+import { hangViolation, type MachineHealth, type ProgramRun, programIds } from './program-run.ts';
 import { FuzzReports } from './reports.ts';
 import { runThreads } from './run-threads.ts';
 
@@ -53,6 +53,14 @@ const CONTROLLED_HANG_MS = 100;
 const SETTLE_MS = 1000;
 const BOOT_SETTLE_MS = 20;
 const REPORT_GRACE_MS = 500;
+
+/** Whether a program tasklet is not idle and enabled: scheduled, running or disabled. */
+function leftBehind(run: ProgramRun): boolean {
+  return programIds(run).some((id) => {
+    const t = run.view.tasklet(id);
+    return t.state !== 0 || t.count !== 0;
+  });
+}
 
 export class FuzzMachine {
   private machine: Machine | null = null;
@@ -161,6 +169,10 @@ export class FuzzMachine {
     while (this.reports.violations.length < Atomics.load(words, W_VIOLATIONS) && wholeUs(m.now()) < deadline)
       await m.sleep(1);
     violation = this.reports.violations[0] ?? violation ?? endChecks(run, warningsBefore);
+    // A failed program can leave a tasklet scheduled off every queue, or its disable count
+    // off 0: freeing it would warn in the next program's setup, pinned on that program. It
+    // gets a fresh machine instead, so nothing of this one survives into it.
+    if (violation !== null && leftBehind(run)) this.health.poisoned = true;
     const intervals = [...readIntervals(words, program.cpus), ...hotplugs];
     if (m.control === null) return { violation, intervals };
     return { violation, intervals, schedule: { ...m.control.stats(), log: m.control.log() } };
