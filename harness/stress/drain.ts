@@ -6,12 +6,13 @@
  */
 import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
-import { confirmed, describeWhere, findingViolation } from '../oracles/findings.ts';
+import { describeWhere } from '../oracles/findings.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { checkBhDrained, settleBh } from './bh-drain.ts';
 import type { StressContext } from './context.ts';
 import { reportHang } from './hang.ts';
 import { Phase, S_G12_WARNED } from './shadow.ts';
+import { reportStuck } from './stuck.ts';
 
 const DRAIN_ACK_TIMEOUT_MS = 15_000;
 /** After this long without all acks, look for a waiter stuck on a lost tasklet. */
@@ -30,7 +31,7 @@ export async function drainEpoch(ctx: StressContext, epoch: number, final: boole
   workload.beginDrain(epoch);
   const acked = () => workload.acked(machine.onlineCpus(), epoch);
   if (!(await waitFor(ctx, acked, LOST_CHECK_MS, () => {})) && !stop.stopping) {
-    await reportLostTasklets(ctx);
+    await reportStuck(ctx);
     // A task waits on a tasklet no pass will run: the acks will never come.
     if (verdicts.violations.length > 0) return;
     await waitFor(ctx, acked, DRAIN_ACK_TIMEOUT_MS - LOST_CHECK_MS, () =>
@@ -76,22 +77,6 @@ function checkDrained({ view, workload, verdicts, machine }: StressContext, idle
     verdicts.violation(
       violation('structure', -1, queued, `queues of CPU ${queued.join(', ')} never emptied after the drain`),
     );
-  }
-}
-
-/**
- * While the tasks do not ack: a looping queue, a tasklet on two queues, or a CPU sleeping in
- * tasklet_kill on a tasklet that has SCHED set and that no pass will ever run: on no queue and
- * not running (its pending run was lost), or stranded on a queue whose softirq is not raised.
- */
-async function reportLostTasklets({ view, workload, verdicts, machine }: StressContext): Promise<void> {
-  for (const finding of view.findings(workload.ids())) {
-    if (finding.kind === 'queue-cycle' || finding.kind === 'queued-twice') {
-      verdicts.violation(findingViolation(finding, workload.names)!);
-    } else if (finding.kind === 'stuck-waiter' && verdicts.violations.length === 0) {
-      const v = findingViolation(finding, workload.names);
-      if (v !== null && (await confirmed(view, machine, finding))) verdicts.violation(v);
-    }
   }
 }
 

@@ -8,6 +8,7 @@ import type { Prng } from '../prng.ts';
 import { bhBusyCpus } from './bh-drain.ts';
 import type { StressContext } from './context.ts';
 import { reportHang } from './hang.ts';
+import { reportStuck } from './stuck.ts';
 
 export interface HotplugStats {
   inFlight: number;
@@ -34,7 +35,9 @@ async function down(ctx: StressContext, rng: Prng, stats: HotplugStats): Promise
   try {
     await ctx.machine.cpuDown(victim);
   } catch {
-    reportHang(ctx, `CPU${victim} did not reach the offline point`);
+    // A task that never reaches a preemption point keeps its CPU up: say on what, if we can.
+    await reportStuck(ctx);
+    if (ctx.verdicts.violations.length === 0) reportHang(ctx, `CPU${victim} did not reach the offline point`);
     return false;
   }
   return true;

@@ -6,6 +6,8 @@
 import type { Machine } from '../../machine/index.ts';
 import type { TaskletNames } from '../oracles/findings.ts';
 import {
+  F_CTRL,
+  F_EXCLUSIVE,
   F_INSIDE,
   INSIDE_TRYLOCK,
   insideCpu,
@@ -73,6 +75,16 @@ export class WorkloadHandle {
 
   acked(cpus: readonly number[], epoch: number): boolean {
     return cpus.every((cpu) => Atomics.load(this.sh, S_DRAIN_ACK + cpu) === epoch);
+  }
+
+  /**
+   * Whether CPU `cpu` holds stress tasklet i alone: its control lock and exclusivity, as a kill
+   * does (killIdle), with every other disabler kept off and none of them in flight.
+   */
+  heldAlone(i: number, cpu: number): boolean {
+    return (
+      Atomics.load(this.sh, tw(i, F_CTRL)) === cpu + 1 && Atomics.load(this.sh, tw(i, F_EXCLUSIVE)) === 1
+    );
   }
 
   /** The CPU running stress tasklet i's callback by the shadow's account, -1 for none. */
