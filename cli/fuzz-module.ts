@@ -125,7 +125,7 @@ export async function fuzzModuleCommand(
   if (hunted !== null) lines.push(huntLine(hunted.hunt));
   const f = hunted?.finding ?? result.finding;
   if (f !== null) {
-    const schedule = hunted?.finding != null ? hunted.hunt.controlled : controlled;
+    const schedule = hunted?.finding ? hunted.hunt.controlled : controlled;
     const repro = buildModuleRepro(f, { file: path, display, cpus: opts.cpus, params, seed }, schedule);
     mkdirSync(opts.out, { recursive: true });
     const v = findingOf(f.outcome)!;

@@ -10,9 +10,10 @@ import { type Violation, violation } from '../oracles/guarantees.ts';
 import type { StressContext } from './context.ts';
 
 /**
- * While the tasks do not ack, or a CPU does not go down: a looping queue, a tasklet on two queues, or a CPU sleeping in
- * tasklet_kill on a tasklet that has SCHED set and that no pass will ever run: on no queue and
- * not running (its pending run was lost), or stranded on a queue whose softirq is not raised.
+ * While the tasks do not ack, or a CPU does not go down: a looping queue, a tasklet on two
+ * queues, a lost update of a disable count, or a CPU sleeping in tasklet_kill on a tasklet that
+ * has SCHED set and that no pass will ever run: on no queue and not running (its pending run
+ * was lost), or stranded on a queue whose softirq is not raised.
  */
 export async function reportStuck({ view, workload, verdicts, machine }: StressContext): Promise<void> {
   const lost = lostCountUpdate(view, workload);
