@@ -36,10 +36,10 @@ describe('contexts', () => {
     await m.shutdown();
   });
 
-  it('hard irq (a call): in_hardirq/in_irq and in_interrupt; current is the interrupted idle task', async () => {
+  it('hard irq (a call): in_hardirq/in_irq and in_interrupt; current is the interrupted task', async () => {
     for (const cpu of [0, 1]) {
       const c = (await m.call(cpu, 'context')) as Ctx;
-      expect(c).toEqual({
+      expect(c).toMatchObject({
         hardirq: true,
         irq: true,
         interrupt: true,
@@ -47,9 +47,14 @@ describe('contexts', () => {
         serving: false,
         task: false,
         cpu,
-        pid: 0,
-        comm: `swapper/${cpu}`,
       });
+      // An idle machine runs only the idle task and ksoftirqd (woken when a slow host makes the
+      // tick's softirq pass overrun its bounds): the interrupt finds one of the two.
+      const interrupted = [
+        { pid: 0, comm: `swapper/${cpu}` },
+        { pid: KSOFTIRQD_PID_BASE + cpu, comm: `ksoftirqd/${cpu}` },
+      ];
+      expect(interrupted).toContainEqual({ pid: c.pid, comm: c.comm });
     }
   });
 
