@@ -9,8 +9,10 @@
  * With kasan.module_exit=1 (stress and fuzz of a module set it), a module's exit frees its text
  * and static data (rmmod): its static tasklets are freed then
  * (a later schedule, enable or run of one is a use-after-free like any other), one still
- * scheduled or running as the exit returns is reported there, and a callback of the unloaded
- * module that runs later (an irq handler never freed, a run-time tasklet) is reported as it runs.
+ * scheduled or running as the exit returns is reported there (so is a timer left pending and a
+ * work item left queued: kernel/timer.ts and kernel/workqueue.ts look), and a callback of the
+ * unloaded module that runs later (an irq handler never freed, a run-time tasklet) is reported
+ * as it runs.
  */
 import { layout, plain_read, raw_add, raw_load, raw_store } from '../shm/door.ts';
 import {
@@ -247,6 +249,25 @@ function kasan_module_unload(m: ModuleDefinition, text: { start: number; end: nu
 // Called with kasan.module_exit=1 only: a machine's own workloads end with tasklets still
 // queued, as the machine stops rather than unloads them.
 on_module_unload(kasan_module_unload);
+
+/**
+ * A timer or work item of module `m` still armed (`line` says how) as the module exits: its
+ * callback would run from `caller` in freed text, so it is reported now, before the machine ends.
+ */
+export function kasan_left_armed_at_exit(
+  m: ModuleDefinition,
+  item: { caller: string; addr: number; words: number; struct: string; isStatic: boolean; line: string },
+): void {
+  kasan_report('use-after-free', {
+    func: item.caller,
+    write: false,
+    addr: item.addr,
+    start: item.addr,
+    words: item.words,
+    cache: item.isStatic ? `module ${m.name} (.data)` : item.struct,
+    history: ['', item.line],
+  });
+}
 
 /**
  * A callback of an unloaded module about to run (`func`, its callback id): reported once as a

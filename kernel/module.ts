@@ -112,13 +112,13 @@ function gone_bit(m: ModuleDefinition): number {
   return index >= 0 && index < 31 ? 1 << index : 0;
 }
 
-/** What a module's unload does besides marking it gone (kernel/kasan.ts's checks). */
-let unloadHook: ((m: ModuleDefinition, text: { start: number; end: number }) => void) | null = null;
+type UnloadHook = (m: ModuleDefinition, text: { start: number; end: number }) => void;
 
-export function on_module_unload(
-  hook: (m: ModuleDefinition, text: { start: number; end: number }) => void,
-): void {
-  unloadHook = hook;
+/** What a module's unload does besides marking it gone: the lifetime checks of its tasklets, timers and works. */
+const unloadHooks: UnloadHook[] = [];
+
+export function on_module_unload(hook: UnloadHook): void {
+  unloadHooks.push(hook);
 }
 
 /** Followed with kasan.module_exit=1 only (kernel/kasan.ts says why). */
@@ -127,7 +127,7 @@ function module_unloaded(m: ModuleDefinition): void {
   if (bit === 0 || module_param('kasan', 'module_exit', 0) === 0) return;
   raw_or(G_MODULES_GONE, bit);
   const text = texts.get(m);
-  if (text !== undefined) unloadHook?.(m, text);
+  if (text !== undefined) for (const hook of unloadHooks) hook(m, text);
 }
 
 /** The unloaded module whose text callback `id` is, or null (also while no module is gone). */

@@ -107,6 +107,17 @@ export class SlotTable<H> {
   free(id: number): void {
     raw_store(this.layout.addr(id) + this.layout.alloc, TaskletAlloc.Free);
   }
+
+  /** The slots in use whose callback lies in [start, end) (a module's text), and whether each is static. */
+  *in_text(text: { start: number; end: number }): Generator<{ id: number; isStatic: boolean; func: number }> {
+    const { addr, slots, alloc, func } = this.layout;
+    for (let id = 0; id < slots; id++) {
+      const state = raw_load(addr(id) + alloc);
+      const fn = raw_load(addr(id) + func);
+      if (state === TaskletAlloc.Free || fn < text.start || fn >= text.end) continue;
+      yield { id, isStatic: state === TaskletAlloc.Static, func: fn };
+    }
+  }
 }
 
 export class SlotTableFullError extends Error {

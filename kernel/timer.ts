@@ -31,6 +31,7 @@ import {
   G_NR_CPUS,
   MAX_TIMERS,
   TIMER_MIGRATING,
+  TIMER_STRIDE,
   TM_ALLOC,
   TM_CONTAINER,
   TM_CPU,
@@ -45,7 +46,8 @@ import {
   WaitKind,
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
-import { kasan_unloaded_text } from './kasan.ts';
+import { kasan_left_armed_at_exit, kasan_unloaded_text } from './kasan.ts';
+import { on_module_unload } from './module.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic, in_hardirq } from './preempt.ts';
@@ -58,7 +60,7 @@ import {
   word_unlock_nested,
 } from './slot-table.ts';
 import { __raise_softirq_irqoff, open_softirq, raise_softirq, TIMER_SOFTIRQ } from './softirq.ts';
-import { callback_by_id, callback_id } from './tasklet-table.ts';
+import { callback_by_id, callback_id, callback_name } from './tasklet-table.ts';
 import { jiffies, set_timer_tick, time_after_eq } from './tick.ts';
 import { trace } from './trace.ts';
 import { wait_until, wake_up_waiters } from './wait.ts';
@@ -156,6 +158,23 @@ export function timer_free(t: TimerList): void {
   );
   table.free(t.id);
 }
+
+/** rmmod: a timer of the module still pending or running fires into its freed text. */
+on_module_unload(function timers_left_armed(m, text): void {
+  for (const { id, isStatic, func } of table.in_text(text)) {
+    const t = timer_from_id(id);
+    const state = running_anywhere(t) ? 'running' : timer_pending(t) ? 'pending' : null;
+    if (state === null) continue;
+    kasan_left_armed_at_exit(m, {
+      caller: 'call_timer_fn',
+      addr: t.addr,
+      words: TIMER_STRIDE,
+      struct: 'timer_list',
+      isStatic,
+      line: `timer ${t.name} is still ${state} as module '${m.name}' exits: TIMER_SOFTIRQ runs ${callback_name(func)}, text of the unloaded module (del_timer_sync it in the exit path)`,
+    });
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // Fields and the base lock.

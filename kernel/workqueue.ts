@@ -42,12 +42,14 @@ import {
   WK_STARTED,
   WK_STATE,
   WK_WAITERS,
+  WORK_STRIDE,
   WORK_STRUCT_PENDING,
 } from '../shm/layout.ts';
 import { cpu_online } from './cpumask.ts';
 import { CALL_FUNCTION_IRQ, raise_irq } from './irq.ts';
 import { local_irq_restore, local_irq_save } from './irqflags.ts';
-import { kasan_unloaded_text } from './kasan.ts';
+import { kasan_left_armed_at_exit, kasan_unloaded_text } from './kasan.ts';
+import { on_module_unload } from './module.ts';
 import { oops } from './oops.ts';
 import { requireCpu, this_cpu } from './percpu.ts';
 import { in_atomic } from './preempt.ts';
@@ -60,7 +62,7 @@ import {
   word_unlock_nested,
 } from './slot-table.ts';
 import { __raise_softirq_irqoff, HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
-import { callback_by_id, callback_id } from './tasklet-table.ts';
+import { callback_by_id, callback_id, callback_name } from './tasklet-table.ts';
 import { jiffies, msecs_to_jiffies, time_before } from './tick.ts';
 import { trace } from './trace.ts';
 import { wait_until, wake_up_waiters } from './wait.ts';
@@ -426,6 +428,23 @@ export function work_pending(w: WorkStruct): boolean {
 export function work_running(w: WorkStruct): boolean {
   return running_pool(w) >= 0;
 }
+
+/** rmmod: a work item of the module still queued or running runs (on) its freed text. */
+on_module_unload(function works_left_queued(m, text): void {
+  for (const { id, isStatic, func } of table.in_text(text)) {
+    const w = work_from_id(id);
+    const state = work_running(w) ? 'running' : work_pending(w) ? 'queued' : null;
+    if (state === null) continue;
+    kasan_left_armed_at_exit(m, {
+      caller: 'process_one_work',
+      addr: w.addr,
+      words: WORK_STRIDE,
+      struct: 'work_struct',
+      isStatic,
+      line: `work ${w.name} is still ${state} as module '${m.name}' exits: its BH worker runs ${callback_name(func)}, text of the unloaded module (cancel_work_sync it in the exit path)`,
+    });
+  }
+});
 
 /** queue_work_on(cpu, wq, work): false if already pending or disabled. */
 export function queue_work_on(cpu: number, wq: WorkqueueStruct, w: WorkStruct): boolean {

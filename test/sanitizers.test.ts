@@ -176,6 +176,8 @@ describe('KASAN after module exit (kasan.module_exit=1, as stress and fuzz of a 
       params: { 'kasan.module_exit': 1, 'exit-leak.bug': bug },
       onPrintk: (_cpu, _level, text) => log.push(text),
     });
+    // Init runs in a task after boot returns: unload only once it has armed both polls.
+    await until('init armed the polls', async () => (await m.call(0, 'armed')) === true);
     await m.shutdown();
     return log.filter((t) => /BUG|WARNING/.test(t));
   }
@@ -187,6 +189,19 @@ describe('KASAN after module exit (kasan.module_exit=1, as stress and fuzz of a 
       /BUG: KASAN: use-after-free in tasklet_action_common\n[\s\S]*tasklet exit_leak_tasklet is still scheduled as module 'exit-leak' exits: its softirq runs exit_leak_work, text of the unloaded module[\s\S]*The object is tasklet exit_leak_tasklet:\n\nFreed by task \d+ on cpu 0:\n run_module_exits[\s\S]*belongs to the cache module exit-leak \(\.data\)/,
     );
     expect(await unload(0)).toEqual([]);
+  });
+
+  it('a timer left pending and a work item left queued as the exit returns are use-after-frees of the module', async () => {
+    const reports = await unload(2 | 4);
+    expect(reports).toHaveLength(2);
+    const timer = reports.find((r) => r.includes('in call_timer_fn'));
+    const work = reports.find((r) => r.includes('in process_one_work'));
+    expect(timer).toMatch(
+      /BUG: KASAN: use-after-free in call_timer_fn\n[\s\S]*timer exit_leak_poll is still (pending|running) as module 'exit-leak' exits: TIMER_SOFTIRQ runs exit_leak_poll_timer, text of the unloaded module \(del_timer_sync it in the exit path\)[\s\S]*belongs to the cache module exit-leak \(\.data\)/,
+    );
+    expect(work).toMatch(
+      /BUG: KASAN: use-after-free in process_one_work\n[\s\S]*work exit_leak_work_item is still (queued|running) as module 'exit-leak' exits: its BH worker runs exit_leak_poll_work, text of the unloaded module \(cancel_work_sync it in the exit path\)/,
+    );
   });
 });
 
