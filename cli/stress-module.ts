@@ -8,6 +8,12 @@ import type { Command } from 'commander';
 import { moduleJson, moduleReport } from '../harness/module/report.ts';
 import { StimulusError } from '../harness/module/stimulus.ts';
 import { type ModuleStressResult, stressModule } from '../harness/module/stress.ts';
+import {
+  huntModuleStress,
+  type ModuleStressHunt,
+  moduleHuntJson,
+  moduleHuntReport,
+} from '../harness/module/stress-hunt.ts';
 import { WINDOW_TRACE_CAPACITY } from '../harness/stress/options.ts';
 import { describeTrace } from '../harness/trace/summary.ts';
 import { paramRecord } from './args.ts';
@@ -86,13 +92,48 @@ export async function stressModuleCommand(
       },
     );
   } catch (error) {
+    termination.dispose();
     if (error instanceof StimulusError) throw new UsageError(`${file}: ${error.message}`);
     throw error;
-  } finally {
-    termination.dispose();
   }
   process.stdout.write(`\n${moduleReport(result)}\n`);
   if (result.trace !== null) process.stdout.write(`${describeTrace(result.trace).join('\n')}\n`);
-  writeOutput(opts.json, moduleJson(result));
+  const hunt =
+    result.status === 'violation' &&
+    controlled === undefined &&
+    opts.hunt !== false &&
+    termination.exitCode() === undefined
+      ? await huntExactRepro(result, opts.hunt, opts.quiet, () => termination.exitCode() !== undefined)
+      : null;
+  termination.dispose();
+  writeOutput(opts.json, moduleJson(result, hunt === null ? null : moduleHuntJson(hunt)));
   return termination.exitCode() ?? exitCodeOfModule(result);
+}
+
+/** Machine time of one hunt try: a module's stimulus takes longer to reach a race than the built-in workload. */
+const HUNT_TRY_MS = 10_000;
+
+/** A free-running finding's search for the controlled run that gives it every time, told as it goes. */
+async function huntExactRepro(
+  result: ModuleStressResult,
+  budgetMs: number,
+  quiet: boolean,
+  interrupted: () => boolean,
+): Promise<ModuleStressHunt> {
+  process.stdout.write(
+    `\nhunting for an exact repro of the ${result.violations[0].oracle} finding (up to ${budgetMs / 1000}s of controlled runs)\n`,
+  );
+  let tries = 0;
+  const hunt = await huntModuleStress(result, {
+    budgetMs,
+    tryMs: HUNT_TRY_MS,
+    interrupted,
+    onRun: (what, plan) => {
+      if (what === 'try') tries++;
+      if (!quiet && what === 'try')
+        process.stdout.write(`  try ${tries}: ${plan.controlled?.strategy} seed ${plan.seed}\n`);
+    },
+  });
+  process.stdout.write(`${moduleHuntReport(hunt)}\n`);
+  return hunt;
 }

@@ -150,5 +150,5 @@ async function runStep(h: ModuleHarness, step: Step): Promise<void> {
 
 /** What makes two findings the same bug (the oracle and its message, CPU numbers aside). */
 export function findingKey(v: ViolationReport): string {
-  return `${v.oracle}|${v.name}|${v.message.split('\n')[0].replace(/CPU\d+/g, 'CPU')}`;
+  return `${v.oracle}|${v.name}|${v.message.split('\n')[0].replace(/CPU ?\d+/g, 'CPU')}`;
 }

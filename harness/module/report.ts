@@ -97,7 +97,7 @@ export function verdict(result: ModuleStressResult): string {
   }
 }
 
-export function moduleJson(result: ModuleStressResult): string {
+export function moduleJson(result: ModuleStressResult, exactRepro: object | null = null): string {
   return `${JSON.stringify(
     {
       tool: 'tasklet-rt stress (module)',
@@ -118,6 +118,7 @@ export function moduleJson(result: ModuleStressResult): string {
       violations: result.violations,
       faults: result.faults,
       continued: result.continued,
+      ...(exactRepro === null ? {} : { exactRepro }),
     },
     null,
     2,
