@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { Progress } from '../harness/fuzz/campaign.ts';
+import type { CampaignResult, Failure, Progress } from '../harness/fuzz/campaign.ts';
 import { Coverage } from '../harness/fuzz/coverage.ts';
 import { type JobsProgress, type JobsResult, runJobs } from '../harness/fuzz/jobs.ts';
 import { toJunit } from '../harness/fuzz/junit.ts';
@@ -148,12 +148,7 @@ function finalReport(
   const h = result.hunt;
   if (h !== null) {
     const free = `${h.freeRate.failures}/${h.freeRate.runs}`;
-    lines.push(
-      '',
-      h.found
-        ? `free-running finding (reproduced ${free} runs free-running): a controlled schedule reproduces it (${h.strategy} seed ${h.seed}, try ${h.tries}, ${(h.ms / 1000).toFixed(1)}s); the repro below is that exact one`
-        : `free-running finding: no controlled schedule reproduced it in ${h.tries} tries (${(h.ms / 1000).toFixed(1)}s); the repro below is the free-running one, reproducing ${free} runs`,
-    );
+    lines.push('', huntLine(h, free, result.failure));
   }
   if (f !== null && reproPath !== null) {
     const repro = buildRepro(f, seed, opts.cpus, opts.inject);
@@ -166,6 +161,19 @@ function finalReport(
     );
   }
   return lines.join('\n');
+}
+
+/** What the hunt for an exact repro of a free-running finding came to. */
+function huntLine(h: NonNullable<CampaignResult['hunt']>, free: string, failure: Failure | null): string {
+  const secs = `${(h.ms / 1000).toFixed(1)}s`;
+  if (!h.found)
+    return `free-running finding: no controlled schedule reproduced it in ${h.tries} tries (${secs}); the repro below is the free-running one, reproducing ${free} runs`;
+  if (h.campaign === undefined)
+    return `free-running finding (reproduced ${free} runs free-running): a controlled schedule reproduces it (${h.strategy} seed ${h.seed}, try ${h.tries}, ${secs}); the repro below is that exact one`;
+  const what = h.campaign.other
+    ? `broke another guarantee (${failure?.violation.oracle}) in its program #${failure?.index}`
+    : `broke the same guarantee in its program #${failure?.index}`;
+  return `free-running finding (${h.oracle}, reproduced ${free} runs free-running): no schedule of that program reproduced it in ${h.tries} tries; a controlled campaign on the same build then ${what} (${secs} in all); the repro below is that exact one`;
 }
 
 async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {

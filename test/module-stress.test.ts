@@ -5,9 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findingKey } from '../harness/module/fuzz-run.ts';
 import { type ModuleStressOptions, stressModule } from '../harness/module/stress.ts';
-import { huntModuleStress, moduleHuntReport } from '../harness/module/stress-hunt.ts';
 
 const unlocker = fileURLToPath(new URL('./modules/unlocker.ts', import.meta.url));
 const example = (name: string): string => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
@@ -74,30 +72,4 @@ describe('stress MODULE on examples/rx-ring.ts (request_irq in probe, tasklet_ki
     expect(fixed.lifecycleCycles).toBeGreaterThan(0);
     expect(fixed.tasklets[0].runs).toBeGreaterThan(0);
   }, 60_000);
-});
-
-describe('stress MODULE: a free-running finding is hunted down to a controlled run', () => {
-  it('examples/rx-counter.ts: the hunt finds a controlled run with the same finding, and that run is the same every time', async () => {
-    const free = await stressModule({
-      file: example('rx-counter.ts'),
-      cpus: 2,
-      durationMs: 5000,
-      seed: 1,
-      hotplugMs: 0,
-      warn: 'fail',
-      traceCapacity: 0,
-    });
-    expect(free.status).toBe('violation');
-    const hunt = await huntModuleStress(free, { budgetMs: 60_000, tryMs: 2000 });
-    expect(hunt).toMatchObject({ found: true, exact: true });
-    const repro = hunt.result!;
-    expect(repro.options.controlled).toBeDefined();
-    expect(findingKey(repro.violations[0])).toBe(findingKey(free.violations[0]));
-    expect(repro.violations[0].message).toMatch(/inconsistent lock state/);
-    const again = await stressModule(repro.options);
-    expect(again.schedule?.traceHash).toBe(repro.schedule?.traceHash);
-    expect(moduleHuntReport(hunt)).toContain(
-      `--seed ${repro.options.seed} --duration ${repro.options.durationMs}ms --controlled`,
-    );
-  }, 120_000);
 });

@@ -3,8 +3,14 @@
  * shrinking) is run under the controlled scheduler with several strategies and seeds until a
  * run breaks the same guarantee (the same oracle fires). That schedule is then the program's
  * schedule: the program is shrunk deterministically (one run per candidate), its decision log
- * shrunk, and the repro replays its log exactly. When no schedule is found within the budget,
- * the free-running repro stays, with its measured rate.
+ * shrunk, and the repro replays its log exactly.
+ *
+ * Some races need a timing no schedule of that one program gives (free-running, the program
+ * overlapped with the leftovers of a delay or an interrupt storm). When half the budget brings
+ * no schedule, the rest goes to a controlled campaign on the same build: fresh programs under
+ * the hunt's strategies until one breaks the same guarantee, or failing that another one (one
+ * bug shows in several ways, and an exact repro of the build's bug beats a flaky one). Only when
+ * neither is found does the free-running repro stay, with its measured rate.
  */
 
 import type fc from 'fast-check';
@@ -19,13 +25,26 @@ import { reproduce } from './reproduce.ts';
 import { type SearchOptions, searchProgram } from './search.ts';
 
 export interface HuntResult {
+  /** The oracle of the free-running finding, the one hunted for. */
+  oracle: string;
   found: boolean;
   tries: number;
   ms: number;
   /** The strategy and seed that reproduced it. */
   strategy?: string;
   seed?: number;
+  /**
+   * Found by the controlled campaign, not under a schedule of the failing program: how many
+   * programs it ran, and whether the repro breaks another guarantee than the one hunted.
+   */
+  campaign?: { programs: number; other: boolean };
 }
+
+/** The share of the budget spent on schedules of the failing program before the campaign starts. */
+const PROGRAM_SHARE = 0.5;
+
+/** The controlled campaign's programs get seeds apart from the free-running campaign's. */
+const CAMPAIGN_SEED_SALT = 0x48554e54;
 
 export interface HuntOptions extends SearchOptions {
   cpus: number;
@@ -83,9 +102,10 @@ export async function huntControlled(
     controlled: { strategy: 'pct', seed: failure.programSeed },
   });
   const runs = new CampaignRuns(machine, true);
+  const oracle = failure.violation.oracle;
   let tries = 0;
   try {
-    while (performance.now() - started < budgetMs && !options.interrupted?.()) {
+    while (performance.now() - started < budgetMs * PROGRAM_SHARE && !options.interrupted?.()) {
       const base = HUNT_STRATEGIES[tries % HUNT_STRATEGIES.length];
       const seed = (failure.programSeed + Math.imul(tries + 1, 0x9e3779b1)) >>> 0;
       const mean = Math.round(runs.meter.meanSteps);
@@ -98,7 +118,7 @@ export async function huntControlled(
         const exact = await exactAsShrunk(runs, failure, controlled, started + budgetMs);
         if (exact !== null) {
           return {
-            hunt: { found: true, tries, ms: performance.now() - started, strategy: base.strategy, seed },
+            hunt: { oracle, found: true, tries, ms: performance.now() - started, strategy: base.strategy, seed },
             failure: exact,
           };
         }
@@ -112,21 +132,65 @@ export async function huntControlled(
         { ...options, controlled, scheduleSeed: seed },
         failure.index,
       );
+      // Shrinking under the schedule lost the violation: on to the next try.
+      if (exact === null) continue;
       const hunt: HuntResult = {
-        found: exact !== null,
+        oracle,
+        found: true,
         tries,
         ms: performance.now() - started,
         strategy: base.strategy,
         seed,
       };
-      if (exact === null) return { hunt, failure: null };
       return {
         hunt,
         failure: { ...exact, foundAfterMs: failure.foundAfterMs, foundAfterRuns: failure.foundAfterRuns },
       };
     }
+    const campaign = await controlledCampaign(runs, arbitrary, options, failure, started + budgetMs);
+    if (campaign !== null) {
+      const hunt: HuntResult = {
+        oracle,
+        found: true,
+        tries,
+        ms: performance.now() - started,
+        strategy: campaign.failure.schedule?.plan.strategy,
+        seed: campaign.failure.schedule?.plan.seed,
+        campaign: { programs: campaign.programs, other: campaign.other },
+      };
+      return { hunt, failure: campaign.failure };
+    }
   } finally {
     await machine.shutdown();
   }
-  return { hunt: { found: false, tries, ms: performance.now() - started }, failure: null };
+  return { hunt: { oracle, found: false, tries, ms: performance.now() - started }, failure: null };
+}
+
+/**
+ * Fresh programs under the hunt's strategies until `until`: the first that breaks the hunted
+ * guarantee, shrunk; else the first that broke another one. A program's shrinking gets what is
+ * left of the budget (2 s at least) and its log half that again, so the hunt may end that late.
+ */
+async function controlledCampaign(
+  runs: CampaignRuns,
+  arbitrary: fc.Arbitrary<Program>,
+  options: HuntOptions,
+  failure: Failure,
+  until: number,
+): Promise<{ failure: Failure; programs: number; other: boolean } | null> {
+  const oracle = failure.violation.oracle;
+  const seed = (failure.programSeed ^ CAMPAIGN_SEED_SALT) >>> 0;
+  let other: Failure | null = null;
+  let programs = 0;
+  for (let index = 0; performance.now() < until && !options.interrupted?.(); index++) {
+    programs++;
+    const controlled: ControlledOptions = { ...HUNT_STRATEGIES[index % HUNT_STRATEGIES.length], seed: 0 };
+    const shrinkMs = Math.max(2000, until - performance.now());
+    const found = await searchProgram(runs, arbitrary, { ...options, seed, controlled, shrinkMs }, index);
+    if (found === null || found.schedule === null) continue;
+    const exact = { ...found, foundAfterMs: failure.foundAfterMs, foundAfterRuns: failure.foundAfterRuns };
+    if (found.violation.oracle === oracle) return { failure: exact, programs, other: false };
+    other ??= exact;
+  }
+  return other === null ? null : { failure: other, programs, other: true };
 }
