@@ -146,6 +146,14 @@ export const MUTANTS: Record<string, Mutant> = {
         });
     },
   },
+  'lossy-disable-count': {
+    description:
+      'tasklet_disable_nosync raises the disable count by a read and a write, not atomic_inc (two racing disables lose one)',
+    breaks: [8],
+    install() {
+      taskletOps.disable_count = (t) => WRITE_ONCE(t.addr + T_COUNT, READ_ONCE(t.addr + T_COUNT) + 1);
+    },
+  },
   'kill-no-wait': {
     description: 'tasklet_kill clears SCHED and returns without waiting for the pending run',
     breaks: [10],

@@ -216,6 +216,8 @@ export const taskletOps = {
   action_common,
   unlock_wait,
   kill,
+  /** tasklet_disable_nosync's atomic_inc of the count. */
+  disable_count: (t: TaskletStruct): void => atomic_inc(t.addr + T_COUNT),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -343,7 +345,7 @@ export function tasklet_clear_sched(t: TaskletStruct): boolean {
 export function tasklet_disable_nosync(t: TaskletStruct): void {
   requireCpu('tasklet_disable_nosync');
   if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) use_after_free(t, 'tasklet_disable_nosync', true);
-  atomic_inc(t.addr + T_COUNT);
+  taskletOps.disable_count(t);
   counter(C_DISABLES);
   trace.tasklet_disable?.(t.id);
 }

@@ -119,6 +119,11 @@ export function module_region(offset: number, length: number): Int32Array {
 // ---------------------------------------------------------------------------------------------
 // The kernel's bitops and atomic_t: interrupt points.
 
+/** Whether this CPU runs under controlled mode's scheduler (decisions at every access). */
+export function under_control(): boolean {
+  return scheduler !== null;
+}
+
 /** A decision point without an access (the scheduler's loop); nothing in free-running mode. */
 export function schedule_point(): void {
   if (scheduler !== null) scheduler.point();

@@ -62,6 +62,7 @@ function problems(p: Program): string[] {
   p.threads.forEach((ops, cpu) => {
     const held = new Map<number, number>();
     const heldWorks = new Map<number, number>();
+    let races = 0;
     const visit = (op: Op, inSection: boolean): void => {
       if (isBhOp(op)) return void out.push(...bhProblems(op, cpu, inSection, heldWorks));
       if (isSection(op)) {
@@ -71,6 +72,11 @@ function problems(p: Program): string[] {
         return;
       }
       if (op.op === 'delay' || op.op === 'hotplug') return;
+      if (op.op === 'race') {
+        if (inSection) out.push(`CPU${cpu}: race point inside a section`);
+        if (++races > 1) out.push(`CPU${cpu}: more than one race point`);
+        return;
+      }
       const spec = p.tasklets[op.t];
       if (spec === undefined) return void out.push(`CPU${cpu}: no tasklet t${op.t}`);
       if (op.op === 'irq') {

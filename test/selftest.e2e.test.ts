@@ -18,19 +18,21 @@ describe('stress', () => {
       mutants: MUTANT_NAMES, // the timer and work mutants: test/stress-bh.test.ts
     });
     const byRun = Object.fromEntries(rows.map((r) => [r.run, r]));
-    // A mutant that corrupts the queues can deadlock the machine before an oracle speaks (about
-    // one run in six for no-sched-bit on a busy host): such a hang gets one more run, on another seed.
+    // A mutant that corrupts the queues or loses a disable count can deadlock the machine before
+    // an oracle speaks (about one run in six for no-sched-bit, one in ten for lossy-disable-count,
+    // on a busy host): such a hang gets up to two more runs, on other seeds.
     for (const mutant of MUTANT_NAMES) {
-      if (byRun[mutant].status !== 'fault') continue;
-      const [again] = await runSelftest({
-        cpus: 2,
-        tasklets: 48,
-        budgetMs: 30_000,
-        cleanMs: 500,
-        seed: 100,
-        mutants: [mutant],
-      }).then((r) => r.filter((row) => row.run === mutant));
-      byRun[mutant] = again;
+      for (let seed = 100; seed < 102 && byRun[mutant].status === 'fault'; seed++) {
+        const [again] = await runSelftest({
+          cpus: 2,
+          tasklets: 48,
+          budgetMs: 30_000,
+          cleanMs: 500,
+          seed,
+          mutants: [mutant],
+        }).then((r) => r.filter((row) => row.run === mutant));
+        byRun[mutant] = again;
+      }
     }
     expect(byRun.clean.status).toBe('clean');
     for (const mutant of MUTANT_NAMES) {

@@ -107,7 +107,48 @@ function fifoEpisodeArb(): fc.Arbitrary<Op[]> {
     });
 }
 
-/** Well-formed programs for `cpus` CPUs. */
+/** The ops a race point lines up, one per CPU, on one tasklet (normalize() drops what a CPU may not do). */
+const RACE_OPS = [
+  'disable',
+  'disable_nosync',
+  'disable_in_atomic',
+  'enable',
+  'kill',
+  'schedule',
+  'hi_schedule',
+] as const;
+
+interface Race {
+  t: number;
+  ops: (typeof RACE_OPS)[number][];
+  /** Where each CPU's thread takes its part. */
+  at: number[];
+}
+
+function raceArb(cpus: number): fc.Arbitrary<Race> {
+  return fc.record({
+    t: fc.nat({ max: MAX_TASKLETS - 1 }),
+    ops: fc.array(fc.constantFrom(...RACE_OPS), { minLength: cpus, maxLength: cpus }),
+    at: fc.array(fc.nat({ max: MAX_OPS_PER_THREAD }), { minLength: cpus, maxLength: cpus }),
+  });
+}
+
+/**
+ * One race point in every thread, each followed by that CPU's op on the same tasklet, so that
+ * two disables, a disable and an enable, a kill and a schedule of one tasklet start together
+ * (the interactions that independent threads seldom line up). An enable takes its disable
+ * just before the point; each part sits early enough to survive normalize()'s truncation.
+ */
+function withRace(threads: Op[][], race: Race): Op[][] {
+  return threads.map((ops, cpu) => {
+    const name = race.ops[cpu] ?? 'schedule';
+    const lead: Op[] = name === 'enable' ? [{ op: 'disable', t: race.t }] : [];
+    const at = Math.min(race.at[cpu] ?? 0, ops.length, MAX_OPS_PER_THREAD - 3);
+    return [...ops.slice(0, at), ...lead, { op: 'race' }, { op: name, t: race.t }, ...ops.slice(at)];
+  });
+}
+
+/** Well-formed programs for `cpus` CPUs. A third of them have a race point. */
 export function programArb(cpus: number): fc.Arbitrary<Program> {
   const step = fc.oneof(
     { weight: 12, arbitrary: opArb(cpus).map((op) => [op]) },
@@ -119,8 +160,12 @@ export function programArb(cpus: number): fc.Arbitrary<Program> {
     .record({
       tasklets: fc.array(taskletArb(cpus), { minLength: 1, maxLength: MAX_TASKLETS }),
       threads: fc.array(thread, { minLength: cpus, maxLength: cpus }),
+      // Last, so that the fields before it are drawn as they were before race points existed.
+      race: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: raceArb(cpus) }),
     })
-    .map((raw) => normalize({ cpus, ...raw }));
+    .map(({ tasklets, threads, race }) =>
+      normalize({ cpus, tasklets, threads: race === null || cpus < 2 ? threads : withRace(threads, race) }),
+    );
 }
 
 /** The delay plan of a program seed: often none, sometimes rare long delays, sometimes many short ones. */

@@ -118,7 +118,14 @@ export async function huntControlled(
         const exact = await exactAsShrunk(runs, failure, controlled, started + budgetMs);
         if (exact !== null) {
           return {
-            hunt: { oracle, found: true, tries, ms: performance.now() - started, strategy: base.strategy, seed },
+            hunt: {
+              oracle,
+              found: true,
+              tries,
+              ms: performance.now() - started,
+              strategy: base.strategy,
+              seed,
+            },
             failure: exact,
           };
         }

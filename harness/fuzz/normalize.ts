@@ -10,7 +10,8 @@
  * - sleeping ops (disable, kill, init) never run inside irq-save or bh-disable sections,
  *   and sections do not nest;
  * - an orphan op (G12 on purpose) takes two private tasklets of its CPU, neither held
- *   disabled, the first aimed at by no interrupt, and stands outside sections.
+ *   disabled, the first aimed at by no interrupt, and stands outside sections;
+ * - a thread has at most one race point, outside sections.
  * Self-rescheduling budgets are finite, so a kill never waits forever. The timer and work ops
  * have their own rules (bh-normalize.ts).
  */
@@ -54,6 +55,8 @@ function normalizeSpec(spec: TaskletSpec, cpus: number): TaskletSpec {
 class ThreadNormalizer {
   /** Disables this CPU holds, per tasklet. */
   private readonly held = new Map<number, number>();
+  /** The one race point is kept. */
+  private raced = false;
   private readonly bh: BhNormalizer;
 
   constructor(
@@ -67,6 +70,7 @@ class ThreadNormalizer {
   run(ops: Op[]): Op[] {
     const out = this.ops(ops, false).slice(0, MAX_OPS_PER_THREAD);
     this.held.clear();
+    this.raced = false;
     this.bh.reset();
     // Re-walk the truncated list so the appended enables match what is really held.
     const kept = this.ops(out, false);
@@ -101,6 +105,10 @@ class ThreadNormalizer {
       }
       case 'delay':
         return { op: 'delay', us: clamp(op.us, 0, inSection ? MAX_SECTION_DELAY_US : MAX_DELAY_US) };
+      case 'race':
+        if (inSection || this.raced) return null;
+        this.raced = true;
+        return { op: 'race' };
       case 'hotplug':
         return this.cpus < 2 ? null : { op: 'hotplug', cpu: clamp(op.cpu, 0, this.cpus - 1) };
       case 'orphan':

@@ -24,6 +24,8 @@ export function describeOp(op: Op, cpu: number): string {
     }
     case 'delay':
       return `delay ${op.us}us`;
+    case 'race':
+      return '-- race: waits for every CPU --';
     case 'hotplug':
       return `hotplug CPU${op.cpu} off+on`;
     case 'orphan': {

@@ -148,7 +148,7 @@ function checkOp(op: unknown, cpus: number, where: string, inSection = false): v
     'irq_bh',
     'delay',
     'hotplug',
-    ...(inSection ? [] : ['irqsave', 'bh', 'orphan']),
+    ...(inSection ? [] : ['irqsave', 'bh', 'orphan', 'race']),
   ];
   oneOf(op, 'op', kinds, where);
   if ((WORK_OPS as readonly string[]).includes(op.op as string)) {
@@ -167,7 +167,8 @@ function checkOp(op: unknown, cpus: number, where: string, inSection = false): v
   } else if (op.op === 'irqsave' || op.op === 'bh') {
     if (!Array.isArray(op.body)) throw new ReproError(`${where}.body must be an array`);
     for (const [k, inner] of op.body.entries()) checkOp(inner, cpus, `${where}.body[${k}]`, true);
-  } else if (op.op === 'delay') int(op, 'us', 0, 10_000, where);
+  } else if (op.op === 'race') return;
+  else if (op.op === 'delay') int(op, 'us', 0, 10_000, where);
   else if (op.op === 'hotplug') int(op, 'cpu', 0, cpus - 1, where);
   else if (op.op === 'orphan') {
     int(op, 't', 0, MAX_TASKLETS - 1, where);

@@ -20,7 +20,10 @@ import {
   tasklet_setup,
   udelay,
 } from 'tasklet-rt';
+import { kick_cpu } from '../../kernel/wake.ts';
 import { machineMs } from '../../shm/clock.ts';
+import { cpu_sleep, interrupt_point, layout, raw_load, under_control } from '../../shm/door.ts';
+import { C_WAKE } from '../../shm/layout.ts';
 import { before_enable, on_disable_return, on_kill_return } from '../oracles/call-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
 import { EventKind, F_IN_FLIGHT, F_NO_SCHED, F_SCHED_SEQ, record_event, tw } from '../oracles/shadow.ts';
@@ -34,6 +37,7 @@ import {
   W_ARRIVED,
   W_HOTPLUG,
   W_ORPHANS,
+  W_RACE_ARRIVED,
   W_THREADS,
   X_HELD,
   X_KILL_SEQ,
@@ -61,6 +65,8 @@ export interface ThreadArg {
 }
 
 const BARRIER_TIMEOUT_MS = 2000;
+/** Machine time a CPU waits at the race point for the others (a shrunk program may lack theirs). */
+const RACE_WAIT_MS = 5;
 /** Machine time an orphan op waits for its probe to run (a probe that never runs is a lost run). */
 const PROBE_WAIT_MS = 50;
 
@@ -147,6 +153,33 @@ function orphan(op: Extract<Op, { op: 'orphan' }>, cpu: number): void {
   local_irq_restore(flags);
 }
 
+/**
+ * The race point: here until every CPU has come (or a while has passed), then on at once.
+ * Free-running, the early ones spin and leave within a microsecond of the last one's arrival.
+ * Under controlled mode they sleep on their wake words and the last one kicks them: a spinner
+ * there would be a yielded CPU, which runs only once no other can, so the last to come would
+ * run its op alone; woken, they are runnable beside it and the strategy interleaves them.
+ */
+function awaitRace(cpu: number): void {
+  const all = Atomics.load(words, W_THREADS);
+  const wake = layout().cpu(cpu) + C_WAKE;
+  let seq = raw_load(wake);
+  if (Atomics.add(words, W_RACE_ARRIVED, 1) + 1 >= all) {
+    for (let other = 0; other < all; other++) if (other !== cpu) kick_cpu(other);
+    return;
+  }
+  const deadline = machineMs() + RACE_WAIT_MS;
+  while (Atomics.load(words, W_RACE_ARRIVED) < all && machineMs() < deadline) {
+    if (!under_control()) {
+      cpu_relax();
+      continue;
+    }
+    cpu_sleep(wake, seq, deadline);
+    seq = raw_load(wake);
+    interrupt_point(); // an interrupt that woke it is taken here
+  }
+}
+
 /** Until the pass has been through an orphaned entry: meanwhile a schedule would queue it twice. */
 function* awaitProbe(t: number): TaskBody<void> {
   const deadline = machineMs() + PROBE_WAIT_MS;
@@ -211,6 +244,9 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = 
     case 'delay':
       udelay(op.us);
       break;
+    case 'race':
+      awaitRace(cpu);
+      return;
     case 'hotplug':
       Atomics.add(words, W_HOTPLUG + op.cpu, 1);
       break;
