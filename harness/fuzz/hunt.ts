@@ -104,6 +104,14 @@ export async function huntControlled(
   const runs = new CampaignRuns(machine, true);
   const oracle = failure.violation.oracle;
   let tries = 0;
+  const found = (strategy: string | undefined, seed: number | undefined): HuntResult => ({
+    oracle,
+    found: true,
+    tries,
+    ms: performance.now() - started,
+    strategy,
+    seed,
+  });
   try {
     while (performance.now() - started < budgetMs * PROGRAM_SHARE && !options.interrupted?.()) {
       const base = HUNT_STRATEGIES[tries % HUNT_STRATEGIES.length];
@@ -116,19 +124,7 @@ export async function huntControlled(
       // the program as generated, shrunk again under the schedule found.
       if (tries % 2 === 1) {
         const exact = await exactAsShrunk(runs, failure, controlled, started + budgetMs);
-        if (exact !== null) {
-          return {
-            hunt: {
-              oracle,
-              found: true,
-              tries,
-              ms: performance.now() - started,
-              strategy: base.strategy,
-              seed,
-            },
-            failure: exact,
-          };
-        }
+        if (exact !== null) return { hunt: found(base.strategy, seed), failure: exact };
         continue;
       }
       const outcome = await runs.execute(failure.original, failure.delays, { ...controlled });
@@ -141,28 +137,16 @@ export async function huntControlled(
       );
       // Shrinking under the schedule lost the violation: on to the next try.
       if (exact === null) continue;
-      const hunt: HuntResult = {
-        oracle,
-        found: true,
-        tries,
-        ms: performance.now() - started,
-        strategy: base.strategy,
-        seed,
-      };
       return {
-        hunt,
+        hunt: found(base.strategy, seed),
         failure: { ...exact, foundAfterMs: failure.foundAfterMs, foundAfterRuns: failure.foundAfterRuns },
       };
     }
     const campaign = await controlledCampaign(runs, arbitrary, options, failure, started + budgetMs);
     if (campaign !== null) {
-      const hunt: HuntResult = {
-        oracle,
-        found: true,
-        tries,
-        ms: performance.now() - started,
-        strategy: campaign.failure.schedule?.plan.strategy,
-        seed: campaign.failure.schedule?.plan.seed,
+      const plan = campaign.failure.schedule?.plan;
+      const hunt = {
+        ...found(plan?.strategy, plan?.seed),
         campaign: { programs: campaign.programs, other: campaign.other },
       };
       return { hunt, failure: campaign.failure };
