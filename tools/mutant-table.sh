@@ -25,7 +25,7 @@ for m in "${mutants[@]}"; do
     oracle=$(echo "$log" | sed -nE 's/^VIOLATION of guarantee ([0-9]+) \(([a-z-]+)\).*/G\1 \2/p; s/^VIOLATION \(([a-z-]+)\).*/\1/p' | head -1)
     file=$(ls "$dir"/*.json 2>/dev/null | head -1)
     if [ -n "$file" ]; then
-      rate=$(node cli/bin.mjs replay "$file" --times 10 2>&1 | sed -nE 's/.*reproduced ([0-9]+\/[0-9]+) runs.*/\1/p' | head -1)
+      rate=$(node cli/bin.mjs replay "$file" --times 10 2>&1 | sed -nE 's/.*reproduced ([0-9]+\/[0-9]+) runs.*/\1/p; s/.*did not reproduce \(([0-9]+\/[0-9]+) runs\).*/\1/p' | head -1)
       row="$row ${oracle:-?}, $found | ${rate:-?} |"
     else
       row="$row missed | - |"
