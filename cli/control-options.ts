@@ -21,7 +21,7 @@ export function addControlOptions(command: Command): Command {
     .addOption(
       new Option(
         '--strategy <s>',
-        `controlled mode's strategy (${STRATEGY_NAMES.join(', ')}; default pct)`,
+        `controlled mode's strategy (${STRATEGY_NAMES.join(', ')}; default pct, and for a fuzz campaign pct and random in turn)`,
       ).argParser(choice('--strategy', STRATEGY_NAMES)),
     )
     .addOption(

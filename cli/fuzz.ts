@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { FUZZ_STRATEGIES } from '../control/plan.ts';
 import type { CampaignResult, Failure, Progress } from '../harness/fuzz/campaign.ts';
 import { Coverage } from '../harness/fuzz/coverage.ts';
 import { type JobsProgress, type JobsResult, runJobs } from '../harness/fuzz/jobs.ts';
@@ -136,6 +137,11 @@ function finalReport(
     ...(result.schedule !== null && opts.controlled
       ? [
           strategyLine(controlRequest(opts, seed)!, opts.cpus, result.schedule.meanSteps),
+          ...(opts.strategy === undefined
+            ? [
+                `  programs take ${FUZZ_STRATEGIES.join(', ')} in turn, by number (--strategy S gives all one)`,
+              ]
+            : []),
           `scheduling: ${result.schedule.decisions} decisions, ${Math.round(result.schedule.decisionsPerSecond)} per second of running programs`,
           '',
         ]
@@ -183,12 +189,13 @@ async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
   checkWritable('--junit', opts.junit);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const controlled = controlRequest(opts, seed);
+  const strategies = controlled !== undefined && opts.strategy === undefined ? FUZZ_STRATEGIES : undefined;
   const durationMs = opts.runs === undefined ? (opts.duration ?? DEFAULT_DURATION_MS) : undefined;
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };
   log(
-    `tasklet-rt fuzz: ${opts.cpus} CPUs${opts.jobs > 1 ? ` × ${opts.jobs} jobs` : ''}, ${opts.runs !== undefined ? `${opts.runs} programs` : `${(durationMs ?? 0) / 1000}s`}, seed ${seed}${opts.shard.count > 1 ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${controlled.strategy})` : ''}`,
+    `tasklet-rt fuzz: ${opts.cpus} CPUs${opts.jobs > 1 ? ` × ${opts.jobs} jobs` : ''}, ${opts.runs !== undefined ? `${opts.runs} programs` : `${(durationMs ?? 0) / 1000}s`}, seed ${seed}${opts.shard.count > 1 ? `, shard ${opts.shard.index}/${opts.shard.count}` : ''}${opts.inject ? `, mutant ${opts.inject}` : ''}${controlled ? `, controlled (${strategies?.join(' and ') ?? controlled.strategy}${strategies ? ' in turn' : ''})` : ''}`,
   );
   const termination = onTermination();
   let signalled = false;
@@ -204,6 +211,7 @@ async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
       shard: opts.shard,
       inject: opts.inject,
       controlled,
+      strategies,
       onProgress: (p) => log(progressLine(p)),
       interrupted: () => signalled,
     },

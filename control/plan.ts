@@ -32,6 +32,13 @@ export const DEFAULT_DEPTH = 3;
 export const DEFAULT_EXPECTED_STEPS = 20_000;
 
 /**
+ * The strategies a controlled fuzz campaign gives its programs in turn when none is asked for:
+ * PCT finds bugs that need few, well-placed preemptions; random ones that need a preemption
+ * between two neighbouring accesses (a lost update), which PCT's few change points seldom hit.
+ */
+export const FUZZ_STRATEGIES: readonly StrategyName[] = ['pct', 'random'];
+
+/**
  * The schedules a hunt tries in turn, each with a fresh seed, when it looks for a controlled run
  * that reproduces a free-running failure (fuzz and stress alike).
  */

@@ -84,6 +84,10 @@ function problems(p: Program): string[] {
           out.push(`irq schedules private t${op.t} elsewhere`);
         return;
       }
+      if (op.op === 'pace') {
+        if (spec.mode !== 'private' || spec.owner !== cpu) out.push(`CPU${cpu}: pacer t${op.t} not its own`);
+        return;
+      }
       if (op.op === 'orphan') {
         const mine = (x: number): boolean => p.tasklets[x].mode === 'private' && p.tasklets[x].owner === cpu;
         if (inSection) out.push(`CPU${cpu}: orphan inside a section`);

@@ -12,7 +12,7 @@ import { DISABLES, flatten, isSection, type Op, type Program } from './program.t
  */
 export function expectedRuns(program: Program, t: number): number | null {
   const spec = program.tasklets[t];
-  if (spec.mode !== 'private' || spec.resched > 0) return null;
+  if (spec.mode !== 'private' || reschedules(program, t)) return null;
   const all = program.threads.flatMap(flatten);
   if (all.some((op) => op.op === 'irq' && op.t === t)) return null;
   // An orphaning forgets a schedule when it takes, and does nothing when the tasklet is busy.
@@ -32,6 +32,14 @@ export function expectedRuns(program: Program, t: number): number | null {
   return schedules;
 }
 
+/** Whether tasklet `t`'s callback ever re-queues it: by its spec, or as a pacer. */
+function reschedules(program: Program, t: number): boolean {
+  return (
+    program.tasklets[t].resched > 0 ||
+    program.threads.flatMap(flatten).some((op) => op.op === 'pace' && op.t === t)
+  );
+}
+
 /** The priorities a tasklet is ever scheduled with in the program (ops, interrupts, itself). */
 function priorities(program: Program, t: number): Set<'hi' | 'normal'> {
   const seen = new Set<'hi' | 'normal'>();
@@ -40,6 +48,7 @@ function priorities(program: Program, t: number): Set<'hi' | 'normal'> {
     if (op.op === 'hi_schedule' && op.t === t) seen.add('hi');
     if (op.op === 'irq' && op.t === t) seen.add(op.hi ? 'hi' : 'normal');
     if (op.op === 'orphan' && (op.t === t || op.probe === t)) seen.add(op.hi ? 'hi' : 'normal');
+    if (op.op === 'pace' && op.t === t) seen.add(op.hi ? 'hi' : 'normal');
   }
   const spec = program.tasklets[t];
   if (spec.resched > 0) seen.add(spec.reschedHi ? 'hi' : 'normal');
@@ -63,7 +72,7 @@ export function orderChecks(program: Program): Map<number, OrderPair[]>[] {
     if (hasHotplug) return checks;
     const held = new Map<number, number>();
     const hold = (op: Op): void => {
-      if (!('t' in op) || op.op === 'irq' || op.op === 'orphan') return;
+      if (!('t' in op) || op.op === 'irq' || op.op === 'orphan' || op.op === 'pace') return;
       if (DISABLES.includes(op.op)) held.set(op.t, (held.get(op.t) ?? 0) + 1);
       if (op.op === 'enable') held.set(op.t, (held.get(op.t) ?? 0) - 1);
     };
@@ -99,13 +108,14 @@ export function orderChecks(program: Program): Map<number, OrderPair[]>[] {
 export function soleScheduler(program: Program, t: number): number | null {
   // A self-rescheduling tasklet moved by hotplug goes on rescheduling itself where it landed.
   const hotplug = program.threads.flatMap(flatten).some((op) => op.op === 'hotplug');
-  if (hotplug && program.tasklets[t].resched > 0) return null;
+  if (hotplug && reschedules(program, t)) return null;
   const cpus = new Set<number>();
   program.threads.forEach((ops, cpu) => {
     for (const op of flatten(ops)) {
       if ((op.op === 'schedule' || op.op === 'hi_schedule') && op.t === t) cpus.add(cpu);
       if (op.op === 'irq' && op.t === t) cpus.add(op.cpu);
       if (op.op === 'orphan' && (op.t === t || op.probe === t)) cpus.add(cpu);
+      if (op.op === 'pace' && op.t === t) cpus.add(cpu);
     }
   });
   return cpus.size === 1 ? [...cpus][0] : null;

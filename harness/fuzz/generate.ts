@@ -81,9 +81,11 @@ function opArb(cpus: number): fc.Arbitrary<Op> {
 
 /**
  * A FIFO episode, spelled in plain ops: some tasklets disabled, all of them scheduled on one
- * queue in one irqs-off section (so the queue holds them in that order), then all enabled in
- * another, so that one pass meets them all enabled after passes that had to requeue the
- * disabled ones. normalize() keeps what this CPU may do.
+ * queue in one irqs-off section (so the queue holds them in that order), passes, then all
+ * enabled in another section, so that one pass meets them all enabled after passes that had to
+ * requeue the disabled ones. With a pacer the first one re-queues itself from its callback, so
+ * each pass must put the disabled ones back behind it: a requeue to the head shows after any
+ * number of passes, not only after an odd one. normalize() keeps what this CPU may do.
  */
 function fifoEpisodeArb(): fc.Arbitrary<Op[]> {
   return fc
@@ -92,13 +94,18 @@ function fifoEpisodeArb(): fc.Arbitrary<Op[]> {
       hi: fc.boolean(),
       disabled: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
       us: fc.integer({ min: 0, max: MAX_DELAY_US }),
+      pacer: fc.boolean(),
     })
-    .map(({ ts, hi, disabled, us }): Op[] => {
-      const held = ts.filter((_, k) => disabled[k]);
+    .map(({ ts, hi, disabled, us, pacer }): Op[] => {
+      const held = ts.filter((_, k) => disabled[k] && !(pacer && k === 0));
       const op = hi ? ('hi_schedule' as const) : ('schedule' as const);
+      const queued = ts.map((t, k): Op => (pacer && k === 0 ? { op: 'pace', t, hi } : { op, t }));
       return [
         ...held.map((t): Op => ({ op: 'disable', t })),
-        { op: 'irqsave', body: ts.map((t): Op => ({ op, t })) },
+        { op: 'irqsave', body: queued },
+        // The bh section's end runs the passes (ten, under control): the held entries are walked
+        // and requeued before they are enabled.
+        { op: 'bh', body: [{ op: 'delay', us: 0 }] },
         { op: 'delay', us },
         ...(held.length > 0
           ? [{ op: 'irqsave' as const, body: held.map((t): Op => ({ op: 'enable', t })) }]

@@ -29,6 +29,7 @@ import {
   tw,
 } from '../oracles/shadow.ts';
 import { fuzz_timer_fn, fuzz_work_fn, serveBhMailbox, setupBh } from './bh-exec.ts';
+import { on_fifo_pass_entry, on_fifo_pass_exit, on_fifo_resched, on_fifo_run } from './fifo.ts';
 import { type DelayPlan, installInjection } from './injection.ts';
 import {
   FUZZ_IRQ,
@@ -45,10 +46,10 @@ import {
   X_RESCHED_HI,
   xw,
 } from './layout.ts';
-import { on_fifo_run, on_order_check, on_orphan_run } from './oracles.ts';
+import { on_order_check, on_orphan_run } from './oracles.ts';
 import type { TaskletSpec } from './program.ts';
 import { fail, indexOf, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
-import { fuzzThread, setFuzzCallback } from './thread.ts';
+import { fifo_placeable, fuzzThread, setFuzzCallback } from './thread.ts';
 
 function fuzz_callback(t: TaskletStruct): void {
   const i = indexOf(t.id);
@@ -62,7 +63,11 @@ function fuzz_callback(t: TaskletStruct): void {
   fail(on_run_start(sh, i, run_context(sh, i, cpu)));
   const busy = Atomics.load(words, xw(i, X_BUSY_US));
   if (busy > 0) udelay(busy);
-  if (take_budget(sh, i)) scheduleTracked(i, cpu, Atomics.load(words, xw(i, X_RESCHED_HI)) !== 0);
+  if (take_budget(sh, i)) {
+    const hi = Atomics.load(words, xw(i, X_RESCHED_HI)) !== 0;
+    scheduleTracked(i, cpu, hi);
+    if (fifo_placeable(i)) on_fifo_resched(sh, words, i, cpu, hi, offlineCount(cpu));
+  }
   record_event(sh, i, EventKind.RunEnd, cpu);
   fail(on_run_end(sh, i, cpu, exit_jiffies()));
   logInterval(cpu, 'run', start);
@@ -129,6 +134,15 @@ function fuzz_setup(arg: unknown): number[] {
   return ids;
 }
 
+/** The FIFO model's passes (fifo.ts): each tasklet pass takes its queue whole and walks it. */
+function install_fifo_passes(): void {
+  attach_tracepoint('softirq_entry', (vec) => on_fifo_pass_entry(words, smp_processor_id(), vec));
+  attach_tracepoint('softirq_exit', (vec) => {
+    const cpu = smp_processor_id();
+    on_fifo_pass_exit(words, Atomics.load(words, W_NR_TASKLETS), cpu, vec, offlineCount(cpu));
+  });
+}
+
 /** Guarantee 15 on the tracepoints: entry and exit alternate per CPU; entries are counted. */
 function install_trace_oracle(): void {
   let open = -1;
@@ -156,5 +170,6 @@ export default defineModule({
     installInjection(words, cpu);
     install_trace_oracle();
     install_vector_probe();
+    install_fifo_passes();
   },
 });

@@ -111,6 +111,8 @@ class ThreadNormalizer {
         return { op: 'race' };
       case 'hotplug':
         return this.cpus < 2 ? null : { op: 'hotplug', cpu: clamp(op.cpu, 0, this.cpus - 1) };
+      case 'pace':
+        return this.pace(op.t % this.tasklets.length, op.hi === true);
       case 'orphan':
         return inSection
           ? null
@@ -127,6 +129,12 @@ class ThreadNormalizer {
     const held = (x: number): boolean => (this.held.get(x) ?? 0) > 0;
     if (t === probe || !mine(t) || !mine(probe) || held(t) || held(probe)) return null;
     return { op: 'orphan', t, probe, hi: hi === true };
+  }
+
+  /** A pacer is private to this CPU (its self-reschedules stay here); schedule's rules otherwise. */
+  private pace(t: number, hi: boolean): Op | null {
+    const spec = this.tasklets[t];
+    return spec.mode === 'private' && spec.owner === this.cpu ? { op: 'pace', t, hi } : null;
   }
 
   private taskletOp(name: TaskletOpName, t: number, inSection: boolean): Op | null {

@@ -4,24 +4,10 @@
  * check judge kills racing with schedules. Pure functions of the shared words, like those.
  */
 import type { OracleName } from '../oracles/guarantees.ts';
+import { F_COVERED, F_NO_SCHED, F_RUNS, F_SCHED_SEQ, type RecentEvent, tw } from '../oracles/shadow.ts';
 import {
-  F_COVERED,
-  F_INSIDE,
-  F_NO_SCHED,
-  F_RUNS,
-  F_SCHED_SEQ,
-  type RecentEvent,
-  tw,
-} from '../oracles/shadow.ts';
-import {
-  W_FIFO,
-  X_FIFO_EPOCH,
-  X_FIFO_QUEUE,
-  X_FIFO_SEQ,
-  X_HELD,
   X_KILL_COVERED,
   X_KILL_SEQ,
-  X_LAST_RUN_CPU,
   X_ORDER_FIRST,
   X_ORDER_RUNS,
   X_ORPHAN_KILLS,
@@ -144,70 +130,6 @@ export function at_program_end(sh: Int32Array, i: number, expected: number | nul
       cpus: [],
       message: `t${i} ran ${runs} times; the program implies exactly ${expected} (each schedule is followed by a kill)`,
     };
-  return null;
-}
-
-/**
- * FIFO within a queue (G7), judged on private tasklets queued by their owner inside a section
- * (no pass can run on that CPU there). Before such a schedule: whether the shadow says the
- * tasklet is idle, so that this schedule queues it: every schedule so far covered by a run start
- * or a kill, no callback in progress, and its last run (if any) on this CPU, which is running
- * the section and so has finished that run and unlocked it. Never once orphaned: its entry
- * without SCHED may still sit on a queue (requeued while disabled), and the next schedule would
- * queue it a second time.
- */
-export function fifo_idle(sh: Int32Array, words: Int32Array, i: number, cpu: number): boolean {
-  if (Atomics.load(words, xw(i, X_ORPHAN_KILLS)) !== 0) return false;
-  const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
-  const covered = Math.max(Atomics.load(sh, tw(i, F_COVERED)), Atomics.load(words, xw(i, X_KILL_COVERED)));
-  const lastRun = Atomics.load(words, xw(i, X_LAST_RUN_CPU));
-  return seq === covered && Atomics.load(sh, tw(i, F_INSIDE)) === 0 && (lastRun === 0 || lastRun === cpu + 1);
-}
-
-/** After that schedule: the tasklet's place in this CPU's queue of the vector. */
-export function on_fifo_queued(words: Int32Array, i: number, cpu: number, hi: boolean, epoch: number): void {
-  const queue = cpu * 2 + (hi ? 1 : 0);
-  const place = Atomics.add(words, W_FIFO + queue, 1) + 1;
-  Atomics.store(words, xw(i, X_FIFO_QUEUE), queue + 1);
-  Atomics.store(words, xw(i, X_FIFO_EPOCH), epoch);
-  Atomics.store(words, xw(i, X_FIFO_SEQ), place);
-}
-
-/**
- * At a run start of `i`, on `cpu` whose offline count is `epoch`. Appends, splices and requeues
- * all keep the order of a queue's entries, and a hot-unplug moves a queue whole: so an entry
- * placed before this one on the same queue, in the same epoch of its owner, not run yet and not
- * disabled, was walked before it in this very pass and must have run. Judged only on the owner
- * CPU in the epoch of the places, where the owner thread (the only one that disables these)
- * cannot move while the pass runs.
- */
-export function on_fifo_run(
-  words: Int32Array,
-  n: number,
-  i: number,
-  cpu: number,
-  epoch: number,
-): FuzzViolation | null {
-  Atomics.store(words, xw(i, X_LAST_RUN_CPU), cpu + 1);
-  const place = Atomics.exchange(words, xw(i, X_FIFO_SEQ), 0);
-  if (place === 0) return null;
-  const queue = Atomics.load(words, xw(i, X_FIFO_QUEUE));
-  const hi = (queue - 1) % 2 === 1;
-  if ((queue - 1) >> 1 !== cpu || Atomics.load(words, xw(i, X_FIFO_EPOCH)) !== epoch) return null;
-  for (let j = 0; j < n; j++) {
-    const earlier = j !== i ? Atomics.load(words, xw(j, X_FIFO_SEQ)) : 0;
-    if (earlier === 0 || earlier > place) continue;
-    if (Atomics.load(words, xw(j, X_FIFO_QUEUE)) !== queue) continue;
-    if (Atomics.load(words, xw(j, X_FIFO_EPOCH)) !== epoch || Atomics.load(words, xw(j, X_HELD)) !== 0)
-      continue;
-    return {
-      oracle: 'fifo',
-      guarantee: 7,
-      tasklet: i,
-      cpus: [cpu],
-      message: `t${i} ran on CPU${cpu} before t${j}, which was queued ahead of it on the same ${hi ? 'HI' : 'TASKLET'} queue and is enabled: not FIFO (or a requeued entry did not go to the tail)`,
-    };
-  }
   return null;
 }
 

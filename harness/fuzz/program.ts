@@ -105,6 +105,9 @@ export type Op =
   /** G12 on purpose: queue private `t`, re-initialise it (SCHED cleared, the entry stays), queue
    * private `probe` behind it, all with interrupts off: the pass must skip `t` with a warning. */
   | { op: 'orphan'; t: number; probe: number; hi: boolean }
+  /** Queue private `t` so that its callback re-queues it SPINNER_RESCHED more times (on the same
+   * vector): a pacer, an entry that gets ahead of the ones each pass puts back (FIFO, G7). */
+  | { op: 'pace'; t: number; hi: boolean }
   | { op: 'irqsave' | 'bh'; body: Op[] }
   /** A race point: each CPU waits here (a while at most) until every CPU has come, so the ops
    * right after it start together; a program has at most one, outside sections. */

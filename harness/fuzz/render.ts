@@ -1,6 +1,14 @@
 /** A readable rendition of a program: its tasklets, then one numbered column per CPU. */
 import { NR_TIMERS, NR_WORKS, TIMER_BUSY_US, timerOwner, WORK_BUSY_US, workName } from './bh-layout.ts';
-import { flatten, isBhOp, isSection, type Op, type Program, type TaskletSpec } from './program.ts';
+import {
+  flatten,
+  isBhOp,
+  isSection,
+  type Op,
+  type Program,
+  SPINNER_RESCHED,
+  type TaskletSpec,
+} from './program.ts';
 
 function describeTasklet(spec: TaskletSpec, t: number): string {
   const use =
@@ -32,6 +40,8 @@ export function describeOp(op: Op, cpu: number): string {
       const schedule = op.hi ? 'tasklet_hi_schedule' : 'tasklet_schedule';
       return `irqs off: ${schedule} t${op.t}, tasklet_setup t${op.t} (queued without SCHED), ${schedule} t${op.probe}`;
     }
+    case 'pace':
+      return `${op.hi ? 'tasklet_hi_schedule' : 'tasklet_schedule'} t${op.t} (a pacer: re-queues itself ${SPINNER_RESCHED}x)`;
     case 'irqsave':
     case 'bh':
       return `${op.op === 'irqsave' ? 'local_irq_save' : 'local_bh_disable'} {`;

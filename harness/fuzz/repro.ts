@@ -148,6 +148,7 @@ function checkOp(op: unknown, cpus: number, where: string, inSection = false): v
     'irq_bh',
     'delay',
     'hotplug',
+    'pace',
     ...(inSection ? [] : ['irqsave', 'bh', 'orphan', 'race']),
   ];
   oneOf(op, 'op', kinds, where);
@@ -170,7 +171,10 @@ function checkOp(op: unknown, cpus: number, where: string, inSection = false): v
   } else if (op.op === 'race') return;
   else if (op.op === 'delay') int(op, 'us', 0, 10_000, where);
   else if (op.op === 'hotplug') int(op, 'cpu', 0, cpus - 1, where);
-  else if (op.op === 'orphan') {
+  else if (op.op === 'pace') {
+    int(op, 't', 0, MAX_TASKLETS - 1, where);
+    bool(op, 'hi', where);
+  } else if (op.op === 'orphan') {
     int(op, 't', 0, MAX_TASKLETS - 1, where);
     int(op, 'probe', 0, MAX_TASKLETS - 1, where);
     bool(op, 'hi', where);

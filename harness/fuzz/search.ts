@@ -4,6 +4,7 @@
  * deterministic), then its schedule shrunk (controlled mode) and its reproduction rate measured.
  */
 import fc from 'fast-check';
+import type { StrategyName } from '../../control/block.ts';
 import type { ControlledOptions, RunPlan } from '../../control/driver.ts';
 import type { CampaignRuns } from './campaign-runs.ts';
 import type { Failure, FailureSchedule } from './failure.ts';
@@ -26,6 +27,11 @@ export interface SearchOptions {
   reproRuns?: number;
   /** Run every program under the controlled scheduler. */
   controlled?: ControlledOptions;
+  /**
+   * Controlled: the strategies programs take in turn, by program index (each program's schedule
+   * is still seeded from its own seed); without it every program takes `controlled.strategy`.
+   */
+  strategies?: readonly StrategyName[];
   /** Polled between runs: true ends the shrinking early. */
   interrupted?: () => boolean;
   /** Controlled: the schedule's seed, when not the program's own (a hunted schedule). */
@@ -51,6 +57,7 @@ export async function searchProgram(
   // Controlled: the program's schedule comes from its seed; PCT's k from the runs so far.
   const runPlan: RunPlan | undefined = controlled && {
     ...controlled,
+    strategy: options.strategies?.[index % options.strategies.length] ?? controlled.strategy,
     seed: options.scheduleSeed ?? seed,
     expectedSteps: controlled.expectedSteps ?? Math.round(runs.meter.meanSteps),
   };

@@ -26,10 +26,19 @@ import { cpu_sleep, interrupt_point, layout, raw_load, under_control } from '../
 import { C_WAKE } from '../../shm/layout.ts';
 import { before_enable, on_disable_return, on_kill_return } from '../oracles/call-checks.ts';
 import { offlineCount } from '../oracles/cpu-context.ts';
-import { EventKind, F_IN_FLIGHT, F_NO_SCHED, F_SCHED_SEQ, record_event, tw } from '../oracles/shadow.ts';
+import {
+  EventKind,
+  F_BUDGET,
+  F_IN_FLIGHT,
+  F_NO_SCHED,
+  F_SCHED_SEQ,
+  record_event,
+  tw,
+} from '../oracles/shadow.ts';
 import { bhOp } from './bh-exec.ts';
 import { resetHeldWorks } from './bh-work-ops.ts';
 import type { OrderPair } from './expect.ts';
+import { fifo_idle, on_fifo_queued } from './fifo.ts';
 import { armIrq, fireArmedIrq, restartInjection } from './injection.ts';
 import {
   FUZZ_IRQ,
@@ -42,18 +51,17 @@ import {
   X_HELD,
   X_KILL_SEQ,
   X_KILLS_IN_FLIGHT,
+  X_RESCHED_HI,
   xw,
 } from './layout.ts';
 import {
-  fifo_idle,
   type KillWindow,
   kill_check_applies,
-  on_fifo_queued,
   on_kill_covers,
   on_order_mark,
   on_orphaned,
 } from './oracles.ts';
-import { isBhOp, isSection, type Op, type TaskletOpName } from './program.ts';
+import { isBhOp, isSection, type Op, SPINNER_RESCHED, type TaskletOpName } from './program.ts';
 import { fail, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
 
 export interface ThreadArg {
@@ -72,6 +80,7 @@ const PROBE_WAIT_MS = 50;
 
 /** This program's tasklets the FIFO oracle may place. */
 let placeable = new Set<number>();
+export const fifo_placeable = (i: number): boolean => placeable.has(i);
 /** Per tasklet, whether each disable this CPU holds was a waiting one (it told the oracle). */
 const held = new Map<number, boolean[]>();
 let fuzzCallback: Parameters<typeof tasklet_setup>[1] = () => {};
@@ -135,6 +144,14 @@ function scheduleIrqsOff(i: number, cpu: number, hi: boolean): void {
   const placed = placeable.has(i) && fifo_idle(sh, words, i, cpu);
   scheduleTracked(i, cpu, hi);
   if (placed) on_fifo_queued(words, i, cpu, hi, offlineCount(cpu));
+}
+
+/** The pace op: more self-reschedules (a spent budget counts from zero), then the schedule. */
+function pace(i: number, cpu: number, hi: boolean, irqsOff: boolean): void {
+  Atomics.store(sh, tw(i, F_BUDGET), Math.max(0, Atomics.load(sh, tw(i, F_BUDGET))) + SPINNER_RESCHED);
+  Atomics.store(words, xw(i, X_RESCHED_HI), hi ? 1 : 0);
+  if (irqsOff) scheduleIrqsOff(i, cpu, hi);
+  else scheduleTracked(i, cpu, hi);
 }
 
 /** G12 on purpose (the orphan op); done only when both tasklets are idle, so the entries land as planned. */
@@ -253,6 +270,10 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = 
     case 'orphan':
       orphan(op, cpu);
       logInterval(cpu, 'init', start);
+      break;
+    case 'pace':
+      pace(op.t, cpu, op.hi, irqsOff);
+      logInterval(cpu, op.hi ? 'hi_schedule' : 'schedule', start);
       break;
     default:
       taskletOp(op.op, op.t, cpu, irqsOff);
