@@ -6,7 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
+import { FUZZ_STRATEGIES } from '../control/plan.ts';
 import { findingOf, fuzzModule, type ModuleFinding, type ModuleFuzzOptions } from '../harness/module/fuzz.ts';
+import { programSchedule } from '../harness/module/fuzz-run.ts';
 import { huntModuleSchedule, type ModuleHunt } from '../harness/module/hunt.ts';
 import { renderProgram } from '../harness/module/program.ts';
 import { buildModuleRepro, type ModuleRepro, replayModule } from '../harness/module/repro.ts';
@@ -69,6 +71,7 @@ export async function fuzzModuleCommand(
       throw new UsageError(`${flag} is for the built-in fuzz, not for a module (fuzz ${display})`);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const controlled = controlRequest(opts, seed);
+  const strategies = controlled !== undefined && opts.strategy === undefined ? FUZZ_STRATEGIES : undefined;
   const params = paramRecord(opts.param);
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
@@ -86,6 +89,7 @@ export async function fuzzModuleCommand(
     cpus: opts.cpus,
     params,
     controlled,
+    strategies,
     seed,
     durationMs: opts.duration ?? DEFAULT_DURATION_MS,
     runs: opts.runs,
@@ -120,12 +124,12 @@ export async function fuzzModuleCommand(
   ];
   if (controlled !== undefined)
     lines.push(
-      `  controlled: strategy ${controlled.strategy}${controlled.strategy === 'pct' ? ` depth ${controlled.depth ?? 3}` : ''}; each program's schedule is seeded by its own seed`,
+      `  controlled: ${strategies ? `strategies ${strategies.join(' and ')} in turn (by the program's seed)` : `strategy ${controlled.strategy}`}${controlled.strategy === 'pct' ? `, pct depth ${controlled.depth ?? 3}` : ''}; each program's schedule is seeded by its own seed`,
     );
   if (hunted !== null) lines.push(huntLine(hunted.hunt));
   const f = hunted?.finding ?? result.finding;
   if (f !== null) {
-    const schedule = hunted?.finding ? hunted.hunt.controlled : controlled;
+    const schedule = hunted?.finding ? hunted.hunt.controlled : programSchedule(options, f.program);
     const repro = buildModuleRepro(f, { file: path, display, cpus: opts.cpus, params, seed }, schedule);
     mkdirSync(opts.out, { recursive: true });
     const v = findingOf(f.outcome)!;

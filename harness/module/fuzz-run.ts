@@ -5,6 +5,7 @@
  * harness throughout. In controlled mode the program's seed decides the schedule, and the
  * decision log it made replays it exactly.
  */
+import type { StrategyName } from '../../control/block.ts';
 import type { ControlledOptions, RunPlan } from '../../control/driver.ts';
 import { RunClock } from '../stress/clock.ts';
 import type { ViolationReport } from '../stress/result.ts';
@@ -22,6 +23,19 @@ export interface ProgramMachine {
   params?: Record<string, number>;
   /** Controlled mode (its seed is the program's); undefined: free-running. */
   controlled?: ControlledOptions;
+  /** Controlled: the strategies programs take by their seed (seed mod their number); else `controlled.strategy`. */
+  strategies?: readonly StrategyName[];
+}
+
+/** The controlled schedule `program` runs under on `target`, or undefined free-running. */
+export function programSchedule(
+  target: ProgramMachine,
+  program: ModuleProgram,
+): ControlledOptions | undefined {
+  const { controlled, strategies } = target;
+  if (controlled === undefined) return undefined;
+  const strategy = strategies?.[program.seed % strategies.length] ?? controlled.strategy;
+  return { ...controlled, strategy, seed: program.seed };
 }
 
 export interface ProgramOutcome {
@@ -47,8 +61,8 @@ export async function runModuleProgram(
   const stop = new StopSignal();
   let harness: ModuleHarness | null = null;
   const verdicts = new Verdicts(stop, new RunClock(), (id) => harness?.events(id) ?? []);
-  const plan: RunPlan | undefined =
-    target.controlled === undefined ? undefined : { ...target.controlled, seed: program.seed, replay };
+  const planned = programSchedule(target, program);
+  const plan: RunPlan | undefined = planned === undefined ? undefined : { ...planned, replay };
   harness = await bootModuleMachine(
     {
       file: target.file,

@@ -59,7 +59,9 @@ export const F_INV_EXIT = 30; // jiffies (low 32 bits) at the last run's exit
 export const F_SPIN = 31; // 1: the callback reschedules itself on every run while its budget lasts (2: and busy-waits)
 export const F_FIFO = 32; // FIFO episode: (CPU + 1) << 16 | position it must run at (G7), 0 none
 export const F_NO_SCHED = 33; // 1 while it sits queued without SCHED on purpose: its callback must not run (G12)
-export const TASKLET_WORDS = F_NO_SCHED + 1;
+export const F_COUNT_HIGH = 34; // disables started minus enables returned: the most the disable count may be (G8)
+export const F_COUNT_LOW = 35; // disables returned minus enables started: the least it may be
+export const TASKLET_WORDS = F_COUNT_LOW + 1;
 
 /** Shadow words for a harness with `tasklets` records. */
 export const shadowWords = (tasklets: number): number => SHADOW_HEADER_WORDS + tasklets * TASKLET_WORDS;

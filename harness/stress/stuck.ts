@@ -5,6 +5,7 @@
  */
 import type { MachineView } from '../../machine/view.ts';
 import { WaitKind } from '../../shm/layout.ts';
+import { first_count_off_bounds } from '../oracles/disable-count.ts';
 import { confirmed, findingViolation } from '../oracles/findings.ts';
 import { type Violation, violation } from '../oracles/guarantees.ts';
 import type { StressContext } from './context.ts';
@@ -16,7 +17,10 @@ import type { StressContext } from './context.ts';
  * was lost), or stranded on a queue whose softirq is not raised.
  */
 export async function reportStuck({ view, workload, verdicts, machine }: StressContext): Promise<void> {
-  const lost = lostCountUpdate(view, workload);
+  const ids = workload.ids();
+  const lost =
+    lostCountUpdate(view, workload) ??
+    first_count_off_bounds(workload.sh, ids.length, workload.names.name, (i) => view.tasklet(ids[i]).count);
   if (lost !== null) verdicts.violation(lost);
   for (const finding of view.findings(workload.ids())) {
     if (finding.kind === 'queue-cycle' || finding.kind === 'queued-twice') {

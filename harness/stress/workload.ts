@@ -53,6 +53,7 @@ import {
   on_trace_entry,
 } from '../oracles/call-checks.ts';
 import { exit_jiffies, install_vector_probe, offlineCount, run_context } from '../oracles/cpu-context.ts';
+import { counted_disable, counted_enable } from '../oracles/disable-count.ts';
 import { type Violation, violation } from '../oracles/guarantees.ts';
 import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
 import {
@@ -336,10 +337,10 @@ function irq_disable_enable(i: number, cpu: number): void {
   if (Atomics.load(sh, tw(i, F_EXCLUSIVE)) === 0) {
     const t = tl(i);
     covered('irq_disable', slotNow(), () => {
-      tasklet_disable_nosync(t);
+      counted_disable(sh, i, () => tasklet_disable_nosync(t));
       if (rng.chance(50)) udelay(rng.below(5));
       if (rng.chance(30)) schedule_raw(i, cpu);
-      tasklet_enable(t);
+      counted_enable(sh, i, () => tasklet_enable(t));
     });
   }
   Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
@@ -381,20 +382,22 @@ function* disableOp(cpu: number): TaskBody {
   const t = tl(i);
   const flavour = rng.below(3);
   if (flavour === 0) {
-    covered('disable', Slot.Process, () => tasklet_disable(t));
+    covered('disable', Slot.Process, () => counted_disable(sh, i, () => tasklet_disable(t)));
   } else if (flavour === 1) {
-    covered('disable_nosync', Slot.Process, () => tasklet_disable_nosync(t));
+    covered('disable_nosync', Slot.Process, () => counted_disable(sh, i, () => tasklet_disable_nosync(t)));
     covered('unlock_wait', Slot.Process, () => tasklet_unlock_wait(t));
   } else {
     local_bh_disable();
-    covered('disable_in_atomic', Slot.Process, () => tasklet_disable_in_atomic(t));
+    covered('disable_in_atomic', Slot.Process, () =>
+      counted_disable(sh, i, () => tasklet_disable_in_atomic(t)),
+    );
   }
   fail(on_disable_return(sh, i, cpu));
   if (flavour === 2) local_bh_enable();
   record_event(sh, i, EventKind.Disable, cpu);
   count(cpu, OpCounter.Disables);
   const nested = rng.chance(25);
-  if (nested) tasklet_disable_nosync(t);
+  if (nested) counted_disable(sh, i, () => tasklet_disable_nosync(t));
   if (rng.chance(50) && schedule_tracked(i, cpu, true) && (t.state & (1 << TASKLET_STATE_SCHED)) === 0) {
     fail({
       oracle: 'disabled',
@@ -407,10 +410,10 @@ function* disableOp(cpu: number): TaskBody {
   if (rng.chance(50))
     yield; // stay disabled across a schedule() so other CPUs meet it
   else udelay(rng.below(20));
-  if (nested) tasklet_enable(t);
+  if (nested) counted_enable(sh, i, () => tasklet_enable(t));
   before_enable(sh, i);
   record_event(sh, i, EventKind.Enable, cpu);
-  covered('enable', Slot.Process, () => tasklet_enable(t));
+  covered('enable', Slot.Process, () => counted_enable(sh, i, () => tasklet_enable(t)));
   releaseControl(i);
 }
 
@@ -482,9 +485,9 @@ function multiDisableOp(cpu: number): void {
   Atomics.add(sh, tw(i, F_IN_FLIGHT), 1);
   if (Atomics.load(sh, tw(i, F_EXCLUSIVE)) === 0) {
     const t = tl(i);
-    covered('disable_nosync', Slot.Process, () => tasklet_disable_nosync(t));
+    covered('disable_nosync', Slot.Process, () => counted_disable(sh, i, () => tasklet_disable_nosync(t)));
     udelay(rng.below(5));
-    covered('enable', Slot.Process, () => tasklet_enable(t));
+    covered('enable', Slot.Process, () => counted_enable(sh, i, () => tasklet_enable(t)));
   }
   Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
 }
@@ -620,7 +623,7 @@ function* fifoOp(cpu: number): TaskBody {
     [order[k], order[j]] = [order[j], order[k]];
   }
   for (const d of disabled) {
-    covered('disable', Slot.Process, () => tasklet_disable(tl(d)));
+    covered('disable', Slot.Process, () => counted_disable(sh, d, () => tasklet_disable(tl(d))));
     fail(on_disable_return(sh, d, cpu));
   }
   const enabledOrder = order.filter((x) => !disabled.includes(x));
@@ -647,7 +650,7 @@ function* fifoOp(cpu: number): TaskBody {
     for (const d of disabledOrder) Atomics.store(sh, tw(d, F_FIFO), 0);
   for (const d of disabledOrder) {
     before_enable(sh, d);
-    covered('enable', Slot.Process, () => tasklet_enable(tl(d)));
+    covered('enable', Slot.Process, () => counted_enable(sh, d, () => tasklet_enable(tl(d))));
   }
   local_irq_restore(flags2);
   deadline = machineMs() + EPISODE_WAIT_MS;
@@ -749,7 +752,7 @@ function* coalesceOp(cpu: number): TaskBody {
   const t = tl(i);
   takeExclusive(i);
   cov_begin(cov, nr_cpu_ids(), cpu, Slot.Process, kindIndex('coalesce'));
-  tasklet_disable(t);
+  counted_disable(sh, i, () => tasklet_disable(t));
   fail(on_disable_return(sh, i, cpu));
   const runsBefore = Atomics.load(sh, tw(i, F_RUNS));
   Atomics.store(sh, tw(i, F_EPISODE_ACKS), 0);
@@ -767,7 +770,7 @@ function* coalesceOp(cpu: number): TaskBody {
   while (Atomics.load(sh, tw(i, F_IN_FLIGHT)) !== 0) cpu_relax();
   const schedules = EPISODE_SCHEDULES * (Atomics.load(sh, tw(i, F_EPISODE_ACKS)) + 1);
   before_enable(sh, i);
-  tasklet_enable(t);
+  counted_enable(sh, i, () => tasklet_enable(t));
   // Its run, and any second run a broken schedule could have queued, happen within a few passes.
   for (
     let waits = 0;
