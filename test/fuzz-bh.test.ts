@@ -23,7 +23,7 @@ describe('fuzz: timer and BH work ops', () => {
   const cases: [string, number, number][] = [
     ['work-flush-early', 203, 4],
     ['work-queue-while-disabled', 204, 6],
-    ['timer-early', 102, 4],
+    ['timer-early', 102, 2],
   ];
   it.each(cases)(
     'catches %s (guarantee %i)',
