@@ -303,6 +303,23 @@ export class MachineView {
   }
 
   /**
+   * The first of `ids` whose `next` links lead back to a tasklet already met, or -1. Lists are
+   * NULL-terminated, and an entry's link is cleared before it is appended anywhere, so even the
+   * stale link of an entry that left its list never closes a loop: a loop is a list that a pass
+   * which took it (off every queue, where findings() cannot see it) walks forever.
+   */
+  linkCycle(ids: readonly number[]): number {
+    for (const id of ids) {
+      const seen = new Set<number>();
+      for (let at = id; at >= 0 && at < this.maxTasklets; at = this.tasklet(at).next - 1) {
+        if (seen.has(at)) return id;
+        seen.add(at);
+      }
+    }
+    return -1;
+  }
+
+  /**
    * Findings about tasklets `ids` (and every queue), from one walk: queue cycles first, then
    * per tasklet in the order given: queued twice, lost, queued while running; then stuck waiters.
    */

@@ -105,6 +105,19 @@ describe('machine view', () => {
     expect(view.queue(1, 'hi')).toMatchObject({ ids: [2], badLink: true, tailOk: false });
   });
 
+  it('finds next links that loop off every queue (a list a pass took and walks forever)', () => {
+    const { memory, view } = machine();
+    const link = (from: number, to: number): void => {
+      memory.mem[memory.layout.tasklet(from) + T_NEXT] = to + 1;
+    };
+    link(2, 7); // 2 -> 7, stale and harmless: 7 ends its list
+    expect(view.linkCycle([2, 7])).toBe(-1);
+    link(7, 9);
+    link(9, 7); // 7 -> 9 -> 7, on no queue
+    expect(view.linkCycle([1, 2, 9])).toBe(2);
+    expect(view.findings([2, 7, 9])).toEqual([]);
+  });
+
   it('finds a tasklet on two queues, a lost one, one queued while running', () => {
     const { memory, view } = machine();
     enqueue(memory, 0, C_VEC_HEAD, [3]);

@@ -5,7 +5,14 @@
  */
 import type { Machine } from '../../machine/index.ts';
 import type { MachineView } from '../../machine/view.ts';
-import { confirmed, findingViolation, hangMessage, type TaskletNames } from '../oracles/findings.ts';
+import {
+  confirmed,
+  findingViolation,
+  hangMessage,
+  linkLoopMessage,
+  type TaskletNames,
+} from '../oracles/findings.ts';
+import { violation } from '../oracles/guarantees.ts';
 import { recent_events } from '../oracles/shadow.ts';
 import { W_IDS, W_NR_TASKLETS } from './layout.ts';
 import type { FuzzViolation } from './oracles.ts';
@@ -49,8 +56,23 @@ export function fuzzNames(words: Int32Array): TaskletNames {
   };
 }
 
-/** A hang, with what each CPU waits for. */
-export function hangViolation({ view, words }: ProgramRun, what: string): FuzzViolation {
+/**
+ * A hang, with what each CPU waits for; or, when a queue is broken (a cycle, an entry on two
+ * queues), that broken structure (G11), which is why a pass or a wait never ends.
+ */
+export function hangViolation(run: ProgramRun, what: string): FuzzViolation {
+  const { view, words } = run;
+  const ids = programIds(run);
+  for (const finding of view.findings(ids)) {
+    if (finding.kind !== 'queue-cycle' && finding.kind !== 'queued-twice') continue;
+    const v = findingViolation(finding, fuzzNames(words))!;
+    return { ...v, message: `${v.message} (${what})` };
+  }
+  const looped = view.linkCycle(ids);
+  if (looped >= 0) {
+    const i = ids.indexOf(looped);
+    return violation('structure', i, [], `${linkLoopMessage(`t${i}`)} (${what})`);
+  }
   return {
     oracle: 'hang',
     guarantee: null,

@@ -6,7 +6,7 @@
 import type { MachineView } from '../../machine/view.ts';
 import { WaitKind } from '../../shm/layout.ts';
 import { first_count_off_bounds } from '../oracles/disable-count.ts';
-import { confirmed, findingViolation } from '../oracles/findings.ts';
+import { confirmed, findingViolation, linkLoopMessage } from '../oracles/findings.ts';
 import { type Violation, violation } from '../oracles/guarantees.ts';
 import type { StressContext } from './context.ts';
 
@@ -18,6 +18,12 @@ import type { StressContext } from './context.ts';
  */
 export async function reportStuck({ view, workload, verdicts, machine }: StressContext): Promise<void> {
   const ids = workload.ids();
+  const looped = view.linkCycle(ids);
+  if (looped >= 0) {
+    const i = workload.names.index(looped);
+    verdicts.violation(violation('structure', i, [], linkLoopMessage(workload.names.name(i))));
+    return;
+  }
   const lost =
     lostCountUpdate(view, workload) ??
     first_count_off_bounds(workload.sh, ids.length, workload.names.name, (i) => view.tasklet(ids[i]).count);
