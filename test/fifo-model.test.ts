@@ -30,7 +30,7 @@ const program = (pacer: boolean): Program => {
 };
 
 describe('fuzz FIFO model', () => {
-  const SEEDS = 6;
+  const SEEDS = 4;
 
   /** The FIFO findings among controlled runs of `program(pacer)` seeded 0..SEEDS-1. */
   async function fifoFindings(inject: string | undefined, pacer: boolean): Promise<number> {
