@@ -139,7 +139,7 @@ function finalReport(
           strategyLine(controlRequest(opts, seed)!, opts.cpus, result.schedule.meanSteps),
           ...(opts.strategy === undefined
             ? [
-                `  programs take ${FUZZ_STRATEGIES.join(', ')} in turn, by number (--strategy S gives all one)`,
+                `  programs take ${FUZZ_STRATEGIES.join(' and ')} in turn by number (the bound above is the pct ones'; --strategy S gives all one)`,
               ]
             : []),
           `scheduling: ${result.schedule.decisions} decisions, ${Math.round(result.schedule.decisionsPerSecond)} per second of running programs`,

@@ -303,20 +303,32 @@ export class MachineView {
   }
 
   /**
-   * The first of `ids` whose `next` links lead back to a tasklet already met, or -1. Lists are
-   * NULL-terminated, and an entry's link is cleared before it is appended anywhere, so even the
-   * stale link of an entry that left its list never closes a loop: a loop is a list that a pass
-   * which took it (off every queue, where findings() cannot see it) walks forever.
+   * The first of `ids` whose `next` links lead back to a tasklet already met, or -1. In a
+   * consistent snapshot every list ends in NULL: an entry's link is cleared before it is
+   * appended alone, a hot-unplug appends a whole list that ends in NULL, and the stale link of
+   * an entry that left its list points into a list that ends. A loop is a list that a pass
+   * which took it (off every queue, where findings() cannot see it) walks forever. The links
+   * are read one by one on a live machine, so a loop counts only when a second walk reads the
+   * very same links (a stale link read before an append cleared it does not last).
    */
   linkCycle(ids: readonly number[]): number {
     for (const id of ids) {
-      const seen = new Set<number>();
-      for (let at = id; at >= 0 && at < this.maxTasklets; at = this.tasklet(at).next - 1) {
-        if (seen.has(at)) return id;
-        seen.add(at);
-      }
+      const first = this.linkWalk(id);
+      if (first === null) continue;
+      const second = this.linkWalk(id);
+      if (second !== null && second.join() === first.join()) return id;
     }
     return -1;
+  }
+
+  /** The tasklets met following `next` from `id` up to the first one met twice, or null if the walk ends. */
+  private linkWalk(id: number): number[] | null {
+    const path: number[] = [];
+    for (let at = id; at >= 0 && at < this.maxTasklets; at = this.tasklet(at).next - 1) {
+      if (path.includes(at)) return [...path, at];
+      path.push(at);
+    }
+    return null;
   }
 
   /**

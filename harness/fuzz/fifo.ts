@@ -62,9 +62,17 @@ export function on_fifo_queued(words: Int32Array, i: number, cpu: number, hi: bo
 }
 
 /**
+ * The tasklet whose run start on this CPU the model judged (it had a place there), -1 for none.
+ * Per CPU thread; a CPU runs one callback at a time.
+ */
+let judgedRun = -1;
+
+/**
  * After `i`'s callback rescheduled it, on `cpu`. The pass cleared SCHED before the callback and
  * nobody else can set it meanwhile (private: only the owner queues it, and the owner's thread
- * waits while its CPU runs the pass), so the schedule appended it. Not after an orphaning.
+ * waits while its CPU runs the pass), so the schedule appended it. Only after a run the model
+ * judged: a run it did not follow (no place) has not put the disabled entries walked before it
+ * back at the tail yet, and this place would land ahead of theirs.
  */
 export function on_fifo_resched(
   sh: Int32Array,
@@ -74,7 +82,7 @@ export function on_fifo_resched(
   hi: boolean,
   epoch: number,
 ): void {
-  if (Atomics.load(sh, tw(i, F_OWNER)) !== cpu + 1) return;
+  if (judgedRun !== i || Atomics.load(sh, tw(i, F_OWNER)) !== cpu + 1) return;
   if (Atomics.load(words, xw(i, X_ORPHAN_KILLS)) !== 0) return;
   on_fifo_queued(words, i, cpu, hi, epoch);
 }
@@ -134,11 +142,13 @@ export function on_fifo_run(
   epoch: number,
 ): FuzzViolation | null {
   Atomics.store(words, xw(i, X_LAST_RUN_CPU), cpu + 1);
+  judgedRun = -1;
   const place = Atomics.exchange(words, xw(i, X_FIFO_SEQ), 0);
   if (place === 0) return null;
   const queue = Atomics.load(words, xw(i, X_FIFO_QUEUE)) - 1;
   const hi = queue % 2 === 1;
   if (queue >> 1 !== cpu || Atomics.load(words, xw(i, X_FIFO_EPOCH)) !== epoch) return null;
+  judgedRun = i;
   requeueWalked(words, n, queue, epoch, place);
   for (let j = 0; j < n; j++) {
     const earlier = j !== i ? Atomics.load(words, xw(j, X_FIFO_SEQ)) : 0;

@@ -103,8 +103,8 @@ function fifoEpisodeArb(): fc.Arbitrary<Op[]> {
       return [
         ...held.map((t): Op => ({ op: 'disable', t })),
         { op: 'irqsave', body: queued },
-        // The bh section's end runs the passes (ten, under control): the held entries are walked
-        // and requeued before they are enabled.
+        // The bh section's end runs the passes then pending: the held entries are walked and
+        // requeued before they are enabled.
         { op: 'bh', body: [{ op: 'delay', us: 0 }] },
         { op: 'delay', us },
         ...(held.length > 0

@@ -48,8 +48,8 @@ import {
 } from './layout.ts';
 import { on_order_check, on_orphan_run } from './oracles.ts';
 import type { TaskletSpec } from './program.ts';
-import { fail, indexOf, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
-import { fifo_placeable, fuzzThread, setFuzzCallback } from './thread.ts';
+import { fail, fifo_placeable, indexOf, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
+import { fuzzThread, setFuzzCallback } from './thread.ts';
 
 function fuzz_callback(t: TaskletStruct): void {
   const i = indexOf(t.id);

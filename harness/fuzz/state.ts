@@ -79,3 +79,10 @@ export function scheduleTracked(i: number, cpu: number, hi: boolean): void {
   record_event(sh, i, hi ? EventKind.HiSchedule : EventKind.Schedule, cpu);
   Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
 }
+
+/** This program's tasklets the FIFO oracle may place (fifoTasklets), set by this CPU's thread. */
+let placeable = new Set<number>();
+export const fifo_placeable = (i: number): boolean => placeable.has(i);
+export function setFifoPlaceable(tasklets: readonly number[]): void {
+  placeable = new Set(tasklets);
+}

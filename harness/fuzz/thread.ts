@@ -62,7 +62,17 @@ import {
   on_orphaned,
 } from './oracles.ts';
 import { isBhOp, isSection, type Op, SPINNER_RESCHED, type TaskletOpName } from './program.ts';
-import { fail, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
+import {
+  fail,
+  fifo_placeable,
+  logInterval,
+  scheduleTracked,
+  setFifoPlaceable,
+  sh,
+  tick,
+  tl,
+  words,
+} from './state.ts';
 
 export interface ThreadArg {
   ops: Op[];
@@ -78,9 +88,6 @@ const RACE_WAIT_MS = 5;
 /** Machine time an orphan op waits for its probe to run (a probe that never runs is a lost run). */
 const PROBE_WAIT_MS = 50;
 
-/** This program's tasklets the FIFO oracle may place. */
-let placeable = new Set<number>();
-export const fifo_placeable = (i: number): boolean => placeable.has(i);
 /** Per tasklet, whether each disable this CPU holds was a waiting one (it told the oracle). */
 const held = new Map<number, boolean[]>();
 let fuzzCallback: Parameters<typeof tasklet_setup>[1] = () => {};
@@ -141,14 +148,23 @@ function enable(i: number, cpu: number): void {
  * idle check and this schedule.
  */
 function scheduleIrqsOff(i: number, cpu: number, hi: boolean): void {
-  const placed = placeable.has(i) && fifo_idle(sh, words, i, cpu);
+  const placed = fifo_placeable(i) && fifo_idle(sh, words, i, cpu);
   scheduleTracked(i, cpu, hi);
   if (placed) on_fifo_queued(words, i, cpu, hi, offlineCount(cpu));
 }
 
-/** The pace op: more self-reschedules (a spent budget counts from zero), then the schedule. */
+/**
+ * The pace op: more self-reschedules (a spent budget counts from zero; a callback running on
+ * another CPU after a hot-unplug may be taking one meanwhile), on the op's vector from now on,
+ * then the schedule.
+ */
 function pace(i: number, cpu: number, hi: boolean, irqsOff: boolean): void {
-  Atomics.store(sh, tw(i, F_BUDGET), Math.max(0, Atomics.load(sh, tw(i, F_BUDGET))) + SPINNER_RESCHED);
+  const budget = tw(i, F_BUDGET);
+  for (let seen = Atomics.load(sh, budget); ; ) {
+    const was = Atomics.compareExchange(sh, budget, seen, Math.max(0, seen) + SPINNER_RESCHED);
+    if (was === seen) break;
+    seen = was;
+  }
   Atomics.store(words, xw(i, X_RESCHED_HI), hi ? 1 : 0);
   if (irqsOff) scheduleIrqsOff(i, cpu, hi);
   else scheduleTracked(i, cpu, hi);
@@ -284,7 +300,7 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = 
 
 export function* fuzzThread(arg: unknown): TaskBody {
   const { ops, orders, fifo } = arg as ThreadArg;
-  placeable = new Set(fifo);
+  setFifoPlaceable(fifo);
   const cpu = smp_processor_id();
   const orderAt = new Map(orders);
   held.clear();

@@ -6,28 +6,34 @@
  * minus enables returned". A count outside them lost an update (or something else wrote it).
  */
 import { type Violation, violation } from './guarantees.ts';
-import { F_COUNT_HIGH, F_COUNT_LOW, tw } from './shadow.ts';
+import { F_COUNT_HIGH, F_COUNT_LOW, F_COUNT_STEPS, tw } from './shadow.ts';
 
 /** Runs `call`, a tasklet_disable* of tasklet i, inside the bounds' bookkeeping. */
 export function counted_disable<T>(sh: Int32Array, i: number, call: () => T): T {
-  Atomics.add(sh, tw(i, F_COUNT_HIGH), 1);
+  step(sh, i, F_COUNT_HIGH, 1);
   const result = call();
-  Atomics.add(sh, tw(i, F_COUNT_LOW), 1);
+  step(sh, i, F_COUNT_LOW, 1);
   return result;
 }
 
 /** Runs `call`, a tasklet_enable of tasklet i, inside the bounds' bookkeeping. */
 export function counted_enable<T>(sh: Int32Array, i: number, call: () => T): T {
-  Atomics.sub(sh, tw(i, F_COUNT_LOW), 1);
+  step(sh, i, F_COUNT_LOW, -1);
   const result = call();
-  Atomics.sub(sh, tw(i, F_COUNT_HIGH), 1);
+  step(sh, i, F_COUNT_HIGH, -1);
   return result;
 }
 
+/** Moves one bound, then counts the move (after it: a reader that saw the old count sees it). */
+function step(sh: Int32Array, i: number, bound: number, delta: number): void {
+  Atomics.add(sh, tw(i, bound), delta);
+  Atomics.add(sh, tw(i, F_COUNT_STEPS), 1);
+}
+
 /**
- * Tasklet i's disable count, read by `count`, against its bounds. The bounds are read before and
- * after the count; if they moved in between (a disable or enable started or returned), nothing
- * is judged, since the count read may belong to either side of that step.
+ * Tasklet i's disable count, read by `count`, against its bounds. If a bound moved while they
+ * and the count were read (a disable or enable started or returned, even a disable and its
+ * enable both), nothing is judged: the count read may belong to either side of that step.
  */
 export function count_in_bounds(
   sh: Int32Array,

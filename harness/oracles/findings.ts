@@ -29,15 +29,15 @@ export function taskletLabel(names: TaskletNames, id: number): string {
   return i >= 0 ? names.name(i) : `tasklet #${id}`;
 }
 
+/** A tasklet whose next links loop (MachineView.linkCycle). */
+export const linkLoopMessage = (name: string): string =>
+  `the next links from ${name} loop: a tasklet list that a pass walks forever`;
+
 /**
  * The violation a finding proves once it lasts (a tasklet queued while it runs is fine for a
  * moment: the caller makes sure), or null for a kill waiting on a disabled tasklet: misuse,
  * not a broken guarantee.
  */
-/** A tasklet whose next links loop (MachineView.linkCycle). */
-export const linkLoopMessage = (name: string): string =>
-  `the next links from ${name} loop: a tasklet list that a pass walks forever`;
-
 export function findingViolation(finding: Finding, names: TaskletNames): Violation | null {
   switch (finding.kind) {
     case 'queue-cycle':
