@@ -5,7 +5,7 @@
  */
 
 import { nr_cpu_ids } from '../kernel/cpumask.ts';
-import { local_irq_disable, local_irq_enable } from '../kernel/irqflags.ts';
+import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from '../kernel/irqflags.ts';
 import { this_cpu } from '../kernel/percpu.ts';
 import { SOFTIRQ_OFFSET } from '../kernel/preempt.ts';
 import { raise_softirq_irqoff, softirqOps } from '../kernel/softirq.ts';
@@ -186,11 +186,13 @@ export const MUTANTS: Record<string, Mutant> = {
     description: "tasklet_schedule puts the tasklet at the head of this CPU's queue (LIFO)",
     breaks: [7],
     install() {
+      // Interrupts saved and restored as the real one does: an enable inside an interrupt
+      // handler would let a second one nest, a bug of its own.
       taskletOps.schedule_common = (t, queue) => {
-        local_irq_disable();
+        const flags = local_irq_save();
         queue_prepend(this_cpu.base, queue, t);
         raise_softirq_irqoff(queue.softirq);
-        local_irq_enable();
+        local_irq_restore(flags);
       };
     },
   },
@@ -284,11 +286,11 @@ export const MUTANTS: Record<string, Mutant> = {
     breaks: [4, 5, 11],
     install() {
       taskletOps.schedule_common = (t, queue) => {
-        local_irq_disable();
+        const flags = local_irq_save();
         const other = (this_cpu.id + 1) % nr_cpu_ids();
         queue_append(shm.layout.cpu(other), queue, t);
         raise_softirq_irqoff(queue.softirq);
-        local_irq_enable();
+        local_irq_restore(flags);
       };
     },
   },

@@ -26,11 +26,11 @@ import {
   NR_IRQS,
 } from '../shm/layout.ts';
 import { cpu_online, cpumask_any_but, nr_cpu_ids } from './cpumask.ts';
-import { setIrqDelivery, setIrqsOff } from './irqflags.ts';
+import { irqs_disabled, local_irq_disable, setIrqDelivery, setIrqsOff } from './irqflags.ts';
 import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
-import { pr_err } from './printk.ts';
+import { pr_err, WARN_ONCE, WarnOnceSite } from './printk.ts';
 import { irq_enter, irq_exit } from './softirq.ts';
 import { callback_by_id, known_callback_id } from './tasklet-table.ts';
 import { timerDue } from './tick.ts';
@@ -250,6 +250,17 @@ function handle_irq(irq: number): void {
       // Also when the machine halts in the handler: a free_irq elsewhere waits for this word.
       if (shared) raw_store(this_cpu.base + C_IN_HANDLER, 0);
     }
+    // __handle_irq_event_percpu: a handler must leave interrupts off (one that turned them on
+    // let another interrupt nest in it); the kernel warns once and turns them off again.
+    if (
+      WARN_ONCE(
+        !irqs_disabled(),
+        WarnOnceSite.HandlerEnabledIrqs,
+        '__handle_irq_event_percpu',
+        `irq ${irq} handler ${action.handler.name || 'handler'}+0x0/0x0 enabled interrupts`,
+      )
+    )
+      local_irq_disable();
     // A handler that returns nothing counts as IRQ_HANDLED (most modules here return nothing).
     const result = ret === irqreturn.IRQ_NONE ? irqreturn.IRQ_NONE : irqreturn.IRQ_HANDLED;
     trace.irq_handler_exit?.(irq, result);

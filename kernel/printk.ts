@@ -102,6 +102,7 @@ export enum WarnOnceSite {
   RaiseIrqsOn = 5,
   BhInHardirq = 6,
   BhEnableIrqsOff = 7,
+  HandlerEnabledIrqs = 8,
 }
 
 export function WARN_ONCE(condition: boolean, id: WarnOnceSite, site: string, text: string): boolean {
