@@ -226,3 +226,26 @@ describe('spurious interrupts (kernel/irq.ts note_interrupt)', () => {
     ]);
   });
 });
+
+describe('a handler that turns interrupts on (kernel/irq.ts)', () => {
+  it('warns once, as __handle_irq_event_percpu does, and turns them off again', async () => {
+    const log: string[] = [];
+    const m = await Machine.boot({
+      cpus: 1,
+      modules: [fileURLToPath(new URL('./modules/irq-enabler.ts', import.meta.url))],
+      onPrintk: (_cpu, _level, text) => log.push(text),
+    });
+    let irqsOffAfter: unknown;
+    try {
+      irqsOffAfter = await m.runTask(0, 'twice');
+    } finally {
+      await m.shutdown();
+    }
+    const warnings = log.filter((t) => t.includes('enabled interrupts'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /irq 3 handler enabler_interrupt\+0x0\/0x0 enabled interrupts\nWARNING: CPU: 0 PID: \d+ at /,
+    );
+    expect(irqsOffAfter).toBe(false); // the task itself runs with interrupts on, as before the raises
+  });
+});
