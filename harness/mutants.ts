@@ -5,7 +5,12 @@
  */
 
 import { nr_cpu_ids } from '../kernel/cpumask.ts';
-import { local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save } from '../kernel/irqflags.ts';
+import {
+  local_irq_disable,
+  local_irq_enable,
+  local_irq_restore,
+  local_irq_save,
+} from '../kernel/irqflags.ts';
 import { this_cpu } from '../kernel/percpu.ts';
 import { SOFTIRQ_OFFSET } from '../kernel/preempt.ts';
 import { raise_softirq_irqoff, softirqOps } from '../kernel/softirq.ts';
