@@ -25,6 +25,7 @@ import {
   ModuleReproError,
   parseModuleRepro,
 } from '../harness/module/repro.ts';
+import { guaranteeLabel } from '../harness/oracles/guarantees.ts';
 import { strategyLine } from '../harness/schedule-report.ts';
 import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 import { choice, duration, each, integer, moduleFile, moduleParam } from './args.ts';
@@ -106,7 +107,7 @@ function progressLine(p: Progress): string {
 export function describeRepro(repro: ReproFile): string {
   const v = repro.violation;
   const lines = [
-    `VIOLATION ${v.guarantee !== null ? `of guarantee ${v.guarantee} ` : ''}(${v.oracle}): ${v.message}`,
+    `VIOLATION ${v.guarantee !== null ? `of guarantee ${v.guarantee < 100 ? v.guarantee : guaranteeLabel(v.guarantee)} ` : ''}(${v.oracle}): ${v.message}`,
     `  machine: ${repro.cpus} CPUs, ${repro.inject ? `mutant ${repro.inject}` : 'real algorithm'}; delays ${repro.delays.permille}/1000 accesses up to ${repro.delays.maxUs}us (seed ${repro.delays.seed})`,
   ];
   if (repro.trace.events.length > 0) {
