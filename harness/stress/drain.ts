@@ -4,7 +4,6 @@
  * every tasklet. A drain that waits long for its acks looks for a lost tasklet meanwhile: a
  * kill waiting on one can never return, and neither can that CPU's ack.
  */
-import { first_count_off_bounds } from '../oracles/disable-count.ts';
 import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
 import { describeWhere } from '../oracles/findings.ts';
@@ -69,12 +68,7 @@ function checkDrained({ view, workload, verdicts, machine }: StressContext, idle
   const ids = workload.ids();
   // First the disable counts: a lost update leaves a tasklet that never runs, which the other
   // checks would report as a lost run.
-  const lost = first_count_off_bounds(
-    workload.sh,
-    ids.length,
-    workload.names.name,
-    (i) => view.tasklet(ids[i]).count,
-  );
+  const lost = workload.countOffBounds(view);
   if (lost !== null && verdicts.violations.length === 0) verdicts.violation(lost);
   const found =
     verdicts.violations.length === 0

@@ -4,10 +4,11 @@
  * names. The CPUs read these words with plain Atomics; the controller only sets the phase.
  */
 import type { Machine } from '../../machine/index.ts';
+import type { MachineView } from '../../machine/view.ts';
+import { first_count_off_bounds } from '../oracles/disable-count.ts';
 import type { TaskletNames } from '../oracles/findings.ts';
+import type { Violation } from '../oracles/guarantees.ts';
 import {
-  F_CTRL,
-  F_EXCLUSIVE,
   F_INSIDE,
   INSIDE_TRYLOCK,
   insideCpu,
@@ -78,13 +79,12 @@ export class WorkloadHandle {
   }
 
   /**
-   * Whether CPU `cpu` holds stress tasklet i alone: its control lock and exclusivity, as a kill
-   * does (killIdle), with every other disabler kept off and none of them in flight.
+   * The first tasklet whose disable count left the bounds the workload's own disables and
+   * enables allow (a lost update: its kill, its drain, waits for ever), or null.
    */
-  heldAlone(i: number, cpu: number): boolean {
-    return (
-      Atomics.load(this.sh, tw(i, F_CTRL)) === cpu + 1 && Atomics.load(this.sh, tw(i, F_EXCLUSIVE)) === 1
-    );
+  countOffBounds(view: MachineView): Violation | null {
+    const ids = this.ids();
+    return first_count_off_bounds(this.sh, ids.length, this.names.name, (i) => view.tasklet(ids[i]).count);
   }
 
   /** The CPU running stress tasklet i's callback by the shadow's account, -1 for none. */
