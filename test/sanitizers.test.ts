@@ -205,22 +205,31 @@ describe('KASAN after module exit (kasan.module_exit=1, as stress and fuzz of a 
   });
 });
 
+/** Boots one CPU with test module `file`, runs its task `task` there, and returns the printk lines. */
+async function runModuleTask(
+  file: string,
+  task: string,
+  params: Record<string, number> = {},
+): Promise<{ log: string[]; result: unknown }> {
+  const log: string[] = [];
+  const m = await Machine.boot({
+    cpus: 1,
+    modules: [fileURLToPath(new URL(`./modules/${file}`, import.meta.url))],
+    params,
+    onPrintk: (_cpu, _level, text) => log.push(text),
+  });
+  try {
+    return { log, result: await m.runTask(0, task) };
+  } finally {
+    await m.shutdown();
+  }
+}
+
 describe('spurious interrupts (kernel/irq.ts note_interrupt)', () => {
   // 2000 IRQ_NONE answers are under note_interrupt's window: no report. (deaf-irq.raises=100000
   // gives 'irq 4: nobody cared ... Disabling IRQ #4', but takes seconds: not for the suite.)
   it('a handler answering IRQ_NONE a few times is not "nobody cared"; a line nobody requested has no handler for vector', async () => {
-    const log: string[] = [];
-    const m = await Machine.boot({
-      cpus: 1,
-      modules: [fileURLToPath(new URL('./modules/deaf-irq.ts', import.meta.url))],
-      params: { 'deaf-irq.raises': 2000 },
-      onPrintk: (_cpu, _level, text) => log.push(text),
-    });
-    try {
-      await m.runTask(0, 'storm');
-    } finally {
-      await m.shutdown();
-    }
+    const { log } = await runModuleTask('deaf-irq.ts', 'storm', { 'deaf-irq.raises': 2000 });
     expect(log.filter((t) => /nobody cared|No irq handler/.test(t))).toEqual([
       'do_IRQ: 0.6 No irq handler for vector',
     ]);
@@ -229,18 +238,7 @@ describe('spurious interrupts (kernel/irq.ts note_interrupt)', () => {
 
 describe('a handler that turns interrupts on (kernel/irq.ts)', () => {
   it('warns once, as __handle_irq_event_percpu does, and turns them off again', async () => {
-    const log: string[] = [];
-    const m = await Machine.boot({
-      cpus: 1,
-      modules: [fileURLToPath(new URL('./modules/irq-enabler.ts', import.meta.url))],
-      onPrintk: (_cpu, _level, text) => log.push(text),
-    });
-    let irqsOffAfter: unknown;
-    try {
-      irqsOffAfter = await m.runTask(0, 'twice');
-    } finally {
-      await m.shutdown();
-    }
+    const { log, result: irqsOffAfter } = await runModuleTask('irq-enabler.ts', 'twice');
     const warnings = log.filter((t) => t.includes('enabled interrupts'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
