@@ -31,6 +31,7 @@ import {
 import { report_idle_softirq, spawn_ksoftirqd } from '../kernel/softirq.ts';
 import { softirq_init } from '../kernel/tasklet.ts';
 import { init_tick, next_tick_ms, tick_handler } from '../kernel/tick.ts';
+import { notify_controller } from '../kernel/wake.ts';
 import { cpu_sleep, idle_poll, plain_inc, raw_load, raw_store, schedule_point } from '../shm/door.ts';
 import {
   C_HEARTBEAT,
@@ -64,6 +65,7 @@ export function boot_cpu(cpu: number, pollUs: number): void {
   // The CPU marks itself online as its bring-up ends (the kernel's start_secondary).
   set_cpu_online(cpu, true);
   raw_store(this_cpu.base + C_STATE, CpuState.Online);
+  notify_controller();
 }
 
 /**
@@ -131,6 +133,7 @@ function idle(): void {
   if (idle_poll(wake, seq, idlePollUs)) return;
   if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) return;
   report_idle_softirq();
+  notify_controller();
   cpu_sleep(wake, seq, next_tick_ms());
 }
 

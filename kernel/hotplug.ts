@@ -38,6 +38,7 @@ import { kthread_run, type TaskBody } from './sched.ts';
 import { HI_SOFTIRQ, raise_softirq_irqoff, TASKLET_SOFTIRQ } from './softirq.ts';
 import { timers_dead_cpu } from './timer.ts';
 import { trace } from './trace.ts';
+import { notify_controller } from './wake.ts';
 import { workqueue_softirq_dead } from './workqueue.ts';
 
 /**
@@ -151,6 +152,7 @@ export function cpu_die(): boolean {
     cpu_pause(1, wake);
   }
   raw_store(this_cpu.base + C_STATE, CpuState.Dead);
+  notify_controller();
   return true;
 }
 
@@ -158,5 +160,6 @@ export function cpu_come_online(): void {
   trace.cpu_hotplug?.(this_cpu.id, true);
   set_cpu_online(this_cpu.id, true);
   raw_store(this_cpu.base + C_STATE, CpuState.Online);
+  notify_controller();
   local_irq_enable();
 }

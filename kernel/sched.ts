@@ -84,6 +84,8 @@ export function kthread_run(fn: TaskFn, comm: string, pid = alloc_pid(), lowPrio
   task.runnableSince = jiffiesNow();
   runqueue.push(task);
   updateNrRunning();
+  // wake_up_new_task's resched_curr: made in an interrupt on the way into idle, it runs now.
+  if (currentTask === idle) this_cpu.needResched = true;
   return task;
 }
 

@@ -17,6 +17,7 @@ import {
   C_STATE,
   CpuRequest,
   CpuState,
+  G_CPU_EVENTS,
   G_GO,
   G_OOPSES,
   G_STOP,
@@ -303,6 +304,18 @@ export class Machine {
     while (wholeUs(this.now()) < until && this.received === seen && this.faults.length === 0 && this.running);
   }
 
+  /**
+   * Waits at most `ms` of machine time, less when a CPU goes idle or changes state first (what a
+   * drain or a hotplug step waits for): free-running, a poll of the machine then follows each
+   * change at once instead of on the next millisecond timer. Controlled, it is `sleep`.
+   */
+  async awaitCpuEvent(ms: number): Promise<void> {
+    if (this.control !== null) return this.sleep(ms);
+    const mem = this.memory.mem;
+    const waited = Atomics.waitAsync(mem, G_CPU_EVENTS, Atomics.load(mem, G_CPU_EVENTS), ms);
+    if (waited.async) await waited.value;
+  }
+
   /** Reads a /proc file: softirqs, interrupts and timer_list from shared memory, others from a module on `cpu`. */
   async readProc(path: string, cpu = 0, timeoutMs = REQUEST_TIMEOUT_MS): Promise<string> {
     const name = path.replace(/^\/proc\//, '');
@@ -333,7 +346,7 @@ export class Machine {
       if (wholeUs(this.now()) > deadline)
         throw new MachineError(`CPU${cpu} did not reach state ${CpuState[state]} within ${timeoutMs} ms`);
       if (this.faults.length > 0) throw new MachineError(this.faults[0].message);
-      await this.sleep(1);
+      await this.awaitCpuEvent(1);
     }
   }
 

@@ -34,6 +34,7 @@ export const G_WARN_ONCE = G + 16; // bitmap of WARN_ONCE sites that already fir
 export const G_STATIC_READY = G + 17; // CPU0 wrote the static tasklets: other CPUs may bring themselves up
 export const G_IRQ_MACHINE_WIDE = G + 18; // lines request_irq gave a machine-wide handler (masked while none)
 export const G_HEAP_HINT = G + 19; // next slot kzalloc tries in the shared-object heap
+export const G_CPU_EVENTS = G + 20; // futex word: bumped (and notified) as a CPU goes idle or changes state
 export const G_MODULES_GONE = G + 31; // bit per module (load order, first 31) whose module_exit returned
 const GLOBAL_WORDS = 32;
 

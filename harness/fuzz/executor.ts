@@ -15,7 +15,7 @@ import { endChecks } from './end-checks.ts';
 import { soleScheduler } from './expect.ts';
 import type { DelayPlan } from './injection.ts';
 import { type Interval, readIntervals } from './intervals.ts';
-import { SHADOW_NAME, W_ACTIVE, W_VIOLATIONS, WORDS_NAME } from './layout.ts';
+import { SHADOW_NAME, W_ACTIVE, W_SETUP_WARNINGS, W_VIOLATIONS, WORDS_NAME } from './layout.ts';
 import type { FuzzSetup } from './module.ts';
 import type { FuzzViolation } from './oracles.ts';
 import type { Program } from './program.ts';
@@ -146,21 +146,21 @@ export class FuzzMachine {
       delays,
       generation: this.generation,
     };
-    try {
-      await m.call(0, 'fuzz_setup', setup, this.hangMs);
-    } catch (error) {
-      this.health.poisoned = true;
-      return { violation: hangViolation(run, `setup failed: ${(error as Error).message}`), intervals: [] };
-    }
     if (m.control !== null) {
+      try {
+        await m.call(0, 'fuzz_setup', setup, this.hangMs);
+      } catch (error) {
+        this.health.poisoned = true;
+        return { violation: hangViolation(run, `setup failed: ${(error as Error).message}`), intervals: [] };
+      }
       // The schedule starts after the setup (which frees whatever the last program left, so it
       // does more on a used machine than on a fresh one), from a quiet machine.
       await this.settle(m);
       m.control.beginRun(plan!);
     }
-    const warningsBefore = run.view.warnings();
     const hotplugs: Interval[] = [];
-    let violation = await runThreads(run, hotplugs);
+    // Free-running, CPU 0's program thread runs the setup first: no round trip of its own.
+    let violation = await runThreads(run, hotplugs, m.control === null ? setup : undefined);
     violation ??= await drainProgram(run);
     const { words } = run;
     Atomics.store(words, W_ACTIVE, 0);
@@ -168,7 +168,8 @@ export class FuzzMachine {
     const deadline = wholeUs(m.now() + REPORT_GRACE_MS);
     while (this.reports.violations.length < Atomics.load(words, W_VIOLATIONS) && wholeUs(m.now()) < deadline)
       await m.sleep(1);
-    violation = this.reports.violations[0] ?? violation ?? endChecks(run, warningsBefore);
+    violation =
+      this.reports.violations[0] ?? violation ?? endChecks(run, Atomics.load(words, W_SETUP_WARNINGS));
     // A failed program can leave a tasklet scheduled off every queue, or its disable count
     // off 0: freeing it would warn in the next program's setup, pinned on that program. It
     // gets a fresh machine instead, so nothing of this one survives into it.

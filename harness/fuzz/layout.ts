@@ -23,6 +23,7 @@ export const W_NR_TASKLETS = 8;
 export const W_GENERATION = 9; // the program's number on this machine: a report carries it
 export const W_ORPHANS = 10; // tasklets this program left queued without SCHED on purpose (G12)
 export const W_RACE_ARRIVED = 11; // CPUs that have reached the program's race point
+export const W_SETUP_WARNINGS = 12; // the kernel's warning count as the setup ended: the program's own count from there
 export const W_IDS = 16; // MAX_TASKLETS runtime tasklet ids
 export const W_EXTRA = W_IDS + MAX_TASKLETS; // per tasklet: X_* words
 export const X_ORDER_FIRST = 0; // HI tasklet index + 1 that must start before this one's next run

@@ -15,6 +15,8 @@ import {
   udelay,
 } from 'tasklet-rt';
 import { attach_tracepoint } from '../../kernel/trace.ts';
+import { raw_load } from '../../shm/door.ts';
+import { G_WARNINGS } from '../../shm/layout.ts';
 import { on_trace_entry } from '../oracles/call-checks.ts';
 import { exit_jiffies, install_vector_probe, offlineCount, run_context } from '../oracles/cpu-context.ts';
 import { on_run_end, on_run_start } from '../oracles/run-checks.ts';
@@ -41,6 +43,7 @@ import {
   W_GENERATION,
   W_IDS,
   W_NR_TASKLETS,
+  W_SETUP_WARNINGS,
   W_THREADS,
   X_BUSY_US,
   X_RESCHED_HI,
@@ -49,7 +52,7 @@ import {
 import { on_order_check, on_orphan_run } from './oracles.ts';
 import type { TaskletSpec } from './program.ts';
 import { fail, fifo_placeable, indexOf, logInterval, scheduleTracked, sh, tick, tl, words } from './state.ts';
-import { fuzzThread, setFuzzCallback } from './thread.ts';
+import { fuzzThread, setFuzzHooks } from './thread.ts';
 
 function fuzz_callback(t: TaskletStruct): void {
   const i = indexOf(t.id);
@@ -72,7 +75,7 @@ function fuzz_callback(t: TaskletStruct): void {
   fail(on_run_end(sh, i, cpu, exit_jiffies()));
   logInterval(cpu, 'run', start);
 }
-setFuzzCallback(fuzz_callback);
+setFuzzHooks(fuzz_callback, fuzz_setup);
 
 /** The fuzz interrupt: the schedules other CPUs (or this one) asked of this CPU. */
 function fuzz_irq(): void {
@@ -103,7 +106,7 @@ export interface FuzzSetup {
 }
 
 /**
- * Before each program, on one CPU (the machine is idle): frees the last program's tasklets,
+ * Before each program, on one CPU with interrupts off (the machine is idle): frees the last program's tasklets,
  * zeroes every shared word, allocates and sets up fresh tasklets. Returns their ids.
  */
 function fuzz_setup(arg: unknown): number[] {
@@ -130,6 +133,7 @@ function fuzz_setup(arg: unknown): number[] {
   Atomics.store(words, W_DELAY_SEED, setup.delays.seed | 0);
   Atomics.store(words, W_DELAY_PERMILLE, setup.delays.permille);
   Atomics.store(words, W_DELAY_MAX_US, setup.delays.maxUs);
+  Atomics.store(words, W_SETUP_WARNINGS, raw_load(G_WARNINGS));
   Atomics.store(words, W_ACTIVE, 1);
   return ids;
 }

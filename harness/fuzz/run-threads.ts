@@ -5,7 +5,8 @@
  */
 import { fifoTasklets, orderChecks } from './expect.ts';
 import type { Interval } from './intervals.ts';
-import { FUZZ_IRQ, W_CLOCK, W_HOTPLUG } from './layout.ts';
+import { FUZZ_IRQ, W_CLOCK, W_GENERATION, W_HOTPLUG } from './layout.ts';
+import type { FuzzSetup } from './module.ts';
 import type { FuzzViolation } from './oracles.ts';
 import { flatten } from './program.ts';
 import { hangViolation, type ProgramRun, stuckWaiterViolation } from './program-run.ts';
@@ -14,12 +15,25 @@ import type { ThreadArg } from './thread.ts';
 /** After a violation, how long a machine may take to settle before it is replaced. */
 export const ABORT_GRACE_MS = 200;
 
-/** Runs the threads to their end; `hotplugs` gets an interval per hotplug cycle served. */
-export async function runThreads(run: ProgramRun, hotplugs: Interval[]): Promise<FuzzViolation | null> {
+/**
+ * Runs the threads to their end; `hotplugs` gets an interval per hotplug cycle served. With a
+ * `setup`, CPU 0's thread runs it first and the others wait for it.
+ */
+export async function runThreads(
+  run: ProgramRun,
+  hotplugs: Interval[],
+  setup?: FuzzSetup,
+): Promise<FuzzViolation | null> {
   const { m, program, reports, hangMs } = run;
   const orders = orderChecks(program);
   const threads = program.threads.map((ops, cpu) => {
-    const arg: ThreadArg = { ops, orders: [...orders[cpu]], fifo: fifoTasklets(program) };
+    const arg: ThreadArg = {
+      generation: setup?.generation ?? Atomics.load(run.words, W_GENERATION),
+      ...(cpu === 0 && setup !== undefined ? { setup } : {}),
+      ops,
+      orders: [...orders[cpu]],
+      fifo: fifoTasklets(program),
+    };
     return m.runTask(cpu, 'fuzz_thread', arg, hangMs);
   });
   let settled = false;
@@ -36,7 +50,7 @@ export async function runThreads(run: ProgramRun, hotplugs: Interval[]): Promise
   if (hotplug) {
     while (!settled) {
       if (reports.violations.length > 0) return abandon(run, all, () => settled);
-      await Promise.race([all, m.sleep(1), violated]);
+      await Promise.race([all, m.awaitCpuEvent(1), violated]);
       const failed = await serveHotplug(run, hotplugs);
       if (failed !== null) return failed;
     }

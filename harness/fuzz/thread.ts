@@ -20,7 +20,7 @@ import {
   tasklet_setup,
   udelay,
 } from 'tasklet-rt';
-import { kick_cpu } from '../../kernel/wake.ts';
+import { kick_cpu, notify_controller } from '../../kernel/wake.ts';
 import { machineMs } from '../../shm/clock.ts';
 import { cpu_sleep, interrupt_point, layout, raw_load, under_control } from '../../shm/door.ts';
 import { C_WAKE } from '../../shm/layout.ts';
@@ -44,6 +44,7 @@ import {
   FUZZ_IRQ,
   mailbox,
   W_ARRIVED,
+  W_GENERATION,
   W_HOTPLUG,
   W_ORPHANS,
   W_RACE_ARRIVED,
@@ -54,6 +55,7 @@ import {
   X_RESCHED_HI,
   xw,
 } from './layout.ts';
+import type { FuzzSetup } from './module.ts';
 import {
   type KillWindow,
   kill_check_applies,
@@ -75,6 +77,10 @@ import {
 } from './state.ts';
 
 export interface ThreadArg {
+  /** The program's number on this machine: a thread starts once the setup for it is done. */
+  generation: number;
+  /** Free-running, CPU 0's thread runs the setup itself (the controller saves a round trip). */
+  setup?: FuzzSetup;
   ops: Op[];
   /** Order checks of sections: [top-level op index, pairs]. */
   orders: [number, OrderPair[]][];
@@ -91,9 +97,12 @@ const PROBE_WAIT_MS = 50;
 /** Per tasklet, whether each disable this CPU holds was a waiting one (it told the oracle). */
 const held = new Map<number, boolean[]>();
 let fuzzCallback: Parameters<typeof tasklet_setup>[1] = () => {};
+let programSetup: (setup: FuzzSetup) => void = () => {};
 
-export function setFuzzCallback(callback: typeof fuzzCallback): void {
+/** The module's tasklet callback (an init op sets it up again) and its per-program setup. */
+export function setFuzzHooks(callback: typeof fuzzCallback, setup: typeof programSetup): void {
   fuzzCallback = callback;
+  programSetup = setup;
 }
 
 /** The counters around a kill of tasklet i, this kill not counted. */
@@ -282,6 +291,7 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = 
       return;
     case 'hotplug':
       Atomics.add(words, W_HOTPLUG + op.cpu, 1);
+      notify_controller(); // the controller serves it
       break;
     case 'orphan':
       orphan(op, cpu);
@@ -299,7 +309,16 @@ function execute(op: Op, cpu: number, order: OrderPair[] | undefined, irqsOff = 
 }
 
 export function* fuzzThread(arg: unknown): TaskBody {
-  const { ops, orders, fifo } = arg as ThreadArg;
+  const { generation, setup, ops, orders, fifo } = arg as ThreadArg;
+  const deadline = machineMs() + BARRIER_TIMEOUT_MS;
+  if (setup !== undefined) {
+    // With interrupts off, as the controller's call to it would run (in hard-irq context).
+    const flags = local_irq_save();
+    programSetup(setup);
+    local_irq_restore(flags);
+  }
+  // The setup zeroes the barrier and seeds the delays: nothing of the program before it is done.
+  while (Atomics.load(words, W_GENERATION) !== generation && machineMs() < deadline) cpu_relax();
   setFifoPlaceable(fifo);
   const cpu = smp_processor_id();
   const orderAt = new Map(orders);
@@ -307,7 +326,6 @@ export function* fuzzThread(arg: unknown): TaskBody {
   resetHeldWorks();
   restartInjection();
   Atomics.add(words, W_ARRIVED, 1);
-  const deadline = machineMs() + BARRIER_TIMEOUT_MS;
   while (Atomics.load(words, W_ARRIVED) < Atomics.load(words, W_THREADS) && machineMs() < deadline)
     cpu_relax();
   for (const [index, op] of ops.entries()) {

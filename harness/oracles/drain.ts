@@ -10,11 +10,13 @@ import { wholeUs } from '../../shm/clock.ts';
 export interface MachineClock {
   now(): number;
   sleep(ms: number): Promise<void>;
+  /** Like `sleep`, but ends early when a CPU goes idle (Machine.awaitCpuEvent). */
+  awaitCpuEvent?(ms: number): Promise<void>;
 }
 
 export interface DrainWatch<F> {
   clock: MachineClock;
-  /** Whether the machine has drained (read once a millisecond). */
+  /** Whether the machine has drained (read as a CPU goes idle, at least once a millisecond). */
   idle(): boolean;
   /** Give up after this long in all. */
   timeoutMs: number;
@@ -61,7 +63,7 @@ export async function drain<F>(watch: DrainWatch<F>): Promise<DrainResult<F>> {
       if (at - standing.since > wholeUs(stuck!.forMs)) return { status: 'stuck', finding: found };
     }
     if (at > deadline) return { status: 'timeout', finding: found };
-    await clock.sleep(1);
+    await (clock.awaitCpuEvent?.(1) ?? clock.sleep(1));
   }
   return { status: 'idle' };
 }
