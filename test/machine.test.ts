@@ -29,6 +29,15 @@ describe('machine', () => {
     expect(m.cpuWord(1, C_CURRENT_PID)).toBeGreaterThanOrEqual(0);
   });
 
+  it('runs a task started from an interrupt on an idle CPU at once, not on its next tick', async () => {
+    const m = await boot({ hz: 10 }); // a tick every 100 ms
+    const before = m.jiffies();
+    // Each start lands in the function-call interrupt of an idle CPU: without wake_up_new_task's
+    // resched the CPU sleeps on into its next tick first, and ten runs wait for several ticks.
+    for (let i = 0; i < 10; i++) await m.runTask(1, 'kill', { id: 3 });
+    expect(m.jiffies() - before).toBeLessThanOrEqual(2);
+  });
+
   it('advances jiffies at HZ', async () => {
     const m = await boot({ hz: 1000 });
     const before = m.jiffies();

@@ -16,11 +16,7 @@ const unlocker = fileURLToPath(new URL('./modules/unlocker.ts', import.meta.url)
 
 const program: ModuleProgram = {
   seed: 0,
-  steps: [
-    { op: 'irq', irq: 2, cpu: 0 },
-    { op: 'up', cpu: 0 },
-    { op: 'irq', irq: 2, cpu: 1 },
-  ],
+  steps: [{ op: 'storm', irq: 2, cpu: 0, us: 61 }],
 };
 
 describe('fuzz MODULE', () => {
