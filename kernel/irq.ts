@@ -163,7 +163,7 @@ function shared_action(irq: number): IrqAction | null {
     raw_store(this_cpu.base + C_IN_HANDLER, 0);
     return null;
   }
-  kasan_unloaded_text(func - 1, 'handle_irq_event', `irq ${irq}`); // a module that exited without free_irq
+  kasan_unloaded_text(func - 1, 'handle_irq_event', () => `irq ${irq}`); // a module that exited without free_irq
   return { handler: callback_by_id(func - 1) as IrqHandler, name: 'irq', dev: plain_read(desc + IRQD_DEV) };
 }
 

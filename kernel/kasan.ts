@@ -271,9 +271,10 @@ export function kasan_left_armed_at_exit(
 
 /**
  * A callback of an unloaded module about to run (`func`, its callback id): reported once as a
- * use-after-free of the module's text in `caller`. True if it was one.
+ * use-after-free of the module's text in `caller`. True if it was one. `what` names the runner
+ * for the report only: it is on every callback's path, and a name lookup there costs.
  */
-export function kasan_unloaded_text(func: number, caller: string, what: string): boolean {
+export function kasan_unloaded_text(func: number, caller: string, what: () => string): boolean {
   const m = unloaded_module_of(func);
   if (m === null) return false;
   kasan_report('use-after-free', {
@@ -285,7 +286,7 @@ export function kasan_unloaded_text(func: number, caller: string, what: string):
     cache: `module ${m.name} (.text)`,
     history: [
       '',
-      `${what} runs ${callback_name(func)} of module '${m.name}', which has exited (its text is freed)`,
+      `${what()} runs ${callback_name(func)} of module '${m.name}', which has exited (its text is freed)`,
     ],
   });
   return true;

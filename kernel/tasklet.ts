@@ -169,7 +169,7 @@ export function run_tasklet(t: TaskletStruct): void {
   // KASAN: a tasklet freed while it was queued runs from freed memory.
   const funcId = plain_read(t.addr + T_FUNC);
   if (plain_read(t.addr + T_ALLOC) === TaskletAlloc.Free) use_after_free(t, 'tasklet_action_common', false);
-  else kasan_unloaded_text(funcId, 'tasklet_action_common', `tasklet ${t.name}`);
+  else kasan_unloaded_text(funcId, 'tasklet_action_common', () => `tasklet ${t.name}`);
   const func = callback_by_id(funcId);
   counter(C_TASKLET_RUNS);
   trace.tasklet_entry?.(t.id);

@@ -378,7 +378,7 @@ function expire_timer(cpu: number, t: TimerList, flags: number, now: number): nu
 
 export function call_timer_fn(t: TimerList, now: number): void {
   const funcId = plain_read(t.addr + TM_FUNC);
-  kasan_unloaded_text(funcId, 'call_timer_fn', `timer ${t.name}`); // a timer its module left armed
+  kasan_unloaded_text(funcId, 'call_timer_fn', () => `timer ${t.name}`); // a timer its module left armed
   const fn = callback_by_id(funcId) as TimerCallback | undefined;
   plain_inc(this_cpu.base + C_TIMER_RUNS);
   trace.timer_expire_entry?.(t.id, now);

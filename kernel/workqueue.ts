@@ -338,7 +338,7 @@ function process_one_work(pool: number, w: WorkStruct, flags: number): number {
   atomic_inc(w.addr + WK_STARTED);
   pool_unlock(cpu, flags);
   const funcId = plain_read(w.addr + WK_FUNC);
-  kasan_unloaded_text(funcId, 'process_one_work', `work ${w.name}`); // work its module left queued
+  kasan_unloaded_text(funcId, 'process_one_work', () => `work ${w.name}`); // work its module left queued
   const fn = callback_by_id(funcId) as WorkFunc | undefined;
   plain_inc(this_cpu.base + C_BH_RUNS);
   trace.workqueue_execute_start?.(w.id);
