@@ -27,6 +27,7 @@ export async function bootBenchMachine(cpus: number, idlePollUs: number): Promis
   const machine = await Machine.boot({
     cpus,
     idlePollUs,
+    deepInlining: true, // long dispatch loops: see machine/inlining.ts
     modules: MODULES,
     onPrintk: (cpu, level, text) => {
       if (level === 'err' || level === 'warning') process.stderr.write(`[bench CPU${cpu}] ${text}\n`);

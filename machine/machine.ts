@@ -35,6 +35,7 @@ import {
   viewTraceBuffer,
 } from '../shm/trace-ring.ts';
 import { createMachineMemory } from './boot-memory.ts';
+import { acquireDeepInlining, releaseDeepInlining } from './inlining.ts';
 import { moduleUrl } from './module-resolve.ts';
 import {
   checkInt,
@@ -157,6 +158,7 @@ export class Machine {
 
     const machine = new Machine(memory, size.nrCpus, options);
     attached = machine;
+    if (options.deepInlining === true) acquireDeepInlining();
     try {
       await machine.startWorkers(modules, preload);
       options.beforeStart?.(machine.metadata);
@@ -435,6 +437,7 @@ export class Machine {
 
   private async stopCpus(graceMs: number): Promise<void> {
     if (this.down) return;
+    if (this.options.deepInlining === true) releaseDeepInlining();
     this.shuttingDown = true;
     this.workers.beginStop();
     this.watchdog?.stop();

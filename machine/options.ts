@@ -51,6 +51,12 @@ export interface MachineOptions {
    * access and interrupt point (see Machine.control). The machine clock becomes virtual.
    */
   controlled?: ControlledOptions;
+  /**
+   * Raise V8's inlining budget while this machine runs (process-wide, see machine/inlining.ts):
+   * long dispatch loops (the bench) spend a third less CPU per run; short, varied work such as
+   * fuzz programs recompiles more and runs slower. Default false.
+   */
+  deepInlining?: boolean;
   /** Per-worker V8 limits (an out-of-memory worker is reported as a fault). */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
 }

@@ -4,7 +4,10 @@
  * after a window, so time spent waiting for a core (a loaded host) does not count. Less noisy
  * than runs per second on a shared machine; still subject to cache and frequency effects.
  *
- *   npx tsx bench/count/cpu-per-run.ts [--ms 1000] [--rounds 3]
+ * The runtime's machine has MachineOptions.deepInlining, as the bench's do; `--default-inlining`
+ * measures it without.
+ *
+ *   npx tsx bench/count/cpu-per-run.ts [--ms 1000] [--rounds 3] [--default-inlining]
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +23,7 @@ const arg = (name: string, fallback: number): number => {
 };
 const windowMs = arg('--ms', 1000);
 const rounds = arg('--rounds', 3);
+const deepInlining = !process.argv.includes('--default-inlining');
 const TASKLETS = 16;
 
 async function runtimeNsPerRun(): Promise<number> {
@@ -27,7 +31,7 @@ async function runtimeNsPerRun(): Promise<number> {
     fileURLToPath(new URL(`../modules/${n}.ts`, import.meta.url)),
   );
   modules.push(fileURLToPath(new URL('./count-module.ts', import.meta.url)));
-  const machine = await Machine.boot({ cpus: 1, idlePollUs: 100, modules });
+  const machine = await Machine.boot({ cpus: 1, idlePollUs: 100, modules, deepInlining });
   try {
     const channel = new BenchChannel();
     await machine.call(0, 'bench.attach', channel.sab);
