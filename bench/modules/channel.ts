@@ -12,10 +12,17 @@ export const STAMP_ENTRY = 1;
 const STAMP_PING = 2;
 const STAMPS = STAMP_PING + MAX_CPUS;
 
-/** Int32 words: the latency-entry sequence, then a block of counters per CPU. */
+/**
+ * Int32 words, from a 128-byte boundary: the latency-entry sequence, then a block of counters
+ * per CPU. A CPU bumps its runs counter on every run: blocks of their own 128 bytes (a cache
+ * line and the adjacent line the prefetcher pairs with it) keep two CPUs' counters from
+ * sharing a line, which the bare loop's per-CPU blocks do not either.
+ */
 export const WORD_ENTRY_SEQ = 0;
-const CPU_WORDS = 4;
-const CPU_BASE = 4;
+const LINE_BYTES = 128;
+const CPU_WORDS = LINE_BYTES / 4;
+const CPU_BASE = CPU_WORDS;
+const WORDS_OFFSET = Math.ceil((STAMPS * 8) / LINE_BYTES) * LINE_BYTES;
 export const COUNT_RUNS = 0; // runs of the measured tasklets
 export const COUNT_HOPS = 1; // cross-CPU tasklet entries
 const WORDS = CPU_BASE + MAX_CPUS * CPU_WORDS;
@@ -24,9 +31,9 @@ export class BenchChannel {
   readonly stamps: Float64Array;
   readonly words: Int32Array;
 
-  constructor(readonly sab: SharedArrayBuffer = new SharedArrayBuffer(STAMPS * 8 + WORDS * 4)) {
+  constructor(readonly sab: SharedArrayBuffer = new SharedArrayBuffer(WORDS_OFFSET + WORDS * 4)) {
     this.stamps = new Float64Array(sab, 0, STAMPS);
-    this.words = new Int32Array(sab, STAMPS * 8, WORDS);
+    this.words = new Int32Array(sab, WORDS_OFFSET, WORDS);
   }
 
   /** Index in `words` of one of a CPU's counters (COUNT_*). */
