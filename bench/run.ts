@@ -160,7 +160,9 @@ async function measureAll(s: BenchSettings): Promise<BenchResults> {
   let fuzz: FuzzRow[] | undefined;
   if (want('fuzz') && s.fuzzRate !== undefined) {
     fuzz = [];
-    const ms = s.quick ? 700 : Math.max(4000, 2 * s.durationMs);
+    // Ten seconds at least: a controlled campaign's rate swings from one second to the next
+    // (25-160 programs/s on a 2-core host), and in a short window one swing is the figure.
+    const ms = s.quick ? 700 : Math.max(10_000, 2 * s.durationMs);
     for (const controlled of [false, true]) {
       const mode = controlled ? 'controlled' : 'free-running';
       s.log(`fuzz, ${mode}, 2 CPUs`);
