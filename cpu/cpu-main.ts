@@ -4,7 +4,6 @@
  */
 
 import { workerData } from 'node:worker_threads';
-import { attach_control, on_control_epoch, start_control } from '../control/cpu.ts';
 import { send_to_controller } from '../kernel/controller-port.ts';
 import { registered_irqs, set_timer_check_interval } from '../kernel/irq.ts';
 import { module_metadata, set_module_params } from '../kernel/module.ts';
@@ -40,9 +39,11 @@ const data = workerData as CpuWorkerData;
 const send = send_to_controller;
 
 attach_machine_memory(data.sab, data.layout);
-if (data.control !== null) {
-  attach_control(data.control.sab, data.control.params);
-  on_control_epoch(reset_for_controlled_run);
+// Controlled mode's CPU side loads only on a controlled machine: a tenth of a CPU's boot.
+const control = data.control === null ? null : await import('../control/cpu.ts');
+if (control !== null) {
+  control.attach_control(data.control!.sab, data.control!.params);
+  control.on_control_epoch(reset_for_controlled_run);
 }
 this_cpu.id = data.cpu;
 this_cpu.base = layout().cpu(data.cpu);
@@ -86,10 +87,10 @@ send({
 });
 while (raw_load(G_GO) === 0) futex_wait(G_GO, 0, 50);
 
-if (data.control !== null) {
+if (control !== null) {
   // Controlled mode: the timer is checked at every point, so no local countdown decides when.
   set_timer_check_interval(1);
-  start_control(data.cpu, this_cpu.base);
+  control.start_control(data.cpu, this_cpu.base);
 }
 init_tick();
 if (data.cpu === 0) start_module_inits();

@@ -7,7 +7,6 @@
 import { fileURLToPath } from 'node:url';
 import { loaded_modules, type ModuleDefinition, set_module_text } from '../kernel/module.ts';
 import { callback_names } from '../kernel/tasklet-table.ts';
-import { locateJsSyntaxError, tsxSyntaxError } from './syntax-error.ts';
 
 /** Crosses the thread boundary by its own `name` property (structured clone keeps it). */
 function loadError(message: string): Error {
@@ -22,8 +21,12 @@ const badModule = (url: string, why: string): Error => loadError(`${pathOf(url)}
 /** V8's words for ES module syntax in a file Node loads as CommonJS. */
 const COMMONJS_SCOPE = /^Cannot use import statement outside a module|^Unexpected token 'export'/;
 
-/** "FILE:LINE:COLUMN: syntax error: ...", naming the module when the error is in a file it imports. */
-function syntaxError(url: string, error: Error): Error {
+/**
+ * "FILE:LINE:COLUMN: syntax error: ...", naming the module when the error is in a file it imports.
+ * Its helpers load only when a module fails (child_process is a boot cost every CPU would pay).
+ */
+async function syntaxError(url: string, error: Error): Promise<Error> {
+  const { locateJsSyntaxError, tsxSyntaxError } = await import('./syntax-error.ts');
   const path = pathOf(url);
   const site = tsxSyntaxError(error.message) ?? (url.startsWith('file:') ? locateJsSyntaxError(path) : null);
   const hint = COMMONJS_SCOPE.test(error.message)
@@ -49,7 +52,7 @@ export async function load_module(url: string): Promise<void> {
     const e = error instanceof Error ? error : new Error(String(error));
     const code = (e as { code?: unknown }).code;
     // tsx reports a TypeScript syntax error as "Transform failed with 1 error:\nFILE:L:C: ERROR: ..."
-    if (e instanceof SyntaxError || e.message.startsWith('Transform failed')) throw syntaxError(url, e);
+    if (e instanceof SyntaxError || e.message.startsWith('Transform failed')) throw await syntaxError(url, e);
     if (typeof code === 'string' && NOT_LOADABLE.has(code)) throw badModule(url, e.message.split('\n')[0]);
     throw e;
   }

@@ -319,6 +319,9 @@ export function* fuzzThread(arg: unknown): TaskBody {
   }
   // The setup zeroes the barrier and seeds the delays: nothing of the program before it is done.
   while (Atomics.load(words, W_GENERATION) !== generation && machineMs() < deadline) cpu_relax();
+  // Ops on the last program's tasklets would report that program's state as this one's bugs.
+  if (Atomics.load(words, W_GENERATION) !== generation)
+    throw new Error(`the setup of program ${generation} did not run within ${BARRIER_TIMEOUT_MS} ms`);
   setFifoPlaceable(fifo);
   const cpu = smp_processor_id();
   const orderAt = new Map(orders);
