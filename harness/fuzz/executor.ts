@@ -160,7 +160,7 @@ export class FuzzMachine {
     }
     const hotplugs: Interval[] = [];
     // Free-running, CPU 0's program thread runs the setup first: no round trip of its own.
-    let violation = await runThreads(run, hotplugs, m.control === null ? setup : undefined);
+    let violation = await runThreads(run, hotplugs, setup, m.control === null);
     violation ??= await drainProgram(run);
     const { words } = run;
     Atomics.store(words, W_ACTIVE, 0);

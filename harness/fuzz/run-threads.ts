@@ -5,7 +5,7 @@
  */
 import { fifoTasklets, orderChecks } from './expect.ts';
 import type { Interval } from './intervals.ts';
-import { FUZZ_IRQ, W_CLOCK, W_GENERATION, W_HOTPLUG } from './layout.ts';
+import { FUZZ_IRQ, W_CLOCK, W_HOTPLUG } from './layout.ts';
 import type { FuzzSetup } from './module.ts';
 import type { FuzzViolation } from './oracles.ts';
 import { flatten } from './program.ts';
@@ -16,20 +16,22 @@ import type { ThreadArg } from './thread.ts';
 export const ABORT_GRACE_MS = 200;
 
 /**
- * Runs the threads to their end; `hotplugs` gets an interval per hotplug cycle served. With a
- * `setup`, CPU 0's thread runs it first and the others wait for it.
+ * Runs the threads of the program `setup` is for to their end; `hotplugs` gets an interval per
+ * hotplug cycle served. With `setupInThread`, CPU 0's thread runs the setup first and the others
+ * wait for it; otherwise the controller has run it.
  */
 export async function runThreads(
   run: ProgramRun,
   hotplugs: Interval[],
-  setup?: FuzzSetup,
+  setup: FuzzSetup,
+  setupInThread: boolean,
 ): Promise<FuzzViolation | null> {
   const { m, program, reports, hangMs } = run;
   const orders = orderChecks(program);
   const threads = program.threads.map((ops, cpu) => {
     const arg: ThreadArg = {
-      generation: setup?.generation ?? Atomics.load(run.words, W_GENERATION),
-      ...(cpu === 0 && setup !== undefined ? { setup } : {}),
+      generation: setup.generation,
+      ...(cpu === 0 && setupInThread ? { setup } : {}),
       ops,
       orders: [...orders[cpu]],
       fifo: fifoTasklets(program),
