@@ -100,6 +100,8 @@ export interface BenchResults {
     durationMs: number;
     runs: number;
     warmupMs: number;
+    /** The settling warm-up's bound (bench/window.ts); absent in results from before it. */
+    settleMaxMs?: number;
     idlePollUs: number;
     localTasklets: number;
     sharedTasklets: number;

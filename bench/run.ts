@@ -48,8 +48,22 @@ export interface BenchSettings {
 
 /** Sizes: the full run, and --quick (tiny, for smoke tests). */
 const SIZES = {
-  full: { warmupMs: 300, localTasklets: 16, sharedTasklets: 16, busyTasklets: 16, piscinaProbeMs: 400 },
-  quick: { warmupMs: 30, localTasklets: 4, sharedTasklets: 4, busyTasklets: 4, piscinaProbeMs: 60 },
+  full: {
+    warmupMs: 300,
+    settleMaxMs: 6000,
+    localTasklets: 16,
+    sharedTasklets: 16,
+    busyTasklets: 16,
+    piscinaProbeMs: 400,
+  },
+  quick: {
+    warmupMs: 30,
+    settleMaxMs: 0,
+    localTasklets: 4,
+    sharedTasklets: 4,
+    busyTasklets: 4,
+    piscinaProbeMs: 60,
+  },
 };
 
 export async function runBench(s: BenchSettings): Promise<BenchResults> {
@@ -66,7 +80,12 @@ export async function runBench(s: BenchSettings): Promise<BenchResults> {
 async function measureAll(s: BenchSettings): Promise<BenchResults> {
   const loadBefore = loadavg()[0];
   const size = s.quick ? SIZES.quick : SIZES.full;
-  const window: Window = { warmupMs: size.warmupMs, durationMs: s.durationMs, runs: s.runs };
+  const window: Window = {
+    warmupMs: size.warmupMs,
+    settleMaxMs: size.settleMaxMs,
+    durationMs: s.durationMs,
+    runs: s.runs,
+  };
   const want = (w: Workload) => s.only.includes(w);
   const throughput: ThroughputRow[] = [];
   const latency: LatencyRow[] = [];
@@ -182,6 +201,7 @@ async function measureAll(s: BenchSettings): Promise<BenchResults> {
     durationMs: s.durationMs,
     runs: s.runs,
     warmupMs: window.warmupMs,
+    settleMaxMs: window.settleMaxMs,
     idlePollUs: s.idlePollUs,
     localTasklets: size.localTasklets,
     sharedTasklets: size.sharedTasklets,

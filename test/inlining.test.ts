@@ -20,9 +20,9 @@ describe('deep inlining', () => {
   it('raises the budget for the machine it was asked for, and restores the defaults at shutdown', async () => {
     const m = await Machine.boot({ cpus: 1, deepInlining: true, onPrintk: () => {} });
     expect(flags).toEqual([
-      '--max-inlined-bytecode-size=2000',
-      '--max-inlined-bytecode-size-cumulative=10000',
-      '--max-inlined-bytecode-size-absolute=20000',
+      '--max-inlined-bytecode-size=1000',
+      '--max-inlined-bytecode-size-cumulative=4000',
+      '--max-inlined-bytecode-size-absolute=8000',
     ]);
     await m.shutdown();
     expect(flags.slice(3)).toEqual([

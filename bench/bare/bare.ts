@@ -4,6 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type CounterSample, sampleCounters, sleep } from '../sampling.ts';
+import type { Warmup } from '../window.ts';
 import { CPU, CPU_STRIDE, GLOBAL, TASKLET_STRIDE } from './bare-layout.mjs';
 
 export type BareMode = 'local' | 'shared';
@@ -13,7 +14,7 @@ export interface BareRun {
   mode: BareMode;
   /** K private tasklets per CPU (local) or T shared tasklets (shared). */
   tasklets: number;
-  warmupMs: number;
+  warmup: Warmup;
   durationMs: number;
 }
 
@@ -39,7 +40,7 @@ export async function runBare(run: BareRun): Promise<CounterSample> {
     Atomics.store(mem, GLOBAL.go, 1);
     Atomics.notify(mem, GLOBAL.go);
     const word = (cpu: number, which: number) => Atomics.load(mem, GLOBAL.cpus + cpu * CPU_STRIDE + which);
-    return await sampleCounters(run.cpus, run.warmupMs, run.durationMs, (cpu) => ({
+    return await sampleCounters(run.cpus, run.warmup, run.durationMs, (cpu) => ({
       runs: word(cpu, CPU.runs),
       requeues: word(cpu, CPU.requeues),
     }));

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { Machine } from '../../machine/index.ts';
 import { CPU, CPU_STRIDE, GLOBAL, TASKLET_STRIDE } from '../bare/bare-layout.mjs';
 import { BenchChannel, COUNT_RUNS } from '../modules/channel.ts';
-import { sleep } from '../sampling.ts';
+import { sleep, warmUp } from '../sampling.ts';
 import { startLocal } from '../workloads/local.ts';
 
 const arg = (name: string, fallback: number): number => {
@@ -39,7 +39,10 @@ async function runtimeNsPerRun(): Promise<number> {
       tasklets: TASKLETS,
       hi: false,
     });
-    await sleep(300);
+    await warmUp(1, { warmupMs: 300, settleMaxMs: 6000 }, () => ({
+      runs: channel.read(0, COUNT_RUNS),
+      requeues: 0,
+    }));
     const ns0 = (await machine.call(0, 'count.cpu-ns')) as number;
     const runs0 = channel.read(0, COUNT_RUNS);
     await sleep(windowMs);

@@ -4,9 +4,9 @@
  */
 import { Piscina } from 'piscina';
 import type { ThroughputRow } from '../results.ts';
-import { sleep } from '../sampling.ts';
+import { sleep, warmUp } from '../sampling.ts';
 import { repeat } from '../stats.ts';
-import type { Window } from '../window.ts';
+import type { Warmup, Window } from '../window.ts';
 
 export interface PiscinaConfig {
   concurrentTasksPerWorker: number;
@@ -24,7 +24,7 @@ const filename = new URL('./noop.mjs', import.meta.url).href;
 export async function piscinaOnce(
   threads: number,
   config: PiscinaConfig,
-  warmupMs: number,
+  warmup: Warmup,
   durationMs: number,
 ): Promise<number> {
   const pool = new Piscina({
@@ -45,7 +45,7 @@ export async function piscinaOnce(
   };
   const feeders = Array.from({ length: inFlight }, feed);
   try {
-    await sleep(warmupMs);
+    await warmUp(1, warmup, () => ({ runs: completed, requeues: 0 }));
     const before = completed;
     const startedAt = performance.now();
     await sleep(durationMs);
@@ -62,7 +62,7 @@ export async function bestPiscinaConfig(threads: number, probeMs: number): Promi
   let best = PISCINA_CONFIGS[0];
   let bestRate = 0;
   for (const config of PISCINA_CONFIGS) {
-    const rate = await piscinaOnce(threads, config, probeMs / 2, probeMs);
+    const rate = await piscinaOnce(threads, config, { warmupMs: probeMs / 2, settleMaxMs: 0 }, probeMs);
     if (rate > bestRate) [best, bestRate] = [config, rate];
   }
   return best;
@@ -74,7 +74,7 @@ export async function measurePiscina(
   window: Window,
 ): Promise<ThroughputRow> {
   const stat = await repeat(window.runs, async () => {
-    const rate = await piscinaOnce(threads, config, window.warmupMs, window.durationMs);
+    const rate = await piscinaOnce(threads, config, window, window.durationMs);
     return { total: rate, perCpu: rate / threads };
   });
   return {

@@ -15,7 +15,7 @@ export async function bareOnce(
     cpus,
     mode,
     tasklets,
-    warmupMs: window.warmupMs,
+    warmup: window,
     durationMs: window.durationMs,
   });
   return { total: sample.total.runs, perCpu: sample.total.runs / cpus, requeues: sample.total.requeues };

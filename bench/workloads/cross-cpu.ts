@@ -5,7 +5,7 @@ import { type BenchMachine, checkHealthy } from '../machine.ts';
 import { COUNT_HOPS } from '../modules/channel.ts';
 import type { CrossStart } from '../modules/cross-cpu.ts';
 import type { LatencyRow } from '../results.ts';
-import { sampleCounters, sleep } from '../sampling.ts';
+import { NO_WARMUP, sampleCounters, warmUp } from '../sampling.ts';
 import { summarize } from '../stats.ts';
 import type { Window } from '../window.ts';
 
@@ -22,12 +22,10 @@ export async function measureCrossCpu(bm: BenchMachine, window: Window): Promise
     await machine.call(1, 'cross.start', receiver);
     await machine.call(0, 'cross.start', server);
     try {
-      await sleep(window.warmupMs);
+      const hops = (cpu: number) => ({ runs: channel.read(cpu, COUNT_HOPS), requeues: 0 });
+      await warmUp(PAIR.length, window, hops);
       for (const cpu of PAIR) await machine.call(cpu, 'cross.reset');
-      const sample = await sampleCounters(PAIR.length, 0, window.durationMs, (cpu) => ({
-        runs: channel.read(cpu, COUNT_HOPS),
-        requeues: 0,
-      }));
+      const sample = await sampleCounters(PAIR.length, NO_WARMUP, window.durationMs, hops);
       rates.push(sample.total.runs);
     } finally {
       const h = newHistogram();

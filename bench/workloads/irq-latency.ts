@@ -7,9 +7,10 @@
 import { absoluteMs } from '../../shm/clock.ts';
 import { distributionUs, newHistogram, percentilesUs } from '../histogram.ts';
 import { type BenchMachine, checkHealthy } from '../machine.ts';
-import { STAMP_ENTRY, WORD_ENTRY_SEQ } from '../modules/channel.ts';
+import { COUNT_RUNS, STAMP_ENTRY, WORD_ENTRY_SEQ } from '../modules/channel.ts';
 import { PROBE_IRQ } from '../modules/irq-latency.ts';
 import type { LatencyRow } from '../results.ts';
+import { warmUp } from '../sampling.ts';
 import { summarize } from '../stats.ts';
 import type { Window } from '../window.ts';
 import { startLocal } from './local.ts';
@@ -47,7 +48,9 @@ export async function measureIrqLatency(
   const perRun: ReturnType<typeof percentilesUs>[] = [];
   let lost = 0;
   try {
-    await new Promise((r) => setTimeout(r, window.warmupMs));
+    // Busy: until the workload ahead of the probe runs at its steady rate (see Warmup).
+    const busyRuns = () => ({ runs: channel.read(CPU, COUNT_RUNS), requeues: 0 });
+    await warmUp(1, target === 'busy' ? window : { ...window, settleMaxMs: 0 }, busyRuns);
     for (let run = 0; run < window.runs; run++) {
       const h = newHistogram();
       const end = absoluteMs() + window.durationMs;

@@ -37,7 +37,7 @@ async function localOnce(
   const cpus = cpuList(bm.machine.nrCpus);
   const stop = await startLocal(bm, cpus, params);
   try {
-    const sample = await sampleCounters(cpus.length, window.warmupMs, window.durationMs, (cpu) => ({
+    const sample = await sampleCounters(cpus.length, window, window.durationMs, (cpu) => ({
       runs: bm.channel.read(cpu, COUNT_RUNS),
       requeues: 0,
     }));

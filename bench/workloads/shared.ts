@@ -25,7 +25,7 @@ export async function measureShared(
     const start: SharedStart = { ids, hi: params.hi };
     for (const cpu of cpus) await machine.call(cpu, 'shared.start', start);
     try {
-      const sample = await sampleCounters(cpus.length, window.warmupMs, window.durationMs, (cpu) => ({
+      const sample = await sampleCounters(cpus.length, window, window.durationMs, (cpu) => ({
         runs: bm.channel.read(cpu, COUNT_RUNS),
         requeues: machine.cpuWord(cpu, C_REQUEUES),
       }));
