@@ -16,14 +16,11 @@ import { CPU, CPU_STRIDE, GLOBAL, TASKLET_STRIDE } from '../bare/bare-layout.mjs
 import { BenchChannel, COUNT_RUNS } from '../modules/channel.ts';
 import { sleep, warmUp } from '../sampling.ts';
 import { startLocal } from '../workloads/local.ts';
+import { flag, numberArg } from './args.ts';
 
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-};
-const windowMs = arg('--ms', 1000);
-const rounds = arg('--rounds', 3);
-const deepInlining = !process.argv.includes('--default-inlining');
+const windowMs = numberArg('--ms', 1000);
+const rounds = numberArg('--rounds', 3);
+const deepInlining = !flag('--default-inlining');
 const TASKLETS = 16;
 
 async function runtimeNsPerRun(): Promise<number> {

@@ -12,14 +12,11 @@ import { cpuList } from '../machine.ts';
 import { BenchChannel, COUNT_RUNS } from '../modules/channel.ts';
 import { sleep } from '../sampling.ts';
 import { startLocal } from '../workloads/local.ts';
+import { flag, numberArg } from './args.ts';
 
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-};
-const cpus = arg('--cpus', 2);
-const slices = arg('--slices', 16);
-const deepInlining = !process.argv.includes('--default-inlining');
+const cpus = numberArg('--cpus', 2);
+const slices = numberArg('--slices', 16);
+const deepInlining = !flag('--default-inlining');
 const SLICE_MS = 250;
 const STEADY_WINDOWS = 4;
 
