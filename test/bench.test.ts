@@ -63,6 +63,7 @@ function madeUp(quick: boolean): BenchResults {
       durationMs: quick ? 100 : 1000,
       runs: quick ? 1 : 3,
       warmupMs: 300,
+      ...(quick ? {} : { settleMaxMs: 6000 }),
       idlePollUs: 100,
       localTasklets: 16,
       sharedTasklets: 16,
@@ -203,6 +204,9 @@ describe('bench', () => {
     expect(markdownReport(full)).toContain('## Targets');
     expect(markdownReport(full)).toContain('| params |'); // room for the column there
     expect(htmlReport(full)).toContain('<h2>Targets</h2>');
+    const warmup = 'warm-up 300 ms, then until the rate settles (at most 6 s)';
+    expect(markdownReport(full)).toContain(warmup);
+    expect(htmlReport(full)).toContain(warmup);
     const quick = madeUp(true); // targets given, as an old JSON might hold: still not shown
     for (const report of [terminalReport(quick), markdownReport(quick), htmlReport(quick)]) {
       expect(report).toContain('not graded against the targets');

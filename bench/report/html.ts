@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BenchResults } from '../results.ts';
-import { quickNotice, reportTables } from './rows.ts';
+import { quickNotice, reportTables, warmupText } from './rows.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -176,7 +176,7 @@ th { background: #f3f4f6; } .chart { position: relative; height: 380px; margin-b
 .notice { border: 1px solid #d97706; background: #fffbeb; padding: 0.6em 1em; font-weight: 600; }
 </style></head><body>
 <h1>tasklet-rt bench</h1>
-<p>${escapeHtml(`${r.startedAt} · ${r.host.cpuModel} · ${r.host.cores} cores · Node ${r.host.node} · ${r.settings.durationMs} ms × ${r.settings.runs} runs`)}</p>
+<p>${escapeHtml(`${r.startedAt} · ${r.host.cpuModel} · ${r.host.cores} cores · Node ${r.host.node} · ${r.settings.durationMs} ms × ${r.settings.runs} runs, ${warmupText(r.settings)}`)}</p>
 ${notice === null ? '' : `<p class="notice">${escapeHtml(notice)}</p>\n`}${charts}
 ${tables}
 <script id="bench-data" type="application/json">${scriptJson(data)}</script>

@@ -1,14 +1,8 @@
 /** The Markdown report: the same tables as the terminal. */
 import type { BenchResults } from '../results.ts';
-import { quickNotice, reportTables } from './rows.ts';
+import { quickNotice, reportTables, warmupText } from './rows.ts';
 
 const cell = (s: string): string => s.replaceAll('|', '\\|');
-
-/** The warm-up before each window, as the bench ran it (bench/window.ts). */
-function warmupText(s: BenchResults['settings']): string {
-  const settle = s.settleMaxMs ? `, then until the rate settles (at most ${s.settleMaxMs / 1000} s)` : '';
-  return `warm-up ${s.warmupMs} ms${settle}`;
-}
 
 export function markdownReport(r: BenchResults): string {
   const lines = [

@@ -21,6 +21,12 @@ export interface TableOptions {
   params: 'column' | 'notes';
 }
 
+/** The warm-up before each window, as the bench ran it (bench/window.ts). */
+export function warmupText(s: BenchResults['settings']): string {
+  const settle = s.settleMaxMs ? `, then until the rate settles (at most ${s.settleMaxMs / 1000} s)` : '';
+  return `warm-up ${s.warmupMs} ms${settle}`;
+}
+
 /** What every report says of a --quick run, in place of the targets table. */
 export function quickNotice(r: BenchResults): string | null {
   return r.settings.quick
