@@ -17,7 +17,7 @@ import type {
   Workload,
 } from './results.ts';
 import { checkTargets } from './targets.ts';
-import type { Window } from './window.ts';
+import { FULL_WARMUP, type Window } from './window.ts';
 import { measureBare } from './workloads/baseline-bare.ts';
 import { measureCrossCpu } from './workloads/cross-cpu.ts';
 import { measureIrqLatency } from './workloads/irq-latency.ts';
@@ -49,8 +49,7 @@ export interface BenchSettings {
 /** Sizes: the full run, and --quick (tiny, for smoke tests). */
 const SIZES = {
   full: {
-    warmupMs: 300,
-    settleMaxMs: 6000,
+    ...FULL_WARMUP,
     localTasklets: 16,
     sharedTasklets: 16,
     busyTasklets: 16,

@@ -11,6 +11,9 @@ export interface Warmup {
   settleMaxMs: number;
 }
 
+/** A full bench run's warm-up; the counting tools (bench/count) use the same. */
+export const FULL_WARMUP: Warmup = { warmupMs: 300, settleMaxMs: 6000 };
+
 /** How long each measurement runs and how often it is repeated. */
 export interface Window extends Warmup {
   durationMs: number;

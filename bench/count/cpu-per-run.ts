@@ -15,6 +15,7 @@ import { Machine } from '../../machine/index.ts';
 import { CPU, CPU_STRIDE, GLOBAL, TASKLET_STRIDE } from '../bare/bare-layout.mjs';
 import { BenchChannel, COUNT_RUNS } from '../modules/channel.ts';
 import { sleep, warmUp } from '../sampling.ts';
+import { FULL_WARMUP } from '../window.ts';
 import { startLocal } from '../workloads/local.ts';
 import { flag, numberArg } from './args.ts';
 
@@ -36,7 +37,7 @@ async function runtimeNsPerRun(): Promise<number> {
       tasklets: TASKLETS,
       hi: false,
     });
-    await warmUp(1, { warmupMs: 300, settleMaxMs: 6000 }, () => ({
+    await warmUp(1, FULL_WARMUP, () => ({
       runs: channel.read(0, COUNT_RUNS),
       requeues: 0,
     }));
