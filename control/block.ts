@@ -55,6 +55,8 @@ export const I_REPLAY_POS = 11;
 export const I_EPOCH = 12;
 /** 1: decide as builds before repro format 3 did (RunPlan.legacySchedule). */
 export const I_LEGACY_SCHEDULE = 13;
+/** 1: the controller takes the baton back as soon as no CPU can run (Controller.settle). */
+export const I_UNTIL_QUIESCENT = 14;
 const I_GLOBALS = 16;
 // Int32 per CPU.
 export const IC_STATE = 0;

@@ -34,6 +34,7 @@ import {
   I_LOG_OVERFLOW,
   I_MSGS_SEEN,
   I_MSGS_SENT,
+  I_UNTIL_QUIESCENT,
   IC_STATE,
   IC_WAKE_SEQ,
   L_FROM,
@@ -193,6 +194,8 @@ export function decide(b: ControlBlock, me: number, nrCpus: number, meStep: numb
   }
   let n = sortCandidates(b, nrCpus);
   if (n === 0) {
+    // Settling: quiescence is what the controller waits for, not the next tick after it.
+    if (b.i32[I_UNTIL_QUIESCENT] !== 0) return controller;
     if (!fastForward(b, nrCpus) || controllerWanted(b)) return controller;
     n = sortCandidates(b, nrCpus);
     if (n === 0) return controller;

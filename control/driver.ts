@@ -5,6 +5,8 @@
  * CPUs until a virtual deadline passes or a CPU posts a message. So its actions land at the
  * same decision of every run, and a seed decides the whole execution.
  */
+
+import { wholeUs } from '../shm/clock.ts';
 import {
   type ControlBlock,
   type ControlParams,
@@ -30,6 +32,7 @@ import {
   I_MSGS_SENT,
   I_STRATEGY,
   I_TURN,
+  I_UNTIL_QUIESCENT,
   IC_STATE,
   LOG_FIELDS,
   MAX_DEPTH,
@@ -123,6 +126,25 @@ export class Controller {
   /** Every CPU idles until its next tick: nothing runs but the passing of time. */
   quiescent(): boolean {
     return quiescent(this.block, this.block.params.nrCpus);
+  }
+
+  /**
+   * Runs the CPUs until none can run (quiescent) or `maxMs` of virtual time pass; returns whether
+   * the machine is quiescent. The hand-back ends the moment the last CPU blocks: polling
+   * `quiescent` after fixed sleeps instead can lock onto the timer's phase, every poll landing
+   * while some CPU is still in its tick, and so never see the idle machine in between.
+   */
+  async settle(maxMs: number): Promise<boolean> {
+    const { i32 } = this.block;
+    const deadline = wholeUs(this.now() + maxMs);
+    i32[I_UNTIL_QUIESCENT] = 1;
+    try {
+      while (!this.quiescent() && wholeUs(this.now()) < deadline && this.hooks.failure() === null)
+        await this.advance((deadline - wholeUs(this.now())) / 1000);
+    } finally {
+      i32[I_UNTIL_QUIESCENT] = 0;
+    }
+    return this.quiescent();
   }
 
   /**

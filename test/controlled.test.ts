@@ -21,6 +21,7 @@ import {
   I_LOG_LEN,
   I_REPLAY_LEN,
   I_STRATEGY,
+  I_UNTIL_QUIESCENT,
   IC_PRIORITY,
   IC_STATE,
   RunState,
@@ -35,6 +36,7 @@ import { buildRepro, parseRepro } from '../harness/fuzz/repro.ts';
 import { preemptions, shrinkSchedule } from '../harness/fuzz/schedule-shrink.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
 import { runStress, type StressResult } from '../harness/stress/run.ts';
+import { Machine } from '../machine/index.ts';
 import { createMemory } from '../shm/layout.ts';
 import { attachMemory } from '../shm/memory.ts';
 
@@ -107,6 +109,18 @@ describe('the decision rule', () => {
     b.f64[D_DEADLINE_NS] = 2e6;
     state(1, RunState.Blocked, 8);
     expect(decide(b, CONTROLLER, CPUS, 2)).toBe(CONTROLLER);
+  });
+
+  it('settling, the controller takes the machine back the moment every CPU is idle, before any tick', () => {
+    state(0, RunState.Blocked, 5);
+    state(1, RunState.Blocked, 3);
+    state(2, RunState.Running);
+    b.i32[I_UNTIL_QUIESCENT] = 1;
+    expect(decide(b, CONTROLLER, CPUS, 1)).toBe(2);
+    state(2, RunState.Blocked, 4);
+    const clock = b.f64[D_CLOCK_NS];
+    expect(decide(b, 2, CPUS, 1)).toBe(CONTROLLER);
+    expect(b.f64[D_CLOCK_NS]).toBe(clock + 1000); // the decision's own step; no jump to a tick
   });
 
   it('fairness gives a CPU that could run but never does a slice', () => {
@@ -224,6 +238,25 @@ describe('determinism', () => {
       await fresh.shutdown();
     }
   }, 60_000);
+});
+
+describe('settling', () => {
+  it('ends as the machine goes quiet, at any phase of the timer', async () => {
+    const m = await Machine.boot({ cpus: 2, hz: 1000, controlled: { strategy: 'pct', seed: 1 } });
+    try {
+      // From each offset into the tick period: polling for quiescence once a millisecond would
+      // find some of them still in their tick every time (phase-locked) and give up.
+      for (let offsetUs = 0; offsetUs < 250; offsetUs++) {
+        expect(await m.control!.settle(50)).toBe(true);
+        await m.sleep(1 + offsetUs / 1000);
+        const from = m.now();
+        expect(await m.control!.settle(50)).toBe(true);
+        expect(m.now() - from).toBeLessThan(1);
+      }
+    } finally {
+      await m.shutdown();
+    }
+  }, 30_000);
 });
 
 describe("a mutant's failure", () => {

@@ -96,10 +96,7 @@ export class FuzzMachine {
 
   /** Controlled mode: runs the machine until no CPU can run (so every run starts alike). */
   private async settle(m: Machine): Promise<void> {
-    const control = m.control!;
-    const deadline = wholeUs(m.now() + SETTLE_MS);
-    while (!control.quiescent() && wholeUs(m.now()) < deadline && m.faults.length === 0) await m.sleep(1);
-    if (!control.quiescent()) this.health.poisoned = true;
+    if (!(await m.control!.settle(SETTLE_MS))) this.health.poisoned = true;
   }
 
   async shutdown(): Promise<void> {
