@@ -6,6 +6,7 @@
 
 import {
   cpu_pause,
+  futex_wake,
   layout,
   local_read,
   local_write,
@@ -26,7 +27,6 @@ import {
   C_STATE,
   C_TAKEOVER,
   C_VEC_HEAD,
-  C_WAKE,
   CpuState,
   G_STOP,
 } from '../shm/layout.ts';
@@ -89,6 +89,7 @@ function adopt_requested(): void {
       workqueue_softirq_dead(word * 32 + bit);
       takeover_tasklets(word * 32 + bit);
       raw_and(requests, ~(1 << bit));
+      futex_wake(requests, Number.POSITIVE_INFINITY); // the dying CPU waits on this word
     }
   }
 }
@@ -146,11 +147,15 @@ export function cpu_die(): boolean {
   const takeover = layout().cpu(heir) + C_TAKEOVER + (me >> 5);
   raw_or(takeover, 1 << (me & 31));
   raise_irq(heir, CALL_FUNCTION_IRQ);
-  // Dead only once the heir has adopted the queues (the kernel's CPUHP_SOFTIRQ_DEAD step).
-  const wake = this_cpu.base + C_WAKE;
-  while ((raw_load(takeover) & (1 << (me & 31))) !== 0 && raw_load(G_STOP) === 0) {
-    cpu_pause(1, wake);
-  }
+  // Dead only once the heir has adopted the queues (the kernel's CPUHP_SOFTIRQ_DEAD step). The
+  // heir's clear of the request bit ends the pause: no millisecond's sleep per unplug.
+  const mine = 1 << (me & 31);
+  for (
+    let seen = raw_load(takeover);
+    (seen & mine) !== 0 && raw_load(G_STOP) === 0;
+    seen = raw_load(takeover)
+  )
+    cpu_pause(1, takeover, seen);
   raw_store(this_cpu.base + C_STATE, CpuState.Dead);
   notify_controller();
   return true;

@@ -321,13 +321,14 @@ export function cpu_relax(): void {
 
 /**
  * One pause of a polling loop that checks its condition itself. Free-running: gives the host
- * core away for `ms` (on the word at `addr` when given, so a kick of it ends the pause early);
+ * core away for `ms` (on the word at `addr` when given, so a notify of it ends the pause early;
+ * pass the value the loop checked as `seen`, and a change just before the pause ends it too);
  * controlled: a yield, so the CPUs that can make progress run first.
  */
-export function cpu_pause(ms: number, addr = -1): void {
+export function cpu_pause(ms: number, addr = -1, seen = addr < 0 ? 0 : Atomics.load(shm.mem, addr)): void {
   if (scheduler !== null) scheduler.yield();
   else if (addr < 0) Atomics.wait(pauseWord, 0, 0, ms);
-  else Atomics.wait(shm.mem, addr, Atomics.load(shm.mem, addr), ms);
+  else Atomics.wait(shm.mem, addr, seen, ms);
 }
 
 /**
