@@ -5,6 +5,7 @@
 
 import { set_cpu_online } from '../kernel/cpumask.ts';
 import { cpu_come_online, cpu_die } from '../kernel/hotplug.ts';
+import { idle_sleep } from '../kernel/idle-skip.ts';
 import {
   CALL_FUNCTION_IRQ,
   do_IRQ,
@@ -30,7 +31,7 @@ import {
 } from '../kernel/sched.ts';
 import { report_idle_softirq, spawn_ksoftirqd } from '../kernel/softirq.ts';
 import { softirq_init } from '../kernel/tasklet.ts';
-import { init_tick, next_tick_ms, tick_handler } from '../kernel/tick.ts';
+import { init_tick, tick_handler } from '../kernel/tick.ts';
 import { notify_controller } from '../kernel/wake.ts';
 import { cpu_sleep, idle_poll, plain_inc, raw_load, raw_store, schedule_point } from '../shm/door.ts';
 import {
@@ -134,7 +135,7 @@ function idle(): void {
   if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) return;
   report_idle_softirq();
   notify_controller();
-  cpu_sleep(wake, seq, next_tick_ms());
+  idle_sleep(wake, seq);
 }
 
 function park_offline(): void {

@@ -10,7 +10,7 @@ import { CALL_FUNCTION_IRQ, raise_irq } from '../kernel/irq.ts';
 import type { OopsReport } from '../kernel/oops.ts';
 import { jiffies } from '../kernel/tick.ts';
 import { kick_cpu } from '../kernel/wake.ts';
-import { machineMs, setBootEpoch, wholeUs } from '../shm/clock.ts';
+import { machineMs, setBootEpoch, skippedMs, wholeUs } from '../shm/clock.ts';
 import { read_comm } from '../shm/comm.ts';
 import {
   C_REQUEST,
@@ -19,7 +19,9 @@ import {
   CpuState,
   G_CPU_EVENTS,
   G_GO,
+  G_IDLE_SKIPS,
   G_OOPSES,
+  G_SKIP_IDLE,
   G_STOP,
   G_WARNINGS,
   type MachineMemory,
@@ -316,6 +318,22 @@ export class Machine {
     const mem = this.memory.mem;
     const waited = Atomics.waitAsync(mem, G_CPU_EVENTS, Atomics.load(mem, G_CPU_EVENTS), ms);
     if (waited.async) await waited.value;
+  }
+
+  /**
+   * Free-running: while on, time in which every online CPU sleeps in idle is skipped, the
+   * machine clock jumping to the next tick (cpu/idle-skip.ts). For waits on the machine alone,
+   * such as a drain for timers far ahead; time-outs the controller counts in machine time then
+   * pass faster in real time while the machine idles. No effect in controlled mode, whose
+   * virtual clock skips idle time anyway.
+   */
+  skipIdleTime(on: boolean): void {
+    Atomics.store(this.memory.mem, G_SKIP_IDLE, on ? 1 : 0);
+  }
+
+  /** Idle skips so far, free-running: how many, and the machine time they skipped. */
+  idleSkips(): { count: number; ms: number } {
+    return { count: Atomics.load(this.memory.mem, G_IDLE_SKIPS) >>> 0, ms: skippedMs() };
   }
 
   /** Reads a /proc file: softirqs, interrupts and timer_list from shared memory, others from a module on `cpu`. */

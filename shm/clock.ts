@@ -1,5 +1,5 @@
 /** One clock for every thread: milliseconds since the machine booted. */
-import { F64_BOOT_EPOCH_MS } from './layout.ts';
+import { F64_BOOT_EPOCH_MS, F64_SKIPPED_MS } from './layout.ts';
 import { shm } from './memory.ts';
 
 const origin = performance.timeOrigin;
@@ -11,6 +11,23 @@ export function absoluteMs(): number {
 
 export function setBootEpoch(): void {
   shm.f64[F64_BOOT_EPOCH_MS] = absoluteMs();
+}
+
+/**
+ * Free-running idle skipping (cpu/idle-skip.ts): the machine clock jumps forward to `ms` by
+ * moving the boot epoch back. One CPU at a time does it; readers see the old or the new epoch
+ * (an aligned 8-byte store is single-copy atomic on the hosts V8 runs on), never a time going back.
+ */
+export function skipMachineTimeTo(ms: number): void {
+  const ahead = ms - machineMs();
+  if (ahead <= 0) return;
+  shm.f64[F64_BOOT_EPOCH_MS] -= ahead;
+  shm.f64[F64_SKIPPED_MS] += ahead;
+}
+
+/** Machine time skipped so far (free-running idle skipping). */
+export function skippedMs(): number {
+  return shm.f64[F64_SKIPPED_MS];
 }
 
 /** Controlled mode's virtual clock (nanoseconds, advanced per decision), or null. */
