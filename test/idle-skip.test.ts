@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Machine } from '../machine/index.ts';
+import { G_SKIP_IDLE } from '../shm/layout.ts';
 import { until } from './helpers.ts';
 import type { Elapsed } from './modules/clock-probe.ts';
 import { F_EARLY, F_RUNS } from './modules/timers-layout.ts';
@@ -58,6 +59,24 @@ describe('idle-time skipping, free-running', () => {
     } finally {
       m.skipIdleTime(false);
     }
+  });
+
+  it('holds off while a CPU goes down or comes up: the step keeps the host pace', async () => {
+    m.skipIdleTime(true);
+    const flag = (): number => Atomics.load(m.memory.mem, G_SKIP_IDLE);
+    try {
+      expect(flag()).toBe(1);
+      const down = m.cpuDown(1);
+      expect(flag()).toBe(0); // the dying CPU is offline already, so it would not count
+      await down;
+      const up = m.cpuUp(1);
+      expect(flag()).toBe(0);
+      await up;
+      expect(flag()).toBe(1);
+    } finally {
+      m.skipIdleTime(false);
+    }
+    expect(flag()).toBe(0);
   });
 
   it('never skips while a CPU is busy: a spin keeps the machine clock at the host pace', async () => {

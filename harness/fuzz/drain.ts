@@ -28,8 +28,6 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
   const started = m.now();
   const limitMs = Math.min(DRAIN_MS, run.hangMs);
   const ids = programIds(run);
-  // Waiting for timers far ahead is most of a drain, and the machine's alone: skip idle time.
-  m.skipIdleTime(true);
   const result = await drain({
     clock: m,
     idle: () => idle(run, ids),
@@ -40,7 +38,7 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
       key: (v) => v.message,
       forMs: STUCK_MS,
     },
-  }).finally(() => m.skipIdleTime(false));
+  });
   if (result.status === 'idle') return null;
   // What is left on a quiet machine are lost tasklets, which the next setup replaces.
   run.health.poisoned = !view.quiet(ids);

@@ -156,9 +156,17 @@ export class FuzzMachine {
       m.control.beginRun(plan!);
     }
     const hotplugs: Interval[] = [];
-    // Free-running, CPU 0's program thread runs the setup first: no round trip of its own.
-    let violation = await runThreads(run, hotplugs, setup, m.control === null);
-    violation ??= await drainProgram(run);
+    // Free-running, time in which every CPU only waits for the clock (a busy callback's udelay
+    // with the other CPUs idle, a timer far ahead) is skipped, as controlled mode skips it.
+    if (m.control === null) m.skipIdleTime(true);
+    let violation: FuzzViolation | null;
+    try {
+      // Free-running, CPU 0's program thread runs the setup first: no round trip of its own.
+      violation = await runThreads(run, hotplugs, setup, m.control === null);
+      violation ??= await drainProgram(run);
+    } finally {
+      m.skipIdleTime(false);
+    }
     const { words } = run;
     Atomics.store(words, W_ACTIVE, 0);
     // Reports the CPUs counted may still be on their way.
