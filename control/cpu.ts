@@ -38,8 +38,8 @@ let localSteps = 0;
 let seenEpoch = 0;
 const epochHooks: (() => void)[] = [];
 
-/** Spins on the baton before sleeping: a hand-off between two spinning threads takes ~1 µs. */
-const SPINS_BEFORE_SLEEP = 2000;
+/** Checks of the baton before sleeping (ControlledOptions.batonSpins). */
+let spinsBeforeSleep = 0;
 const SLEEP_MS = 50;
 
 /** Local scheduling state to reset when a new controlled run begins (so runs replay alike). */
@@ -72,7 +72,7 @@ function wait_turn(): void {
       return;
     }
     if (turn === me) break;
-    if (spins < SPINS_BEFORE_SLEEP) continue;
+    if (spins < spinsBeforeSleep) continue;
     const seq = Atomics.load(b.i32, mine);
     if (Atomics.load(b.i32, I_TURN) === me) break;
     Atomics.wait(b.i32, mine, seq, SLEEP_MS);
@@ -140,6 +140,7 @@ function count_message(): void {
 export function attach_control(sab: SharedArrayBuffer, params: ControlParams): void {
   block = viewControlBlock(sab, params);
   nrCpus = params.nrCpus;
+  spinsBeforeSleep = params.batonSpins;
   setMessageHook(count_message);
   setVirtualClock(block.f64, D_CLOCK_NS);
 }

@@ -41,7 +41,13 @@ import {
   STEP_NS,
 } from './block.ts';
 import { decide, quiescent } from './decide.ts';
-import { type ControlledOptions, DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS, type RunPlan } from './plan.ts';
+import {
+  type ControlledOptions,
+  DEFAULT_BATON_SPINS,
+  DEFAULT_DEPTH,
+  DEFAULT_EXPECTED_STEPS,
+  type RunPlan,
+} from './plan.ts';
 import { strategy_for } from './strategies/index.ts';
 
 export type { ControlledOptions, RunPlan };
@@ -99,7 +105,11 @@ export class Controller {
   }
 
   static params(nrCpus: number, options: ControlledOptions): ControlParams {
-    return { nrCpus, logCapacity: options.logCapacity ?? DEFAULT_LOG_CAPACITY };
+    return {
+      nrCpus,
+      logCapacity: options.logCapacity ?? DEFAULT_LOG_CAPACITY,
+      batonSpins: options.batonSpins ?? DEFAULT_BATON_SPINS,
+    };
   }
 
   /** Virtual milliseconds since boot. */

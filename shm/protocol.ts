@@ -10,6 +10,8 @@ export interface ControlParams {
   nrCpus: number;
   /** Decision log capacity (entries); the replay log has the same. */
   logCapacity: number;
+  /** How often a CPU waiting for the baton checks it before it sleeps (ControlledOptions.batonSpins). */
+  batonSpins: number;
 }
 
 /** What the loaded modules declare, as the controller needs to know it. */

@@ -28,6 +28,7 @@ import {
   Strategy,
 } from '../control/block.ts';
 import { decide } from '../control/decide.ts';
+import { batonSpinsFor, DEFAULT_BATON_SPINS } from '../control/plan.ts';
 import { runCampaign } from '../harness/fuzz/campaign.ts';
 import { FuzzMachine } from '../harness/fuzz/executor.ts';
 import { programArb } from '../harness/fuzz/generate.ts';
@@ -56,7 +57,7 @@ describe('the decision rule', () => {
 
   beforeEach(() => {
     attachMemory(createMemory({ nrCpus: CPUS, maxTasklets: 16 })); // wake words and interrupt lines
-    b = createControlBlock({ nrCpus: CPUS, logCapacity: 64 });
+    b = createControlBlock({ nrCpus: CPUS, logCapacity: 64, batonSpins: 2000 });
     b.f64[D_DEADLINE_NS] = Number.POSITIVE_INFINITY; // the controller wants nothing back
     b.i32[I_STRATEGY] = Strategy.Pct;
     b.i32[I_DEPTH] = 3;
@@ -238,6 +239,15 @@ describe('determinism', () => {
       await fresh.shutdown();
     }
   }, 60_000);
+});
+
+describe('baton spins for machines side by side', () => {
+  it('stay the default while every machine has two host cores, and drop past that', () => {
+    expect(batonSpinsFor(1, 2)).toBeUndefined();
+    expect(batonSpinsFor(8, 16)).toBeUndefined();
+    expect(batonSpinsFor(2, 2)).toBeLessThan(DEFAULT_BATON_SPINS);
+    expect(batonSpinsFor(16, 16)).toBeLessThan(DEFAULT_BATON_SPINS);
+  });
 });
 
 describe('settling', () => {

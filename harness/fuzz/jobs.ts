@@ -4,7 +4,9 @@
  * own --shard i/n is shard (i-1)*N+j of n*N). The first failure stops the other jobs; coverage
  * and findings are merged into one campaign result, with each job's programs per second.
  */
+
 import { Piscina } from 'piscina';
+import { batonSpinsFor } from '../../control/plan.ts';
 import { type CampaignOptions, type CampaignResult, runCampaign } from './campaign.ts';
 import { Coverage } from './coverage.ts';
 import { score } from './failure.ts';
@@ -67,6 +69,12 @@ export async function runJobs(
     });
   }, PROGRESS_MS);
   const { onProgress: _p, interrupted: _i, onFailure: _f, shard: _s, ...plain } = options;
+  // Controlled jobs that outnumber the host's cores wait for their batons with fewer spins.
+  if (plain.controlled !== undefined)
+    plain.controlled = {
+      ...plain.controlled,
+      batonSpins: plain.controlled.batonSpins ?? batonSpinsFor(jobs),
+    };
   const runs = options.runs;
   try {
     const results = (await Promise.all(

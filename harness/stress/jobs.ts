@@ -5,7 +5,9 @@
  * first job that fails stops the others, and its result is the run's result (its seed replays
  * it). A clean run's totals, epochs, hotplug operations and coverage add up over the jobs.
  */
+
 import { Piscina } from 'piscina';
+import { batonSpinsFor } from '../../control/plan.ts';
 import { mergeCoverage } from './coverage.ts';
 import { STOP_NONE, STOP_SIGNAL, type StressJobTask } from './job.ts';
 import type { StressOptions } from './options.ts';
@@ -40,6 +42,16 @@ export function jobOptions(options: StressOptions, job: number): StressOptions {
   return { ...options, seed, controlled: options.controlled && { ...options.controlled, seed } };
 }
 
+/** Controlled jobs that outnumber the host's cores wait for their batons with fewer spins. */
+function withBatonSpins(options: StressOptions, jobs: number): StressOptions {
+  const controlled = options.controlled;
+  if (controlled === undefined) return options;
+  return {
+    ...options,
+    controlled: { ...controlled, batonSpins: controlled.batonSpins ?? batonSpinsFor(jobs) },
+  };
+}
+
 export async function runStressJobs(
   options: StressOptions,
   jobs: number,
@@ -52,7 +64,7 @@ export async function runStressJobs(
   try {
     const results = (await Promise.all(
       Array.from({ length: jobs }, (_, job) => {
-        const task: StressJobTask = { job, options: jobOptions(options, job), shared };
+        const task: StressJobTask = { job, options: jobOptions(withBatonSpins(options, jobs), job), shared };
         return pool.run(task);
       }),
     )) as StressResult[];
