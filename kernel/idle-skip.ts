@@ -11,12 +11,14 @@
  * A skip opens a new epoch with nobody waiting, so the next skip needs every CPU to have woken,
  * taken its tick and gone back to waiting: the clock never runs ahead of a CPU that is still
  * catching up, and a CPU woken by an interrupt (a request from the controller) holds the clock
- * until it waits again.
+ * until it waits again. Every CPU holds the clock but the parked ones (offline, asleep until the
+ * controller brings them up): a dying CPU is offline already and still works, and so is a rising
+ * one before it is online again.
  */
 import { machineMs, skipMachineTimeTo } from '../shm/clock.ts';
 import { cpu_sleep, raw_add, raw_cmpxchg, raw_load, under_control } from '../shm/door.ts';
-import { C_WAKE, G_IDLE_SKIPS, G_IDLE_SLEEPERS, G_SKIP_IDLE } from '../shm/layout.ts';
-import { cpu_online, nr_cpu_ids, num_online_cpus } from './cpumask.ts';
+import { C_WAKE, G_IDLE_SKIPS, G_IDLE_SLEEPERS, G_PARKED_CPUS, G_SKIP_IDLE } from '../shm/layout.ts';
+import { cpu_online, nr_cpu_ids } from './cpumask.ts';
 import { poll_local_timer } from './irq.ts';
 import { this_cpu } from './percpu.ts';
 import { next_tick_ms } from './tick.ts';
@@ -43,7 +45,7 @@ function clock_wait_begin(deadlineMs: number): number {
   for (;;) {
     const seen = raw_load(G_IDLE_SLEEPERS);
     const epoch = seen & ~WAITING_MASK;
-    if ((seen & WAITING_MASK) + 1 < num_online_cpus()) {
+    if ((seen & WAITING_MASK) + 1 < nr_cpu_ids() - raw_load(G_PARKED_CPUS)) {
       if (raw_cmpxchg(G_IDLE_SLEEPERS, seen, seen + 1) === seen) return epoch;
       continue;
     }
@@ -90,4 +92,9 @@ export function clock_wait(untilMs: number): void {
   const epoch = clock_wait_begin(deadline);
   cpu_sleep(wake, seq, deadline);
   clock_wait_end(epoch);
+}
+
+/** This CPU parks offline (true) or leaves its park to come up (false): it holds the clock only while not parked. */
+export function set_parked(parked: boolean): void {
+  raw_add(G_PARKED_CPUS, parked ? 1 : -1);
 }

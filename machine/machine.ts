@@ -10,7 +10,7 @@ import { CALL_FUNCTION_IRQ, raise_irq } from '../kernel/irq.ts';
 import type { OopsReport } from '../kernel/oops.ts';
 import { jiffies } from '../kernel/tick.ts';
 import { kick_cpu } from '../kernel/wake.ts';
-import { machineMs, setBootEpoch, wholeUs } from '../shm/clock.ts';
+import { machineMs, setBootEpoch, skippedMs, wholeUs } from '../shm/clock.ts';
 import { read_comm } from '../shm/comm.ts';
 import {
   C_REQUEST,
@@ -19,7 +19,9 @@ import {
   CpuState,
   G_CPU_EVENTS,
   G_GO,
+  G_IDLE_SKIPS,
   G_OOPSES,
+  G_SKIP_IDLE,
   G_STOP,
   G_WARNINGS,
   type MachineMemory,
@@ -35,7 +37,6 @@ import {
   viewTraceBuffer,
 } from '../shm/trace-ring.ts';
 import { createMachineMemory } from './boot-memory.ts';
-import { IdleSkipping } from './idle-skipping.ts';
 import { acquireDeepInlining, releaseDeepInlining } from './inlining.ts';
 import { moduleUrl } from './module-resolve.ts';
 import {
@@ -82,7 +83,6 @@ export class Machine {
   };
   private readonly traceSab: SharedArrayBuffer | null;
   private shuttingDown = false;
-  private readonly idleSkipping: IdleSkipping;
   private down = false;
   private watchdog: Watchdog | null = null;
   private shutdownDone: Promise<void> | null = null;
@@ -101,7 +101,6 @@ export class Machine {
     if (capacity !== undefined) checkInt('trace capacity', capacity, 16, 1 << 22);
     this.traceSab =
       capacity === undefined ? null : new SharedArrayBuffer(traceBufferBytes({ nrCpus, capacity }));
-    this.idleSkipping = new IdleSkipping(memory.mem);
     const controlled = options.controlled;
     this.control =
       controlled === undefined
@@ -325,17 +324,16 @@ export class Machine {
    * Free-running: while on, time in which every online CPU sleeps in idle is skipped, the
    * machine clock jumping to the next tick (cpu/idle-skip.ts). For waits on the machine alone,
    * such as a drain for timers far ahead; time-outs the controller counts in machine time then
-   * pass faster in real time while the machine idles (cpuDown and cpuUp hold skipping off while
-   * they run). No effect in controlled mode, whose
+   * pass faster in real time while the machine idles. No effect in controlled mode, whose
    * virtual clock skips idle time anyway.
    */
   skipIdleTime(on: boolean): void {
-    this.idleSkipping.set(on);
+    Atomics.store(this.memory.mem, G_SKIP_IDLE, on ? 1 : 0);
   }
 
   /** Idle skips so far, free-running: how many, and the machine time they skipped. */
   idleSkips(): { count: number; ms: number } {
-    return this.idleSkipping.skips();
+    return { count: Atomics.load(this.memory.mem, G_IDLE_SKIPS) >>> 0, ms: skippedMs() };
   }
 
   /** Reads a /proc file: softirqs, interrupts and timer_list from shared memory, others from a module on `cpu`. */
@@ -378,22 +376,18 @@ export class Machine {
     this.checkCpu(cpu);
     if (!cpu_online(cpu)) throw new MachineError(`CPU${cpu} is already offline`);
     if (this.onlineCpus().length === 1) throw new MachineError(`CPU${cpu} is the last online CPU`);
-    await this.idleSkipping.holdOff(() => {
-      Atomics.store(this.memory.mem, this.memory.layout.cpu(cpu) + C_REQUEST, CpuRequest.Offline);
-      kick_cpu(cpu);
-      return this.waitState(cpu, CpuState.Dead, timeoutMs);
-    });
+    Atomics.store(this.memory.mem, this.memory.layout.cpu(cpu) + C_REQUEST, CpuRequest.Offline);
+    kick_cpu(cpu);
+    await this.waitState(cpu, CpuState.Dead, timeoutMs);
   }
 
   async cpuUp(cpu: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
     this.checkRunning();
     this.checkCpu(cpu);
     if (cpu_online(cpu)) throw new MachineError(`CPU${cpu} is already online`);
-    await this.idleSkipping.holdOff(() => {
-      Atomics.store(this.memory.mem, this.memory.layout.cpu(cpu) + C_REQUEST, CpuRequest.Online);
-      kick_cpu(cpu);
-      return this.waitState(cpu, CpuState.Online, timeoutMs);
-    });
+    Atomics.store(this.memory.mem, this.memory.layout.cpu(cpu) + C_REQUEST, CpuRequest.Online);
+    kick_cpu(cpu);
+    await this.waitState(cpu, CpuState.Online, timeoutMs);
   }
 
   onlineCpus(): number[] {

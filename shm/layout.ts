@@ -40,6 +40,7 @@ export const G_CPU_EVENTS = G + 20; // futex word: bumped (and notified) as a CP
 export const G_SKIP_IDLE = G + 21; // 1: free-running, idle time is skipped (cpu/idle-skip.ts)
 export const G_IDLE_SLEEPERS = G + 22; // idle skipping: CPUs asleep in idle (low 8 bits) in the epoch above them
 export const G_IDLE_SKIPS = G + 23; // idle skips made (counter)
+export const G_PARKED_CPUS = G + 24; // offline CPUs asleep in their park loop (idle skipping's count)
 export const G_MODULES_GONE = G + 31; // bit per module (load order, first 31) whose module_exit returned
 const GLOBAL_WORDS = 32;
 
