@@ -5,7 +5,7 @@
 
 import { set_cpu_online } from '../kernel/cpumask.ts';
 import { cpu_come_online, cpu_die } from '../kernel/hotplug.ts';
-import { idle_sleep, set_parked } from '../kernel/idle-skip.ts';
+import { idle_sleep, park_cpu } from '../kernel/idle-skip.ts';
 import {
   CALL_FUNCTION_IRQ,
   do_IRQ,
@@ -140,14 +140,13 @@ function idle(): void {
 
 function park_offline(): void {
   const wake = this_cpu.base + C_WAKE;
-  set_parked(true);
+  park_cpu();
   for (;;) {
     const seq = raw_load(wake);
     if (raw_load(G_STOP) !== 0) return;
     if (raw_load(this_cpu.base + C_REQUEST) === CpuRequest.Online) break;
     cpu_sleep(wake, seq, Number.POSITIVE_INFINITY, 50, true);
   }
-  set_parked(false);
   raw_store(this_cpu.base + C_REQUEST, CpuRequest.None);
   init_tick();
   cpu_come_online();

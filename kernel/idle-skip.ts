@@ -94,7 +94,11 @@ export function clock_wait(untilMs: number): void {
   clock_wait_end(epoch);
 }
 
-/** This CPU parks offline (true) or leaves its park to come up (false): it holds the clock only while not parked. */
-export function set_parked(parked: boolean): void {
-  raw_add(G_PARKED_CPUS, parked ? 1 : -1);
+/**
+ * This CPU parks offline and stops holding the clock. The controller's cpuUp counts it out of
+ * the park again before it asks the CPU up, so that it holds the clock from that moment: if the
+ * CPU did it as it woke, the others could skip ahead for as long as its wake-up took.
+ */
+export function park_cpu(): void {
+  raw_add(G_PARKED_CPUS, 1);
 }

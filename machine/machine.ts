@@ -21,6 +21,7 @@ import {
   G_GO,
   G_IDLE_SKIPS,
   G_OOPSES,
+  G_PARKED_CPUS,
   G_SKIP_IDLE,
   G_STOP,
   G_WARNINGS,
@@ -385,6 +386,8 @@ export class Machine {
     this.checkRunning();
     this.checkCpu(cpu);
     if (cpu_online(cpu)) throw new MachineError(`CPU${cpu} is already online`);
+    // Out of the park count first (kernel/idle-skip.ts park_cpu): it holds the clock from now on.
+    Atomics.sub(this.memory.mem, G_PARKED_CPUS, 1);
     Atomics.store(this.memory.mem, this.memory.layout.cpu(cpu) + C_REQUEST, CpuRequest.Online);
     kick_cpu(cpu);
     await this.waitState(cpu, CpuState.Online, timeoutMs);
