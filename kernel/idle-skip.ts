@@ -1,6 +1,6 @@
 /**
- * Idle-time skipping, free-running (Machine.skipIdleTime): when every online CPU only waits for
- * the clock (asleep in its idle loop, or in a udelay), nothing happens on the machine until the
+ * Idle-time skipping, free-running (Machine.skipIdleTime): when every CPU only waits for the
+ * clock (asleep in its idle loop, or in a udelay), nothing happens on the machine until the
  * earliest of their deadlines, so the last CPU to start waiting moves the machine clock there
  * and wakes the others instead of letting the host sleep through it. Controlled mode's virtual
  * clock jumps the same way, and so does QEMU's icount with sleep=off. A CPU that runs a task,

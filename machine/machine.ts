@@ -322,11 +322,11 @@ export class Machine {
   }
 
   /**
-   * Free-running: while on, time in which every online CPU sleeps in idle is skipped, the
-   * machine clock jumping to the next tick (cpu/idle-skip.ts). For waits on the machine alone,
-   * such as a drain for timers far ahead; time-outs the controller counts in machine time then
-   * pass faster in real time while the machine idles. No effect in controlled mode, whose
-   * virtual clock skips idle time anyway.
+   * Free-running: while on, time in which every CPU only waits for the clock (asleep in idle, or
+   * in a udelay; parked offline CPUs aside) is skipped, the machine clock jumping to the next
+   * tick or the udelay's end (kernel/idle-skip.ts). Fuzz programs use it; time-outs the
+   * controller counts in machine time then pass faster in real time while the machine idles.
+   * No effect in controlled mode, whose virtual clock skips idle time anyway.
    */
   skipIdleTime(on: boolean): void {
     Atomics.store(this.memory.mem, G_SKIP_IDLE, on ? 1 : 0);

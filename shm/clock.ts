@@ -14,7 +14,7 @@ export function setBootEpoch(): void {
 }
 
 /**
- * Free-running idle skipping (cpu/idle-skip.ts): the machine clock jumps forward to `ms` by
+ * Free-running idle skipping (kernel/idle-skip.ts): the machine clock jumps forward to `ms` by
  * moving the boot epoch back. One CPU at a time does it; readers see the old or the new epoch
  * (an aligned 8-byte store is single-copy atomic on the hosts V8 runs on), never a time going back.
  */

@@ -13,7 +13,7 @@ export const NR_SOFTIRQS = 10;
 /** Float64 slots at the start of the buffer. */
 export const F64_SLOTS = 8;
 export const F64_BOOT_EPOCH_MS = 0;
-/** Machine time skipped while idle (cpu/idle-skip.ts), in ms: the boot epoch has moved back by it. */
+/** Machine time skipped while idle (kernel/idle-skip.ts), in ms: the boot epoch has moved back by it. */
 export const F64_SKIPPED_MS = 1;
 
 /** Global words (indices into `mem`), after the Float64 header. */
@@ -37,7 +37,7 @@ export const G_STATIC_READY = G + 17; // CPU0 wrote the static tasklets: other C
 export const G_IRQ_MACHINE_WIDE = G + 18; // lines request_irq gave a machine-wide handler (masked while none)
 export const G_HEAP_HINT = G + 19; // next slot kzalloc tries in the shared-object heap
 export const G_CPU_EVENTS = G + 20; // futex word: bumped (and notified) as a CPU goes idle or changes state
-export const G_SKIP_IDLE = G + 21; // 1: free-running, idle time is skipped (cpu/idle-skip.ts)
+export const G_SKIP_IDLE = G + 21; // 1: free-running, idle time is skipped (kernel/idle-skip.ts)
 export const G_IDLE_SLEEPERS = G + 22; // idle skipping: CPUs asleep in idle (low 8 bits) in the epoch above them
 export const G_IDLE_SKIPS = G + 23; // idle skips made (counter)
 export const G_PARKED_CPUS = G + 24; // offline CPUs asleep in their park loop (idle skipping's count)
