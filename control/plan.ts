@@ -48,6 +48,11 @@ const OVERSUBSCRIBED_BATON_SPINS = 200;
 export function batonSpinsFor(machines: number, hostCores = availableParallelism()): number | undefined {
   return machines * 2 > hostCores ? OVERSUBSCRIBED_BATON_SPINS : undefined;
 }
+
+/** `options` for one of `machines` controlled machines side by side: baton spins to match. */
+export function sideBySide(options: ControlledOptions, machines: number): ControlledOptions {
+  return { ...options, batonSpins: options.batonSpins ?? batonSpinsFor(machines) };
+}
 export const DEFAULT_EXPECTED_STEPS = 20_000;
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { Piscina } from 'piscina';
-import { batonSpinsFor } from '../../control/plan.ts';
+import { sideBySide } from '../../control/plan.ts';
 import { type CampaignOptions, type CampaignResult, runCampaign } from './campaign.ts';
 import { Coverage } from './coverage.ts';
 import { score } from './failure.ts';
@@ -69,12 +69,7 @@ export async function runJobs(
     });
   }, PROGRESS_MS);
   const { onProgress: _p, interrupted: _i, onFailure: _f, shard: _s, ...plain } = options;
-  // Controlled jobs that outnumber the host's cores wait for their batons with fewer spins.
-  if (plain.controlled !== undefined)
-    plain.controlled = {
-      ...plain.controlled,
-      batonSpins: plain.controlled.batonSpins ?? batonSpinsFor(jobs),
-    };
+  if (plain.controlled !== undefined) plain.controlled = sideBySide(plain.controlled, jobs);
   const runs = options.runs;
   try {
     const results = (await Promise.all(

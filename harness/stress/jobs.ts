@@ -7,7 +7,7 @@
  */
 
 import { Piscina } from 'piscina';
-import { batonSpinsFor } from '../../control/plan.ts';
+import { sideBySide } from '../../control/plan.ts';
 import { mergeCoverage } from './coverage.ts';
 import { STOP_NONE, STOP_SIGNAL, type StressJobTask } from './job.ts';
 import type { StressOptions } from './options.ts';
@@ -42,16 +42,6 @@ export function jobOptions(options: StressOptions, job: number): StressOptions {
   return { ...options, seed, controlled: options.controlled && { ...options.controlled, seed } };
 }
 
-/** Controlled jobs that outnumber the host's cores wait for their batons with fewer spins. */
-function withBatonSpins(options: StressOptions, jobs: number): StressOptions {
-  const controlled = options.controlled;
-  if (controlled === undefined) return options;
-  return {
-    ...options,
-    controlled: { ...controlled, batonSpins: controlled.batonSpins ?? batonSpinsFor(jobs) },
-  };
-}
-
 export async function runStressJobs(
   options: StressOptions,
   jobs: number,
@@ -61,10 +51,12 @@ export async function runStressJobs(
   const words = new Int32Array(shared);
   interrupted?.then(() => Atomics.compareExchange(words, 0, STOP_NONE, STOP_SIGNAL));
   const pool = new Piscina({ filename: jobEntry(), minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
+  const controlled = options.controlled && sideBySide(options.controlled, jobs);
+  const sideBySideOptions: StressOptions = { ...options, controlled };
   try {
     const results = (await Promise.all(
       Array.from({ length: jobs }, (_, job) => {
-        const task: StressJobTask = { job, options: jobOptions(withBatonSpins(options, jobs), job), shared };
+        const task: StressJobTask = { job, options: jobOptions(sideBySideOptions, job), shared };
         return pool.run(task);
       }),
     )) as StressResult[];
