@@ -36,6 +36,7 @@ export interface RunPlan extends ControlledOptions {
 }
 
 export const DEFAULT_DEPTH = 3;
+export const DEFAULT_EXPECTED_STEPS = 20_000;
 export const DEFAULT_BATON_SPINS = 2000;
 const OVERSUBSCRIBED_BATON_SPINS = 200;
 
@@ -53,7 +54,6 @@ export function batonSpinsFor(machines: number, hostCores = availableParallelism
 export function sideBySide(options: ControlledOptions, machines: number): ControlledOptions {
   return { ...options, batonSpins: options.batonSpins ?? batonSpinsFor(machines) };
 }
-export const DEFAULT_EXPECTED_STEPS = 20_000;
 
 /**
  * The strategies a controlled fuzz campaign gives its programs in turn when none is asked for:
