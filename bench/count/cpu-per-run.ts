@@ -26,6 +26,12 @@ const rounds = numberArg('--rounds', 3);
 const deepInlining = !flag('--default-inlining');
 const TASKLETS = 16;
 const cpuList = Array.from({ length: cpus }, (_, cpu) => cpu);
+if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) {
+  console.error(
+    `cpu-per-run: --cpus must be an integer from 1 to 64, got ${process.argv[process.argv.indexOf('--cpus') + 1]}`,
+  );
+  process.exit(2);
+}
 
 /** Nanoseconds of its own core time per run, for each CPU of a tasklet-rt machine. */
 async function runtimeNsPerRun(): Promise<number[]> {
