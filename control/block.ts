@@ -19,6 +19,15 @@ export enum Strategy {
 }
 
 export const STRATEGY_NAMES = ['random', 'pct', 'rr'] as const;
+
+/**
+ * Versions of the scheduling rules, numbered after the repro formats that introduced them, so
+ * that a decision log replays under the rules it was recorded with. 2: files of format 1 and 2.
+ * 3: fairness applies in replay too, and a spinning CPU lets the other spinners go first.
+ * 4: a spinner's check between two yields does not count as having run, for fairness.
+ */
+export type ScheduleRules = 2 | 3 | 4;
+export const SCHEDULE_RULES: ScheduleRules = 4;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export enum RunState {
@@ -53,8 +62,8 @@ export const I_REPLAY_LEN = 10;
 export const I_REPLAY_POS = 11;
 /** Bumped by the controller at each new run: CPUs reset their local scheduling state. */
 export const I_EPOCH = 12;
-/** 1: decide as builds before repro format 3 did (RunPlan.legacySchedule). */
-export const I_LEGACY_SCHEDULE = 13;
+/** The scheduling rules in force (RunPlan.scheduleRules): SCHEDULE_RULES unless a replay asks for older ones. */
+export const I_SCHEDULE_RULES = 13;
 /** 1: the controller takes the baton back as soon as no CPU can run (Controller.settle). */
 export const I_UNTIL_QUIESCENT = 14;
 const I_GLOBALS = 16;
@@ -85,7 +94,9 @@ export const DC_DEADLINE_NS = 0;
 export const DC_WAITING_SINCE = 1;
 /** Fairness: the CPU is preferred until this step. */
 export const DC_BOOST_UNTIL = 2;
-const DC_STRIDE = 3;
+/** Decisions the CPU has made running since it last yielded or blocked (rules 4). */
+export const DC_RUN_STREAK = 3;
+const DC_STRIDE = 4;
 
 /** A decision log entry: the step, who switched away at which of its own steps, to whom. */
 export const LOG_FIELDS = 4;
@@ -147,6 +158,7 @@ export function viewControlBlock(sab: SharedArrayBuffer, params: ControlParams):
 export function createControlBlock(params: ControlParams): ControlBlock {
   const block = viewControlBlock(new SharedArrayBuffer(controlBlockBytes(params)), params);
   block.i32[I_TURN] = controllerId(params.nrCpus);
+  block.i32[I_SCHEDULE_RULES] = SCHEDULE_RULES;
   block.f64[D_DEADLINE_NS] = 0;
   block.f64[D_STEP_LIMIT] = Number.POSITIVE_INFINITY;
   return block;

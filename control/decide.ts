@@ -12,7 +12,10 @@
  * whatever the strategy prefers. Without it a CPU spinning until another CPU's progress could
  * starve that CPU forever (PCT never preempts a higher-priority CPU on its own), which real
  * parallel hardware never does. A replay keeps the rule too (strategies/replay.ts), after the
- * log's own pick: the log records the switches it made, and the rule makes them again.
+ * log's own pick: the log records the switches it made, and the rule makes them again. Running
+ * means running on (rules 4): a spinner's one check between two yields is not, or a spinner that
+ * only ever runs inside another CPU's yields (the lock holder waiting out a KCSAN window in its
+ * critical section) would count as served, and never get a slice while the holder has let go.
  */
 
 import { C_IRQ_PENDING, C_WAKE } from '../shm/layout.ts';
@@ -27,13 +30,14 @@ import {
   D_SWITCHES,
   DC_BOOST_UNTIL,
   DC_DEADLINE_NS,
+  DC_RUN_STREAK,
   DC_WAITING_SINCE,
   FORCED_BIT,
-  I_LEGACY_SCHEDULE,
   I_LOG_LEN,
   I_LOG_OVERFLOW,
   I_MSGS_SEEN,
   I_MSGS_SENT,
+  I_SCHEDULE_RULES,
   I_UNTIL_QUIESCENT,
   IC_STATE,
   IC_WAKE_SEQ,
@@ -140,7 +144,11 @@ function pickFair(b: ControlBlock, nrCpus: number, steps: number): number {
       since = b.f64[d + DC_WAITING_SINCE];
     }
   }
-  if (starved >= 0) b.f64[b.dcpu(starved) + DC_BOOST_UNTIL] = steps + FAIR_SLICE;
+  if (starved >= 0) {
+    b.f64[b.dcpu(starved) + DC_BOOST_UNTIL] = steps + FAIR_SLICE;
+    // Served now: a spinner's checks do not count (ranOn), so the slice itself must.
+    if (b.i32[I_SCHEDULE_RULES] >= 4) b.f64[b.dcpu(starved) + DC_WAITING_SINCE] = steps;
+  }
   return starved;
 }
 
@@ -157,6 +165,20 @@ function othersFirst(n: number, me: number): number {
   let k = 0;
   for (let i = 0; i < n; i++) if (cpus[i] !== me) cpus[k++] = cpus[i];
   return k;
+}
+
+/**
+ * Whether `me`'s decision in `state` counts as having run, for fairness. Under rules 4, a
+ * Running decision counts from the second in a row: a spin loop checks its condition once
+ * between two yields, and that check is not progress.
+ */
+function ranOn(b: ControlBlock, d: number, state: RunState): boolean {
+  if (b.i32[I_SCHEDULE_RULES] < 4) return true;
+  if (state !== RunState.Running) {
+    b.f64[d + DC_RUN_STREAK] = 0;
+    return false;
+  }
+  return ++b.f64[d + DC_RUN_STREAK] >= 2;
 }
 
 function record(b: ControlBlock, me: number, meStep: number, next: number, forced: boolean): void {
@@ -187,8 +209,9 @@ export function decide(b: ControlBlock, me: number, nrCpus: number, meStep: numb
     const steps = ++b.f64[D_STEPS];
     b.f64[D_CLOCK_NS] += STEP_NS;
     const d = b.dcpu(me);
-    b.f64[d + DC_WAITING_SINCE] = steps;
-    if (b.i32[b.icpu(me) + IC_STATE] === RunState.Yielded) b.f64[d + DC_BOOST_UNTIL] = 0;
+    const state = b.i32[b.icpu(me) + IC_STATE];
+    if (ranOn(b, d, state)) b.f64[d + DC_WAITING_SINCE] = steps;
+    if (state === RunState.Yielded) b.f64[d + DC_BOOST_UNTIL] = 0;
     strategy.stepped?.(b, me, steps);
     if (controllerWanted(b)) return controller;
   }
@@ -200,7 +223,7 @@ export function decide(b: ControlBlock, me: number, nrCpus: number, meStep: numb
     n = sortCandidates(b, nrCpus);
     if (n === 0) return controller;
   }
-  if (b.i32[I_LEGACY_SCHEDULE] === 0) n = othersFirst(n, me);
+  if (b.i32[I_SCHEDULE_RULES] >= 3) n = othersFirst(n, me);
   const meRunnable = me !== controller && candidates.classes[me] === RUNNABLE && isCandidate(n, me);
   let next: number;
   if (strategy.fair === 'first') {

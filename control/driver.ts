@@ -21,15 +21,16 @@ import {
   D_SWITCHES,
   DC_BOOST_UNTIL,
   DC_DEADLINE_NS,
+  DC_RUN_STREAK,
   DC_WAITING_SINCE,
   FREE,
   free_all,
   I_EPOCH,
-  I_LEGACY_SCHEDULE,
   I_LOG_LEN,
   I_LOG_OVERFLOW,
   I_MSGS_SEEN,
   I_MSGS_SENT,
+  I_SCHEDULE_RULES,
   I_STRATEGY,
   I_TURN,
   I_UNTIL_QUIESCENT,
@@ -38,6 +39,7 @@ import {
   MAX_DEPTH,
   pass_baton,
   RunState,
+  SCHEDULE_RULES,
   STEP_NS,
 } from './block.ts';
 import { decide, quiescent } from './decide.ts';
@@ -170,12 +172,16 @@ export class Controller {
       throw new RangeError(`PCT depth must be an integer from 1 to ${MAX_DEPTH}, got ${depth}`);
     const strategy = strategy_for(plan);
     i32[I_STRATEGY] = strategy.id;
-    i32[I_LEGACY_SCHEDULE] = plan.legacySchedule === true ? 1 : 0;
+    const rules = plan.scheduleRules ?? SCHEDULE_RULES;
+    if (rules !== 2 && rules !== 3 && rules !== SCHEDULE_RULES)
+      throw new RangeError(`scheduling rules must be 2, 3 or ${SCHEDULE_RULES}, got ${rules}`);
+    i32[I_SCHEDULE_RULES] = rules;
     strategy.begin(this.block, plan, mulberry(plan.seed ^ 0x51ed));
     for (let cpu = 0; cpu < nrCpus; cpu++) {
       const d = this.block.dcpu(cpu);
       f64[d + DC_WAITING_SINCE] = 0;
       f64[d + DC_BOOST_UNTIL] = 0;
+      f64[d + DC_RUN_STREAK] = 0;
     }
     f64[D_STEPS] = 0;
     f64[D_SWITCHES] = 0;

@@ -1,6 +1,6 @@
 /** What a controlled run is asked to do: the options a user gives, and one run's schedule. */
 import { availableParallelism } from 'node:os';
-import type { StrategyName } from './block.ts';
+import type { ScheduleRules, StrategyName } from './block.ts';
 
 export interface ControlledOptions {
   strategy: StrategyName;
@@ -14,11 +14,10 @@ export interface ControlledOptions {
   /** Decision log entries kept per run. Default 262144. */
   logCapacity?: number;
   /**
-   * Decide as builds before repro format 3 did, so that their decision logs replay as
-   * recorded: a replay follows its log with no fairness rule, and a CPU that yields in a wait
-   * may be picked again while another one spins too. Default false.
+   * Decide by the rules of an older repro format (block.ts ScheduleRules), so that its decision
+   * logs replay as recorded. Default SCHEDULE_RULES, this build's.
    */
-  legacySchedule?: boolean;
+  scheduleRules?: ScheduleRules;
   /**
    * How often a CPU waiting for the baton checks it before it sleeps. Default 2000: a hand-off
    * between two spinning threads then takes about a microsecond. Machines run side by side that

@@ -121,7 +121,10 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--cpus', '1', hello], /module 'hello' declares no stimulus/],
   [['stress', '--mix', 'sched=1', hello], /--mix is for the built-in workload, not for a module/],
   [['stress', '--warn', 'continue'], /--warn needs a MODULE/],
-  [['replay', 'DIR/module-repro.json'], /replay .*module-repro\.json: module repro version 9 is not 1 or 2/],
+  [
+    ['replay', 'DIR/module-repro.json'],
+    /replay .*module-repro\.json: module repro version 9 is not supported \(this build reads 1 to 3\)/,
+  ],
   [['stress', '--warn', 'never', hello], /--warn must be one of fail, continue, got 'never'/],
   [['bench', '--load', '2:cpu'], /--load must be N, N:hog or N:machine .* got '2:cpu'/],
   [['bench', '--load', '0'], /--load must be N, N:hog or N:machine .* got '0'/],

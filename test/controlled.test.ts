@@ -17,9 +17,9 @@ import {
   DC_WAITING_SINCE,
   FORCED_BIT,
   I_DEPTH,
-  I_LEGACY_SCHEDULE,
   I_LOG_LEN,
   I_REPLAY_LEN,
+  I_SCHEDULE_RULES,
   I_STRATEGY,
   I_UNTIL_QUIESCENT,
   IC_PRIORITY,
@@ -95,7 +95,7 @@ describe('the decision rule', () => {
     expect(decide(b, 1, CPUS, 1)).toBe(0);
     expect(decide(b, 0, CPUS, 2)).toBe(1);
     // Before repro format 3 the yielder could be picked again: CPU1 got a step per fairness slice.
-    b.i32[I_LEGACY_SCHEDULE] = 1;
+    b.i32[I_SCHEDULE_RULES] = 2;
     expect(decide(b, 0, CPUS, 3)).toBe(0);
   });
 
@@ -134,6 +134,39 @@ describe('the decision rule', () => {
     expect(decide(b, 1, CPUS, 1)).toBe(1); // its slice goes on although CPU0 ranks higher
   });
 
+  it("a spinner that only ever runs inside the others' yields still gets a slice while they run on", () => {
+    priorities(7, 5, 6);
+    state(2, RunState.Blocked); // out of the way
+    const steps = [0, 0];
+    const step = (cpu: number, s: RunState): number => {
+      state(cpu, s);
+      return decide(b, cpu, CPUS, ++steps[cpu]);
+    };
+    state(1, RunState.Yielded); // CPU1 spins on a lock that CPU0 takes again and again
+    /** CPU0's decisions until one hands CPU1 the baton while CPU0 could go on, or `limit`. */
+    const runningUntilSlice = (limit: number): number => {
+      for (let i = 1; i <= limit; i++) {
+        if (i % 500 === 0) {
+          // Inside its critical section CPU0 yields a while (a KCSAN window): CPU1 checks the
+          // lock once, finds it held and yields back.
+          expect(step(0, RunState.Yielded)).toBe(1);
+          expect(step(1, RunState.Running)).toBe(1);
+          expect(step(1, RunState.Yielded)).toBe(0);
+          continue;
+        }
+        if (step(0, RunState.Running) === 1) return i;
+      }
+      return limit;
+    };
+    const waited = runningUntilSlice(20_000);
+    expect(waited).toBeGreaterThan(1000);
+    expect(waited).toBeLessThan(5000);
+    // Under the rules of repro format 3 its checks counted as service: it never got a slice.
+    state(1, RunState.Yielded);
+    b.i32[I_SCHEDULE_RULES] = 3;
+    expect(runningUntilSlice(20_000)).toBe(20_000);
+  });
+
   it('replay follows the log where it matches and keeps the running CPU elsewhere', () => {
     b.i32[I_STRATEGY] = Strategy.Replay;
     b.replay.set([0, 0, 3, 2]); // CPU0, at its third decision, switched to CPU2
@@ -154,7 +187,7 @@ describe('the decision rule', () => {
       return waited;
     };
     expect(waitedFor(10_000)).toBeLessThan(5000);
-    b.i32[I_LEGACY_SCHEDULE] = 1;
+    b.i32[I_SCHEDULE_RULES] = 2;
     b.f64[b.dcpu(1) + DC_WAITING_SINCE] = b.f64[D_STEPS];
     expect(waitedFor(10_000)).toBe(10_000);
   });

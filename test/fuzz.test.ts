@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/errors.ts';
 import { registerFuzz } from '../cli/fuzz.ts';
+import { SCHEDULE_RULES } from '../control/block.ts';
 import { type CampaignResult, runCampaign } from '../harness/fuzz/campaign.ts';
 import { Coverage, overlappingPairs } from '../harness/fuzz/coverage.ts';
 import { expectedRuns, orderChecks, soleScheduler } from '../harness/fuzz/expect.ts';
@@ -31,6 +32,7 @@ import { renderProgram } from '../harness/fuzz/render.ts';
 import { replay } from '../harness/fuzz/replay.ts';
 import { buildRepro, parseRepro, REPRO_VERSION, type ReproFile } from '../harness/fuzz/repro.ts';
 import { parseShard, programSeed, shardRange } from '../harness/fuzz/shard.ts';
+import { MODULE_REPRO_FORMAT, MODULE_REPRO_VERSION, parseModuleRepro } from '../harness/module/repro.ts';
 
 /** The timer and work rules, restated: x2 and x3 belong to CPU0 and CPU1, waits stay out of sections. */
 function bhProblems(op: BhOp, cpu: number, inSection: boolean, held: Map<number, number>): string[] {
@@ -340,6 +342,40 @@ describe('repro files', () => {
     expect(back).toEqual(repro);
     expect(back.version).toBe(REPRO_VERSION);
     expect(back.trace.events).toEqual([{ kind: 'Kill', cpu: 0, schedSeq: 1 }]);
+  });
+
+  it('an older file replays under the scheduling rules it was recorded with', () => {
+    const schedule = {
+      strategy: 'pct',
+      seed: 5,
+      depth: 3,
+      quantum: 1,
+      expectedSteps: 3000,
+      steps: 10,
+      preemptions: 1,
+      originalPreemptions: 1,
+      log: [4, 0, 4, 1],
+    };
+    const rulesOf = (version: number): unknown =>
+      parseRepro(JSON.stringify({ ...repro, version, schedule })).schedule?.scheduleRules;
+    expect([1, 2, 3, REPRO_VERSION].map(rulesOf)).toEqual([2, 2, 3, undefined]);
+    expect(() => parseRepro(JSON.stringify({ ...repro, version: 'constructor' }))).toThrow(
+      /format version "constructor" is not supported/,
+    );
+  });
+
+  it('so does an older module repro', () => {
+    const file = (version: number) => ({
+      format: MODULE_REPRO_FORMAT,
+      version,
+      module: '/m.ts',
+      cpus: 2,
+      program: { seed: 1, steps: [] },
+      violation: { oracle: 'invariant' },
+      schedule: { strategy: 'pct', seed: 1, steps: 0, log: [] },
+    });
+    const rulesOf = (version: number): unknown => parseModuleRepro(file(version)).schedule?.scheduleRules;
+    expect([1, 2, MODULE_REPRO_VERSION].map(rulesOf)).toEqual([2, 3, SCHEDULE_RULES]);
   });
 
   it('rejects malformed files with one line naming the problem', () => {

@@ -10,9 +10,9 @@
  */
 import {
   FORCED_BIT,
-  I_LEGACY_SCHEDULE,
   I_REPLAY_LEN,
   I_REPLAY_POS,
+  I_SCHEDULE_RULES,
   L_FROM,
   L_FROM_STEP,
   L_TO,
@@ -25,7 +25,7 @@ import type { SchedulingStrategy } from '../strategy.ts';
 export const replay: SchedulingStrategy = {
   id: Strategy.Replay,
   fair: 'after',
-  fairAfter: (b) => b.i32[I_LEGACY_SCHEDULE] === 0,
+  fairAfter: (b) => b.i32[I_SCHEDULE_RULES] >= 3,
   begin(b, plan) {
     const log = plan.replay ?? [];
     if (log.length > b.replay.length)

@@ -4,7 +4,15 @@
  * tasklet's recent events, how often the minimal program reproduced). Reading one validates
  * every field. Version 1 files (before controlled mode) are read as having no schedule.
  */
-import { FORCED_BIT, LOG_FIELDS, MAX_DEPTH, STRATEGY_NAMES, type StrategyName } from '../../control/block.ts';
+import {
+  FORCED_BIT,
+  LOG_FIELDS,
+  MAX_DEPTH,
+  SCHEDULE_RULES,
+  type ScheduleRules,
+  STRATEGY_NAMES,
+  type StrategyName,
+} from '../../control/block.ts';
 import { DEFAULT_DEPTH, DEFAULT_EXPECTED_STEPS } from '../../control/driver.ts';
 import type { RecentEvent } from '../oracles/shadow.ts';
 import { STRESS_MUTANT_NAMES } from '../stress-mutants.ts';
@@ -18,10 +26,13 @@ import { MAX_TASKLETS, opCount, type Program, TASKLET_OPS, TIMER_OPS, WORK_OPS }
 
 export const REPRO_FORMAT = 'tasklet-rt-fuzz-repro';
 /**
- * 3: the controlled scheduler's fairness rule applies in replay too, and a spinning CPU lets
- * the other spinners go first; files of versions 1 and 2 replay the way they were recorded.
+ * 4: a spinner's check between two yields does not count as having run, for fairness. 3: the
+ * controlled scheduler's fairness rule applies in replay too, and a spinning CPU lets the other
+ * spinners go first. Files of older versions replay the way they were recorded (RULES_OF_VERSION).
  */
-export const REPRO_VERSION = 3;
+export const REPRO_VERSION = 4;
+/** The scheduling rules (control/block.ts) each file version was recorded under. */
+const RULES_OF_VERSION: Record<number, ScheduleRules> = { 1: 2, 2: 2, 3: 3, 4: SCHEDULE_RULES };
 
 /** A controlled failure's schedule: replaying `log` runs the failing execution again exactly. */
 export interface ReproSchedule {
@@ -36,8 +47,8 @@ export interface ReproSchedule {
   originalPreemptions: number;
   /** The decision log, flat: [step, from, from's step, to (+256 if forced)] per switch. */
   log: number[];
-  /** Set when read from a file of version 1 or 2: its log replays under the old rules. */
-  legacySchedule?: boolean;
+  /** Set when read from a file of an older version: its log replays under that version's rules. */
+  scheduleRules?: ScheduleRules;
 }
 export interface ReproFile {
   format: typeof REPRO_FORMAT;
@@ -249,12 +260,13 @@ export function parseRepro(text: string): ReproFile {
     throw new ReproError(`not JSON: ${(error as Error).message}`);
   }
   if (!isObject(data) || data.format !== REPRO_FORMAT) throw new ReproError(`not a ${REPRO_FORMAT} file`);
-  if (data.version !== 1 && data.version !== 2 && data.version !== REPRO_VERSION)
+  const rules = typeof data.version === 'number' ? RULES_OF_VERSION[data.version] : undefined;
+  if (rules === undefined)
     throw new ReproError(
       `format version ${JSON.stringify(data.version)} is not supported (this build reads 1 to ${REPRO_VERSION})`,
     );
   data.schedule ??= null;
-  if (data.version !== REPRO_VERSION && isObject(data.schedule)) data.schedule.legacySchedule = true;
+  if (rules !== SCHEDULE_RULES && isObject(data.schedule)) data.schedule.scheduleRules = rules;
   data.version = REPRO_VERSION;
   const cpus = int(data, 'cpus', 1, FUZZ_MAX_CPUS, 'file');
   for (const key of ['seed', 'index', 'programSeed']) int(data, key, 0, 2 ** 32 - 1, 'file');

@@ -4,6 +4,7 @@
  * log compared with the file's).
  */
 import { resolve } from 'node:path';
+import { SCHEDULE_RULES, type ScheduleRules } from '../../control/block.ts';
 import type { ControlledOptions } from '../../control/driver.ts';
 import type { ViolationReport } from '../stress/result.ts';
 import type { ModuleFinding } from './fuzz.ts';
@@ -12,8 +13,13 @@ import { findingKey, runModuleProgram } from './fuzz-run.ts';
 import type { ModuleProgram } from './program.ts';
 
 export const MODULE_REPRO_FORMAT = 'tasklet-rt-module-repro';
-/** 2: the scheduling rules of repro format 3 (harness/fuzz/repro.ts); version 1 logs replay under the old ones. */
-export const MODULE_REPRO_VERSION = 2;
+/**
+ * 3: the scheduling rules of fuzz repro format 4 (control/block.ts ScheduleRules); logs of
+ * version 2 replay under the rules of format 3, those of version 1 under the older ones.
+ */
+export const MODULE_REPRO_VERSION = 3;
+/** The scheduling rules each module repro version was recorded under. */
+const RULES_OF_VERSION: Record<number, ScheduleRules> = { 1: 2, 2: 3, 3: SCHEDULE_RULES };
 
 export interface ModuleRepro {
   format: typeof MODULE_REPRO_FORMAT;
@@ -65,9 +71,10 @@ export const isModuleRepro = (value: unknown): boolean =>
 
 export function parseModuleRepro(value: unknown): ModuleRepro {
   const r = value as ModuleRepro;
-  if ((r.version as number) !== 1 && r.version !== MODULE_REPRO_VERSION)
+  const rules = typeof r.version === 'number' ? RULES_OF_VERSION[r.version] : undefined;
+  if (rules === undefined)
     throw new ModuleReproError(
-      `module repro version ${String(r.version)} is not 1 or ${MODULE_REPRO_VERSION}`,
+      `module repro version ${String(r.version)} is not supported (this build reads 1 to ${MODULE_REPRO_VERSION})`,
     );
   const bad = (field: string): never => {
     throw new ModuleReproError(`module repro: bad or missing ${field}`);
@@ -80,12 +87,11 @@ export function parseModuleRepro(value: unknown): ModuleRepro {
     bad('violation');
   if (r.schedule !== null && (typeof r.schedule !== 'object' || !Array.isArray(r.schedule.log)))
     bad('schedule');
-  const legacy = (r.version as number) === 1 && r.schedule !== null;
   return {
     ...r,
     version: MODULE_REPRO_VERSION,
     params: r.params ?? {},
-    schedule: legacy ? { ...r.schedule!, legacySchedule: true } : r.schedule,
+    schedule: r.schedule === null ? null : { ...r.schedule, scheduleRules: rules },
   };
 }
 
@@ -111,7 +117,7 @@ export async function replayModule(repro: ModuleRepro, times: number): Promise<M
           seed: schedule.seed,
           depth: schedule.depth,
           quantum: schedule.quantum,
-          legacySchedule: schedule.legacySchedule,
+          scheduleRules: schedule.scheduleRules,
         };
   let reproduced = 0;
   let exact = 0;
