@@ -21,14 +21,17 @@ let typescript = fromSources;
 
 /** Call before importing any preload or module; `urls` are what will be imported. */
 export async function prepare_module_loading(urls: readonly string[]): Promise<void> {
-  if (!hooked && needsHooks(urls)) {
-    register(new URL('./resolve-hook.mjs', import.meta.url), { data: { entries: runtimeEntries() } });
-    hooked = true;
-  }
+  // tsx first: Node asks the hook registered last first, and ours must map `tasklet-rt` before
+  // tsx sees it. tsx applies the `paths` of a tsconfig.json in the working directory (a clone
+  // of this repository maps `tasklet-rt` to its sources), and would load a second runtime.
   if (!typescript && urls.some((url) => TYPESCRIPT.test(url))) {
     const tsx = await import('tsx/esm/api');
     tsx.register();
     typescript = true;
+  }
+  if (!hooked && needsHooks(urls)) {
+    register(new URL('./resolve-hook.mjs', import.meta.url), { data: { entries: runtimeEntries() } });
+    hooked = true;
   }
 }
 

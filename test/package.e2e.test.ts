@@ -200,6 +200,18 @@ describe('the packed package', { timeout: 2 * STEP_TIMEOUT_MS }, () => {
     );
   });
 
+  it('runs an example from a clone with the built CLI (npx tasklet-rt), though tsconfig maps tasklet-rt to the sources', async () => {
+    // tsx applies the working directory's tsconfig paths; the CPU's own mapping must come first,
+    // or the example loads a second runtime from the sources, attached to no machine.
+    const r = await run(
+      process.execPath,
+      ['dist/cli/main.js', 'run', 'examples/hello.ts', '--duration', '300ms'],
+      root,
+    );
+    expect(r.stdout, r.stderr).toMatch(/run: .* 0 oopses, 0 faults, /);
+    expect(r.status).toBe(0);
+  });
+
   describe('in an ES module project', () => {
     const project = (): string => join(work, 'app-esm');
     beforeAll(async () => {

@@ -2,9 +2,11 @@
 // `.ts` import specifiers to `.js`), then this script does the two things tsc does not:
 // - the declarations keep `.ts` specifiers (TypeScript 5 resolves them, older versions do not):
 //   rewrite them to `.js` as in the JavaScript;
-// - plain `.mjs` files (worker entries, the module-resolution hook) are copied as they are.
+// - plain `.mjs` files (worker entries, the module-resolution hook) are copied as they are;
+// - the package's bin is made executable (npm does that at install; a rebuild must too, or
+//   `npx tasklet-rt` in this directory fails with "Permission denied").
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +56,8 @@ for (const dir of config.include) {
     copied++;
   }
 }
+const { bin = {} } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+for (const file of Object.values(bin)) chmodSync(join(root, file), 0o755);
 writeFileSync(join(dist, '.sources-hash'), `${sourcesHash(root)}\n`);
 
 // stderr: `npm pack --json` runs this (prepare) and prints its JSON on stdout.
