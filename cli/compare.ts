@@ -2,15 +2,15 @@
  * `tasklet-rt compare`: the same driver once with a tasklet and once converted to a BH work item
  * (harness/compare/), and where their observable behaviour differs. Exit 0, 2 bad usage, 3 fault.
  */
-import { existsSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { compareReport } from '../harness/compare/report.ts';
 import { runCompare } from '../harness/compare/run.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { duration, integer } from './args.ts';
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
-import { EXIT_FAULT, EXIT_OK, UsageError } from './errors.ts';
-import { checkWritable } from './output.ts';
+import { EXIT_FAULT, EXIT_OK } from './errors.ts';
+import { checkOutputDir, checkWritable } from './output.ts';
 
 interface CompareCliOptions extends ControlCliOptions {
   cpus: number;
@@ -49,10 +49,11 @@ export function registerCompare(program: Command): void {
   });
 }
 
+/** The trace directory may not exist yet (it is made), as `fuzz --out`'s. */
 function checkDir(flag: string, dir: string | undefined): void {
   if (dir === undefined) return;
-  if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new UsageError(`${flag} ${dir}: not a directory`);
+  checkOutputDir(flag, dir);
+  mkdirSync(dir, { recursive: true });
   checkWritable(flag, `${dir}/tasklet.ftrace.txt`);
 }
 

@@ -3,8 +3,8 @@
  * file written), 2 bad usage, 130/143 signal. replay: exit 1 if the file's violation
  * reproduced at least once, 0 if never, 2 for a missing or malformed file.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { FUZZ_STRATEGIES } from '../control/plan.ts';
 import type { CampaignResult, Failure, Progress } from '../harness/fuzz/campaign.ts';
@@ -32,7 +32,7 @@ import { choice, duration, each, integer, moduleFile, moduleParam } from './args
 import { addControlOptions, type ControlCliOptions, controlRequest } from './control-options.ts';
 import { EXIT_OK, EXIT_VIOLATION, UsageError } from './errors.ts';
 import { fuzzModuleCommand, replayModuleCommand } from './fuzz-module.ts';
-import { checkWritable, writeOutput } from './output.ts';
+import { checkOutputDir, checkWritable, writeOutput } from './output.ts';
 import { onTermination } from './signals.ts';
 
 interface FuzzCliOptions extends ControlCliOptions {
@@ -63,20 +63,6 @@ const shardParser = (value: string): Shard => {
     throw new InvalidArgumentError((error as Error).message);
   }
 };
-
-/** The output directory must exist as a writable directory, or be creatable. */
-function checkOutDir(dir: string): void {
-  let path = resolve(dir);
-  if (existsSync(path) && !statSync(path).isDirectory())
-    throw new UsageError(`--out ${dir}: not a directory`);
-  while (!existsSync(path)) path = dirname(path);
-  if (!statSync(path).isDirectory()) throw new UsageError(`--out ${dir}: ${path} is not a directory`);
-  try {
-    accessSync(path, constants.W_OK);
-  } catch {
-    throw new UsageError(`--out ${dir}: ${path} is not writable`);
-  }
-}
 
 function jobsProgressLine(p: JobsProgress): string {
   const secs = Math.max(p.elapsedMs / 1000, 0.001);
@@ -186,7 +172,7 @@ function huntLine(h: NonNullable<CampaignResult['hunt']>, free: string, failure:
 async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
   if (opts.runs !== undefined && opts.duration !== undefined)
     throw new UsageError('--runs and --duration cannot be combined; give one of them');
-  checkOutDir(opts.out);
+  checkOutputDir('--out', opts.out);
   checkWritable('--junit', opts.junit);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const controlled = controlRequest(opts, seed);
@@ -357,7 +343,7 @@ export function registerFuzz(program: Command): void {
   addControlOptions(fuzz).action(async (module: string | undefined, opts: FuzzCliOptions, cmd: Command) => {
     if (module !== undefined) {
       if (opts.jobs !== 1) throw new UsageError('--jobs is for the built-in fuzz, not for a module');
-      checkOutDir(opts.out);
+      checkOutputDir('--out', opts.out);
       process.exitCode = await fuzzModuleCommand(module, opts, cmd);
       return;
     }

@@ -50,7 +50,9 @@ export function buildProgram(): Command {
 
   program
     .command('cat')
-    .description('read a /proc file: jitasklet, jitasklethi (LDD3 jit), softirqs, interrupts')
+    .description(
+      'read a /proc file: jitasklet, jitasklethi, jitimer, jitbusy, jitsched, jitqueue, jitschedto, currentime (LDD3 jit), softirqs, interrupts, timer_list, or one a --module provides',
+    )
     .argument('<file>', 'e.g. /proc/jitasklet')
     .addOption(cpusOption())
     .addOption(

@@ -21,3 +21,17 @@ export function checkWritable(flag: string, file: string | undefined): void {
 export function writeOutput(file: string | undefined, text: string): void {
   if (file !== undefined) writeFileSync(file, text);
 }
+
+/** The output directory must exist as a writable directory, or be creatable. */
+export function checkOutputDir(flag: string, dir: string): void {
+  let path = resolve(dir);
+  if (existsSync(path) && !statSync(path).isDirectory())
+    throw new UsageError(`${flag} ${dir}: not a directory`);
+  while (!existsSync(path)) path = dirname(path);
+  if (!statSync(path).isDirectory()) throw new UsageError(`${flag} ${dir}: ${path} is not a directory`);
+  try {
+    accessSync(path, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${dir}: ${path} is not writable`);
+  }
+}

@@ -89,7 +89,7 @@ const CASES: [string[], RegExp][] = [
   [['compare', '--duration', '10'], /--duration needs a unit .* got '10'/],
   [['compare', '--trials', '0'], /--trials must be from 1 to 1000, got 0/],
   [['compare', '--seed', '-1'], /--seed must be/],
-  [['compare', '--trace-dir', 'DIR/nowhere'], /--trace-dir .*nowhere: not a directory/],
+  [['compare', '--trace-dir', 'DIR/notes.txt'], /--trace-dir .*notes\.txt: not a directory/],
   [['compare', '--strategy', 'pct'], /--strategy needs --controlled/],
   [['bench', '--runs', '0'], /--runs must be from 1 to 100, got 0/],
   [['bench', '--only', 'nope'], /--only must be one of .* got 'nope'/],
