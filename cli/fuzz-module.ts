@@ -42,7 +42,7 @@ const HUNT_MS = 60_000;
 export function describeModuleRepro(repro: ModuleRepro): string {
   const s = repro.schedule;
   return [
-    describeViolation(repro.violation),
+    describeViolation(repro.violation, repro.schedule !== null),
     `  machine: ${repro.cpus} CPUs, module ${repro.moduleAsGiven}${
       Object.keys(repro.params).length > 0
         ? ` (${Object.entries(repro.params)

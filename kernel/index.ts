@@ -4,11 +4,42 @@
  */
 export { cpu_relax } from '../shm/door.ts';
 export { MAX_CPUS, NR_IRQS } from '../shm/layout.ts';
+export {
+  barrier,
+  mb,
+  rmb,
+  smp_load_acquire,
+  smp_mb,
+  smp_mb__after_atomic,
+  smp_mb__before_atomic,
+  smp_rmb,
+  smp_store_release,
+  smp_wmb,
+  wmb,
+} from './barrier.ts';
+export { clear_bit, set_bit, test_and_clear_bit, test_and_set_bit, test_bit } from './bitops.ts';
+export {
+  COMPLETE_ALL,
+  complete,
+  complete_all,
+  completion_done,
+  init_completion,
+  reinit_completion,
+  try_wait_for_completion,
+  wait_for_completion,
+  wait_for_completion_interruptible,
+  wait_for_completion_interruptible_timeout,
+  wait_for_completion_killable,
+  wait_for_completion_timeout,
+} from './completion.ts';
 export { cpu_online, nr_cpu_ids, num_online_cpus } from './cpumask.ts';
 export { mdelay, udelay } from './delay.ts';
 export type { IrqHandler } from './irq.ts';
 export {
   CALL_FUNCTION_IRQ,
+  disable_irq,
+  disable_irq_nosync,
+  enable_irq,
   FIRST_DEVICE_IRQ,
   free_irq,
   irqreturn,

@@ -8,11 +8,13 @@ import {
   layout,
   plain_inc,
   plain_read,
+  raw_add,
   raw_and,
   raw_cmpxchg,
   raw_load,
   raw_or,
   raw_store,
+  raw_xchg,
   setInterruptPoint,
 } from '../shm/door.ts';
 import {
@@ -21,8 +23,10 @@ import {
   C_IRQ_PENDING,
   C_IRQS_TAKEN,
   G_IRQ_MACHINE_WIDE,
+  IRQD_DEPTH,
   IRQD_DEV,
   IRQD_FUNC,
+  IRQD_PENDING,
   NR_IRQS,
 } from '../shm/layout.ts';
 import { cpu_online, cpumask_any_but, nr_cpu_ids } from './cpumask.ts';
@@ -30,11 +34,12 @@ import { irqs_disabled, local_irq_disable, setIrqDelivery, setIrqsOff } from './
 import { kasan_unloaded_text } from './kasan.ts';
 import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
-import { pr_err, WARN_ONCE, WarnOnceSite } from './printk.ts';
+import { pr_err, WARN, WARN_ONCE, WarnOnceSite } from './printk.ts';
 import { irq_enter, irq_exit } from './softirq.ts';
 import { callback_by_id, known_callback_id } from './tasklet-table.ts';
 import { timerDue } from './tick.ts';
 import { trace } from './trace.ts';
+import { might_sleep } from './wait.ts';
 import { kick_cpu } from './wake.ts';
 
 /** Local timer interrupt (/proc/interrupts "LOC"). */
@@ -108,6 +113,9 @@ export function request_irq(irq: number, handler: IrqHandler, name: string, dev:
     const desc = layout().irqDesc(irq);
     raw_store(desc + IRQD_DEV, (dev as number | null) ?? 0);
     if (raw_cmpxchg(desc + IRQD_FUNC, 0, id + 1) !== 0) return -EBUSY;
+    // irq_startup with the first action: the line comes up enabled, nothing left pending.
+    raw_store(desc + IRQD_DEPTH, 0);
+    raw_store(desc + IRQD_PENDING, 0);
     raw_or(G_IRQ_MACHINE_WIDE, 1 << irq);
     return 0;
   }
@@ -154,15 +162,59 @@ export function synchronize_irq(irq: number): void {
   }
 }
 
-/** The line's machine-wide handler, marked as running on this CPU first (synchronize_irq). */
+function valid_line(irq: number, what: string): boolean {
+  if (Number.isInteger(irq) && irq >= FIRST_DEVICE_IRQ && irq < NR_IRQS) return true;
+  throw new RangeError(
+    `${what}(${irq}): not a device interrupt line (${FIRST_DEVICE_IRQ} to ${NR_IRQS - 1})`,
+  );
+}
+
+/**
+ * disable_irq_nosync: masks the line on every CPU (nesting: as many enable_irq calls unmask it).
+ * A raise meanwhile is kept pending, and enable_irq resends it. A handler already running on
+ * another CPU runs on: this does not wait for it (disable_irq does).
+ */
+export function disable_irq_nosync(irq: number): void {
+  if (valid_line(irq, 'disable_irq_nosync')) raw_add(layout().irqDesc(irq) + IRQD_DEPTH, 1);
+}
+
+/** disable_irq: masks the line, then waits until no other CPU runs its handler (it may sleep). */
+export function disable_irq(irq: number): void {
+  might_sleep('disable_irq');
+  disable_irq_nosync(irq);
+  synchronize_irq(irq);
+}
+
+/**
+ * enable_irq: undoes one disable_irq; the last one unmasks the line and resends a raise that
+ * came while it was masked (check_irq_resend), here on this CPU. One too many is the kernel's
+ * "Unbalanced enable" warning, and the line stays enabled.
+ */
+export function enable_irq(irq: number): void {
+  if (!valid_line(irq, 'enable_irq')) return;
+  const desc = layout().irqDesc(irq);
+  for (;;) {
+    const depth = raw_load(desc + IRQD_DEPTH);
+    if (depth === 0) {
+      WARN(true, 'kernel/irq/manage.c:__enable_irq', `Unbalanced enable for IRQ ${irq}`);
+      return;
+    }
+    if (raw_cmpxchg(desc + IRQD_DEPTH, depth, depth - 1) !== depth) continue;
+    if (depth === 1 && raw_xchg(desc + IRQD_PENDING, 0) !== 0) raise_irq(this_cpu.id, irq);
+    return;
+  }
+}
+
+/** irq_desc's depth as the kernel keeps it: the line is masked while this is above 0. */
+export function irq_disable_depth(irq: number): number {
+  return raw_load(layout().irqDesc(irq) + IRQD_DEPTH);
+}
+
+/** The line's machine-wide handler (handle_irq has marked this CPU as in it: synchronize_irq). */
 function shared_action(irq: number): IrqAction | null {
-  raw_store(this_cpu.base + C_IN_HANDLER, irq + 1);
   const desc = layout().irqDesc(irq);
   const func = raw_load(desc + IRQD_FUNC);
-  if (func === 0) {
-    raw_store(this_cpu.base + C_IN_HANDLER, 0);
-    return null;
-  }
+  if (func === 0) return null;
   kasan_unloaded_text(func - 1, 'handle_irq_event', () => `irq ${irq}`); // a module that exited without free_irq
   return { handler: callback_by_id(func - 1) as IrqHandler, name: 'irq', dev: plain_read(desc + IRQD_DEV) };
 }
@@ -225,11 +277,29 @@ export function take_pending_irq(irq: number): void {
 
 function handle_irq(irq: number): void {
   irq_enter();
+  if (irq < FIRST_DEVICE_IRQ) run_action(irq);
+  else {
+    // Marked before the line's depth is read, and disable_irq raises the depth before it waits
+    // for the mark to go: either this CPU sees the line masked, or disable_irq waits for it.
+    raw_store(this_cpu.base + C_IN_HANDLER, irq + 1);
+    try {
+      const desc = layout().irqDesc(irq);
+      // handle_edge_irq on a masked line: IRQS_PENDING, no handler, not counted.
+      if (raw_load(desc + IRQD_DEPTH) !== 0) raw_store(desc + IRQD_PENDING, 1);
+      else run_action(irq);
+    } finally {
+      // Also when the machine halts in the handler: synchronize_irq elsewhere waits for this word.
+      raw_store(this_cpu.base + C_IN_HANDLER, 0);
+    }
+  }
+  irq_exit();
+}
+
+function run_action(irq: number): void {
   plain_inc(this_cpu.base + C_IRQ_COUNT + irq);
   plain_inc(this_cpu.base + C_IRQS_TAKEN);
   const local = actions[irq];
   const action = disabledLines.has(irq) ? null : (local ?? shared_action(irq));
-  const shared = local === null && action !== null;
   if (action === null) {
     // A machine-wide line without a handler is masked (freed, or not requested again yet), and
     // so is one "nobody cared" disabled: the kernel would not have delivered it. A line never
@@ -244,11 +314,8 @@ function handle_irq(irq: number): void {
     try {
       ret = action.handler(irq, action.dev);
     } catch (error) {
-      // An oops in the handler: report it and leave the interrupt properly (irq_exit below).
+      // An oops in the handler: report it and leave the interrupt properly (irq_exit after).
       oops(error, 'hardirq', `irq ${irq} (${action.name})`);
-    } finally {
-      // Also when the machine halts in the handler: a free_irq elsewhere waits for this word.
-      if (shared) raw_store(this_cpu.base + C_IN_HANDLER, 0);
     }
     // __handle_irq_event_percpu: a handler must leave interrupts off (one that turned them on
     // let another interrupt nest in it); the kernel warns once and turns them off again.
@@ -266,7 +333,6 @@ function handle_irq(irq: number): void {
     trace.irq_handler_exit?.(irq, result);
     note_interrupt(irq, action, result);
   }
-  irq_exit();
 }
 
 /** Checks the local timer once every this many interrupt points (a clock read costs ~30 ns). */

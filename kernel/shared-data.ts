@@ -184,7 +184,8 @@ function checked(obj: SharedObject<string>, index: number, write: boolean): numb
   return addr;
 }
 
-function field_word<K extends string>(obj: SharedObject<K>, field: K, write: boolean): number {
+/** The word of `field`, checked as a read or a write access (for marked accesses built elsewhere: bitops). */
+export function field_word<K extends string>(obj: SharedObject<K>, field: K, write: boolean): number {
   const index = obj.type.offsets[field];
   if (index === undefined) throw new TypeError(`struct ${obj.type.name} has no field '${field}'`);
   return checked(obj, index, write);

@@ -259,10 +259,12 @@ export const TASKLET_HISTORY_STRIDE = 3 * REC_WORDS;
 /** Tasklets past this id have no history (a table of a million slots should not cost 600 MB). */
 export const TASKLET_HISTORY_SLOTS = 4096;
 
-/** Machine-wide interrupt handlers (request_irq of a module callback): per line, two words. */
+/** Per line, machine-wide: its request_irq'd module callback, and its disable_irq state. */
 export const IRQD_FUNC = 0; // callback id + 1; 0: none
 export const IRQD_DEV = 1; // dev_id, a number (a shared object's address)
-export const IRQ_DESC_STRIDE = 2;
+export const IRQD_DEPTH = 2; // disable_irq nesting depth; the line is masked while it is not 0
+export const IRQD_PENDING = 3; // 1: raised while masked, enable_irq resends it (IRQS_PENDING)
+export const IRQ_DESC_STRIDE = 4;
 
 export interface LayoutParams {
   nrCpus: number;

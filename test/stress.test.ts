@@ -11,6 +11,7 @@ import { MUTANTS } from '../harness/mutants.ts';
 import { stressCommandLine } from '../harness/stress/command-line.ts';
 import { huntReport, huntStressSchedule } from '../harness/stress/hunt.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
+import { describeViolation } from '../harness/stress/report.ts';
 import { runStress } from '../harness/stress/run.ts';
 import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 
@@ -76,6 +77,25 @@ describe('stress', () => {
     expect(stressCommandLine(repro)).toMatch(
       /^tasklet-rt stress --controlled --strategy \w+ .*--inject wrong-cpu/,
     );
+  });
+
+  it('a controlled report is stamped in machine time, as its --duration and its hunt line are', () => {
+    const v = {
+      oracle: 'kernel-report' as const,
+      guarantee: 0,
+      tasklet: -1,
+      cpus: [1],
+      message: 'BUG: KASAN: use-after-free in rx_ring_process',
+      name: '',
+      events: [],
+      atMs: 3550,
+      machineMs: 2453.2,
+    };
+    expect(describeViolation(v, true)).toMatch(
+      /^KERNEL REPORT \(kernel-report\) at 2\.453s of machine time: machine \[CPU 1\]/,
+    );
+    expect(describeViolation(v)).toMatch(/\) at 3\.55s: machine/);
+    expect(describeViolation({ ...v, machineMs: undefined }, true)).toMatch(/\) at 3\.55s: machine/);
   });
 
   it('a failure no controlled run repeats hands back, said so, an exact repro of what the same build breaks', async () => {

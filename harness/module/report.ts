@@ -48,7 +48,8 @@ export function moduleReport(result: ModuleStressResult): string {
       `  ${result.continued[0]}`,
     );
   }
-  if (result.violations.length > 0) lines.push(describeViolation(result.violations[0]));
+  if (result.violations.length > 0)
+    lines.push(describeViolation(result.violations[0], result.schedule !== null));
   const again = reproCommand(result);
   if (again !== null) lines.push(`repro (controlled: the same run, exactly): ${again}`);
   lines.push(`result: ${verdict(result)}`);

@@ -38,11 +38,19 @@ export function statsLine(sample: StatsSample, cpus: number): string {
   ].join('  ');
 }
 
-export function describeViolation(v: ViolationReport): string {
+/**
+ * `controlled`: the run's clock is machine time (its --duration and its repro's "at"), so the
+ * report gives the machine time a CPU stamped it with, not the wall time it reached us.
+ */
+export function describeViolation(v: ViolationReport, controlled = false): string {
+  const at =
+    controlled && v.machineMs !== undefined
+      ? `${(v.machineMs / 1000).toFixed(3)}s of machine time`
+      : `${(v.atMs / 1000).toFixed(2)}s`;
   const who = v.tasklet >= 0 ? `tasklet ${v.name}` : 'machine';
   const cpus = v.cpus.length > 0 ? ` [CPU ${v.cpus.join(', ')}]` : '';
   const lines = [
-    `${v.guarantee === 0 ? 'KERNEL REPORT' : `VIOLATION of guarantee ${v.guarantee < 100 ? v.guarantee : guaranteeLabel(v.guarantee)}`} (${v.oracle}) at ${(v.atMs / 1000).toFixed(2)}s: ${who}${cpus}: ${v.message}`,
+    `${v.guarantee === 0 ? 'KERNEL REPORT' : `VIOLATION of guarantee ${v.guarantee < 100 ? v.guarantee : guaranteeLabel(v.guarantee)}`} (${v.oracle}) at ${at}: ${who}${cpus}: ${v.message}`,
   ];
   if (v.events.length > 0) {
     lines.push(`  recent events of ${v.name} (oldest first):`);
@@ -131,7 +139,8 @@ export function finalReport(result: StressResult): string {
       result.oopses[0].stack,
     );
   }
-  if (result.violations.length > 0) lines.push(describeViolation(result.violations[0]));
+  if (result.violations.length > 0)
+    lines.push(describeViolation(result.violations[0], result.schedule !== null));
   lines.push(`result: ${verdict(result)}`);
   return lines.join('\n');
 }

@@ -1,0 +1,113 @@
+/**
+ * The driver-facing API beyond tasklets, on two CPUs: completions (one waiter through per
+ * complete(), all of them after complete_all, the timeout, might_sleep), disable_irq and
+ * enable_irq (masked, waited for, resent, unbalanced), and the atomic bit operations.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { COMPLETE_ALL } from '../kernel/completion.ts';
+import { boot, sleep, until } from './helpers.ts';
+import {
+  D_DONE,
+  D_FLAGS,
+  D_IRQS,
+  D_LEFT,
+  D_WOKE,
+  DAPI_IRQ,
+  F_HANDLER_IN,
+} from './modules/driver-api-layout.ts';
+
+const driverApiModule = fileURLToPath(new URL('./modules/driver-api.ts', import.meta.url));
+
+async function bootDriverApi() {
+  const log: string[] = [];
+  const m = await boot({
+    cpus: 2,
+    modules: [driverApiModule],
+    onPrintk: (_cpu, _level, text) => log.push(text),
+  });
+  const words = m.sharedWords('dapi');
+  const word = (at: number): number => Atomics.load(words, at);
+  return { m, word, lines: (re: RegExp) => log.filter((text) => re.test(text)) };
+}
+
+describe('completions', () => {
+  it('complete() from a tasklet on either CPU lets exactly one waiter through; complete_all lets every one', async () => {
+    const { m, word } = await bootDriverApi();
+    await m.startTask(0, 'waiter');
+    await m.startTask(1, 'waiter');
+    await sleep(100);
+    expect(word(D_WOKE)).toBe(0);
+    await m.call(1, 'completeFromTasklet');
+    await until('one waiter through', () => word(D_WOKE) === 1);
+    await sleep(200); // the other one stays asleep: the completion was taken
+    expect([word(D_WOKE), word(D_DONE)]).toEqual([1, 0]);
+    await m.call(0, 'completeFromTasklet');
+    await until('the second waiter through', () => word(D_WOKE) === 2);
+    await m.call(0, 'completeAll');
+    await m.startTask(0, 'waiter');
+    await m.startTask(1, 'waiter');
+    await until('both later waiters through', () => word(D_WOKE) === 4);
+    expect(word(D_DONE)).toBe(COMPLETE_ALL);
+  });
+
+  it('wait_for_completion_timeout: 0 when it times out, the jiffies left when completed', async () => {
+    const { m, word } = await bootDriverApi();
+    await m.startTask(0, 'timedWaiter', 5);
+    await until('the timed-out waiter', () => word(D_WOKE) === 1);
+    expect(word(D_LEFT)).toBe(0);
+    await m.call(1, 'completeFromTasklet');
+    await until('the completion', () => word(D_DONE) === 1);
+    await m.startTask(0, 'timedWaiter', 1000);
+    await until('the completed waiter', () => word(D_WOKE) === 2);
+    expect(word(D_LEFT)).toBeGreaterThanOrEqual(1);
+    expect(word(D_LEFT)).toBeLessThanOrEqual(1000);
+    expect(word(D_DONE)).toBe(0);
+  });
+
+  it('waiting with softirqs off: "BUG: sleeping function called from invalid context", even when done', async () => {
+    const { m, word, lines } = await bootDriverApi();
+    await m.call(0, 'completeFromTasklet');
+    await until('the completion', () => word(D_DONE) === 1);
+    await m.runTask(0, 'waitAtomic');
+    expect(word(D_WOKE)).toBe(1);
+    const bugs = lines(/BUG: sleeping function called from invalid context/);
+    expect(bugs).toHaveLength(1);
+    expect(bugs[0]).toMatch(/\(wait_for_completion\)\nin_atomic\(\): 1, irqs_disabled\(\): 0/);
+  });
+});
+
+describe('disable_irq and enable_irq', () => {
+  it('mask the line on every CPU; the raise meanwhile is resent by the last enable_irq; one more warns', async () => {
+    const { m, word, lines } = await bootDriverApi();
+    await m.runTask(0, 'disabler');
+    m.raiseIrq(1, DAPI_IRQ);
+    await sleep(100);
+    expect(word(D_IRQS)).toBe(0);
+    await m.call(0, 'enable');
+    await until('the resent interrupt', () => word(D_IRQS) === 1);
+    m.raiseIrq(1, DAPI_IRQ);
+    await until('an interrupt once enabled', () => word(D_IRQS) === 2);
+    expect(lines(/Unbalanced enable/)).toEqual([]);
+    await m.call(0, 'enable');
+    await until('the warning', () => lines(/Unbalanced enable for IRQ 21/).length === 1);
+    expect(lines(/Unbalanced enable for IRQ 21/)[0]).toMatch(/^------------\[ cut here \]/);
+  });
+
+  it('disable_irq returns only once the handler running on another CPU has finished', async () => {
+    const { m, word } = await bootDriverApi();
+    await m.call(0, 'slowHandler');
+    m.raiseIrq(1, DAPI_IRQ);
+    await until('the handler running on CPU1', () => (word(D_FLAGS) & (1 << F_HANDLER_IN)) !== 0);
+    // The handler busy-waits 50 ms of machine time: a disable_irq that did not wait would see it unfinished.
+    expect(await m.runTask(0, 'disabler')).toBe(true);
+  });
+});
+
+describe('atomic bit operations on a field', () => {
+  it('test_and_set_bit and test_and_clear_bit return the old bit; a bit past 31 is a RangeError', async () => {
+    const { m } = await bootDriverApi();
+    expect(await m.call(0, 'bits')).toEqual([false, true, true, true, false]);
+    expect(await m.call(1, 'badBit')).toMatch(/^bit 32 of a struct dapi field: a field has bits 0 to 31$/);
+  });
+});

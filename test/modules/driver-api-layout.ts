@@ -1,0 +1,12 @@
+/** The driver-api test module's line and flag bits (tests import this, not the module). */
+export const DAPI_IRQ = 21;
+export const F_HANDLER_IN = 0;
+export const F_HANDLER_OUT = 1;
+/** How long the slow handler runs (machine time). */
+export const HANDLER_US = 50_000;
+/** Word offsets of the module's DEFINE_SHARED('dapi', ...) fields. */
+export const D_DONE = 0;
+export const D_WOKE = 1;
+export const D_LEFT = 2;
+export const D_FLAGS = 3;
+export const D_IRQS = 4;

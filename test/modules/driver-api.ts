@@ -1,0 +1,96 @@
+/**
+ * Test driver for the driver-facing API beyond tasklets (test/driver-api.test.ts): completions
+ * completed by a tasklet on another CPU, disable_irq and enable_irq on a line whose handler
+ * takes a while, and the atomic bit operations on a flags field.
+ */
+import {
+  atomic_inc,
+  atomic_set,
+  complete,
+  complete_all,
+  DECLARE_TASKLET,
+  DEFINE_SHARED,
+  defineModule,
+  disable_irq,
+  enable_irq,
+  local_bh_disable,
+  local_bh_enable,
+  READ_ONCE,
+  set_bit,
+  type TaskBody,
+  tasklet_schedule,
+  test_and_clear_bit,
+  test_and_set_bit,
+  test_bit,
+  udelay,
+  WRITE_ONCE,
+  wait_for_completion,
+  wait_for_completion_timeout,
+} from 'tasklet-rt';
+import { DAPI_IRQ, F_HANDLER_IN, F_HANDLER_OUT, HANDLER_US } from './driver-api-layout.ts';
+
+const dev = DEFINE_SHARED('dapi', { done: 0, woke: 0, left: 0, flags: 0, irqs: 0, slow: 0 });
+
+const done_tasklet = DECLARE_TASKLET('dapi_done', function dapi_done(): void {
+  complete(dev, 'done');
+});
+
+function dapi_interrupt(): void {
+  atomic_inc(dev, 'irqs');
+  if (READ_ONCE(dev, 'slow') === 0) return;
+  set_bit(F_HANDLER_IN, dev, 'flags');
+  udelay(HANDLER_US);
+  set_bit(F_HANDLER_OUT, dev, 'flags');
+}
+
+export default defineModule({
+  name: 'driver-api',
+  irqs: { [DAPI_IRQ]: { name: 'dapi', handler: dapi_interrupt } },
+  tasks: {
+    /** disable_irq (process context: it may sleep), then whether the handler running elsewhere had finished. */
+    *disabler(): TaskBody<boolean> {
+      disable_irq(DAPI_IRQ);
+      return test_bit(F_HANDLER_OUT, dev, 'flags');
+    },
+    *waiter(): TaskBody<void> {
+      yield* wait_for_completion(dev, 'done');
+      atomic_inc(dev, 'woke');
+    },
+    *timedWaiter(timeout): TaskBody<void> {
+      WRITE_ONCE(dev, 'left', yield* wait_for_completion_timeout(dev, 'done', timeout as number));
+      atomic_inc(dev, 'woke');
+    },
+    /** A wait that may sleep with softirqs off: the kernel's BUG, whether or not it sleeps. */
+    *waitAtomic(): TaskBody<void> {
+      local_bh_disable();
+      yield* wait_for_completion(dev, 'done');
+      local_bh_enable();
+      atomic_inc(dev, 'woke');
+    },
+  },
+  calls: {
+    completeFromTasklet: () => tasklet_schedule(done_tasklet),
+    completeAll: () => complete_all(dev, 'done'),
+    reset: () => {
+      for (const field of ['done', 'woke', 'left', 'flags', 'irqs', 'slow'] as const)
+        atomic_set(dev, field, 0);
+    },
+    slowHandler: () => atomic_set(dev, 'slow', 1),
+    enable: () => enable_irq(DAPI_IRQ),
+    bits: () => [
+      test_and_set_bit(3, dev, 'flags'),
+      test_and_set_bit(3, dev, 'flags'),
+      test_bit(3, dev, 'flags'),
+      test_and_clear_bit(3, dev, 'flags'),
+      test_bit(3, dev, 'flags'),
+    ],
+    badBit: () => {
+      try {
+        set_bit(32, dev, 'flags');
+        return 'no error';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  },
+});
