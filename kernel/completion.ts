@@ -12,14 +12,13 @@
  * completion when it wakes; a complete() from another CPU kicks every other online CPU, whose
  * next pick re-checks its sleepers (the kernel's try_to_wake_up sends the waiter's CPU an IPI).
  */
-import { cpu_online, nr_cpu_ids } from './cpumask.ts';
 import { this_cpu } from './percpu.ts';
 import { type TaskBody, WaitQueueHead, wait_event, wake_up } from './sched.ts';
 import { atomic_cmpxchg, atomic_read, atomic_set, type SharedObject } from './shared-data.ts';
 import { jiffies } from './tick.ts';
 import { wait_event_timeout } from './timeout.ts';
 import { might_sleep } from './wait.ts';
-import { kick_cpu } from './wake.ts';
+import { kick_other_cpus } from './wake.ts';
 
 /** complete_all()'s UINT_MAX: every waiter passes, now and later, until reinit_completion. */
 export const COMPLETE_ALL = 0x7fffffff;
@@ -37,7 +36,7 @@ export const reinit_completion = init_completion;
 
 function wake_waiters(): void {
   wake_up(waiters);
-  for (let cpu = 0; cpu < nr_cpu_ids(); cpu++) if (cpu !== this_cpu.id && cpu_online(cpu)) kick_cpu(cpu);
+  kick_other_cpus(this_cpu.id);
 }
 
 /** complete(&x): lets one waiter (now or the next to come) through. */

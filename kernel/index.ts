@@ -59,6 +59,15 @@ export {
 } from './irqflags.ts';
 export { defineModule, type ModuleDefinition, module_param, type ProcRead, SeqFile } from './module.ts';
 export {
+  mutex_init,
+  mutex_is_locked,
+  mutex_lock,
+  mutex_lock_interruptible,
+  mutex_lock_killable,
+  mutex_trylock,
+  mutex_unlock,
+} from './mutex.ts';
+export {
   in_atomic,
   in_hardirq,
   in_interrupt,

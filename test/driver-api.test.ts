@@ -8,13 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { COMPLETE_ALL } from '../kernel/completion.ts';
 import { boot, sleep, until } from './helpers.ts';
 import {
+  D_COUNTER,
   D_DONE,
   D_FLAGS,
   D_IRQS,
   D_LEFT,
+  D_LOCK,
   D_WOKE,
   DAPI_IRQ,
   F_HANDLER_IN,
+  MUTEX_ROUNDS,
 } from './modules/driver-api-layout.ts';
 
 const driverApiModule = fileURLToPath(new URL('./modules/driver-api.ts', import.meta.url));
@@ -101,6 +104,42 @@ describe('disable_irq and enable_irq', () => {
     await until('the handler running on CPU1', () => (word(D_FLAGS) & (1 << F_HANDLER_IN)) !== 0);
     // The handler busy-waits 50 ms of machine time: a disable_irq that did not wait would see it unfinished.
     expect(await m.runTask(0, 'disabler')).toBe(true);
+  });
+});
+
+describe('mutexes', () => {
+  it('serialize a read-modify-write of three tasks on two CPUs, sleeping inside it too: no increment is lost', async () => {
+    const { m, word, lines } = await bootDriverApi();
+    await Promise.all([
+      m.startTask(0, 'mutexCount'),
+      m.startTask(0, 'mutexCount'),
+      m.startTask(1, 'mutexCount'),
+    ]);
+    await until(
+      'every round',
+      () => word(D_COUNTER) >= 3 * MUTEX_ROUNDS || lines(/WARNING|BUG/).length > 0,
+      60_000,
+    );
+    await sleep(50);
+    expect(word(D_COUNTER)).toBe(3 * MUTEX_ROUNDS);
+    expect(word(D_LOCK)).toBe(0);
+    expect(lines(/WARNING|BUG/)).toEqual([]);
+  });
+
+  it('an unlock by a task that does not hold it warns (and unlocks); locking with softirqs off is a BUG', async () => {
+    const { m, word, lines } = await bootDriverApi();
+    await m.runTask(0, 'mutexTake');
+    expect(word(D_LOCK)).not.toBe(0);
+    await m.runTask(1, 'mutexRelease');
+    await until(
+      'the warning',
+      () => lines(/DEBUG_LOCKS_WARN_ON\(__owner_task\(owner\) != current\)/).length === 1,
+    );
+    expect(word(D_LOCK)).toBe(0);
+    await m.runTask(1, 'mutexAtomic');
+    const bugs = lines(/BUG: sleeping function called from invalid context/);
+    expect(bugs).toHaveLength(1);
+    expect(bugs[0]).toMatch(/\(mutex_lock\)/);
   });
 });
 

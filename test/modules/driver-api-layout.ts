@@ -10,3 +10,6 @@ export const D_WOKE = 1;
 export const D_LEFT = 2;
 export const D_FLAGS = 3;
 export const D_IRQS = 4;
+export const D_LOCK = 6;
+export const D_COUNTER = 7;
+export const MUTEX_ROUNDS = 100;

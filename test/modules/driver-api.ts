@@ -15,7 +15,10 @@ import {
   enable_irq,
   local_bh_disable,
   local_bh_enable,
+  mutex_lock,
+  mutex_unlock,
   READ_ONCE,
+  schedule,
   set_bit,
   type TaskBody,
   tasklet_schedule,
@@ -27,9 +30,18 @@ import {
   wait_for_completion,
   wait_for_completion_timeout,
 } from 'tasklet-rt';
-import { DAPI_IRQ, F_HANDLER_IN, F_HANDLER_OUT, HANDLER_US } from './driver-api-layout.ts';
+import { DAPI_IRQ, F_HANDLER_IN, F_HANDLER_OUT, HANDLER_US, MUTEX_ROUNDS } from './driver-api-layout.ts';
 
-const dev = DEFINE_SHARED('dapi', { done: 0, woke: 0, left: 0, flags: 0, irqs: 0, slow: 0 });
+const dev = DEFINE_SHARED('dapi', {
+  done: 0,
+  woke: 0,
+  left: 0,
+  flags: 0,
+  irqs: 0,
+  slow: 0,
+  lock: 0,
+  counter: 0,
+});
 
 const done_tasklet = DECLARE_TASKLET('dapi_done', function dapi_done(): void {
   complete(dev, 'done');
@@ -47,6 +59,29 @@ export default defineModule({
   name: 'driver-api',
   irqs: { [DAPI_IRQ]: { name: 'dapi', handler: dapi_interrupt } },
   tasks: {
+    /** MUTEX_ROUNDS plain read-modify-writes under the mutex, some sleeping inside it. */
+    *mutexCount(): TaskBody<void> {
+      for (let i = 0; i < MUTEX_ROUNDS; i++) {
+        yield* mutex_lock(dev, 'lock');
+        const v = dev.counter;
+        udelay(5); // a window another CPU would hit without the mutex
+        if (i % 10 === 0) yield* schedule(); // and one this CPU's other tasks would
+        dev.counter = v + 1;
+        mutex_unlock(dev, 'lock');
+      }
+    },
+    *mutexTake(): TaskBody<void> {
+      yield* mutex_lock(dev, 'lock');
+    },
+    *mutexRelease(): TaskBody<void> {
+      mutex_unlock(dev, 'lock');
+    },
+    *mutexAtomic(): TaskBody<void> {
+      local_bh_disable();
+      yield* mutex_lock(dev, 'lock');
+      mutex_unlock(dev, 'lock');
+      local_bh_enable();
+    },
     /** disable_irq (process context: it may sleep), then whether the handler running elsewhere had finished. */
     *disabler(): TaskBody<boolean> {
       disable_irq(DAPI_IRQ);
@@ -72,7 +107,7 @@ export default defineModule({
     completeFromTasklet: () => tasklet_schedule(done_tasklet),
     completeAll: () => complete_all(dev, 'done'),
     reset: () => {
-      for (const field of ['done', 'woke', 'left', 'flags', 'irqs', 'slow'] as const)
+      for (const field of ['done', 'woke', 'left', 'flags', 'irqs', 'slow', 'lock', 'counter'] as const)
         atomic_set(dev, field, 0);
     },
     slowHandler: () => atomic_set(dev, 'slow', 1),
