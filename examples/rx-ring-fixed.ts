@@ -50,7 +50,7 @@ const rx_tasklet = DECLARE_TASKLET('rx_ring_tasklet', function rx_ring_process(t
 });
 
 function rx_ring_interrupt(_irq: number, dev: unknown): void {
-  atomic_inc(rx_ring_dev.at(dev as number), 'irqs'); // every CPU's handler counts: atomic
+  atomic_inc(rx_ring_dev.at(dev as number), 'irqs'); // the cycle task polls it as handlers run
   tasklet_schedule(rx_tasklet);
 }
 

@@ -26,12 +26,14 @@ import {
   IRQD_DEPTH,
   IRQD_DEV,
   IRQD_FUNC,
+  IRQD_INPROGRESS,
   IRQD_PENDING,
   NR_IRQS,
 } from '../shm/layout.ts';
 import { cpu_online, cpumask_any_but, nr_cpu_ids } from './cpumask.ts';
 import { irqs_disabled, local_irq_disable, setIrqDelivery, setIrqsOff } from './irqflags.ts';
 import { kasan_unloaded_text } from './kasan.ts';
+import { module_param } from './module.ts';
 import { oops } from './oops.ts';
 import { this_cpu } from './percpu.ts';
 import { pr_err, WARN, WARN_ONCE, WarnOnceSite } from './printk.ts';
@@ -286,13 +288,33 @@ function handle_irq(irq: number): void {
       const desc = layout().irqDesc(irq);
       // handle_edge_irq on a masked line: IRQS_PENDING, no handler, not counted.
       if (raw_load(desc + IRQD_DEPTH) !== 0) raw_store(desc + IRQD_PENDING, 1);
-      else run_action(irq);
+      else if (actions[irq] !== null || concurrentHandlers) run_action(irq);
+      else run_one_at_a_time(irq, desc);
     } finally {
       // Also when the machine halts in the handler: synchronize_irq elsewhere waits for this word.
       raw_store(this_cpu.base + C_IN_HANDLER, 0);
     }
   }
   irq_exit();
+}
+
+/**
+ * A machine-wide line's handler runs on one CPU at a time, as handle_edge_irq makes it
+ * (IRQD_IRQ_INPROGRESS): a raise that finds it running on another CPU is marked pending, and
+ * the CPU running it runs it again, as often as raises came meanwhile (they coalesce, as edges
+ * do). The mark is set before the try and read after the release, so no raise is lost between
+ * them. A line masked meanwhile keeps its mark for enable_irq to resend.
+ */
+function run_one_at_a_time(irq: number, desc: number): void {
+  raw_store(desc + IRQD_PENDING, 1);
+  while (raw_load(desc + IRQD_DEPTH) === 0 && raw_cmpxchg(desc + IRQD_INPROGRESS, 0, this_cpu.id + 1) === 0) {
+    try {
+      if (raw_xchg(desc + IRQD_PENDING, 0) !== 0) run_action(irq);
+    } finally {
+      raw_store(desc + IRQD_INPROGRESS, 0);
+    }
+    if (raw_load(desc + IRQD_PENDING) === 0) return;
+  }
 }
 
 function run_action(irq: number): void {
@@ -362,7 +384,14 @@ function interruptPoint(): void {
 }
 
 /** Wires interrupt delivery into the shared-access door and local_irq_enable. */
+/**
+ * irq.concurrent_handlers=1: a machine-wide line's handler may run on several CPUs at once, as
+ * it did before this build serialised it (module repros of format 3 and older replay with it).
+ */
+let concurrentHandlers = false;
+
 export function init_irq_delivery(): void {
+  concurrentHandlers = module_param('irq', 'concurrent_handlers', 0) !== 0;
   setIrqDelivery(do_IRQ);
   setInterruptPoint(interruptPoint);
 }

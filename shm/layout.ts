@@ -263,8 +263,9 @@ export const TASKLET_HISTORY_SLOTS = 4096;
 export const IRQD_FUNC = 0; // callback id + 1; 0: none
 export const IRQD_DEV = 1; // dev_id, a number (a shared object's address)
 export const IRQD_DEPTH = 2; // disable_irq nesting depth; the line is masked while it is not 0
-export const IRQD_PENDING = 3; // 1: raised while masked, enable_irq resends it (IRQS_PENDING)
-export const IRQ_DESC_STRIDE = 4;
+export const IRQD_PENDING = 3; // 1: raised while masked or running elsewhere, to be run again (IRQS_PENDING)
+export const IRQD_INPROGRESS = 4; // CPU + 1 running a machine-wide line's handler (IRQD_IRQ_INPROGRESS)
+export const IRQ_DESC_STRIDE = 5;
 
 export interface LayoutParams {
   nrCpus: number;

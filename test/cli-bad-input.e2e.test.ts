@@ -123,7 +123,7 @@ const CASES: [string[], RegExp][] = [
   [['stress', '--warn', 'continue'], /--warn needs a MODULE/],
   [
     ['replay', 'DIR/module-repro.json'],
-    /replay .*module-repro\.json: module repro version 9 is not supported \(this build reads 1 to 3\)/,
+    /replay .*module-repro\.json: module repro version 9 is not supported \(this build reads 1 to 4\)/,
   ],
   [['stress', '--warn', 'never', hello], /--warn must be one of fail, continue, got 'never'/],
   [['bench', '--load', '2:cpu'], /--load must be N, N:hog or N:machine .* got '2:cpu'/],

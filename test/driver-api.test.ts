@@ -14,9 +14,14 @@ import {
   D_IRQS,
   D_LEFT,
   D_LOCK,
+  D_OVERLAPS,
+  D_READY,
+  D_SHARED_RUNS,
   D_WOKE,
   DAPI_IRQ,
+  DAPI_SHARED_IRQ,
   F_HANDLER_IN,
+  F_SHARED_INSIDE,
   MUTEX_ROUNDS,
 } from './modules/driver-api-layout.ts';
 
@@ -104,6 +109,35 @@ describe('disable_irq and enable_irq', () => {
     await until('the handler running on CPU1', () => (word(D_FLAGS) & (1 << F_HANDLER_IN)) !== 0);
     // The handler busy-waits 50 ms of machine time: a disable_irq that did not wait would see it unfinished.
     expect(await m.runTask(0, 'disabler')).toBe(true);
+  });
+});
+
+describe('a machine-wide line', () => {
+  it('runs its handler on one CPU at a time, however often both CPUs raise it', async () => {
+    const { m, word, lines } = await bootDriverApi();
+    const rounds = 200;
+    await until('the module init requesting the line', () => word(D_READY) === 1);
+    for (let r = 0; r < rounds; r++) {
+      m.raiseIrq(0, DAPI_SHARED_IRQ);
+      m.raiseIrq(1, DAPI_SHARED_IRQ);
+      // At least one run after each round's raises (two raises may coalesce, as edges do).
+      await until(`round ${r}`, () => word(D_SHARED_RUNS) > r);
+    }
+    expect(word(D_OVERLAPS)).toBe(0);
+    expect(word(D_SHARED_RUNS)).toBeLessThanOrEqual(2 * rounds);
+    expect(lines(/WARNING|BUG|No irq handler/)).toEqual([]);
+  });
+
+  it('a raise on another CPU while the handler runs is not lost: it runs again once it returns', async () => {
+    const { m, word, lines } = await bootDriverApi();
+    await until('the module init requesting the line', () => word(D_READY) === 1);
+    await m.call(0, 'slowSharedHandler'); // 50 ms of machine time in the handler
+    m.raiseIrq(0, DAPI_SHARED_IRQ);
+    await until('the handler running on CPU0', () => (word(D_FLAGS) & (1 << F_SHARED_INSIDE)) !== 0);
+    m.raiseIrq(1, DAPI_SHARED_IRQ);
+    await until('the run for the second raise', () => word(D_SHARED_RUNS) === 2);
+    expect(word(D_OVERLAPS)).toBe(0);
+    expect(lines(/WARNING|BUG/)).toEqual([]);
   });
 });
 

@@ -375,7 +375,15 @@ describe('repro files', () => {
       schedule: { strategy: 'pct', seed: 1, steps: 0, log: [] },
     });
     const rulesOf = (version: number): unknown => parseModuleRepro(file(version)).schedule?.scheduleRules;
-    expect([1, 2, MODULE_REPRO_VERSION].map(rulesOf)).toEqual([2, 3, SCHEDULE_RULES]);
+    expect([1, 2, 3, MODULE_REPRO_VERSION].map(rulesOf)).toEqual([2, 3, 4, SCHEDULE_RULES]);
+    // Before version 4, a machine-wide line's handler ran on several CPUs at once.
+    const paramsOf = (version: number): unknown => parseModuleRepro(file(version)).params;
+    expect([1, 2, 3, MODULE_REPRO_VERSION].map(paramsOf)).toEqual([
+      { 'irq.concurrent_handlers': 1 },
+      { 'irq.concurrent_handlers': 1 },
+      { 'irq.concurrent_handlers': 1 },
+      {},
+    ]);
   });
 
   it('rejects malformed files with one line naming the problem', () => {

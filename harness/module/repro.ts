@@ -14,12 +14,19 @@ import type { ModuleProgram } from './program.ts';
 
 export const MODULE_REPRO_FORMAT = 'tasklet-rt-module-repro';
 /**
- * 3: the scheduling rules of fuzz repro format 4 (control/block.ts ScheduleRules); logs of
- * version 2 replay under the rules of format 3, those of version 1 under the older ones.
+ * 4: a machine-wide line's handler runs on one CPU at a time (kernel/irq.ts); files of version 3
+ * replay with handlers on several CPUs at once and the scheduling rules of fuzz repro format 4,
+ * version 2 under the rules of format 3, version 1 under the older ones (control/block.ts).
  */
-export const MODULE_REPRO_VERSION = 3;
+export const MODULE_REPRO_VERSION = 4;
 /** The scheduling rules each module repro version was recorded under. */
-const RULES_OF_VERSION: Record<number, ScheduleRules> = { 1: 2, 2: 3, 3: SCHEDULE_RULES };
+const RULES_OF_VERSION: Record<number, ScheduleRules> = { 1: 2, 2: 3, 3: 4, 4: SCHEDULE_RULES };
+/** Files before version 4 ran with a machine-wide line's handler on several CPUs at once. */
+const PARAMS_OF_VERSION: Record<number, Record<string, number>> = {
+  1: { 'irq.concurrent_handlers': 1 },
+  2: { 'irq.concurrent_handlers': 1 },
+  3: { 'irq.concurrent_handlers': 1 },
+};
 
 export interface ModuleRepro {
   format: typeof MODULE_REPRO_FORMAT;
@@ -90,7 +97,7 @@ export function parseModuleRepro(value: unknown): ModuleRepro {
   return {
     ...r,
     version: MODULE_REPRO_VERSION,
-    params: r.params ?? {},
+    params: { ...PARAMS_OF_VERSION[r.version], ...r.params },
     schedule: r.schedule === null ? null : { ...r.schedule, scheduleRules: rules },
   };
 }

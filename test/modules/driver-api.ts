@@ -6,6 +6,7 @@
 import {
   atomic_inc,
   atomic_set,
+  clear_bit,
   complete,
   complete_all,
   DECLARE_TASKLET,
@@ -17,7 +18,9 @@ import {
   local_bh_enable,
   mutex_lock,
   mutex_unlock,
+  pr_err,
   READ_ONCE,
+  request_irq,
   schedule,
   set_bit,
   type TaskBody,
@@ -30,7 +33,16 @@ import {
   wait_for_completion,
   wait_for_completion_timeout,
 } from 'tasklet-rt';
-import { DAPI_IRQ, F_HANDLER_IN, F_HANDLER_OUT, HANDLER_US, MUTEX_ROUNDS } from './driver-api-layout.ts';
+import {
+  DAPI_IRQ,
+  DAPI_SHARED_IRQ,
+  F_HANDLER_IN,
+  F_HANDLER_OUT,
+  F_SHARED_INSIDE,
+  HANDLER_US,
+  MUTEX_ROUNDS,
+  SHARED_HANDLER_US,
+} from './driver-api-layout.ts';
 
 const dev = DEFINE_SHARED('dapi', {
   done: 0,
@@ -41,6 +53,10 @@ const dev = DEFINE_SHARED('dapi', {
   slow: 0,
   lock: 0,
   counter: 0,
+  shared_runs: 0,
+  overlaps: 0,
+  ready: 0,
+  shared_slow: 0,
 });
 
 const done_tasklet = DECLARE_TASKLET('dapi_done', function dapi_done(): void {
@@ -55,8 +71,22 @@ function dapi_interrupt(): void {
   set_bit(F_HANDLER_OUT, dev, 'flags');
 }
 
+/** A request_irq'd (machine-wide) line's handler: is it ever entered while it runs elsewhere? */
+function dapi_shared_interrupt(): void {
+  if (test_and_set_bit(F_SHARED_INSIDE, dev, 'flags')) atomic_inc(dev, 'overlaps');
+  udelay(READ_ONCE(dev, 'shared_slow') === 0 ? SHARED_HANDLER_US : HANDLER_US);
+  dev.shared_runs = dev.shared_runs + 1; // plain: one CPU at a time runs it
+  clear_bit(F_SHARED_INSIDE, dev, 'flags');
+}
+
 export default defineModule({
   name: 'driver-api',
+  callbacks: [dapi_shared_interrupt],
+  init(): void {
+    const rc = request_irq(DAPI_SHARED_IRQ, dapi_shared_interrupt, 'dapi-shared');
+    if (rc !== 0) pr_err(`driver-api: request_irq(${DAPI_SHARED_IRQ}) failed: ${rc}`);
+    atomic_set(dev, 'ready', 1);
+  },
   irqs: { [DAPI_IRQ]: { name: 'dapi', handler: dapi_interrupt } },
   tasks: {
     /** MUTEX_ROUNDS plain read-modify-writes under the mutex, some sleeping inside it. */
@@ -107,10 +137,21 @@ export default defineModule({
     completeFromTasklet: () => tasklet_schedule(done_tasklet),
     completeAll: () => complete_all(dev, 'done'),
     reset: () => {
-      for (const field of ['done', 'woke', 'left', 'flags', 'irqs', 'slow', 'lock', 'counter'] as const)
+      for (const field of [
+        'done',
+        'woke',
+        'left',
+        'flags',
+        'irqs',
+        'slow',
+        'lock',
+        'counter',
+        'overlaps',
+      ] as const)
         atomic_set(dev, field, 0);
     },
     slowHandler: () => atomic_set(dev, 'slow', 1),
+    slowSharedHandler: () => atomic_set(dev, 'shared_slow', 1),
     enable: () => enable_irq(DAPI_IRQ),
     bits: () => [
       test_and_set_bit(3, dev, 'flags'),
