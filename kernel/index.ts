@@ -18,6 +18,7 @@ export {
   wmb,
 } from './barrier.ts';
 export { clear_bit, set_bit, test_and_clear_bit, test_and_set_bit, test_bit } from './bitops.ts';
+export { BUG, BUG_ON, KernelBug, WARN_ON, WARN_ON_ONCE } from './bug.ts';
 export {
   COMPLETE_ALL,
   complete,
@@ -80,7 +81,18 @@ export {
   preempt_disable,
   preempt_enable,
 } from './preempt.ts';
-export { pr_err, pr_info, pr_notice, pr_warn, printk, WARN } from './printk.ts';
+export {
+  pr_alert,
+  pr_crit,
+  pr_debug,
+  pr_emerg,
+  pr_err,
+  pr_info,
+  pr_notice,
+  pr_warn,
+  printk,
+  WARN,
+} from './printk.ts';
 export { report } from './report.ts';
 export {
   current,

@@ -34,6 +34,11 @@ export const pr_notice = (text: string): void => printk('notice', text);
 export const pr_info = (text: string): void => printk('info', text);
 export const pr_warn = (text: string): void => printk('warning', text);
 export const pr_err = (text: string): void => printk('err', text);
+export const pr_crit = (text: string): void => printk('crit', text);
+export const pr_alert = (text: string): void => printk('alert', text);
+export const pr_emerg = (text: string): void => printk('emerg', text);
+/** pr_debug: printed at KERN_DEBUG (as with DEBUG defined); it is never a kernel report. */
+export const pr_debug = (text: string): void => printk('debug', text);
 
 export interface CallFrame {
   func: string;
@@ -68,10 +73,15 @@ export function caller_frames(skip: readonly string[] = ['printk']): CallFrame[]
  * `cond`. `site` names the function when the stack cannot (a caller without one).
  */
 export function WARN(condition: boolean, site: string, text: string): boolean {
+  return warn_from(condition, site, text, ['printk']);
+}
+
+/** WARN, its location the first frame outside the files in `skip` (the WARN_ON wrappers' own). */
+export function warn_from(condition: boolean, site: string, text: string, skip: readonly string[]): boolean {
   if (!condition) return false;
   if (memory_attached()) raw_add(G_WARNINGS, 1);
   const task = currentTask();
-  const frames = caller_frames();
+  const frames = caller_frames(skip);
   const at = frames[0] === undefined ? site : `${frames[0].where} ${site}`;
   // Decoded, as scripts/decode_stacktrace.sh prints it: function (file:line).
   const trace = frames.slice(1, 12).map((f) => ` ${f.func} (${f.where})`);

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COMPLETE_ALL } from '../kernel/completion.ts';
+import type { OopsReport } from '../kernel/oops.ts';
 import { boot, sleep, until } from './helpers.ts';
 import {
   D_COUNTER,
@@ -29,14 +30,16 @@ const driverApiModule = fileURLToPath(new URL('./modules/driver-api.ts', import.
 
 async function bootDriverApi() {
   const log: string[] = [];
+  const oopses: OopsReport[] = [];
   const m = await boot({
     cpus: 2,
     modules: [driverApiModule],
     onPrintk: (_cpu, _level, text) => log.push(text),
+    onOops: (report) => oopses.push(report),
   });
   const words = m.sharedWords('dapi');
   const word = (at: number): number => Atomics.load(words, at);
-  return { m, word, lines: (re: RegExp) => log.filter((text) => re.test(text)) };
+  return { m, word, oopses, lines: (re: RegExp) => log.filter((text) => re.test(text)) };
 }
 
 describe('completions', () => {
@@ -182,5 +185,29 @@ describe('atomic bit operations on a field', () => {
     const { m } = await bootDriverApi();
     expect(await m.call(0, 'bits')).toEqual([false, true, true, true, false]);
     expect(await m.call(1, 'badBit')).toMatch(/^bit 32 of a struct dapi field: a field has bits 0 to 31$/);
+  });
+});
+
+describe('WARN_ON, WARN_ON_ONCE, BUG_ON', () => {
+  it('WARN_ON reports when its condition holds; WARN_ON_ONCE once per call site; BUG_ON oopses its context', async () => {
+    const { m, oopses, lines } = await bootDriverApi();
+    expect(await m.call(0, 'warnOn', false)).toBe(false);
+    expect(await m.call(0, 'warnOn', true)).toBe(true);
+    const warnings = (): string[] =>
+      lines(
+        /^------------\[ cut here \]------------\nWARNING: CPU: 0 PID: \d+ at test\/modules\/driver-api\.ts:\d+ /,
+      );
+    await until('the WARN_ON report', () => warnings().length === 1);
+    expect(await m.call(0, 'warnOnOnce')).toBe(true);
+    expect(await m.call(0, 'warnOnOnce')).toBe(true);
+    await until('the WARN_ON_ONCE report', () => warnings().length === 2);
+    await sleep(100);
+    expect(warnings()).toHaveLength(2);
+    await m.call(1, 'bugOn').catch(() => 'failed');
+    await until('the oops', () => oopses.length === 1);
+    expect(oopses[0].message).toMatch(/^KernelBug: kernel BUG at test\/modules\/driver-api\.ts:\d+!$/);
+    expect(
+      lines(/^------------\[ cut here \]------------\nkernel BUG at test\/modules\/driver-api\.ts:\d+!$/),
+    ).toHaveLength(1);
   });
 });

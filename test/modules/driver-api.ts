@@ -6,6 +6,7 @@
 import {
   atomic_inc,
   atomic_set,
+  BUG_ON,
   clear_bit,
   complete,
   complete_all,
@@ -29,6 +30,8 @@ import {
   test_and_set_bit,
   test_bit,
   udelay,
+  WARN_ON,
+  WARN_ON_ONCE,
   WRITE_ONCE,
   wait_for_completion,
   wait_for_completion_timeout,
@@ -160,6 +163,12 @@ export default defineModule({
       test_and_clear_bit(3, dev, 'flags'),
       test_bit(3, dev, 'flags'),
     ],
+    warnOn: (arg) => WARN_ON(arg === true),
+    warnOnOnce: () => WARN_ON_ONCE(true),
+    bugOn: () => {
+      BUG_ON(true);
+      return 'returned';
+    },
     badBit: () => {
       try {
         set_bit(32, dev, 'flags');
