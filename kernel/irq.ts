@@ -207,11 +207,6 @@ export function enable_irq(irq: number): void {
   }
 }
 
-/** irq_desc's depth as the kernel keeps it: the line is masked while this is above 0. */
-export function irq_disable_depth(irq: number): number {
-  return raw_load(layout().irqDesc(irq) + IRQD_DEPTH);
-}
-
 /** The line's machine-wide handler (handle_irq has marked this CPU as in it: synchronize_irq). */
 function shared_action(irq: number): IrqAction | null {
   const desc = layout().irqDesc(irq);
@@ -383,13 +378,13 @@ function interruptPoint(): void {
   if (plain_read(this_cpu.base + C_IRQ_PENDING) !== 0) do_IRQ();
 }
 
-/** Wires interrupt delivery into the shared-access door and local_irq_enable. */
 /**
  * irq.concurrent_handlers=1: a machine-wide line's handler may run on several CPUs at once, as
  * it did before this build serialised it (module repros of format 3 and older replay with it).
  */
 let concurrentHandlers = false;
 
+/** Wires interrupt delivery into the shared-access door and local_irq_enable. */
 export function init_irq_delivery(): void {
   concurrentHandlers = module_param('irq', 'concurrent_handlers', 0) !== 0;
   setIrqDelivery(do_IRQ);
