@@ -9,12 +9,15 @@
  * (other tasks of this CPU wait: a generator on the stack cannot be switched away from).
  */
 
+import { machineMs } from '../shm/clock.ts';
 import {
   cpu_pause,
   cpu_sleep,
+  layout,
   plain_inc,
   plain_read,
   plain_write,
+  raw_add,
   raw_and,
   raw_load,
   raw_or,
@@ -24,6 +27,7 @@ import {
 import {
   C_HEARTBEAT,
   C_IRQ_PENDING,
+  C_VAR_WAKES,
   C_WAIT_KIND,
   C_WAIT_PID,
   C_WAIT_SINCE,
@@ -33,6 +37,7 @@ import {
   G_STOP,
   T_STATE,
   T_WAITERS,
+  TASKLET_STATE_SCHED,
   WaitKind,
 } from '../shm/layout.ts';
 import { takeover_while_sleeping } from './hotplug.ts';
@@ -48,7 +53,11 @@ import type { TaskletStruct } from './tasklet-table.ts';
 import { jiffies, next_tick_ms } from './tick.ts';
 import { kick_cpu } from './wake.ts';
 
-const SPINS_BEFORE_SLEEP = 200;
+/**
+ * About 100 µs of spinning before a sleeping wait sleeps: short, because the kernel's
+ * wait_var_event sleeps at once, and a wait that sleeps is one whose wake-up is checked.
+ */
+const SPINS_BEFORE_SLEEP = 20;
 /** Upper bound of one sleep, so a lost wake-up costs at most this much. */
 const MAX_SLEEP_MS = 2;
 
@@ -125,9 +134,12 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
   const me = 1 << (cpu & 31);
   const wake = this_cpu.base + C_WAKE;
   const sleeper = current();
+  const varWakes = this_cpu.base + C_VAR_WAKES;
   raw_or(waiters, me);
   publishWait(kind, t);
   try {
+    /** The wake-ups counted before the last sleep that began with the bit set; -1: none yet. */
+    let wakesBeforeSleep = -1;
     for (let spins = 0; test_bit(bit, state); spins++) {
       plain_inc(this_cpu.base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
@@ -135,15 +147,55 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
         cpuRelaxInWait();
         continue;
       }
+      const wakes = raw_load(varWakes);
       const seq = raw_load(wake);
       if (!test_bit(bit, state)) break;
       set_current(idle_task());
       serveWhileSleeping(seq);
       set_current(sleeper);
+      wakesBeforeSleep = wakes;
     }
+    if (wakesBeforeSleep >= 0 && raw_load(varWakes) === wakesBeforeSleep)
+      expectLateWake(t, bit, wakesBeforeSleep);
   } finally {
     raw_and(waiters, ~me);
     clearWait();
+  }
+}
+
+/**
+ * How long a sleeping tasklet wait that found its bit clear gives the wake_up_var that must
+ * follow: the clearing CPU makes no interrupt point or controlled-mode decision between its
+ * clear and its wake-up, so only the host descheduling it can hold the wake-up back.
+ */
+const LATE_WAKE_MS = 200;
+
+/**
+ * The sleeper's bit went clear while it slept, and no wake_up_var came. Here it only ends the
+ * sleep because sleeps are bounded (MAX_SLEEP_MS, next tick); in the kernel the task would sleep
+ * on forever. So unless the wake-up turns up late, it is a lost wake-up, and reported as the hang
+ * it would be.
+ */
+function expectLateWake(t: TaskletStruct, bit: number, wakes: number): void {
+  const varWakes = this_cpu.base + C_VAR_WAKES;
+  const wake = this_cpu.base + C_WAKE;
+  const sleeper = current();
+  const deadline = machineMs() + LATE_WAKE_MS;
+  while (raw_load(varWakes) === wakes) {
+    if (machine_stopping()) throw new MachineHalt();
+    if (machineMs() >= deadline) {
+      printk(
+        'err',
+        `INFO: task ${sleeper.comm}:${sleeper.pid} would sleep forever in wait_var_event(&t->state) for tasklet ${t.name}: ` +
+          `its ${bit === TASKLET_STATE_SCHED ? 'SCHED' : 'RUN'} bit cleared with no wake_up_var (a lost wake-up)`,
+      );
+      return;
+    }
+    const seq = raw_load(wake);
+    if (raw_load(varWakes) !== wakes) return;
+    set_current(idle_task());
+    serveWhileSleeping(seq);
+    set_current(sleeper);
   }
 }
 
@@ -179,7 +231,9 @@ export function wake_up_waiters(waiters: number): void {
     while (bits !== 0) {
       const bit = 31 - Math.clz32(bits);
       bits &= ~(1 << bit);
-      kick_cpu(word * 32 + bit);
+      const cpu = word * 32 + bit;
+      raw_add(layout().cpu(cpu) + C_VAR_WAKES, 1);
+      kick_cpu(cpu);
     }
   }
 }

@@ -97,6 +97,7 @@ export const C_BH_HEAD = 109; // normal pool: head, tail, current work (pointers
 export const C_BH_HI_HEAD = 112; // highpri pool: head, tail, current work
 export const C_BH_RUNS = 115; // BH work items run (counter)
 export const C_IN_HANDLER = 116; // irq + 1 while this CPU runs that line's handler (synchronize_irq)
+export const C_VAR_WAKES = 117; // wake_up_var / wake_up_waiters kicks of this CPU (counter)
 export const CPU_STRIDE = 128;
 
 export enum CpuState {

@@ -55,8 +55,8 @@ import {
 } from 'tasklet-rt';
 import { this_cpu } from '../../kernel/percpu.ts';
 import { trace } from '../../kernel/trace.ts';
-import { setAccessHook } from '../../shm/door.ts';
-import { C_SOFTIRQ_COUNT } from '../../shm/layout.ts';
+import { clear_bit, setAccessHook } from '../../shm/door.ts';
+import { C_SOFTIRQ_COUNT, T_STATE, TASKLET_STATE_RUN } from '../../shm/layout.ts';
 import { shm } from '../../shm/memory.ts';
 import {
   CTX_HARDIRQ,
@@ -358,6 +358,8 @@ export default defineModule({
     },
     trylock: (arg) => tasklet_trylock(t(arg as Op)),
     unlock: (arg) => tasklet_unlock(t(arg as Op)),
+    /** A broken tasklet_unlock (test/lost-wakeup.test.ts): RUN cleared, no wake_up_var. */
+    unlockNoWake: (arg) => clear_bit(TASKLET_STATE_RUN, t(arg as Op).addr + T_STATE),
     unlock_spin_wait: (arg) => tasklet_unlock_spin_wait(t(arg as Op)),
     kill: (arg) => tasklet_kill(t(arg as Op)),
     init_func: (arg) => tasklet_init(t(arg as Op), probe_func, (arg as Op).id),
