@@ -23,6 +23,7 @@ import {
   raw_or,
   raw_store,
   test_bit,
+  under_control,
 } from '../shm/door.ts';
 import {
   C_HEARTBEAT,
@@ -58,6 +59,13 @@ import { kick_cpu } from './wake.ts';
  * wait_var_event sleeps at once, and a wait that sleeps is one whose wake-up is checked.
  */
 const SPINS_BEFORE_SLEEP = 20;
+/**
+ * Under controlled mode each spin is a decision, so the count is part of every recorded
+ * schedule: it stays what the repro files were recorded with.
+ */
+const CONTROLLED_SPINS_BEFORE_SLEEP = 200;
+
+const spinsBeforeSleep = (): number => (under_control() ? CONTROLLED_SPINS_BEFORE_SLEEP : SPINS_BEFORE_SLEEP);
 /** Upper bound of one sleep, so a lost wake-up costs at most this much. */
 const MAX_SLEEP_MS = 2;
 
@@ -143,7 +151,7 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
     for (let spins = 0; test_bit(bit, state); spins++) {
       plain_inc(this_cpu.base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
-      if (spins < SPINS_BEFORE_SLEEP) {
+      if (spins < spinsBeforeSleep()) {
         cpuRelaxInWait();
         continue;
       }
@@ -260,7 +268,7 @@ export function wait_until(waiters: number, done: () => boolean, kind: WaitKind,
     for (let spins = 0; !done(); spins++) {
       plain_inc(base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
-      if (!mayBlock || spins < SPINS_BEFORE_SLEEP) {
+      if (!mayBlock || spins < spinsBeforeSleep()) {
         cpuRelaxInWait();
         continue;
       }
