@@ -3,22 +3,18 @@
  * and BUG_ON/BUG: "kernel BUG at file:line!", then an oops of whatever context called it (the
  * callback, handler or task dies; the run ends as it does for any oops).
  */
-import { caller_frames, printk, warn_from } from './printk.ts';
+import { type CallFrame, caller_frames, printk, warn_from } from './printk.ts';
 
 const SKIP = ['printk', 'bug'];
 
-function call_site(): string {
-  return caller_frames(SKIP)[0]?.where ?? 'unknown';
-}
-
-/** The function that called WARN_ON: the report's "at file:line func". */
-function caller_name(): string {
-  return caller_frames(SKIP)[0]?.func ?? 'unknown';
+/** The frame that called WARN_ON or BUG: the report's "at file:line func". */
+function caller(): CallFrame {
+  return caller_frames(SKIP)[0] ?? { func: 'unknown', where: 'unknown' };
 }
 
 /** WARN_ON(cond): the warning report, with no text, when `cond` holds. Returns `cond`. */
 export function WARN_ON(condition: boolean): boolean {
-  return condition && warn_from(true, caller_name(), '', SKIP);
+  return condition && warn_from(true, caller().func, '', SKIP);
 }
 
 /**
@@ -30,10 +26,10 @@ const warnedSites = new Set<string>();
 /** WARN_ON_ONCE(cond): as WARN_ON, the first time only at its call site. Returns `cond`. */
 export function WARN_ON_ONCE(condition: boolean): boolean {
   if (!condition) return false;
-  const site = call_site();
-  if (!warnedSites.has(site)) {
-    warnedSites.add(site);
-    warn_from(true, caller_name(), '', SKIP);
+  const site = caller();
+  if (!warnedSites.has(site.where)) {
+    warnedSites.add(site.where);
+    warn_from(true, site.func, '', SKIP);
   }
   return true;
 }
@@ -48,7 +44,7 @@ export class KernelBug extends Error {
 
 /** BUG(): "kernel BUG at file:line!" and an oops; it does not return. */
 export function BUG(): never {
-  const where = call_site();
+  const { where } = caller();
   printk('crit', `------------[ cut here ]------------\nkernel BUG at ${where}!`);
   throw new KernelBug(where);
 }
