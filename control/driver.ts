@@ -227,9 +227,14 @@ export class Controller {
     // machine moves on, however many promise hops each took: a full turn of the event loop.
     await new Promise((resolve) => setImmediate(resolve));
     await this.catchUp();
-    // Stopping (the CPUs run free): nothing to hand back; a real pause keeps callers' loops
-    // from spinning on microtasks.
-    if (Atomics.load(i32, I_TURN) !== this.me) return new Promise((resolve) => setTimeout(resolve, 1));
+    // Stopping (the CPUs run free), or failed (a dead worker may hold the baton): nothing to
+    // hand back; a real pause keeps callers' loops from spinning on microtasks.
+    if (Atomics.load(i32, I_TURN) !== this.me) {
+      // No CPU of a failed machine will move its clock again: it moves on without them, so
+      // every wait bounded in machine time (a drain, a request, a settle) still ends.
+      if (this.hooks.failure() !== null) f64[D_CLOCK_NS] += Math.max(ms, 0) * 1e6;
+      return new Promise((resolve) => setTimeout(resolve, 1));
+    }
     // Whole steps: the deadline must not depend on how `ms` rounded at this clock value.
     const steps = Math.max(1, Math.round((Math.min(ms, QUANTUM_MS) * 1e6) / STEP_NS));
     f64[D_DEADLINE_NS] = f64[D_CLOCK_NS] + steps * STEP_NS;

@@ -2,13 +2,13 @@
  * Bad input: every bad command line ends in one line on stderr naming the bad value, exit 2,
  * no stack trace, and (where the input alone shows it is bad) before any machine boots.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distIsCurrent } from './helpers.ts';
+import { type Outcome, runNode } from './node-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const hello = 'examples/hello.ts';
@@ -134,12 +134,6 @@ const CASES: [string[], RegExp][] = [
   ],
 ];
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * The CLI to run: the build when it is current (it starts in a third of the time), else the
  * sources. A case that loads a module file runs the sources: inside the repository the build
@@ -150,23 +144,8 @@ let built = false;
 const loadsModule = (args: string[]): boolean => args.some((a) => /\.(ts|mjs)$/.test(a));
 
 function cli(args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const entry = built && !loadsModule(args) ? 'dist/cli/main.js' : 'cli/bin.mjs';
-    const child = spawn(process.execPath, [entry, ...args], { cwd: root });
-    const out: Outcome = { code: null, stdout: '', stderr: '' };
-    child.stdout.on('data', (d) => {
-      out.stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      out.stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      out.code = code;
-      resolve(out);
-    });
-  });
+  const entry = built && !loadsModule(args) ? 'dist/cli/main.js' : 'cli/bin.mjs';
+  return runNode([entry, ...args], { cwd: root, killAfterMs: 30_000 });
 }
 
 /** Runs every case, `limit` at a time (each is a Node process loading the CLI). */

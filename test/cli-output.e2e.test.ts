@@ -3,12 +3,13 @@
  * -1`). A closed stdout must not crash the command with an EPIPE stack and exit 1 (a
  * violation's status): the run ends early, quietly, with the status of what it did.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runNode } from './node-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Longer than the test allows: a command that ends did so because its reader left. */
@@ -48,10 +49,9 @@ function headOne(args: string[]): Promise<Outcome> {
 }
 
 describe('CLI output', { timeout: KILL_AFTER_MS + 10_000 }, () => {
-  it('--version prints the package version', () => {
+  it('--version prints the package version', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-    const result = spawnSync(process.execPath, ['cli/bin.mjs', '--version'], { cwd: root, encoding: 'utf8' });
-    expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+    expect(await runNode(['cli/bin.mjs', '--version'], { cwd: root })).toEqual({
       code: 0,
       stdout: `${version}\n`,
       stderr: '',

@@ -35,6 +35,7 @@ import { programArb } from '../harness/fuzz/generate.ts';
 import { replay } from '../harness/fuzz/replay.ts';
 import { buildRepro, parseRepro } from '../harness/fuzz/repro.ts';
 import { preemptions, shrinkSchedule } from '../harness/fuzz/schedule-shrink.ts';
+import { drain } from '../harness/oracles/drain.ts';
 import { DEFAULT_MIX } from '../harness/stress/mix.ts';
 import { runStress, type StressResult } from '../harness/stress/run.ts';
 import { Machine } from '../machine/index.ts';
@@ -300,6 +301,31 @@ describe('settling', () => {
       await m.shutdown();
     }
   }, 30_000);
+});
+
+describe('a CPU that dies holding the baton', () => {
+  it('is a fault, and a wait bounded in machine time still ends: the clock moves on without it', async () => {
+    const m = await Machine.boot({
+      cpus: 2,
+      modules: [new URL('./modules/faults-exit-call.ts', import.meta.url).pathname],
+      onPrintk: () => {},
+      controlled: { strategy: 'pct', seed: 1 },
+    });
+    try {
+      // CPU1 runs the call holding the baton, and its worker ends there: no CPU moves the clock.
+      await expect(m.call(1, 'exit')).rejects.toThrow(/CPU1 worker exited unexpectedly \(code 7\)/);
+      const from = m.now();
+      // The stress and fuzz drain: it used to wait for a clock that never moved, forever.
+      const hung = new Promise((resolve) =>
+        setTimeout(() => resolve('still waiting after 10 s'), 10_000).unref(),
+      );
+      const result = await Promise.race([drain({ clock: m, idle: () => false, timeoutMs: 20 }), hung]);
+      expect(result).toEqual({ status: 'timeout', finding: null });
+      expect(m.now() - from).toBeGreaterThan(20);
+    } finally {
+      await m.shutdown();
+    }
+  });
 });
 
 describe("a mutant's failure", () => {

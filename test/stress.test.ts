@@ -2,7 +2,6 @@
  * The stress harness end to end: a clean run with hotplug reports nothing, every mutant is
  * caught by an oracle (a short selftest), and the CLI writes its reports and exit codes.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +13,9 @@ import { DEFAULT_MIX } from '../harness/stress/mix.ts';
 import { describeViolation } from '../harness/stress/report.ts';
 import { runStress } from '../harness/stress/run.ts';
 import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
+import { runNode } from './node-process.ts';
 
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+const cli = (args: string[]) => runNode(['cli/bin.mjs', ...args]);
 
 describe('stress', () => {
   it('a clean run with CPU hotplug passes every drain check', async () => {
@@ -123,9 +122,9 @@ describe('stress', () => {
     );
   });
 
-  it('CLI: exit 1 with the violation in JSON and JUnit for a mutant, 0 and clean files without', () => {
+  it('CLI: exit 1 with the violation in JSON and JUnit for a mutant, 0 and clean files without', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stress-cli-'));
-    const bad = cli([
+    const bad = await cli([
       'stress',
       '--cpus',
       '2',
@@ -142,7 +141,7 @@ describe('stress', () => {
       '--junit',
       join(dir, 'bad.xml'),
     ]);
-    expect(bad.status).toBe(1);
+    expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/VIOLATION of guarantee 7 \(order\)/);
     const json = JSON.parse(readFileSync(join(dir, 'bad.json'), 'utf8'));
     expect(json).toMatchObject({ status: 'violation', seed: 5, mutant: { name: 'hi-after-normal' } });
@@ -152,7 +151,7 @@ describe('stress', () => {
     expect(xml).toMatch(/<testcase classname="tasklet-rt.stress" name="G7 order"[^>]*>\s*<failure/);
     expect(xml).toMatch(/failures="1"/);
 
-    const good = cli([
+    const good = await cli([
       'stress',
       '--cpus',
       '2',
@@ -164,14 +163,14 @@ describe('stress', () => {
       '--json',
       join(dir, 'good.json'),
     ]);
-    expect(good.status).toBe(0);
+    expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/result: CLEAN/);
     expect(JSON.parse(readFileSync(join(dir, 'good.json'), 'utf8')).status).toBe('clean');
   }, 60_000);
 
-  it('CLI: --list-mutants names every mutant and the guarantees it breaks', () => {
-    const out = cli(['stress', '--list-mutants']);
-    expect(out.status).toBe(0);
+  it('CLI: --list-mutants names every mutant and the guarantees it breaks', async () => {
+    const out = await cli(['stress', '--list-mutants']);
+    expect(out.code).toBe(0);
     for (const mutant of STRESS_MUTANT_NAMES) expect(out.stdout).toContain(mutant);
     expect(out.stdout).toMatch(/breaks G\d/);
     expect(out.stdout).toMatch(/timer-early .*\(breaks T2\)/);
