@@ -1,7 +1,7 @@
 /**
  * Deliberately broken variants of the kernel timer code (kernel/timer.ts). Each replaces one
  * entry of timerOps at boot (mutant-preload.ts installs them by name, like the tasklet mutants),
- * and breaks at least one of the guarantees T1-T5 of docs/semantics.md §8.
+ * and breaks at least one of the guarantees T1-T6 of docs/semantics.md §8.
  */
 import { time_after_eq } from '../kernel/tick.ts';
 import { base_lock, base_unlock, call_timer_fn, timerOps, unlink } from '../kernel/timer.ts';
@@ -57,6 +57,18 @@ export const TIMER_MUTANTS: Record<string, TimerMutant> = {
     breaks: [2],
     install() {
       timerOps.due = (now, expires) => time_after_eq(now + 1, expires);
+    },
+  },
+  'timer-pending-lost': {
+    description:
+      'detach_if_pending deactivates a pending timer but reports it idle: mod_timer, del_timer and del_timer_sync return 0 (and mod_timer_pending drops the timer)',
+    breaks: [6, 4],
+    install() {
+      const detach = timerOps.detach_if_pending;
+      timerOps.detach_if_pending = (t) => {
+        detach(t);
+        return false;
+      };
     },
   },
   'timer-no-takeover': {

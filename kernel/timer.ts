@@ -4,7 +4,7 @@
  * tick raises TIMER_SOFTIRQ on a CPU whose first timer is due; run_timer_softirq collects the
  * due timers (still pending, so del_timer can take one back) and runs them one by one, each
  * detached before its callback runs, with the base unlocked and interrupts on. See
- * docs/semantics.md §8 (T1-T5).
+ * docs/semantics.md §8 (T1-T6).
  *
  * A timer is not a wheel slot here: the pending list is kept sorted (expiry, then arming order),
  * so timers run in expiry order at the first tick at or after `expires`.
@@ -235,8 +235,12 @@ function enqueue(cpu: number, t: TimerList, expires: number): void {
   WRITE_ONCE(t.addr + TM_LIST, head);
 }
 
-/** Unlinks a pending timer from whichever list holds it (the base lock is held). */
-export function unlink(t: TimerList): void {
+/**
+ * Unlinks a pending timer from whichever list holds it (the base lock is held). A timer that only
+ * moves (to the expired list, to a live CPU's base) keeps its list word, so that it stays pending
+ * throughout for lockless timer_pending() readers, as the kernel's detach_timer(timer, false).
+ */
+export function unlink(t: TimerList, clearPending = true): void {
   const list = READ_ONCE(t.addr + TM_LIST);
   const prev = READ_ONCE(t.addr + TM_PREV);
   const next = READ_ONCE(t.addr + TM_NEXT);
@@ -245,7 +249,7 @@ export function unlink(t: TimerList): void {
   if (next !== 0) WRITE_ONCE(from_ptr(next).addr + TM_PREV, prev);
   WRITE_ONCE(t.addr + TM_NEXT, 0);
   WRITE_ONCE(t.addr + TM_PREV, 0);
-  WRITE_ONCE(t.addr + TM_LIST, 0);
+  if (clearPending) WRITE_ONCE(t.addr + TM_LIST, 0);
 }
 
 /** detach_if_pending: true if it was pending (the base lock is held). */
@@ -277,7 +281,7 @@ function running_anywhere(t: TimerList): boolean {
  */
 function mod(t: TimerList, expires: number, pendingOnly: boolean, target: number): boolean {
   let { cpu, flags } = lock_timer_base(t);
-  const pending = detach_if_pending(t);
+  const pending = timerOps.detach_if_pending(t);
   if (pendingOnly && !pending) {
     base_unlock(cpu, flags);
     return false;
@@ -318,7 +322,7 @@ function may_migrate(cpu: number, t: TimerList): boolean {
 function try_to_del_sync(t: TimerList): number {
   const { cpu, flags } = lock_timer_base(t);
   let ret = -1;
-  if (!running_on(cpu, t)) ret = detach_if_pending(t) ? 1 : 0;
+  if (!running_on(cpu, t)) ret = timerOps.detach_if_pending(t) ? 1 : 0;
   base_unlock(cpu, flags);
   return ret;
 }
@@ -345,7 +349,7 @@ function run_timers(): void {
   for (let p = READ_ONCE(base + C_TIMER_HEAD); p !== 0; p = READ_ONCE(base + C_TIMER_HEAD)) {
     const t = from_ptr(p);
     if (!timerOps.due(now, read_expires(t.addr))) break;
-    unlink(t);
+    unlink(t, false);
     WRITE_ONCE(t.addr + TM_PREV, last);
     if (last !== 0) WRITE_ONCE(from_ptr(last).addr + TM_NEXT, p);
     else WRITE_ONCE(base + C_TIMER_EXPIRED, p);
@@ -393,6 +397,8 @@ export function call_timer_fn(t: TimerList, now: number): void {
 /** The replaceable pieces. Correct code only; harness mutants swap entries at boot. */
 export const timerOps = {
   detach: unlink,
+  /** What mod_timer, del_timer and del_timer_sync return: whether the timer was pending. */
+  detach_if_pending,
   /** Whether a timer expiring at `expires` is due at `now` (collect_expired_timers). */
   due: (now: number, expires: number): boolean => time_after_eq(now, expires),
   may_migrate,
@@ -470,7 +476,7 @@ export function timer_delete(t: TimerList): boolean {
   requireCpu('timer_delete');
   if (!timer_pending(t)) return false;
   const { cpu, flags } = lock_timer_base(t);
-  const ret = detach_if_pending(t);
+  const ret = timerOps.detach_if_pending(t);
   if (ret) trace.timer_cancel?.(t.id);
   base_unlock(cpu, flags);
   return ret;
@@ -547,7 +553,7 @@ function migrate_timers(dead: number): void {
   for (const list of [C_TIMER_EXPIRED, C_TIMER_HEAD]) {
     for (let p = READ_ONCE(deadBase + list); p !== 0; p = READ_ONCE(deadBase + list)) {
       const t = from_ptr(p);
-      unlink(t);
+      unlink(t, false);
       WRITE_ONCE(t.addr + TM_CPU, me);
       enqueue(me, t, read_expires(t.addr));
       moved++;

@@ -328,14 +328,16 @@ function run_pool(hi: boolean): void {
 
 /**
  * process_one_work, the pool locked on entry and exit: the work becomes the pool's current work,
- * PENDING is cleared before its function runs (so it may be queued again meanwhile: it will then
+ * the run is counted, PENDING is cleared before its function runs (so it may be queued again meanwhile: it will then
  * run once more, here, after this run), and flushers are woken once it returns.
  */
 function process_one_work(pool: number, w: WorkStruct, flags: number): number {
   const cpu = pool >> 1;
   WRITE_ONCE(poolCurrent(pool), w.ptr);
-  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
+  // The run is counted before PENDING goes: a flush_work that finds PENDING clear then counts
+  // this run as started, and waits for it (counted after, a flush in between waited for none).
   atomic_inc(w.addr + WK_STARTED);
+  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
   pool_unlock(cpu, flags);
   const funcId = plain_read(w.addr + WK_FUNC);
   kasan_unloaded_text(funcId, 'process_one_work', () => `work ${w.name}`); // work its module left queued

@@ -24,6 +24,7 @@ describe('fuzz: timer and BH work ops', () => {
     ['work-flush-early', 203, 4],
     ['work-queue-while-disabled', 204, 6],
     ['timer-early', 102, 2],
+    ['timer-pending-lost', 106, 2],
   ];
   it.each(cases)(
     'catches %s (guarantee %i)',

@@ -7,11 +7,13 @@ import { injectMutant } from '../harness/inject.ts';
 import { TIMER_MUTANT_NAMES, TIMER_MUTANTS } from '../harness/timer-mutants.ts';
 import { boot } from './helpers.ts';
 import {
+  T6_RETURNS,
   t1Overlaps,
   t2Early,
   t3AfterDelSync,
   t4Runs,
   t5LeftOnDeadCpu,
+  t6Returns,
   timersModule,
 } from './timer-scenarios.ts';
 
@@ -38,6 +40,13 @@ describe('timer mutants are caught', () => {
 
   it('timer-detach-after-run: a re-arm from the callback is lost (T4)', async () => {
     expect(await t4Runs(await machine('timer-detach-after-run'))).toBeLessThan(6);
+  });
+
+  it('timer-pending-lost: the calls that find the timer pending return false (T6)', async () => {
+    const seen = await t6Returns(await machine('timer-pending-lost'));
+    // mod_timer finding it pending (the same-expiry shortcut aside, which detaches nothing).
+    expect(seen.slice(0, 2)).toEqual([false, false]);
+    expect(seen).not.toEqual(T6_RETURNS);
   });
 
   it('timer-no-takeover: the dead CPU keeps its timers (T5)', async () => {

@@ -141,3 +141,30 @@ export async function t5LeftOnDeadCpu(m: Machine): Promise<boolean> {
   await m.cpuDown(2);
   return m.cpuWord(2, C_TIMER_HEAD) !== 0;
 }
+
+/**
+ * T6: what mod_timer, mod_timer_pending, del_timer and del_timer_sync return, for a timer far
+ * ahead (a busy host cannot let it fire between the calls): from idle, pending (the same expiry
+ * too, in one interrupt), deleted, idle again. A correct machine returns T6_RETURNS.
+ */
+export const T6_RETURNS = [false, true, true, true, true, false, false, false, true, false];
+
+export async function t6Returns(m: Machine, id = 6): Promise<boolean[]> {
+  reset(m);
+  await quiet(m);
+  const seen: boolean[] = [];
+  const call = async (cpu: number, name: string, arg: object): Promise<void> => {
+    seen.push(...[await m.call(cpu, name, arg)].flat().map(Boolean));
+  };
+  await call(0, 'arm', { id, delay: 2000 }); // mod_timer, idle: false
+  await call(1, 'arm_many', { ids: [id, id], delays: [3000, 3000] }); // pending; the same expiry: true, true
+  await call(0, 'arm_pending', { id, delay: 2500 }); // mod_timer_pending, pending: true
+  await call(1, 'del', { id }); // del_timer, pending: true
+  await call(1, 'del', { id }); // idle: false
+  await call(0, 'arm_pending', { id, delay: 1 }); // idle stays idle: false
+  await call(0, 'arm', { id, delay: 2000 }); // idle: false
+  const peek = (await m.runTask(0, 'delSyncPeek', { id })) as { ret: boolean };
+  seen.push(peek.ret); // del_timer_sync, pending: true
+  seen.push(Boolean(await m.call(0, 'pending', { id }))); // and it is idle after: false
+  return seen;
+}

@@ -1,6 +1,6 @@
 /**
  * Kernel timers (docs/semantics.md §8): arming, moving, deleting, expiry order, the TIMER
- * softirq, and the guarantees T1-T5. Every wait is bounded by `until`; speed is never asserted.
+ * softirq, and the guarantees T1-T6. Every wait is bounded by `until`; speed is never asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ftraceText } from '../harness/trace/ftrace.ts';
@@ -22,13 +22,17 @@ import {
   quiet,
   reset,
   runsReach,
+  T6_RETURNS,
   t1Overlaps,
   t2Early,
   t3AfterDelSync,
   t4Runs,
   t5LeftOnDeadCpu,
+  t6Returns,
   timersModule,
 } from './timer-scenarios.ts';
+
+const timerMove = new URL('./modules/timer-move.ts', import.meta.url).pathname;
 
 describe('kernel timers on a 2-CPU machine', () => {
   let m: Machine;
@@ -152,6 +156,10 @@ describe('kernel timers on a 2-CPU machine', () => {
   it('T3: after del_timer_sync returns the callback is neither pending nor running, and does not run again', async () => {
     expect(await t3AfterDelSync(m)).toEqual({ inside: 0, pending: 0, ranAfter: 0 });
   });
+
+  it('T6: mod_timer, mod_timer_pending, del_timer and del_timer_sync return whether the timer was pending', async () => {
+    expect(await t6Returns(m)).toEqual(T6_RETURNS);
+  });
 });
 
 describe('from_tasklet', () => {
@@ -164,6 +172,17 @@ describe('from_tasklet', () => {
 });
 
 describe('timers and CPU hot-unplug', () => {
+  it('T6: a timer moving to a live CPU at hot-unplug stays pending at every access of the move (lockless timer_pending readers)', async () => {
+    const m = await boot({ cpus: 2, modules: [timerMove] });
+    expect(await m.call(1, 'arm')).toBe(false);
+    await m.call(0, 'watch');
+    await m.cpuDown(1);
+    const seen = (await m.call(0, 'unwatch')) as { accesses: number; notPending: number; cpu: number };
+    expect(seen.cpu).toBe(0); // it moved, while watched
+    expect(seen.accesses).toBeGreaterThan(0);
+    expect(seen.notPending).toBe(0);
+  });
+
   it('T5: pending timers of a CPU that goes offline migrate to a live CPU and run there, not early, in order', async () => {
     const m = await boot({ cpus: 3, modules: [timersModule] });
     expect(await t5LeftOnDeadCpu(m)).toBe(false);

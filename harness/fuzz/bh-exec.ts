@@ -29,6 +29,7 @@ import {
   wrec,
   xrec,
 } from './bh-layout.ts';
+import { record_idle_at_setup } from './bh-pending.ts';
 import { armTimer, delTimer, fuzz_timer_fn } from './bh-timer-ops.ts';
 import { fuzz_work_fn, queueWork, workOp } from './bh-work-ops.ts';
 import { armIrq } from './injection.ts';
@@ -122,7 +123,10 @@ export function setupBh(): void {
   bh.fill(0);
   bh.set(ids, H_WORK_IDS);
   for (let w = 0; w < NR_WORKS; w++) Atomics.store(bh, wrec(w) + B.Idle, 1);
-  for (let x = 0; x < NR_TIMERS; x++) Atomics.store(bh, xrec(x) + B.Idle, 1);
+  for (let x = 0; x < NR_TIMERS; x++) {
+    Atomics.store(bh, xrec(x) + B.Idle, 1);
+    record_idle_at_setup(xrec(x));
+  }
 }
 
 export { fuzz_timer_fn, fuzz_work_fn };

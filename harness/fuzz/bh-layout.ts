@@ -68,8 +68,19 @@ export const B = {
   FromIdleSeq: F + 7,
   /** Timer: the Seq whose NotBefore is set (R.NotBefore holds only while no arm started since). */
   NotBeforeSeq: F + 8,
+  /**
+   * Timer: what the last call that ran alone left (bh-pending.ts): its Seq and CancelSeq after
+   * it, pending (with its expiry) or idle. A seqlock (KnownVer, odd while written; KnownLock
+   * keeps writers one at a time) keeps a reader from mixing two records.
+   */
+  KnownVer: F + 9,
+  KnownLock: F + 10,
+  KnownSeq: F + 11,
+  KnownCancels: F + 12,
+  KnownState: F + 13,
+  KnownExpires: F + 14,
 } as const;
-export const BH_RECORD = RECORD_WORDS + 9;
+export const BH_RECORD = RECORD_WORDS + 15;
 
 export const wrec = (w: number): number => H_RECORDS + w * BH_RECORD;
 export const xrec = (x: number): number => H_RECORDS + (NR_WORKS + x) * BH_RECORD;

@@ -1,5 +1,5 @@
 /**
- * The fuzz's timer ops and timer callback, with their oracles (T1-T5 of docs/semantics.md §8),
+ * The fuzz's timer ops and timer callback, with their oracles (T1-T6 of docs/semantics.md §8),
  * judged from the records of bh-items.ts: arms counted as they start (R.Arms), a fire or a
  * delete accounting for every arm counted before it (R.Covered), the earliest expiry armed since
  * the last judged fire, and what the shadow knows of idleness.
@@ -33,6 +33,7 @@ import {
   begin_call,
   bh,
   bump,
+  type CallStart,
   cancel_call,
   expect_run_on,
   load,
@@ -40,6 +41,15 @@ import {
   timer,
 } from './bh-items.ts';
 import { B, H_ARMED, H_LAST_EXPIRES, TIMER_BUSY_US, timerName, xrec } from './bh-layout.ts';
+import {
+  check_return,
+  counters,
+  type Known,
+  known_at,
+  Pending,
+  ranAlone,
+  record_known,
+} from './bh-pending.ts';
 import { fail, logInterval, tick } from './state.ts';
 
 /** The latest expiry armed in the program (the drain waits for it). */
@@ -69,6 +79,8 @@ export function armTimer(x: number, kind: ArmKind, ticks: number, target = -1, r
   const offline = offlineCount(want);
   const others = othersOffline(want);
   const base = kind === 'add_timer_on' && cpu_online(target) ? target : cpu;
+  const before = counters(r);
+  const known = known_at(r, before);
   const start = begin_call(r);
   const moves = load(r, B.FromIdleSeq) === start.seq - 1;
   if (rearm > 0) Atomics.store(bh, r + R.Budget, rearm);
@@ -91,18 +103,49 @@ export function armTimer(x: number, kind: ArmKind, ticks: number, target = -1, r
     Atomics.store(bh, r + R.NotBefore, expires | 0 || -1);
   }
   if (kind !== 'mod_timer_pending' && base === want) expect_run_on(r, start, base, offline, others);
+  if (ranAlone(before, counters(r), true)) judgeArm(x, kind, known, pending, expires, start);
   return pending;
+}
+
+/** T6 for an arm that ran alone: its return value (add_timer_on has none), and what it left. */
+function judgeArm(
+  x: number,
+  kind: ArmKind,
+  known: Known,
+  pending: boolean,
+  expires: number,
+  start: CallStart,
+): void {
+  const r = xrec(x);
+  if (kind !== 'add_timer_on')
+    fail(check_return(known, pending, smp_processor_id(), `${timerName(x)}: ${kind}`));
+  record_known(r, { seq: start.seq, cancels: start.cancels }, leftBy(kind, pending, known), expires);
+}
+
+/** mod_timer arms; mod_timer_pending only a pending timer; add_timer_on an idle one (on a pending one it warns, and nothing changes). */
+function leftBy(kind: ArmKind, pending: boolean, known: Known): Pending {
+  if (kind === 'mod_timer') return Pending.Yes;
+  if (kind === 'mod_timer_pending') return pending ? Pending.Yes : Pending.No;
+  return known.state === Pending.No ? Pending.Yes : Pending.Unknown;
 }
 
 /** del_timer or del_timer_sync: every arm counted so far is accounted for. T3 on a _sync return. */
 export function delTimer(x: number, sync: boolean): void {
   const r = xrec(x);
+  const before = counters(r);
+  const known = known_at(r, before);
+  let returned = false;
   const call = (): void => {
-    if (sync) del_timer_sync(timer(x));
-    else del_timer(timer(x));
+    returned = sync ? del_timer_sync(timer(x)) : del_timer(timer(x));
     atomic_max(bh, r + R.Covered, load(r, R.Arms));
   };
   fail(cancel_call(r, sync, call, 'timer-del-sync', `${timerName(x)}: del_timer_sync`));
+  // T6, when only this delete started meanwhile: it returns what it found, and leaves it idle.
+  const after = counters(r);
+  if (!ranAlone(before, after, false)) return;
+  const what = `${timerName(x)}: ${sync ? 'del_timer_sync' : 'del_timer'}`;
+  fail(check_return(known, returned, smp_processor_id(), what));
+  record_known(r, after, Pending.No);
 }
 
 /** The callback of every fuzz timer: T1, T2, T3, T5 at its start; a budgeted self re-arm (T4); a busy delay. */

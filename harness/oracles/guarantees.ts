@@ -1,6 +1,6 @@
 /**
  * The oracle library's vocabulary: each oracle by name and the guarantee of docs/semantics.md
- * (G1-G15, T1-T5, W1-W5) it checks, and the violation an oracle returns. Stress and fuzz report in these terms.
+ * (G1-G15, T1-T6, W1-W5) it checks, and the violation an oracle returns. Stress and fuzz report in these terms.
  *
  * What lives in harness/oracles/: the shadow record (shadow.ts) and the pure checks over it
  * (run-checks.ts, call-checks.ts, drain-checks.ts), which run on the CPUs and on the
@@ -24,13 +24,14 @@ export const ORACLES = {
   'pass-bounds': 13,
   context: 14,
   trace: 15,
-  // Kernel timers (T1-T5, docs/semantics.md §8) and BH workqueues (W1-W5, §10): numbered 100 + n
+  // Kernel timers (T1-T6, docs/semantics.md §8) and BH workqueues (W1-W5, §10): numbered 100 + n
   // and 200 + n, so that one number still names one guarantee (guaranteeLabel prints them).
   'timer-reentrant': 101,
   'timer-early': 102,
   'timer-del-sync': 103,
   'timer-fires': 104,
   'timer-takeover': 105,
+  'timer-pending': 106,
   'work-reentrant': 201,
   'work-cancel-sync': 202,
   'work-flush': 203,

@@ -1,5 +1,5 @@
 /**
- * The timer half of the stress workload (docs/semantics.md §8, T1-T5). Racing ops arm, move and
+ * The timer half of the stress workload (docs/semantics.md §8, T1-T6). Racing ops arm, move and
  * delete shared timers from process, softirq and hard-irq context on every CPU; exclusive ops
  * hold one timer and provoke one guarantee: del_timer_sync while the callback runs elsewhere
  * (T3), mod_timer from another CPU while it runs (T1), add_timer_on onto a CPU (where it must
