@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-/** The end-to-end suites (the packed package, the mutant sweep, the CLI's bad input and output channel, `run`, the hunts) run apart: `npm run test:e2e`. */
+/** The end-to-end suites (the packed package, the mutant sweep, the CLI's bad input, faults and output channel, `run`, the hunts) run apart: `npm run test:e2e`. */
 export const E2E = ['test/**/*.e2e.test.ts'];
 
 export default defineConfig({

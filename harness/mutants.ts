@@ -5,6 +5,7 @@
  */
 
 import { nr_cpu_ids } from '../kernel/cpumask.ts';
+import { hotplugOps } from '../kernel/hotplug.ts';
 import {
   local_irq_disable,
   local_irq_enable,
@@ -34,6 +35,8 @@ export interface Mutant {
   description: string;
   /** The guarantees (G numbers in docs/semantics.md) it breaks. */
   breaks: number[];
+  /** It shows only when CPUs go offline: selftest runs it with hotplug. */
+  needsHotplug?: boolean;
   install(): void;
 }
 
@@ -283,6 +286,16 @@ export const MUTANTS: Record<string, Mutant> = {
     breaks: [13],
     install() {
       softirqOps.maxTimeMs = 1000;
+    },
+  },
+  'takeover-stale-tail': {
+    description:
+      "takeover_tasklets empties the dead CPU's queues but leaves their tails: after its bring-up, the first tasklet_schedule there appends where no pass looks",
+    // G4: that tasklet is lost; G11: the queue's tail is off its end.
+    breaks: [4, 11],
+    needsHotplug: true,
+    install() {
+      hotplugOps.reset_dead_queue = (deadHead) => WRITE_ONCE(deadHead, 0);
     },
   },
   'wrong-cpu': {

@@ -36,7 +36,7 @@ export interface SelftestRow {
 }
 
 const CLEAN_RUN_MAX_MS = 10_000;
-const T5_HOTPLUG_MS = 500;
+const MUTANT_HOTPLUG_MS = 500;
 
 export async function runSelftest(options: SelftestOptions): Promise<SelftestRow[]> {
   const rows: SelftestRow[] = [];
@@ -64,9 +64,9 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRow
   });
   options.onRow?.(rows[0]);
   for (const mutant of options.mutants ?? STRESS_MUTANT_NAMES) {
-    const { breaks } = STRESS_MUTANTS[mutant];
-    // A timer left on an unplugged CPU shows only if CPUs go down: T5's mutants run with hotplug.
-    const hotplugMs = breaks.includes(105) ? T5_HOTPLUG_MS : 0;
+    const { breaks, needsHotplug } = STRESS_MUTANTS[mutant];
+    // What is left on an unplugged CPU shows only if CPUs go down: those mutants run with hotplug.
+    const hotplugMs = needsHotplug ? MUTANT_HOTPLUG_MS : 0;
     // A tasklet mutant meets the tasklet workload alone (as before timers and BH work joined
     // the mix: its races come as often); the others the whole mix. The clean run has it all.
     const mix = mutant in MUTANTS ? taskletOnly(DEFAULT_MIX) : DEFAULT_MIX;

@@ -12,16 +12,22 @@ export interface StressMutant {
   description: string;
   /** The guarantees it breaks, as oracle guarantee numbers (G n, T 100 + n, W 200 + n). */
   breaks: number[];
+  /** It shows only when CPUs go offline. */
+  needsHotplug: boolean;
 }
 
 const shifted = (
-  table: Record<string, { description: string; breaks: number[] }>,
+  table: Record<string, { description: string; breaks: number[]; needsHotplug?: boolean }>,
   by: number,
 ): Record<string, StressMutant> =>
   Object.fromEntries(
     Object.entries(table).map(([name, m]) => [
       name,
-      { description: m.description, breaks: m.breaks.map((n) => n + by) },
+      {
+        description: m.description,
+        breaks: m.breaks.map((n) => n + by),
+        needsHotplug: m.needsHotplug ?? false,
+      },
     ]),
   );
 

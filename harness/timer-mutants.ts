@@ -13,6 +13,8 @@ export interface TimerMutant {
   description: string;
   /** The guarantees (T numbers in docs/semantics.md §8) it breaks. */
   breaks: number[];
+  /** It shows only when CPUs go offline: selftest runs it with hotplug. */
+  needsHotplug?: boolean;
   install(): void;
 }
 
@@ -74,6 +76,7 @@ export const TIMER_MUTANTS: Record<string, TimerMutant> = {
   'timer-no-takeover': {
     description: 'a CPU going offline leaves its pending timers on its base (nobody adopts them)',
     breaks: [5],
+    needsHotplug: true,
     install() {
       timerOps.dead_cpu = () => {};
     },

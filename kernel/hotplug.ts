@@ -41,6 +41,15 @@ import { trace } from './trace.ts';
 import { notify_controller } from './wake.ts';
 import { workqueue_softirq_dead } from './workqueue.ts';
 
+/** The replaceable pieces. Correct code only; harness/mutants swaps entries at boot. */
+export const hotplugOps = {
+  /** Leaves an adopted queue of the dead CPU empty for its next bring-up: no head, tail at the head. */
+  reset_dead_queue(deadHead: number): void {
+    WRITE_ONCE(deadHead, 0);
+    WRITE_ONCE(deadHead + 1, deadHead);
+  },
+};
+
 /**
  * takeover_tasklets(dead), the CPUHP_SOFTIRQ_DEAD teardown step: in process context on the
  * adopting CPU, with its interrupts off, append the dead CPU's non-empty queues to its own and
@@ -62,8 +71,7 @@ export function takeover_tasklets(dead: number): void {
       const myTail = this_cpu.base + offset + 1;
       local_write(local_read(myTail), READ_ONCE(deadHead));
       local_write(myTail, READ_ONCE(deadHead + 1));
-      WRITE_ONCE(deadHead, 0);
-      WRITE_ONCE(deadHead + 1, deadHead);
+      hotplugOps.reset_dead_queue(deadHead);
     }
     raise_softirq_irqoff(softirq);
   }

@@ -231,6 +231,15 @@ export class MachineView {
     return { cpu, kind, head, tail, ids, cycle, badLink, tailOk: !cycle && !badLink && tail === lastNext };
   }
 
+  /** The tasklet whose `next` field is word `word`, or -1 (the word is no tasklet's link). */
+  nextFieldOwner(word: number): number {
+    const { layout } = this.memory;
+    const first = layout.tasklet(0) + T_NEXT;
+    const stride = this.maxTasklets > 1 ? layout.tasklet(1) - layout.tasklet(0) : 1;
+    const id = (word - first) / stride;
+    return Number.isInteger(id) && id >= 0 && id < this.maxTasklets ? id : -1;
+  }
+
   /** Both queues of every CPU (offline ones too: a dead CPU's queues must have moved). */
   queues(): QueueView[] {
     return this.cpus().flatMap((cpu) => [this.queue(cpu, 'normal'), this.queue(cpu, 'hi')]);

@@ -8,7 +8,7 @@
  */
 import { wholeUs } from '../../shm/clock.ts';
 import { drain } from '../oracles/drain.ts';
-import { findingViolation, strandedViolation } from '../oracles/findings.ts';
+import { findingViolation, staleTailViolation, strandedViolation } from '../oracles/findings.ts';
 import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
 import { bhIdle, bhStuck } from './bh-drain.ts';
 import { unbalancedCount } from './end-checks.ts';
@@ -39,7 +39,12 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
       forMs: STUCK_MS,
     },
   });
-  if (result.status === 'idle') return null;
+  if (result.status === 'idle') {
+    const stale = await staleTailViolation(view, m, fuzzNames(run.words));
+    // Its queues are corrupt: the next program gets a fresh machine, not this one's findings.
+    if (stale !== null) run.health.poisoned = true;
+    return stale;
+  }
   // What is left on a quiet machine are lost tasklets, which the next setup replaces.
   run.health.poisoned = !view.quiet(ids);
   switch (result.status) {

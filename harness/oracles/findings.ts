@@ -178,3 +178,32 @@ export function hangMessage(
   const all = [...waits, ...others];
   return `hang: ${what}${all.length > 0 ? `; ${all.join('; ')}` : ''}`;
 }
+
+/**
+ * G11 on a drained machine: every tasklet queue, online or offline, is empty with its tail word at
+ * its head word. A stale tail (a pass, an unlink or a takeover that forgot it) makes the next
+ * tasklet_schedule there append where no pass looks, and that tasklet is lost later, far from the
+ * cause (in fuzz, in another program). Confirmed by a second look a millisecond later: a queue
+ * being emptied is whole again by then.
+ */
+export async function staleTailViolation(
+  view: MachineView,
+  clock: MachineClock,
+  names: TaskletNames,
+): Promise<Violation | null> {
+  const stale = () => view.queues().filter((q) => !q.tailOk && !q.cycle && !q.badLink);
+  if (stale().length === 0) return null;
+  await clock.sleep(1);
+  const q = stale()[0];
+  if (q === undefined) return null;
+  const vec = q.kind === 'hi' ? 'tasklet_hi_vec' : 'tasklet_vec';
+  const owner = view.nextFieldOwner(q.tail);
+  const at = owner >= 0 ? `the next field of ${taskletLabel(names, owner)}` : `word ${q.tail}`;
+  const what = q.head === 0 ? 'is empty but its tail points' : 'has a tail that points';
+  return violation(
+    'structure',
+    owner >= 0 ? names.index(owner) : -1,
+    [q.cpu],
+    `CPU${q.cpu}'s ${vec} ${what} at ${at}, not at its ${q.head === 0 ? 'head' : "last entry's next"}: the next tasklet_schedule there appends where no pass looks`,
+  );
+}

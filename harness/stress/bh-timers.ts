@@ -193,11 +193,22 @@ export function* timer_sync_op(cpu: number): TaskBody<void> {
     else arm(i, 'add_timer_on', jiffies() + ahead, t);
     return;
   } else {
-    // mod_timer on a pending timer moves it: not before the new expiry.
-    arm(i, 'add_timer', jiffies() + 2);
+    // mod_timer on a pending timer moves it: not before the new expiry. It returns true (T6)
+    // unless the first expiry came first.
+    const first = jiffies() + 2;
+    arm(i, 'add_timer', first);
     const later = jiffies() + 4 + rng.below(4);
     const r0 = runs();
     if (arm(i, 'mod_timer', later)) Atomics.store(bh, tr(i, R.NotBefore), later | 0 || -1);
+    else if (((jiffies() - first) | 0) < 0)
+      fail(
+        violation(
+          'timer-pending',
+          -1,
+          [cpu],
+          `${name(i)}: mod_timer returned false on CPU${cpu}, but the timer was pending (add_timer for jiffies ${first >>> 0}, still ahead)`,
+        ),
+      );
     yield* wait_until(() => runs() > r0, WAIT_MS);
     Atomics.store(bh, tr(i, R.NotBefore), 0);
   }

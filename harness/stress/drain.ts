@@ -6,7 +6,7 @@
  */
 import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
-import { describeWhere } from '../oracles/findings.ts';
+import { describeWhere, staleTailViolation } from '../oracles/findings.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { checkBhDrained, settleBh } from './bh-drain.ts';
 import type { StressContext } from './context.ts';
@@ -57,6 +57,11 @@ export async function drainEpoch(ctx: StressContext, epoch: number, final: boole
   await settleBh(machine, () => verdicts.faults.length > 0);
   if (ctx.options.oracles && verdicts.faults.length === 0) {
     checkDrained(ctx, drained.status === 'idle');
+    const stale =
+      drained.status === 'idle' && verdicts.violations.length === 0
+        ? await staleTailViolation(view, machine, workload.names)
+        : null;
+    if (stale !== null) verdicts.violation(stale);
     const bh = verdicts.violations.length === 0 ? checkBhDrained(machine) : null;
     if (bh !== null) verdicts.violation(bh);
   }
