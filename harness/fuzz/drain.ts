@@ -7,6 +7,7 @@
  * drain does not end. Either way the machine goes on only if it is quiet.
  */
 import { wholeUs } from '../../shm/clock.ts';
+import { bhStructureViolation } from '../oracles/bh-structure.ts';
 import { drain } from '../oracles/drain.ts';
 import { findingViolation, staleTailViolation, strandedViolation } from '../oracles/findings.ts';
 import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
@@ -40,10 +41,11 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
     },
   });
   if (result.status === 'idle') {
-    const stale = await staleTailViolation(view, m, fuzzNames(run.words));
-    // Its queues are corrupt: the next program gets a fresh machine, not this one's findings.
-    if (stale !== null) run.health.poisoned = true;
-    return stale;
+    const broken =
+      (await staleTailViolation(view, m, fuzzNames(run.words))) ?? (await bhStructureViolation(m.memory, m));
+    // Its lists are corrupt: the next program gets a fresh machine, not this one's findings.
+    if (broken !== null) run.health.poisoned = true;
+    return broken;
   }
   // What is left on a quiet machine are lost tasklets, which the next setup replaces.
   run.health.poisoned = !view.quiet(ids);

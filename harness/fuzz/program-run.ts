@@ -13,6 +13,7 @@ import {
   type TaskletNames,
 } from '../oracles/findings.ts';
 import { violation } from '../oracles/guarantees.ts';
+import { listsAtFault } from '../oracles/lists-at-fault.ts';
 import { recent_events } from '../oracles/shadow.ts';
 import { W_IDS, W_NR_TASKLETS } from './layout.ts';
 import type { FuzzViolation } from './oracles.ts';
@@ -77,6 +78,8 @@ export function hangViolation(run: ProgramRun, what: string): FuzzViolation {
     const i = ids.indexOf(looped);
     return violation('structure', i, [], `${linkLoopMessage(`t${i}`)} (${what})`);
   }
+  const lists = listsAtFault(view, run.m.memory, fuzzNames(words));
+  if (lists !== null) return { ...lists, message: `${lists.message} (${what})` };
   return {
     oracle: 'hang',
     guarantee: null,

@@ -183,18 +183,10 @@ export function hangMessage(
  * G11 on a drained machine: every tasklet queue, online or offline, is empty with its tail word at
  * its head word. A stale tail (a pass, an unlink or a takeover that forgot it) makes the next
  * tasklet_schedule there append where no pass looks, and that tasklet is lost later, far from the
- * cause (in fuzz, in another program). Confirmed by a second look a millisecond later: a queue
- * being emptied is whole again by then.
+ * cause (in fuzz, in another program).
  */
-export async function staleTailViolation(
-  view: MachineView,
-  clock: MachineClock,
-  names: TaskletNames,
-): Promise<Violation | null> {
-  const stale = () => view.queues().filter((q) => !q.tailOk && !q.cycle && !q.badLink);
-  if (stale().length === 0) return null;
-  await clock.sleep(1);
-  const q = stale()[0];
+export function staleTailFinding(view: MachineView, names: TaskletNames): Violation | null {
+  const q = view.queues().find((q) => !q.tailOk && !q.cycle && !q.badLink);
   if (q === undefined) return null;
   const vec = q.kind === 'hi' ? 'tasklet_hi_vec' : 'tasklet_vec';
   const owner = view.nextFieldOwner(q.tail);
@@ -206,4 +198,17 @@ export async function staleTailViolation(
     [q.cpu],
     `CPU${q.cpu}'s ${vec} ${what} at ${at}, not at its ${q.head === 0 ? 'head' : "last entry's next"}: the next tasklet_schedule there appends where no pass looks`,
   );
+}
+
+/** staleTailFinding, confirmed by the same finding a millisecond later (a queue being emptied is whole again by then). */
+export async function staleTailViolation(
+  view: MachineView,
+  clock: MachineClock,
+  names: TaskletNames,
+): Promise<Violation | null> {
+  const first = staleTailFinding(view, names);
+  if (first === null) return null;
+  await clock.sleep(1);
+  const again = staleTailFinding(view, names);
+  return again !== null && again.message === first.message ? again : null;
 }

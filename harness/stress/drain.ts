@@ -4,6 +4,7 @@
  * every tasklet. A drain that waits long for its acks looks for a lost tasklet meanwhile: a
  * kill waiting on one can never return, and neither can that CPU's ack.
  */
+import { bhStructureViolation } from '../oracles/bh-structure.ts';
 import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
 import { describeWhere, staleTailViolation } from '../oracles/findings.ts';
@@ -64,6 +65,11 @@ export async function drainEpoch(ctx: StressContext, epoch: number, final: boole
     if (stale !== null) verdicts.violation(stale);
     const bh = verdicts.violations.length === 0 ? checkBhDrained(machine) : null;
     if (bh !== null) verdicts.violation(bh);
+    const lists =
+      drained.status === 'idle' && verdicts.violations.length === 0
+        ? await bhStructureViolation(machine.memory, machine)
+        : null;
+    if (lists !== null) verdicts.violation(lists);
   }
   workload.setPhase(Phase.Run);
 }

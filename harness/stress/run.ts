@@ -5,6 +5,8 @@
  */
 import type { Machine } from '../../machine/index.ts';
 import { MachineView } from '../../machine/view.ts';
+import { guaranteeLabel } from '../oracles/guarantees.ts';
+import { listsAtFault } from '../oracles/lists-at-fault.ts';
 import { Prng } from '../prng.ts';
 import { traceWindow, writeTraceFiles } from '../trace/output.ts';
 import type { TraceSummary } from '../trace/summary.ts';
@@ -82,6 +84,15 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   } catch (error) {
     verdicts.faults.push(error instanceof Error ? error.message : String(error));
   } finally {
+    // A fault names no cause by itself: what the kernel's lists say then often does.
+    const lists =
+      verdicts.faults.length > 0 && verdicts.violations.length === 0 && workload !== null
+        ? listsAtFault(view, machine.memory, workload.names)
+        : null;
+    if (lists !== null)
+      verdicts.faults.push(
+        `at the fault, ${guaranteeLabel(lists.guarantee)} (${lists.oracle}): ${lists.message}`,
+      );
     // Taken before the shutdown: stopping CPUs run free and trace on the real clock.
     schedule = scheduleSummary(machine, options, clock.elapsed());
     if (workload !== null) coverage = readCoverage(machine.sharedWords('stress-coverage'));
