@@ -27,6 +27,8 @@ export interface FuzzModuleCliOptions extends ControlCliOptions {
   out: string;
   quiet: boolean;
   param?: [string, number][];
+  /** After a finding: the shrink budget, and the free-running hunt's. */
+  shrink?: number;
 }
 
 const BUILTIN_ONLY: Record<string, string> = { inject: '--inject', shard: '--shard', junit: '--junit' };
@@ -73,6 +75,7 @@ export async function fuzzModuleCommand(
   const controlled = controlRequest(opts, seed);
   const strategies = controlled !== undefined && opts.strategy === undefined ? FUZZ_STRATEGIES : undefined;
   const params = paramRecord(opts.param);
+  const huntMs = opts.shrink ?? HUNT_MS;
   const log = (line: string): void => {
     if (!opts.quiet) process.stdout.write(`${line}\n`);
   };
@@ -93,7 +96,7 @@ export async function fuzzModuleCommand(
     seed,
     durationMs: opts.duration ?? DEFAULT_DURATION_MS,
     runs: opts.runs,
-    shrinkMs: controlled === undefined ? FREE_SHRINK_MS : undefined,
+    shrinkMs: opts.shrink ?? (controlled === undefined ? FREE_SHRINK_MS : undefined),
     interrupted: () => interrupted,
     onProgress: (p) => {
       if (p.elapsedMs - lastLine < 1000) return;
@@ -107,9 +110,9 @@ export async function fuzzModuleCommand(
     result = await fuzzModule(options);
     if (result.finding !== null && controlled === undefined && !interrupted) {
       log(
-        `free-running finding: hunting for a controlled schedule that reproduces it (up to ${HUNT_MS / 1000}s)`,
+        `free-running finding: hunting for a controlled schedule that reproduces it (up to ${huntMs / 1000}s)`,
       );
-      hunted = await huntModuleSchedule(options, result.finding, HUNT_MS);
+      hunted = await huntModuleSchedule(options, result.finding, huntMs);
     }
   } catch (error) {
     if (error instanceof StimulusError) throw new UsageError(`${display}: ${error.message}`);

@@ -47,12 +47,15 @@ interface FuzzCliOptions extends ControlCliOptions {
   quiet: boolean;
   param?: [string, number][];
   jobs: number;
+  shrink?: number;
 }
 
 /** More jobs than this would oversubscribe any host: each job is a machine of its own. */
 const MAX_JOBS = 64;
 
 const DEFAULT_DURATION_MS = 60_000;
+/** After the first failure: shrinking it, and looking for a better one (a free-running one's controlled hunt gets two thirds). */
+const DEFAULT_SHRINK_MS = 30_000;
 /** Window of the "new pairs" figure in progress lines. */
 const COVERAGE_WINDOW = 500;
 
@@ -199,6 +202,9 @@ async function fuzzCommand(opts: FuzzCliOptions): Promise<number> {
       inject: opts.inject,
       controlled,
       strategies,
+      shrinkMs: opts.shrink ?? DEFAULT_SHRINK_MS,
+      huntMs: opts.shrink ?? DEFAULT_SHRINK_MS,
+      controlledHuntMs: Math.round(((opts.shrink ?? DEFAULT_SHRINK_MS) * 2) / 3),
       onProgress: (p) => log(progressLine(p)),
       interrupted: () => signalled,
     },
@@ -333,6 +339,12 @@ export function registerFuzz(program: Command): void {
       )
         .argParser(integer('--jobs', 1, MAX_JOBS))
         .default(1),
+    )
+    .addOption(
+      new Option(
+        '--shrink <d>',
+        'after the first failure, past --duration: how long to shrink it and look for a better one (default 30s; a module: 2m controlled, 30s and a 1m hunt free-running)',
+      ).argParser(duration('--shrink')),
     )
     .option('--quiet', 'print only the final report', false)
     .addOption(

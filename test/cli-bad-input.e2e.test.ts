@@ -41,6 +41,7 @@ const CASES: [string[], RegExp][] = [
   [['run', '--duration', '0s', hello], /--duration must be from 1ms to 24h, got '0s'/],
   [['run', '--duration', '10', hello], /--duration needs a unit \(10s, 500ms, 2m\), got '10'/],
   [['stress', '--hotplug', '500'], /--hotplug needs a unit .* got '500'/],
+  [['fuzz', '--shrink', '10'], /--shrink needs a unit .* got '10'/],
   [['run', '--duration', '25h', hello], /--duration must be from 1ms to 24h, got '25h'/],
   [['run', '--hz', '5', hello], /--hz must be from 10 to 10000, got 5/],
   [['run', '--trace-buffer', '1M', hello], /--trace-buffer needs --ftrace or --trace/],

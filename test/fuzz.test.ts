@@ -14,6 +14,7 @@ import { registerFuzz } from '../cli/fuzz.ts';
 import { SCHEDULE_RULES } from '../control/block.ts';
 import { type CampaignResult, runCampaign } from '../harness/fuzz/campaign.ts';
 import { Coverage, overlappingPairs } from '../harness/fuzz/coverage.ts';
+import { FuzzMachine } from '../harness/fuzz/executor.ts';
 import { expectedRuns, orderChecks, soleScheduler } from '../harness/fuzz/expect.ts';
 import { programArb } from '../harness/fuzz/generate.ts';
 import { normalize } from '../harness/fuzz/normalize.ts';
@@ -31,6 +32,7 @@ import {
 import { renderProgram } from '../harness/fuzz/render.ts';
 import { replay } from '../harness/fuzz/replay.ts';
 import { buildRepro, parseRepro, REPRO_VERSION, type ReproFile } from '../harness/fuzz/repro.ts';
+import { reproduce } from '../harness/fuzz/reproduce.ts';
 import { parseShard, programSeed, shardRange } from '../harness/fuzz/shard.ts';
 import { MODULE_REPRO_FORMAT, MODULE_REPRO_VERSION, parseModuleRepro } from '../harness/module/repro.ts';
 
@@ -450,6 +452,19 @@ describe('on a machine', () => {
     const real = await replay({ ...reproFile, inject: null }, 2);
     expect(real.reproduced).toBe(0);
     expect(real.other).toEqual([]);
+  });
+
+  it('measures a reproduction with at least 3 runs once its time is up, all of them before', async () => {
+    const m = new FuzzMachine({ cpus: 2 });
+    try {
+      const delays = { seed: 1, permille: 0, maxUs: 0 };
+      const late = await reproduce(m, reproFile.program, delays, 10, undefined, undefined, 0);
+      expect(late.runs).toBe(3);
+      const inTime = await reproduce(m, reproFile.program, delays, 4);
+      expect(inTime.runs).toBe(4);
+    } finally {
+      await m.shutdown();
+    }
   });
 
   it('finds nothing in a short campaign on the real algorithm', async () => {

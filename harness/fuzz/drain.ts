@@ -47,8 +47,9 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
     if (broken !== null) run.health.poisoned = true;
     return broken;
   }
-  // What is left on a quiet machine are lost tasklets, which the next setup replaces.
-  run.health.poisoned = !view.quiet(ids);
+  // What is left on a quiet machine are lost tasklets, which the next setup replaces; a timer
+  // or work item left busy may sit on a broken list that the next setup would walk for ever.
+  run.health.poisoned = !view.quiet(ids) || !bhIdle(run.bh, m.memory);
   switch (result.status) {
     case 'abandoned':
       return null; // the finding is in; only whether the machine can go on was left to decide

@@ -53,6 +53,8 @@ const CONTROLLED_HANG_MS = 100;
 const SETTLE_MS = 1000;
 const BOOT_SETTLE_MS = 20;
 const REPORT_GRACE_MS = 500;
+/** How long the CPUs of a poisoned machine get to stop before their workers are terminated. */
+const POISONED_STOP_MS = 300;
 
 /** Whether a program tasklet is not idle and enabled: scheduled, running or disabled. */
 function leftBehind(run: ProgramRun): boolean {
@@ -102,7 +104,9 @@ export class FuzzMachine {
   async shutdown(): Promise<void> {
     const machine = this.machine;
     this.machine = null;
-    await machine?.shutdown();
+    // A poisoned machine may have a CPU that never comes back to its loop (spinning on a broken
+    // list): it gets a moment to stop, not the usual grace, before its worker is terminated.
+    await machine?.shutdown(this.health.poisoned ? POISONED_STOP_MS : undefined);
   }
 
   /**

@@ -5,9 +5,13 @@ import type { DelayPlan } from './injection.ts';
 import type { FuzzViolation } from './oracles.ts';
 import type { Program } from './program.ts';
 
+/** Fewest runs a bounded reproduction makes, however long they take. */
+const MIN_RUNS = 3;
+
 /**
- * Runs `program` `times` times; counts violations of `oracle` (or of any kind). In controlled
- * mode `plans(k)` gives run k's schedule.
+ * Runs `program` `times` times, or fewer (at least MIN_RUNS) once `until` (performance.now())
+ * has passed; counts violations of `oracle` (or of any kind). In controlled mode `plans(k)`
+ * gives run k's schedule. `runs`: how many it made.
  */
 export async function reproduce(
   machine: FuzzMachine,
@@ -16,16 +20,18 @@ export async function reproduce(
   times: number,
   oracle?: string,
   plans?: (k: number) => RunPlan,
-): Promise<{ failures: number; violations: FuzzViolation[]; logs: number[][] }> {
+  until = Number.POSITIVE_INFINITY,
+): Promise<{ runs: number; failures: number; violations: FuzzViolation[]; logs: number[][] }> {
   const violations: FuzzViolation[] = [];
   const logs: number[][] = [];
   let failures = 0;
-  for (let k = 0; k < times; k++) {
+  let k = 0;
+  for (; k < times && (k < MIN_RUNS || performance.now() < until); k++) {
     const { violation, schedule } = await machine.run(program, delays, plans?.(k));
     if (schedule !== undefined) logs.push(schedule.log);
     if (violation === null) continue;
     violations.push(violation);
     if (oracle === undefined || violation.oracle === oracle) failures++;
   }
-  return { failures, violations, logs };
+  return { runs: k, failures, violations, logs };
 }

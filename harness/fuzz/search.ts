@@ -53,7 +53,8 @@ export async function searchProgram(
   const attempts = options.shrinkAttempts ?? 6;
   /** Runs of a free-running candidate (and of the original, to measure its rate). */
   const tries = attempts * 2;
-  const shrink = new ShrinkState(options.shrinkMs ?? 30_000);
+  const shrinkBudget = options.shrinkMs ?? 30_000;
+  const shrink = new ShrinkState(shrinkBudget);
   // Controlled: the program's schedule comes from its seed; PCT's k from the runs so far.
   const runPlan: RunPlan | undefined = controlled && {
     ...controlled,
@@ -128,7 +129,7 @@ export async function searchProgram(
   let replayPlan: ((k: number) => RunPlan) | undefined;
   if (runPlan !== undefined) {
     // The log gets a budget of its own: the program's shrinking may have used all of its.
-    const until = performance.now() + (options.shrinkMs ?? 30_000) / 2;
+    const until = performance.now() + shrinkBudget / 2;
     schedule = await minimalSchedule(
       runs,
       best.program,
@@ -139,15 +140,17 @@ export async function searchProgram(
     );
     replayPlan = () => (schedule === null ? runPlan : { ...runPlan, replay: schedule.log });
   }
-  const { failures } = await reproduce(
+  // How often it reproduces: reproRuns runs, or fewer (at least 3) past half the budget again.
+  const measured = await reproduce(
     runs.machine,
     best.program,
     delays,
     reproRuns,
     first.violation.oracle,
     replayPlan,
+    performance.now() + shrinkBudget / 2,
   );
-  runs.runs += reproRuns;
+  runs.runs += measured.runs;
   return {
     index,
     programSeed: seed,
@@ -159,7 +162,7 @@ export async function searchProgram(
     foundAfterRuns: first.runs,
     shrinkSteps: shrink.steps,
     shrinkMs: performance.now() - shrink.started,
-    reproduction: { runs: reproRuns, failures },
+    reproduction: { runs: measured.runs, failures: measured.failures },
     schedule,
   };
 }
