@@ -27,6 +27,14 @@ export const WORK_MUTANTS: Record<string, WorkMutant> = {
       workOps.wait_running = () => {};
     },
   },
+  'work-lost-wakeup': {
+    description:
+      'process_one_work does not wake the flushers and _sync cancellers of the run it finished (in the kernel they sleep for ever)',
+    breaks: [3, 2],
+    install() {
+      workOps.wake_waiters = () => {};
+    },
+  },
   'work-flush-early': {
     description: 'flush_work waits only for a run in progress, not for the run a pending queueing asked for',
     breaks: [3],

@@ -335,7 +335,15 @@ function wait_running(t: TimerList): void {
     const cpu = READ_ONCE(t.addr + TM_CPU);
     return cpu === TIMER_MIGRATING || !running_on(cpu, t);
   };
-  wait_until(t.addr + TM_WAITERS, done, WaitKind.TimerRunning, mayBlock);
+  const base = raw_load(t.addr + TM_CPU);
+  wait_until(t.addr + TM_WAITERS, done, WaitKind.TimerRunning, mayBlock, {
+    // Raw reads: checking for a lost wake-up is no decision point of a controlled run.
+    woken: () =>
+      base !== TIMER_MIGRATING &&
+      raw_load(t.addr + TM_CPU) === base &&
+      raw_load(baseOf(base) + C_RUNNING_TIMER) !== t.ptr,
+    what: () => `del_timer_sync(${t.name}): its callback returned with no wake-up`,
+  });
 }
 
 /** __run_timers for this CPU: collect the due timers, run them one at a time in expiry order. */

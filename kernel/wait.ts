@@ -164,7 +164,11 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
       wakesBeforeSleep = wakes;
     }
     if (wakesBeforeSleep >= 0 && raw_load(varWakes) === wakesBeforeSleep)
-      expectLateWake(t, bit, wakesBeforeSleep);
+      expectLateWake(
+        wakesBeforeSleep,
+        () =>
+          `wait_var_event(&t->state) for tasklet ${t.name}: its ${bit === TASKLET_STATE_SCHED ? 'SCHED' : 'RUN'} bit cleared with no wake_up_var`,
+      );
   } finally {
     raw_and(waiters, ~me);
     clearWait();
@@ -172,30 +176,31 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
 }
 
 /**
- * How long a sleeping tasklet wait that found its bit clear gives the wake_up_var that must
- * follow: the clearing CPU makes no interrupt point or controlled-mode decision between its
- * clear and its wake-up, so only the host descheduling it can hold the wake-up back.
+ * How long a sleeping wait that found what it waits for gives the wake-up that must follow: the
+ * waker makes at most a decision or two between the event and its wake-up, so only the host
+ * descheduling it can hold the wake-up back for long. Controlled, where the host cannot, a
+ * shorter wait keeps the report ahead of the fuzz's 100 ms hang limit.
  */
 const LATE_WAKE_MS = 200;
+const CONTROLLED_LATE_WAKE_MS = 20;
 
 /**
- * The sleeper's bit went clear while it slept, and no wake_up_var came. Here it only ends the
+ * What the sleeper waits for came true while it slept, and no wake-up came. Here it only ends the
  * sleep because sleeps are bounded (MAX_SLEEP_MS, next tick); in the kernel the task would sleep
  * on forever. So unless the wake-up turns up late, it is a lost wake-up, and reported as the hang
- * it would be.
+ * it would be. `wakes`: this CPU's wake count before that sleep; `what`: the wait and its event.
  */
-function expectLateWake(t: TaskletStruct, bit: number, wakes: number): void {
+function expectLateWake(wakes: number, what: () => string): void {
   const varWakes = this_cpu.base + C_VAR_WAKES;
   const wake = this_cpu.base + C_WAKE;
   const sleeper = current();
-  const deadline = machineMs() + LATE_WAKE_MS;
+  const deadline = machineMs() + (under_control() ? CONTROLLED_LATE_WAKE_MS : LATE_WAKE_MS);
   while (raw_load(varWakes) === wakes) {
     if (machine_stopping()) throw new MachineHalt();
     if (machineMs() >= deadline) {
       printk(
         'err',
-        `INFO: task ${sleeper.comm}:${sleeper.pid} would sleep forever in wait_var_event(&t->state) for tasklet ${t.name}: ` +
-          `its ${bit === TASKLET_STATE_SCHED ? 'SCHED' : 'RUN'} bit cleared with no wake_up_var (a lost wake-up)`,
+        `INFO: task ${sleeper.comm}:${sleeper.pid} would sleep forever in ${what()} (a lost wake-up)`,
       );
       return;
     }
@@ -247,11 +252,28 @@ export function wake_up_waiters(waiters: number): void {
 }
 
 /**
+ * A wait's part that only a waking path makes true (a run that finished, a callback that
+ * returned), and the wait and that event in a hang report's words.
+ */
+export interface WakeExpected {
+  woken(): boolean;
+  what(): string;
+}
+
+/**
  * wait_var_event for objects other than tasklets: spins, then sleeps until `done()` (which
  * reads through the door) holds, registered in the waiter mask at `waiters` so that
- * wake_up_waiters kicks this CPU. `mayBlock` false (atomic context) makes it a pure spin.
+ * wake_up_waiters kicks this CPU. `mayBlock` false (atomic context) makes it a pure spin. With
+ * `expected`, a sleep that ends on its own to find `expected.woken()` true with no wake-up since
+ * is a lost wake-up (expectLateWake).
  */
-export function wait_until(waiters: number, done: () => boolean, kind: WaitKind, mayBlock: boolean): void {
+export function wait_until(
+  waiters: number,
+  done: () => boolean,
+  kind: WaitKind,
+  mayBlock: boolean,
+  expected?: WakeExpected,
+): void {
   if (done()) return;
   const base = this_cpu.base;
   plain_write(base + C_WAIT_TASKLET, 0);
@@ -263,8 +285,11 @@ export function wait_until(waiters: number, done: () => boolean, kind: WaitKind,
   const me = 1 << (cpu & 31);
   const wake = base + C_WAKE;
   const sleeper = current();
+  const varWakes = base + C_VAR_WAKES;
   if (mayBlock) raw_or(mine, me);
   try {
+    /** The wake-ups counted before the last sleep that began with the wait not done; -1: none yet. */
+    let wakesBeforeSleep = -1;
     for (let spins = 0; !done(); spins++) {
       plain_inc(base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
@@ -272,12 +297,21 @@ export function wait_until(waiters: number, done: () => boolean, kind: WaitKind,
         cpuRelaxInWait();
         continue;
       }
+      const wakes = raw_load(varWakes);
       const seq = raw_load(wake);
       if (done()) break;
       set_current(idle_task());
       serveWhileSleeping(seq);
       set_current(sleeper);
+      wakesBeforeSleep = wakes;
     }
+    if (
+      expected !== undefined &&
+      wakesBeforeSleep >= 0 &&
+      raw_load(varWakes) === wakesBeforeSleep &&
+      expected.woken()
+    )
+      expectLateWake(wakesBeforeSleep, expected.what);
   } finally {
     if (mayBlock) raw_and(mine, ~me);
     clearWait();

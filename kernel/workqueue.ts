@@ -353,7 +353,7 @@ function process_one_work(pool: number, w: WorkStruct, flags: number): number {
   const again = pool_lock(cpu);
   WRITE_ONCE(poolCurrent(pool), 0);
   atomic_inc(w.addr + WK_FINISHED);
-  wake_up_waiters(w.addr + WK_WAITERS);
+  workOps.wake_waiters(w);
   return again;
 }
 
@@ -379,7 +379,13 @@ function grab_pending(w: WorkStruct): boolean {
 /** Waits until the work's current run (if any) has returned. */
 function wait_running(w: WorkStruct): void {
   const mayBlock = !in_atomic() && !this_cpu.irqsOff;
-  wait_until(w.addr + WK_WAITERS, () => running_pool(w) < 0, WaitKind.WorkFlush, mayBlock);
+  const finished = raw_load(w.addr + WK_FINISHED);
+  wait_until(w.addr + WK_WAITERS, () => running_pool(w) < 0, WaitKind.WorkFlush, mayBlock, {
+    // Raw reads: checking for a lost wake-up is no decision point of a controlled run.
+    woken: () => raw_load(w.addr + WK_FINISHED) !== finished,
+    what: () =>
+      `the wait of cancel_work_sync/disable_work_sync for ${w.name}'s run: it returned with no wake-up`,
+  });
 }
 
 /** The replaceable pieces. Correct code only; harness mutants swap entries at boot. */
@@ -390,6 +396,8 @@ export const workOps = {
   /** Whether __queue_work looks for the pool that runs the work now (non-reentrancy). */
   reentrancy_check: true,
   process_one_work,
+  /** After a run: wakes the flushers and _sync cancellers sleeping on it. */
+  wake_waiters: (w: WorkStruct): void => wake_up_waiters(w.addr + WK_WAITERS),
   run_pool,
   wait_running,
   /**
@@ -496,6 +504,10 @@ export function flush_work(w: WorkStruct): boolean {
     () => atomic_read(w.addr + WK_FINISHED) - target >= 0 || (!work_pending(w) && running_pool(w) < 0),
     WaitKind.WorkFlush,
     mayBlock,
+    {
+      woken: () => raw_load(w.addr + WK_FINISHED) - target >= 0,
+      what: () => `flush_work(${w.name}): the run it waits for returned with no wake-up`,
+    },
   );
   return true;
 }

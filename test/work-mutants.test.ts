@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { injectMutant } from '../harness/inject.ts';
 import { WORK_MUTANT_NAMES, WORK_MUTANTS } from '../harness/work-mutants.ts';
 import { boot } from './helpers.ts';
-import { w1Reentry, w2CancelSync, w3FlushQueued, w4Disabled, worksModule } from './work-scenarios.ts';
+import {
+  flushWakeReports,
+  w1Reentry,
+  w2CancelSync,
+  w3FlushQueued,
+  w4Disabled,
+  worksModule,
+} from './work-scenarios.ts';
 
 const machine = (mutant: string) => boot({ modules: [worksModule], ...injectMutant(mutant) });
 
@@ -29,6 +36,14 @@ describe('BH work mutants are caught', () => {
     const { queued, peek } = await w3FlushQueued(await machine('work-flush-early'));
     expect(queued).toBe(true);
     expect(peek.runs).toBeLessThan(2);
+  });
+
+  it('work-lost-wakeup: a flush asleep through the run is never woken, and says it would sleep forever (W3)', async () => {
+    const reports = await flushWakeReports(await machine('work-lost-wakeup'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(
+      /^INFO: task flushPeek:\d+ would sleep forever in flush_work\(\S+\): the run it waits for returned with no wake-up \(a lost wake-up\)$/,
+    );
   });
 
   it('work-queue-while-disabled: queueing a disabled work succeeds and it runs (W4)', async () => {

@@ -163,3 +163,25 @@ export async function w4Disabled(m: Machine, id = 3): Promise<{ results: unknown
   await pause(30);
   return { results, runs: get(m, id, F_RUNS) };
 }
+
+/**
+ * A flush that sleeps through a held run on CPU0 (long past its spins) while CPU1 waits: the
+ * lost wake-up reports the run's end would bring, if its wake-up never came (empty: none).
+ */
+export async function flushWakeReports(m: Machine, id = 3): Promise<string[]> {
+  reset(m);
+  const view = new MachineView(m.memory);
+  m.dmesg.length = 0;
+  await queueHeld(m, id);
+  const flush = m.runTask(1, 'flushPeek', { id });
+  try {
+    await until('CPU1 waits in flush_work', () =>
+      view.waiters().some((w) => w.cpu === 1 && w.kind === WaitKind.WorkFlush),
+    );
+    await new Promise((r) => setTimeout(r, 30)); // asleep by now, not spinning
+  } finally {
+    set(m, id, F_SPIN_US, 0);
+  }
+  await flush;
+  return m.dmesg.filter((l) => /would sleep forever/.test(l.text)).map((l) => l.text);
+}

@@ -22,6 +22,7 @@ import {
   W_TASKLET_ORDER,
 } from './modules/works-layout.ts';
 import {
+  flushWakeReports,
   get,
   type Peek,
   pause,
@@ -122,6 +123,10 @@ describe('BH workqueues on a 2-CPU machine', () => {
     expect(peek.ret).toBe(true);
     expect(peek.runs).toBe(2);
     expect(((await m.runTask(1, 'flushPeek', { id: 2 })) as Peek).ret).toBe(false); // idle: nothing to wait for
+  });
+
+  it('W3: a flush asleep through the run is woken by its end (no lost wake-up reported)', async () => {
+    expect(await flushWakeReports(m)).toEqual([]);
   });
 
   it('W4: queueing a disabled work fails and is forgotten; disable_work cancels; n disables need n enables', async () => {
