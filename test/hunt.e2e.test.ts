@@ -57,7 +57,9 @@ describe('fuzz: the hunt for an exact repro of a free-running finding', () => {
     expect(exact!.violation.oracle).toBe('disabled');
     expect(exact!.schedule).not.toBeNull();
     expect(exact!.program).not.toEqual(program);
-    expect(exact!.reproduction).toEqual({ runs: 10, failures: 10 });
+    // Every run reproduces it (the hunt's short budget may cut the measurement to 3 runs or more).
+    expect(exact!.reproduction.runs).toBeGreaterThanOrEqual(3);
+    expect(exact!.reproduction.failures).toBe(exact!.reproduction.runs);
   }, 120_000);
 });
 
