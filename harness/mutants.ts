@@ -298,15 +298,6 @@ export const MUTANTS: Record<string, Mutant> = {
       hotplugOps.reset_dead_queue = (deadHead) => WRITE_ONCE(deadHead, 0);
     },
   },
-  'takeover-no-raise': {
-    description:
-      "takeover_tasklets adopts the dead CPU's queues but raises no softirq: what it adopted waits for whatever raises the vector next",
-    breaks: [4],
-    needsHotplug: true,
-    install() {
-      hotplugOps.raise_adopted = () => {};
-    },
-  },
   'wrong-cpu': {
     description: "tasklet_schedule appends to the next CPU's queue instead of this CPU's",
     // G4 too: it raises the softirq here, so nothing may ever pass over the other CPU's queue.

@@ -48,8 +48,6 @@ export const hotplugOps = {
     WRITE_ONCE(deadHead, 0);
     WRITE_ONCE(deadHead + 1, deadHead);
   },
-  /** Raises a vector whose queue took the dead CPU's tasklets (unconditionally, as the kernel). */
-  raise_adopted: (softirq: number): void => raise_softirq_irqoff(softirq),
 };
 
 /**
@@ -75,7 +73,7 @@ export function takeover_tasklets(dead: number): void {
       local_write(myTail, READ_ONCE(deadHead + 1));
       hotplugOps.reset_dead_queue(deadHead);
     }
-    hotplugOps.raise_adopted(softirq);
+    raise_softirq_irqoff(softirq);
   }
   local_irq_restore(flags);
   trace.tasklet_takeover?.(dead);

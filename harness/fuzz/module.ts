@@ -30,7 +30,6 @@ import {
   take_budget,
   tw,
 } from '../oracles/shadow.ts';
-import { install_takeover_check } from '../oracles/takeover-check.ts';
 import { fuzz_timer_fn, fuzz_work_fn, serveBhMailbox, setupBh } from './bh-exec.ts';
 import { on_fifo_pass_entry, on_fifo_pass_exit, on_fifo_resched, on_fifo_run } from './fifo.ts';
 import { type DelayPlan, installInjection } from './injection.ts';
@@ -175,7 +174,6 @@ export default defineModule({
     installInjection(words, cpu);
     install_trace_oracle();
     install_vector_probe();
-    install_takeover_check(fail);
     install_fifo_passes();
   },
 });

@@ -84,7 +84,6 @@ import {
   take_budget,
   tw,
 } from '../oracles/shadow.ts';
-import { install_takeover_check } from '../oracles/takeover-check.ts';
 import { Prng } from '../prng.ts';
 import { attach_stress_words, bh_op } from './bh-workload.ts';
 import { COVERAGE_WORDS, type CoverageKind, cov_begin, cov_end, kindIndex, Slot } from './coverage.ts';
@@ -939,7 +938,6 @@ export default defineModule({
     attach_stress_words(sh, cov);
     install_trace_oracle();
     install_vector_probe();
-    install_takeover_check(fail);
     install_report_listener();
   },
   tasks: { stress: stress_task },
