@@ -7,9 +7,9 @@
  * drain does not end. Either way the machine goes on only if it is quiet.
  */
 import { wholeUs } from '../../shm/clock.ts';
-import { bhStructureViolation } from '../oracles/bh-structure.ts';
 import { drain } from '../oracles/drain.ts';
-import { findingViolation, staleTailViolation, strandedViolation } from '../oracles/findings.ts';
+import { findingViolation, strandedViolation } from '../oracles/findings.ts';
+import { listsViolation } from '../oracles/lists-at-fault.ts';
 import { F_IN_FLIGHT, F_INSIDE, recent_events, tw } from '../oracles/shadow.ts';
 import { bhIdle, bhStuck } from './bh-drain.ts';
 import { unbalancedCount } from './end-checks.ts';
@@ -41,8 +41,7 @@ export async function drainProgram(run: ProgramRun): Promise<FuzzViolation | nul
     },
   });
   if (result.status === 'idle') {
-    const broken =
-      (await staleTailViolation(view, m, fuzzNames(run.words))) ?? (await bhStructureViolation(m.memory, m));
+    const broken = await listsViolation(view, m.memory, fuzzNames(run.words), m);
     // Its lists are corrupt: the next program gets a fresh machine, not this one's findings.
     if (broken !== null) run.health.poisoned = true;
     return broken;

@@ -1,6 +1,6 @@
 /**
  * The timer bases' lists and the BH worklists, walked from shared memory on a drained machine
- * (controller side, no locks: callers confirm a finding with a second look). A link that one
+ * (controller side, no locks: lists-at-fault.ts confirms a finding with a second look). A link that one
  * unlink or append forgot breaks nothing at once: the timer or work item it strands never runs
  * (T4, W5), or the next walk of that list goes astray, long after the bug. Checked here:
  * - a base's pending and expired lists: each timer's list word names that list, its prev link
@@ -31,7 +31,6 @@ import {
   WK_STATE,
   WORK_STRUCT_PENDING,
 } from '../../shm/layout.ts';
-import type { MachineClock } from './drain.ts';
 import { type Violation, violation } from './guarantees.ts';
 
 const poolName = (pool: number): string =>
@@ -40,18 +39,6 @@ const poolName = (pool: number): string =>
 /** The first broken link of a timer list or worklist, as a violation, or null. */
 export function bhStructureFinding(memory: MachineMemory): Violation | null {
   return timerListFinding(memory) ?? worklistFinding(memory);
-}
-
-/** bhStructureFinding, confirmed by the same finding a millisecond of machine time later. */
-export async function bhStructureViolation(
-  memory: MachineMemory,
-  clock: MachineClock,
-): Promise<Violation | null> {
-  const first = bhStructureFinding(memory);
-  if (first === null) return null;
-  await clock.sleep(1);
-  const again = bhStructureFinding(memory);
-  return again !== null && again.message === first.message ? again : null;
 }
 
 function timerListFinding({ mem, layout }: MachineMemory): Violation | null {

@@ -199,16 +199,3 @@ export function staleTailFinding(view: MachineView, names: TaskletNames): Violat
     `CPU${q.cpu}'s ${vec} ${what} at ${at}, not at its ${q.head === 0 ? 'head' : "last entry's next"}: the next tasklet_schedule there appends where no pass looks`,
   );
 }
-
-/** staleTailFinding, confirmed by the same finding a millisecond later (a queue being emptied is whole again by then). */
-export async function staleTailViolation(
-  view: MachineView,
-  clock: MachineClock,
-  names: TaskletNames,
-): Promise<Violation | null> {
-  const first = staleTailFinding(view, names);
-  if (first === null) return null;
-  await clock.sleep(1);
-  const again = staleTailFinding(view, names);
-  return again !== null && again.message === first.message ? again : null;
-}

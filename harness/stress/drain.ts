@@ -4,11 +4,11 @@
  * every tasklet. A drain that waits long for its acks looks for a lost tasklet meanwhile: a
  * kill waiting on one can never return, and neither can that CPU's ack.
  */
-import { bhStructureViolation } from '../oracles/bh-structure.ts';
 import { drain } from '../oracles/drain.ts';
 import { check_warnings, first_drain_violation } from '../oracles/drain-checks.ts';
-import { describeWhere, staleTailViolation } from '../oracles/findings.ts';
+import { describeWhere } from '../oracles/findings.ts';
 import { violation } from '../oracles/guarantees.ts';
+import { listsViolation } from '../oracles/lists-at-fault.ts';
 import { checkBhDrained, settleBh } from './bh-drain.ts';
 import type { StressContext } from './context.ts';
 import { reportHang } from './hang.ts';
@@ -58,16 +58,11 @@ export async function drainEpoch(ctx: StressContext, epoch: number, final: boole
   await settleBh(machine, () => verdicts.faults.length > 0);
   if (ctx.options.oracles && verdicts.faults.length === 0) {
     checkDrained(ctx, drained.status === 'idle');
-    const stale =
-      drained.status === 'idle' && verdicts.violations.length === 0
-        ? await staleTailViolation(view, machine, workload.names)
-        : null;
-    if (stale !== null) verdicts.violation(stale);
     const bh = verdicts.violations.length === 0 ? checkBhDrained(machine) : null;
     if (bh !== null) verdicts.violation(bh);
     const lists =
       drained.status === 'idle' && verdicts.violations.length === 0
-        ? await bhStructureViolation(machine.memory, machine)
+        ? await listsViolation(view, machine.memory, workload.names, machine)
         : null;
     if (lists !== null) verdicts.violation(lists);
   }
