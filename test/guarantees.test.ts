@@ -115,8 +115,8 @@ async function landedHoldRound(m: Machine, id: number, at: number, extra: number
     const round = await holdRound(m, id, at, extra);
     if (Atomics.load(w, W_INJ_LATE) === 0) return round;
     if (attempt === 5) return { ...round, late: true };
+    // Its schedule first, then the next round waits for the run it owes.
     await until('the late injection ran', () => Atomics.load(w, W_INJ_DONE) !== 0);
-    await within(2000, () => (taskletWord(m, id).state & (SCHED | RUN)) === 0);
   }
 }
 
@@ -129,6 +129,8 @@ async function holdRound(m: Machine, id: number, at: number, extra: number[] = [
   const w = probeWords(m);
   Atomics.store(w, W_RELEASE, 0);
   Atomics.store(w, W_HOLDERS, 0);
+  // A run still owed from before (a late injection's, on a starved host) must not count here.
+  await until('the tasklet idle before the round', () => (taskletWord(m, id).state & (SCHED | RUN)) === 0);
   const before = runs(m, id);
   const warningsBefore = m.warnings();
   const p1 = m.runTask(1, 'hold', { ops: [] });
