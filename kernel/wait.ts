@@ -146,26 +146,31 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
   raw_or(waiters, me);
   publishWait(kind, t);
   try {
-    /** The wake-ups counted before the last sleep that began with the bit set; -1: none yet. */
-    let wakesBeforeSleep = -1;
-    for (let spins = 0; test_bit(bit, state); spins++) {
+    /** This CPU's wake-ups counted just before the last look that found the bit set; -1: none. */
+    let wakesWhileSet = -1;
+    for (let spins = 0; ; spins++) {
+      let wakes = raw_load(varWakes);
+      if (!test_bit(bit, state)) break;
+      wakesWhileSet = wakes;
       plain_inc(this_cpu.base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
       if (spins < spinsBeforeSleep()) {
         cpuRelaxInWait();
         continue;
       }
-      const wakes = raw_load(varWakes);
+      wakes = raw_load(varWakes);
       const seq = raw_load(wake);
       if (!test_bit(bit, state)) break;
+      wakesWhileSet = wakes;
       set_current(idle_task());
       serveWhileSleeping(seq);
       set_current(sleeper);
-      wakesBeforeSleep = wakes;
     }
-    if (wakesBeforeSleep >= 0 && raw_load(varWakes) === wakesBeforeSleep)
+    // Registered before the bit was seen set, so the clear that followed must wake this CPU: in
+    // the kernel the waiter is on the wait queue from its first look, spinning or not.
+    if (wakesWhileSet >= 0 && raw_load(varWakes) === wakesWhileSet)
       expectLateWake(
-        wakesBeforeSleep,
+        wakesWhileSet,
         () =>
           `wait_var_event(&t->state) for tasklet ${t.name}: its ${bit === TASKLET_STATE_SCHED ? 'SCHED' : 'RUN'} bit cleared with no wake_up_var`,
       );
@@ -176,7 +181,7 @@ export function sleep_until_clear(t: TaskletStruct, bit: number, kind: WaitKind,
 }
 
 /**
- * How long a sleeping wait that found what it waits for gives the wake-up that must follow: the
+ * How long a wait that found what it waits for gives the wake-up that must follow: the
  * waker makes at most a decision or two between the event and its wake-up, so only the host
  * descheduling it can hold the wake-up back for long. Controlled, where the host cannot, a
  * shorter wait keeps the report ahead of the fuzz's 100 ms hang limit.
@@ -185,10 +190,11 @@ const LATE_WAKE_MS = 200;
 const CONTROLLED_LATE_WAKE_MS = 20;
 
 /**
- * What the sleeper waits for came true while it slept, and no wake-up came. Here it only ends the
- * sleep because sleeps are bounded (MAX_SLEEP_MS, next tick); in the kernel the task would sleep
- * on forever. So unless the wake-up turns up late, it is a lost wake-up, and reported as the hang
- * it would be. `wakes`: this CPU's wake count before that sleep; `what`: the wait and its event.
+ * What the waiter waits for came true, and no wake-up came since it last saw it false. Here the
+ * wait ends anyway, because it spins first and its sleeps are bounded (MAX_SLEEP_MS, next tick);
+ * in the kernel the task, on the wait queue from its first look, would sleep on forever. So
+ * unless the wake-up turns up late, it is a lost wake-up, and reported as the hang it would be.
+ * `wakes`: this CPU's wake count before that last look; `what`: the wait and its event.
  */
 function expectLateWake(wakes: number, what: () => string): void {
   const varWakes = this_cpu.base + C_VAR_WAKES;
@@ -264,8 +270,8 @@ export interface WakeExpected {
  * wait_var_event for objects other than tasklets: spins, then sleeps until `done()` (which
  * reads through the door) holds, registered in the waiter mask at `waiters` so that
  * wake_up_waiters kicks this CPU. `mayBlock` false (atomic context) makes it a pure spin. With
- * `expected`, a sleep that ends on its own to find `expected.woken()` true with no wake-up since
- * is a lost wake-up (expectLateWake).
+ * `expected`, a sleeping wait that ends to find `expected.woken()` true with no wake-up since it
+ * last found the wait not done is a lost wake-up (expectLateWake).
  */
 export function wait_until(
   waiters: number,
@@ -288,30 +294,34 @@ export function wait_until(
   const varWakes = base + C_VAR_WAKES;
   if (mayBlock) raw_or(mine, me);
   try {
-    /** The wake-ups counted before the last sleep that began with the wait not done; -1: none yet. */
-    let wakesBeforeSleep = -1;
-    for (let spins = 0; !done(); spins++) {
+    /** This CPU's wake-ups counted just before the last look that found the wait not done; -1: none. */
+    let wakesWhileWaiting = -1;
+    for (let spins = 0; ; spins++) {
+      let wakes = raw_load(varWakes);
+      if (done()) break;
+      wakesWhileWaiting = wakes;
       plain_inc(base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
       if (!mayBlock || spins < spinsBeforeSleep()) {
         cpuRelaxInWait();
         continue;
       }
-      const wakes = raw_load(varWakes);
+      wakes = raw_load(varWakes);
       const seq = raw_load(wake);
       if (done()) break;
+      wakesWhileWaiting = wakes;
       set_current(idle_task());
       serveWhileSleeping(seq);
       set_current(sleeper);
-      wakesBeforeSleep = wakes;
     }
     if (
+      mayBlock &&
       expected !== undefined &&
-      wakesBeforeSleep >= 0 &&
-      raw_load(varWakes) === wakesBeforeSleep &&
+      wakesWhileWaiting >= 0 &&
+      raw_load(varWakes) === wakesWhileWaiting &&
       expected.woken()
     )
-      expectLateWake(wakesBeforeSleep, expected.what);
+      expectLateWake(wakesWhileWaiting, expected.what);
   } finally {
     if (mayBlock) raw_and(mine, ~me);
     clearWait();

@@ -55,8 +55,15 @@ import {
 } from 'tasklet-rt';
 import { this_cpu } from '../../kernel/percpu.ts';
 import { trace } from '../../kernel/trace.ts';
-import { clear_bit, setAccessHook } from '../../shm/door.ts';
-import { C_SOFTIRQ_COUNT, T_STATE, TASKLET_STATE_RUN } from '../../shm/layout.ts';
+import { clear_bit, layout, setAccessHook } from '../../shm/door.ts';
+import {
+  C_HEARTBEAT,
+  C_SOFTIRQ_COUNT,
+  C_WAIT_KIND,
+  T_STATE,
+  TASKLET_STATE_RUN,
+  WaitKind,
+} from '../../shm/layout.ts';
 import { shm } from '../../shm/memory.ts';
 import {
   CTX_HARDIRQ,
@@ -360,6 +367,24 @@ export default defineModule({
     unlock: (arg) => tasklet_unlock(t(arg as Op)),
     /** A broken tasklet_unlock (test/lost-wakeup.test.ts): RUN cleared, no wake_up_var. */
     unlockNoWake: (arg) => clear_bit(TASKLET_STATE_RUN, t(arg as Op).addr + T_STATE),
+    /**
+     * unlockNoWake the moment CPU `waiter`'s wait for RUN has looked at the bit and found it set:
+     * while that wait still spins, long before it would sleep (no message latency in between).
+     */
+    unlockNoWakeOnceLooked: (arg) => {
+      const { id, waiter } = arg as Op & { waiter: number };
+      const base = layout().cpu(waiter);
+      const deadline = Date.now() + 10_000;
+      const spinUntil = (what: string, done: () => boolean): void => {
+        while (!done())
+          if (Date.now() > deadline) throw new Error(`unlockNoWakeOnceLooked: ${what} never came`);
+      };
+      spinUntil('the wait', () => Atomics.load(shm.mem, base + C_WAIT_KIND) === WaitKind.TaskletRunClear);
+      const beat = Atomics.load(shm.mem, base + C_HEARTBEAT);
+      spinUntil('its look at RUN', () => Atomics.load(shm.mem, base + C_HEARTBEAT) !== beat);
+      clear_bit(TASKLET_STATE_RUN, t({ id }).addr + T_STATE);
+      return null;
+    },
     unlock_spin_wait: (arg) => tasklet_unlock_spin_wait(t(arg as Op)),
     kill: (arg) => tasklet_kill(t(arg as Op)),
     init_func: (arg) => tasklet_init(t(arg as Op), probe_func, (arg as Op).id),
