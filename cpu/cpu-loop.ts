@@ -30,6 +30,7 @@ import {
   TaskState,
 } from '../kernel/sched.ts';
 import { report_idle_softirq, spawn_ksoftirqd } from '../kernel/softirq.ts';
+import { report_stranded_tasklets } from '../kernel/stranded-tasklets.ts';
 import { softirq_init } from '../kernel/tasklet.ts';
 import { init_tick, tick_handler } from '../kernel/tick.ts';
 import { notify_controller } from '../kernel/wake.ts';
@@ -134,6 +135,7 @@ function idle(): void {
   if (idle_poll(wake, seq, idlePollUs)) return;
   if (raw_load(this_cpu.base + C_IRQ_PENDING) !== 0) return;
   report_idle_softirq();
+  report_stranded_tasklets();
   notify_controller();
   idle_sleep(wake, seq);
 }

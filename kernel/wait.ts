@@ -50,6 +50,7 @@ import { in_atomic, preempt_count } from './preempt.ts';
 import { printk } from './printk.ts';
 import { current, idle_task, set_current } from './sched.ts';
 import { handle_softirqs, local_softirq_pending, this_ksoftirqd } from './softirq.ts';
+import { report_stranded_tasklets } from './stranded-tasklets.ts';
 import type { TaskletStruct } from './tasklet-table.ts';
 import { jiffies, next_tick_ms } from './tick.ts';
 import { kick_cpu } from './wake.ts';
@@ -234,6 +235,7 @@ function serveWhileSleeping(seq: number): void {
     local_irq_enable();
     return;
   }
+  report_stranded_tasklets();
   cpu_sleep(this_cpu.base + C_WAKE, seq, next_tick_ms(), MAX_SLEEP_MS);
 }
 

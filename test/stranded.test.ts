@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { injectMutant } from '../harness/inject.ts';
 import { confirmed, findingViolation } from '../harness/oracles/findings.ts';
 import { MachineView } from '../machine/view.ts';
-import { boot, resetProbe, until } from './helpers.ts';
+import { boot, pf, resetProbe, until } from './helpers.ts';
+import { F_RUNS } from './modules/probe-layout.ts';
 
 const ID = 5;
 const names = { index: (id: number) => id, name: (i: number) => `t${i}` };
@@ -61,5 +62,28 @@ describe('a tasklet stranded on a queue with no softirq raised', () => {
     });
     expect(seen).toBe(false);
     expect(view.taskletState(ID)).toBe(0);
+  });
+});
+
+describe('a CPU that idles with tasklets queued and their softirq not pending', () => {
+  const STRANDED =
+    /^softirq: CPU1 idles with tasklets on its tasklet_vec and TASKLET_SOFTIRQ not pending: no pass will take them until something raises it$/;
+
+  it('says so as it idles (a raise lost: the tasklet waits for the next one, which traffic hides)', async () => {
+    const log: string[] = [];
+    const m = await boot({ onPrintk: (_cpu, _level, text) => log.push(text) });
+    const reports = () => log.filter((text) => /idles with tasklets/.test(text));
+    resetProbe(m, ID);
+    await m.call(1, 'schedule', { id: ID });
+    await m.call(1, 'schedule', { id: ID + 1, hi: true });
+    await until('both runs', () => pf(m, ID, F_RUNS) === 1 && pf(m, ID + 1, F_RUNS) === 1);
+    await m.call(1, 'scheduleUnraised', { id: ID + 2 });
+    await until('the report', () => reports().length === 1);
+    expect(reports()[0]).toMatch(STRANDED);
+    expect(pf(m, ID + 2, F_RUNS)).toBe(0);
+    // The next raise on CPU1 takes it.
+    await m.call(1, 'schedule', { id: ID });
+    await until('its run', () => pf(m, ID + 2, F_RUNS) === 1);
+    expect(reports()).toHaveLength(1);
   });
 });

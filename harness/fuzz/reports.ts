@@ -5,6 +5,7 @@
 import type { OopsReport } from '../../machine/index.ts';
 import {
   IDLE_SOFTIRQ_PENDING,
+  IDLE_TASKLETS_STRANDED,
   isKernelReport,
   reportHeadline,
   SCHED_NOT_SET,
@@ -52,9 +53,10 @@ export class FuzzReports {
     this.lastWarning = reportHeadline(text);
     if (text.includes(SCHED_NOT_SET)) return;
     const handOff = text.includes(IDLE_SOFTIRQ_PENDING);
+    const stranded = text.includes(IDLE_TASKLETS_STRANDED);
     this.violation({
-      oracle: handOff ? 'pass-bounds' : 'kernel-report',
-      guarantee: handOff ? 13 : null,
+      oracle: handOff ? 'pass-bounds' : stranded ? 'at-least-once' : 'kernel-report',
+      guarantee: handOff ? 13 : stranded ? 4 : null,
       tasklet: -1,
       cpus: cpu >= 0 ? [cpu] : [],
       message: `kernel ${level}${cpu >= 0 ? ` on CPU${cpu}` : ''}: ${reportHeadline(text)}`,

@@ -14,6 +14,9 @@ export const SCHED_NOT_SET = 'tasklet SCHED state not set';
 /** The idle loop's report of softirq work nobody will run before the next interrupt (G13's hand-off). */
 export const IDLE_SOFTIRQ_PENDING = 'NOHZ tick-stop error';
 
+/** The idle loop's report of queued tasklets whose softirq nobody raised (G4: they may never run). */
+export const IDLE_TASKLETS_STRANDED = 'not pending: no pass will take them';
+
 export function isKernelReport(level: string, text: string): boolean {
   return REPORT_LEVELS.has(level) || /\bBUG:|WARNING:|-\[ cut here \]-/.test(text);
 }
@@ -44,6 +47,14 @@ export function reportViolation(cpu: number, level: string, text: string): Viola
       -1,
       [cpu],
       `kernel warning on CPU${cpu}: "${headline}": CPU${cpu} went idle with softirq work left pending, not handed to ksoftirqd`,
+    );
+  }
+  if (text.includes(IDLE_TASKLETS_STRANDED)) {
+    return violation(
+      'at-least-once',
+      -1,
+      [cpu],
+      `kernel warning on CPU${cpu}: "${headline}": a raise was lost, and the tasklets run only if another one comes`,
     );
   }
   return violation('kernel-report', -1, [cpu], `kernel ${level} on CPU${cpu}: ${headline}`);

@@ -59,6 +59,7 @@ import { clear_bit, layout, setAccessHook } from '../../shm/door.ts';
 import {
   C_HEARTBEAT,
   C_SOFTIRQ_COUNT,
+  C_SOFTIRQ_PENDING,
   C_WAIT_KIND,
   T_STATE,
   TASKLET_STATE_RUN,
@@ -333,6 +334,12 @@ export default defineModule({
     };
   },
   calls: {
+    /** tasklet_schedule, then TASKLET_SOFTIRQ taken off this CPU's pending word: a raise lost. */
+    scheduleUnraised: (arg) => {
+      tasklet_schedule(t(arg as Op));
+      shm.mem[this_cpu.base + C_SOFTIRQ_PENDING] &= ~(1 << TASKLET_SOFTIRQ);
+      return null;
+    },
     /** tasklet_schedule n times in a row from hard-irq context on this CPU. */
     schedule: (arg) => {
       sched(arg as Op);
