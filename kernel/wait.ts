@@ -272,8 +272,9 @@ export interface WakeExpected {
  * wait_var_event for objects other than tasklets: spins, then sleeps until `done()` (which
  * reads through the door) holds, registered in the waiter mask at `waiters` so that
  * wake_up_waiters kicks this CPU. `mayBlock` false (atomic context) makes it a pure spin. With
- * `expected`, a sleeping wait that ends to find `expected.woken()` true with no wake-up since it
- * last found the wait not done is a lost wake-up (expectLateWake).
+ * `expected`, a sleep that ends on its own to find `expected.woken()` true with no wake-up since
+ * is a lost wake-up (expectLateWake). Only a wait that slept is judged here, where the tasklet
+ * waits judge every look: the wider check is not yet trusted for work and timer waits.
  */
 export function wait_until(
   waiters: number,
@@ -296,34 +297,30 @@ export function wait_until(
   const varWakes = base + C_VAR_WAKES;
   if (mayBlock) raw_or(mine, me);
   try {
-    /** This CPU's wake-ups counted just before the last look that found the wait not done; -1: none. */
-    let wakesWhileWaiting = -1;
-    for (let spins = 0; ; spins++) {
-      let wakes = raw_load(varWakes);
-      if (done()) break;
-      wakesWhileWaiting = wakes;
+    /** The wake-ups counted before the last sleep that began with the wait not done; -1: none yet. */
+    let wakesBeforeSleep = -1;
+    for (let spins = 0; !done(); spins++) {
       plain_inc(base + C_HEARTBEAT);
       if (machine_stopping()) throw new MachineHalt();
       if (!mayBlock || spins < spinsBeforeSleep()) {
         cpuRelaxInWait();
         continue;
       }
-      wakes = raw_load(varWakes);
+      const wakes = raw_load(varWakes);
       const seq = raw_load(wake);
       if (done()) break;
-      wakesWhileWaiting = wakes;
       set_current(idle_task());
       serveWhileSleeping(seq);
       set_current(sleeper);
+      wakesBeforeSleep = wakes;
     }
     if (
-      mayBlock &&
       expected !== undefined &&
-      wakesWhileWaiting >= 0 &&
-      raw_load(varWakes) === wakesWhileWaiting &&
+      wakesBeforeSleep >= 0 &&
+      raw_load(varWakes) === wakesBeforeSleep &&
       expected.woken()
     )
-      expectLateWake(wakesWhileWaiting, expected.what);
+      expectLateWake(wakesBeforeSleep, expected.what);
   } finally {
     if (mayBlock) raw_and(mine, ~me);
     clearWait();
