@@ -11,6 +11,8 @@ import { this_cpu } from './percpu.ts';
 import { pr_warn } from './printk.ts';
 import { HI_SOFTIRQ, softirq_to_name, TASKLET_SOFTIRQ } from './softirq.ts';
 
+// The kernel's queue-to-vector mapping, not tasklet.ts's queue objects: the check judges the
+// runtime against the kernel, so it does not take its expectation from the code it checks.
 const QUEUES = [
   { name: 'tasklet_hi_vec', head: C_HI_HEAD, softirq: HI_SOFTIRQ },
   { name: 'tasklet_vec', head: C_VEC_HEAD, softirq: TASKLET_SOFTIRQ },

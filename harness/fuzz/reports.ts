@@ -3,13 +3,8 @@
  * oracles reported, oopses, and the last kernel warning (for the warning oracle's message).
  */
 import type { OopsReport } from '../../machine/index.ts';
-import {
-  IDLE_SOFTIRQ_PENDING,
-  IDLE_TASKLETS_STRANDED,
-  isKernelReport,
-  reportHeadline,
-  SCHED_NOT_SET,
-} from '../stress/kernel-reports.ts';
+import { ORACLES } from '../oracles/guarantees.ts';
+import { isKernelReport, reportFinding, reportHeadline, SCHED_NOT_SET } from '../stress/kernel-reports.ts';
 import type { FuzzViolation } from './oracles.ts';
 
 export class FuzzReports {
@@ -52,11 +47,10 @@ export class FuzzReports {
     if (!isKernelReport(level, text)) return;
     this.lastWarning = reportHeadline(text);
     if (text.includes(SCHED_NOT_SET)) return;
-    const handOff = text.includes(IDLE_SOFTIRQ_PENDING);
-    const stranded = text.includes(IDLE_TASKLETS_STRANDED);
+    const finding = reportFinding(text);
     this.violation({
-      oracle: handOff ? 'pass-bounds' : stranded ? 'at-least-once' : 'kernel-report',
-      guarantee: handOff ? 13 : stranded ? 4 : null,
+      oracle: finding?.oracle ?? 'kernel-report',
+      guarantee: finding === undefined ? null : ORACLES[finding.oracle],
       tasklet: -1,
       cpus: cpu >= 0 ? [cpu] : [],
       message: `kernel ${level}${cpu >= 0 ? ` on CPU${cpu}` : ''}: ${reportHeadline(text)}`,

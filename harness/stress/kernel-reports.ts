@@ -3,7 +3,7 @@
  * the workload provoked it): a printk at warning level or worse (the WARN family's report starts
  * with the cut-here line, pr_err), or any line with `BUG:` or `WARNING:` in it.
  */
-import type { Violation } from '../oracles/guarantees.ts';
+import type { OracleName, Violation } from '../oracles/guarantees.ts';
 import { violation } from '../oracles/guarantees.ts';
 
 const REPORT_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning']);
@@ -12,10 +12,40 @@ const REPORT_LEVELS = new Set(['emerg', 'alert', 'crit', 'err', 'warning']);
 export const SCHED_NOT_SET = 'tasklet SCHED state not set';
 
 /** The idle loop's report of softirq work nobody will run before the next interrupt (G13's hand-off). */
-export const IDLE_SOFTIRQ_PENDING = 'NOHZ tick-stop error';
+const IDLE_SOFTIRQ_PENDING = 'NOHZ tick-stop error';
 
 /** The idle loop's report of queued tasklets whose softirq nobody raised (G4: they may never run). */
-export const IDLE_TASKLETS_STRANDED = 'not pending: no pass will take them';
+const IDLE_TASKLETS_STRANDED = 'not pending: no pass will take them';
+
+/** A kernel report that is a guarantee's finding: the text that names it, its oracle, and why. */
+export interface ReportFinding {
+  readonly text: string;
+  readonly oracle: OracleName;
+  readonly why: (cpu: number) => string;
+}
+
+const REPORT_FINDINGS: readonly ReportFinding[] = [
+  {
+    text: SCHED_NOT_SET,
+    oracle: 'structure',
+    why: () => 'a queued tasklet was found without SCHED, and the workload queued none so',
+  },
+  {
+    text: IDLE_SOFTIRQ_PENDING,
+    oracle: 'pass-bounds',
+    why: (cpu) => `CPU${cpu} went idle with softirq work left pending, not handed to ksoftirqd`,
+  },
+  {
+    text: IDLE_TASKLETS_STRANDED,
+    oracle: 'at-least-once',
+    why: () => 'a raise was lost, and the tasklets run only if another one comes',
+  },
+];
+
+/** The guarantee a kernel report's text stands for, if it stands for one. */
+export function reportFinding(text: string): ReportFinding | undefined {
+  return REPORT_FINDINGS.find((finding) => text.includes(finding.text));
+}
 
 export function isKernelReport(level: string, text: string): boolean {
   return REPORT_LEVELS.has(level) || /\bBUG:|WARNING:|-\[ cut here \]-/.test(text);
@@ -30,32 +60,16 @@ export function reportHeadline(text: string): string {
   return lines[0] ?? text;
 }
 
-/** A report nobody provoked, as a finding of the kernel-report oracle (or G11 for SCHED-not-set). */
+/** A report nobody provoked, as a finding of the kernel-report oracle or of the guarantee it names. */
 export function reportViolation(cpu: number, level: string, text: string): Violation {
   const headline = reportHeadline(text);
-  if (text.includes(SCHED_NOT_SET)) {
+  const finding = reportFinding(text);
+  if (finding !== undefined)
     return violation(
-      'structure',
+      finding.oracle,
       -1,
       [cpu],
-      `kernel warning on CPU${cpu}: "${headline}": a queued tasklet was found without SCHED, and the workload queued none so`,
+      `kernel warning on CPU${cpu}: "${headline}": ${finding.why(cpu)}`,
     );
-  }
-  if (text.includes(IDLE_SOFTIRQ_PENDING)) {
-    return violation(
-      'pass-bounds',
-      -1,
-      [cpu],
-      `kernel warning on CPU${cpu}: "${headline}": CPU${cpu} went idle with softirq work left pending, not handed to ksoftirqd`,
-    );
-  }
-  if (text.includes(IDLE_TASKLETS_STRANDED)) {
-    return violation(
-      'at-least-once',
-      -1,
-      [cpu],
-      `kernel warning on CPU${cpu}: "${headline}": a raise was lost, and the tasklets run only if another one comes`,
-    );
-  }
   return violation('kernel-report', -1, [cpu], `kernel ${level} on CPU${cpu}: ${headline}`);
 }
