@@ -170,8 +170,7 @@ function run(cwd, args) {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
-    const started = Date.now();
-    child.on('close', (code) => resolve({ code, out, seconds: (Date.now() - started) / 1000 }));
+    child.on('close', (code) => resolve({ code, out }));
   });
 }
 
@@ -193,7 +192,14 @@ function verdict({ code, out }) {
 function clone(name, file, edits, rev) {
   const dir = mkdtempSync(join(tmpdir(), `tasklet-rt-variant-${name}-`));
   execFileSync('git', ['clone', '-q', root, dir]);
-  if (rev) execFileSync('git', ['-C', dir, 'checkout', '-q', rev]);
+  if (rev) {
+    try {
+      execFileSync('git', ['-C', dir, 'checkout', '-q', rev], { stdio: 'ignore' });
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      fail(`--rev ${rev}: not a commit of this repository`);
+    }
+  }
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   let source = readFileSync(join(dir, file), 'utf8');
   for (const [from, to] of edits) {
