@@ -27,8 +27,9 @@ import {
 } from '../kernel/tasklet.ts';
 import { tasklet_from_ptr } from '../kernel/tasklet-table.ts';
 import { trace } from '../kernel/trace.ts';
-import { atomic_read, READ_ONCE, test_and_clear_bit, WRITE_ONCE } from '../shm/door.ts';
-import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_SCHED } from '../shm/layout.ts';
+import { might_sleep, sleep_until_clear } from '../kernel/wait.ts';
+import { atomic_read, READ_ONCE, test_and_clear_bit, test_and_set_bit, WRITE_ONCE } from '../shm/door.ts';
+import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_SCHED, WaitKind } from '../shm/layout.ts';
 import { shm } from '../shm/memory.ts';
 
 export interface Mutant {
@@ -167,6 +168,21 @@ export const MUTANTS: Record<string, Mutant> = {
     breaks: [10],
     install() {
       taskletOps.kill = (t) => {
+        test_and_clear_bit(TASKLET_STATE_SCHED, t.addr + T_STATE);
+      };
+    },
+  },
+  'kill-no-wake': {
+    description:
+      'tasklet_kill clears SCHED at its end without wake_up_var (a second kill waiting for SCHED sleeps forever)',
+    breaks: [10],
+    install() {
+      // The correct kill, less the wake-up in its tasklet_clear_sched.
+      taskletOps.kill = (t) => {
+        const mayBlock = might_sleep('tasklet_kill');
+        while (test_and_set_bit(TASKLET_STATE_SCHED, t.addr + T_STATE))
+          sleep_until_clear(t, TASKLET_STATE_SCHED, WaitKind.TaskletSchedClear, mayBlock);
+        taskletOps.unlock_wait(t, mayBlock);
         test_and_clear_bit(TASKLET_STATE_SCHED, t.addr + T_STATE);
       };
     },

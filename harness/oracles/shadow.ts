@@ -62,7 +62,8 @@ export const F_NO_SCHED = 33; // 1 while it sits queued without SCHED on purpose
 export const F_COUNT_HIGH = 34; // disables started minus enables returned: the most the disable count may be (G8)
 export const F_COUNT_LOW = 35; // disables returned minus enables started: the least it may be
 export const F_COUNT_STEPS = 36; // changes of those two so far (a reader sees whether they moved)
-export const TASKLET_WORDS = F_COUNT_STEPS + 1;
+export const F_SLOW_US = 37; // the next run busy-waits this many µs (a kill pair keeps its callback running)
+export const TASKLET_WORDS = F_SLOW_US + 1;
 
 /** Shadow words for a harness with `tasklets` records. */
 export const shadowWords = (tasklets: number): number => SHADOW_HEADER_WORDS + tasklets * TASKLET_WORDS;

@@ -15,6 +15,7 @@ export const COVERAGE_KINDS = [
   'enable',
   'kill',
   'racing_kill',
+  'kill_pair',
   'irq_disable',
   'trylock',
   'unlock_wait',

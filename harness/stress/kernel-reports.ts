@@ -17,6 +17,14 @@ const IDLE_SOFTIRQ_PENDING = 'NOHZ tick-stop error';
 /** The idle loop's report of queued tasklets whose softirq nobody raised (G4: they may never run). */
 const IDLE_TASKLETS_STRANDED = 'not pending: no pass will take them';
 
+/**
+ * A wait on a tasklet's state word whose wake-up never came (kernel/wait.ts): the task would
+ * sleep forever. A SCHED wait is tasklet_kill's; a RUN wait, tasklet_unlock_wait's (tasklet_disable,
+ * tasklet_kill).
+ */
+const SCHED_WAIT_LOST = 'its SCHED bit cleared with no wake_up_var';
+const RUN_WAIT_LOST = 'its RUN bit cleared with no wake_up_var';
+
 /** A kernel report that is a guarantee's finding: the text that names it, its oracle, and why. */
 export interface ReportFinding {
   readonly text: string;
@@ -39,6 +47,16 @@ const REPORT_FINDINGS: readonly ReportFinding[] = [
     text: IDLE_TASKLETS_STRANDED,
     oracle: 'at-least-once',
     why: () => 'a raise was lost, and the tasklets run only if another one comes',
+  },
+  {
+    text: SCHED_WAIT_LOST,
+    oracle: 'kill',
+    why: (cpu) => `a tasklet_kill on CPU${cpu} waiting for SCHED would never return`,
+  },
+  {
+    text: RUN_WAIT_LOST,
+    oracle: 'disable-waits',
+    why: (cpu) => `a wait on CPU${cpu} for the callback to finish would never return`,
   },
 ];
 

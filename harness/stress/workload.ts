@@ -73,6 +73,7 @@ import {
   F_PAIR,
   F_RUNS,
   F_SCHED_SEQ,
+  F_SLOW_US,
   F_SPIN,
   INSIDE_TRYLOCK,
   insideCpu,
@@ -128,6 +129,10 @@ const SPIN_BUDGET = 24;
 const SPIN_DELAY_US = 700;
 /** Machine time a FIFO episode waits for the runs it expects before it gives up (and judges nothing). */
 const EPISODE_WAIT_MS = 500;
+/** Machine time a kill pair waits for its partner's task to take the request before it kills alone. */
+const PARTNER_WAIT_MS = 2;
+/** A kill pair's callback busy-waits this long, so that both kills meet it running. */
+const KILL_PAIR_RUN_US = 200;
 const BUDGET = 4;
 const EPISODE_SCHEDULES = 4;
 
@@ -137,6 +142,8 @@ const mailbox = shared_words(64, 'stress-mailbox');
 const raceMailbox = shared_words(64, 'stress-race-mailbox');
 const disableMailbox = shared_words(64, 'stress-disable-mailbox');
 const spinMailbox = shared_words(64, 'stress-spin-mailbox');
+/** Per-CPU kill requests for a kill pair: stress index + 1 posted, -(index + 1) while this CPU's task kills it. */
+const killMailbox = shared_words(64, 'stress-kill-mailbox');
 export const cov = shared_words(COVERAGE_WORDS, 'stress-coverage');
 
 /** Coverage of an op of `kind` on this CPU, in the slot of the context it runs in. */
@@ -270,6 +277,8 @@ function run_body(i: number): void {
   cov_begin(cov, nr_cpu_ids(), cpu, Slot.Softirq, kindIndex('run'));
   const delay = Atomics.load(sh, S_DELAY_US);
   if (delay > 0 && rng.chance(30)) udelay(rng.below(delay + 1));
+  const slow = Atomics.exchange(sh, tw(i, F_SLOW_US), 0);
+  if (slow > 0) udelay(slow);
   const kind = Atomics.load(sh, tw(i, F_KIND));
   const spin = Atomics.load(sh, tw(i, F_SPIN));
   if (spin !== 0) {
@@ -472,6 +481,73 @@ function racingKillOp(cpu: number): void {
   record_event(sh, i, EventKind.Kill, cpu);
   count(cpu, OpCounter.Kills);
   releaseControl(i);
+}
+
+/**
+ * Two tasklet_kill calls of one tasklet at once, from process context on two CPUs: this one and
+ * a partner whose task takes the request from its mailbox. The tasklet is held exclusively and
+ * scheduled first, most times with a long run, so both kills meet it queued or running: the
+ * second to find SCHED taken sleeps while the first one holds it, and only the first one's
+ * tasklet_clear_sched can wake it (a lost wake-up there hangs that kill). Once both have
+ * returned the tasklet must be idle (check 10).
+ */
+function* killPairOp(cpu: number): TaskBody {
+  const i = pickShared();
+  if (!tryControl(i, cpu)) return;
+  const t = tl(i);
+  takeExclusive(i);
+  if (rng.chance(75)) Atomics.store(sh, tw(i, F_SLOW_US), KILL_PAIR_RUN_US);
+  schedule_raw(i, cpu);
+  const partner = postKill(i, cpu);
+  covered('kill_pair', Slot.Process, () => tasklet_kill(t));
+  record_event(sh, i, EventKind.Kill, cpu);
+  count(cpu, OpCounter.Kills);
+  if (partner >= 0) {
+    while (Atomics.load(killMailbox, partner) === -(i + 1)) {
+      serveKillRequest(cpu); // the partner may be waiting for this CPU's half of its own pair
+      yield;
+    }
+  }
+  Atomics.store(sh, tw(i, F_SLOW_US), 0);
+  fail(on_kill_return(sh, i, cpu, t.state));
+  Atomics.store(sh, tw(i, F_EXCLUSIVE), 0);
+  releaseControl(i);
+}
+
+/**
+ * Posts a kill of `i` to another online CPU's task and waits until that task has taken it;
+ * the partner CPU, or -1 if none took it in time (the request is withdrawn).
+ */
+function postKill(i: number, cpu: number): number {
+  const cpus = nr_cpu_ids();
+  const first = rng.below(cpus);
+  for (let k = 0; k < cpus; k++) {
+    const other = (first + k) % cpus;
+    if (other === cpu || !cpu_online(other) || Atomics.compareExchange(killMailbox, other, 0, i + 1) !== 0)
+      continue;
+    const deadline = machineMs() + PARTNER_WAIT_MS;
+    while (Atomics.load(killMailbox, other) === i + 1) {
+      if (machineMs() >= deadline && Atomics.compareExchange(killMailbox, other, i + 1, 0) === i + 1)
+        return -1;
+      cpu_relax();
+    }
+    return other;
+  }
+  return -1;
+}
+
+/** The partner's half of a kill pair, taken at the top of its task's loop. */
+function serveKillRequest(cpu: number): void {
+  const posted = Atomics.load(killMailbox, cpu);
+  if (posted <= 0 || Atomics.compareExchange(killMailbox, cpu, posted, -posted) !== posted) return;
+  const i = posted - 1;
+  const t = tl(i);
+  covered('kill_pair', Slot.Process, () => tasklet_kill(t));
+  // The poster's kill may hold SCHED still; the callback must not be running.
+  fail(on_kill_return(sh, i, cpu, t.state & ~(1 << TASKLET_STATE_SCHED)));
+  record_event(sh, i, EventKind.Kill, cpu);
+  count(cpu, OpCounter.Kills);
+  Atomics.store(killMailbox, cpu, 0);
 }
 
 /** Several CPUs (interrupts) and this one disable and enable one tasklet at the same time. */
@@ -791,6 +867,7 @@ function* stress_task(arg: unknown): TaskBody {
   const cpu = smp_processor_id();
   rng = new Prng((Atomics.load(sh, S_SEED) ^ Math.imul(cpu + 1, 0x9e3779b1)) >>> 0);
   for (let ops = 1; ; ops++) {
+    serveKillRequest(cpu);
     const phase = Atomics.load(sh, S_PHASE);
     if (phase === Phase.Stop) return;
     if (phase === Phase.Drain) {
@@ -827,6 +904,9 @@ function* stress_task(arg: unknown): TaskBody {
         break;
       case 'racekill':
         racingKillOp(cpu);
+        break;
+      case 'killpair':
+        yield* killPairOp(cpu);
         break;
       case 'multidis':
         multiDisableOp(cpu);
