@@ -130,6 +130,135 @@ const VARIANTS = {
       ],
     ],
   ],
+  'trylock-not-atomic': [
+    'kernel/tasklet.ts',
+    'tasklet_trylock tests RUN, then sets it (two CPUs can both take it)',
+    [
+      ['  clear_bit,\n', '  clear_bit,\n  set_bit,\n  test_bit,\n'],
+      [
+        '  return !test_and_set_bit(TASKLET_STATE_RUN, t.addr + T_STATE);',
+        '  if (test_bit(TASKLET_STATE_RUN, t.addr + T_STATE)) return false;\n  set_bit(TASKLET_STATE_RUN, t.addr + T_STATE);\n  return true;',
+      ],
+    ],
+  ],
+  'enable-not-atomic': [
+    'kernel/tasklet.ts',
+    'tasklet_enable lowers the disable count by a read and a write (racing enables lose one)',
+    [
+      [
+        '    atomic_dec_return(t.addr + T_COUNT) < 0,',
+        '    (atomic_set(t.addr + T_COUNT, atomic_read(t.addr + T_COUNT) - 1), atomic_read(t.addr + T_COUNT)) < 0,',
+      ],
+    ],
+  ],
+  'kill-no-unlock-wait': [
+    'kernel/tasklet.ts',
+    'tasklet_kill takes SCHED but does not wait for a run in progress',
+    [['  taskletOps.unlock_wait(t, mayBlock);\n  tasklet_clear_sched(t);', '  tasklet_clear_sched(t);']],
+  ],
+  'disabled-keeps-run': [
+    'kernel/tasklet.ts',
+    'tasklet_action requeues a disabled tasklet without dropping RUN',
+    [['        continue;\n      }\n      tasklet_unlock(t);\n    }', '        continue;\n      }\n    }']],
+  ],
+  'bh-enable-no-run': [
+    'kernel/softirq.ts',
+    'local_bh_enable does not run the softirqs raised while bh was disabled',
+    [
+      [
+        '  if (!in_interrupt() && local_softirq_pending() !== 0) do_softirq();\n  preempt_count_sub(PREEMPT_OFFSET);',
+        '  preempt_count_sub(PREEMPT_OFFSET);',
+      ],
+    ],
+  ],
+  'irq-exit-no-softirq': [
+    'kernel/softirq.ts',
+    'irq_exit does not run the pending softirqs',
+    [
+      [
+        '  preempt_count_sub(HARDIRQ_OFFSET);\n  if (!in_interrupt() && local_softirq_pending() !== 0) handle_softirqs(false);',
+        '  preempt_count_sub(HARDIRQ_OFFSET);',
+      ],
+    ],
+  ],
+  'irq-restore-enables': [
+    'kernel/irqflags.ts',
+    'local_irq_restore enables interrupts whatever the saved flags say',
+    [['  if (flags === 0) local_irq_enable();\n  else setIrqsOff(true);', '  local_irq_enable();']],
+  ],
+  'wait-not-queued': [
+    'kernel/wait.ts',
+    'a sleeping tasklet wait never puts itself on the waiter mask (wake_up_var misses it)',
+    [['  raw_or(waiters, me);\n  publishWait(kind, t);', '  publishWait(kind, t);']],
+  ],
+  'timer-running-cleared-early': [
+    'kernel/timer.ts',
+    'expire_timers clears the running timer before the callback, not after it',
+    [
+      [
+        '  timerOps.detach(t);\n  base_unlock(cpu, flags);\n  call_timer_fn(t, now);\n  const again = base_lock(cpu);\n  WRITE_ONCE(base + C_RUNNING_TIMER, 0);',
+        '  timerOps.detach(t);\n  WRITE_ONCE(base + C_RUNNING_TIMER, 0);\n  base_unlock(cpu, flags);\n  call_timer_fn(t, now);\n  const again = base_lock(cpu);',
+      ],
+    ],
+  ],
+  'timer-base-no-recheck': [
+    'kernel/timer.ts',
+    'lock_timer_base does not check that the timer stayed on the base it locked',
+    [
+      [
+        '      if (READ_ONCE(t.addr + TM_CPU) === cpu) return { cpu, flags };\n      base_unlock(cpu, flags);',
+        '      return { cpu, flags };',
+      ],
+    ],
+  ],
+  'work-pending-cleared-late': [
+    'kernel/workqueue.ts',
+    'process_one_work clears PENDING after the function, not before (a queue_work meanwhile is lost)',
+    [
+      [
+        '  atomic_inc(w.addr + WK_STARTED);\n  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n',
+        '  atomic_inc(w.addr + WK_STARTED);\n',
+      ],
+      [
+        '  atomic_inc(w.addr + WK_FINISHED);\n',
+        '  atomic_inc(w.addr + WK_FINISHED);\n  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n',
+      ],
+    ],
+  ],
+  'work-current-cleared-early': [
+    'kernel/workqueue.ts',
+    "process_one_work clears the pool's current work before the function, not after it",
+    [
+      [
+        '  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n  pool_unlock(cpu, flags);',
+        '  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n  WRITE_ONCE(poolCurrent(pool), 0);\n  pool_unlock(cpu, flags);',
+      ],
+      [
+        '  const again = pool_lock(cpu);\n  WRITE_ONCE(poolCurrent(pool), 0);',
+        '  const again = pool_lock(cpu);',
+      ],
+    ],
+  ],
+  'cancel-no-unlink': [
+    'kernel/workqueue.ts',
+    'try_to_grab_pending takes PENDING but leaves the work on its worklist',
+    [
+      [
+        '      const found = READ_ONCE(w.addr + WK_POOL) === pool && unlink(pool, w);',
+        '      const found = READ_ONCE(w.addr + WK_POOL) === pool;',
+      ],
+    ],
+  ],
+  'hi-work-kick-normal': [
+    'kernel/workqueue.ts',
+    "a remote kick raises TASKLET_SOFTIRQ for the highpri pool's work",
+    [
+      [
+        '  if (raw_load(base + C_BH_HI_HEAD) !== 0) __raise_softirq_irqoff(HI_SOFTIRQ);',
+        '  if (raw_load(base + C_BH_HI_HEAD) !== 0) __raise_softirq_irqoff(TASKLET_SOFTIRQ);',
+      ],
+    ],
+  ],
 };
 
 const MODES = {
@@ -138,8 +267,9 @@ const MODES = {
   controlled: (d) => ['fuzz', '--controlled', '--duration', d, '--seed', '1', '--quiet', '--shrink', '5s'],
 };
 
-const usage = `usage: node tools/source-variants.mjs [--only a,b] [--modes stress,fuzz,controlled] [--duration 20s] [--rev COMMIT] [--list]
-Edits this checkout's HEAD (or COMMIT) in a scratch clone per variant and reports what stress and fuzz find.`;
+const usage = `usage: node tools/source-variants.mjs [--only a,b] [--modes stress,fuzz,controlled] [--duration 20s] [--rev COMMIT] [--list | --check]
+Edits this checkout's HEAD (or COMMIT) in a scratch clone per variant and reports what stress and fuzz find.
+--check: only says whether every edit still matches this checkout's source exactly once (exit 1 if not).`;
 
 function fail(message) {
   console.error(`source-variants: ${message}`);
@@ -155,6 +285,7 @@ function options() {
         duration: { type: 'string', default: '20s' },
         rev: { type: 'string' },
         list: { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -189,6 +320,21 @@ function verdict({ code, out }) {
   return { status, by: by ?? (fault ? `fault (${fault[1]})` : '') };
 }
 
+const occurrences = (source, text) => source.split(text).length - 1;
+
+/** The variants whose edits do not each match their file exactly once, with what is wrong. */
+function staleVariants() {
+  const stale = [];
+  for (const [name, [file, , edits]] of Object.entries(VARIANTS)) {
+    const source = readFileSync(join(root, file), 'utf8');
+    edits.forEach(([from], k) => {
+      const n = occurrences(source, from);
+      if (n !== 1) stale.push(`${name}: edit ${k + 1} matches ${file} ${n} times`);
+    });
+  }
+  return stale;
+}
+
 function clone(name, file, edits, rev) {
   const dir = mkdtempSync(join(tmpdir(), `tasklet-rt-variant-${name}-`));
   execFileSync('git', ['clone', '-q', root, dir]);
@@ -203,9 +349,11 @@ function clone(name, file, edits, rev) {
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   let source = readFileSync(join(dir, file), 'utf8');
   for (const [from, to] of edits) {
-    if (!source.includes(from)) {
+    if (occurrences(source, from) !== 1) {
       rmSync(dir, { recursive: true, force: true });
-      fail(`variant '${name}': its edit no longer matches ${file} (the source changed: update the variant)`);
+      fail(
+        `variant '${name}': its edit no longer matches ${file} once (the source changed: update the variant)`,
+      );
     }
     source = source.replace(from, to);
   }
@@ -220,8 +368,16 @@ if (opts.help) {
 }
 if (opts.list) {
   for (const [name, [file, what]] of Object.entries(VARIANTS))
-    console.log(`${name.padEnd(24)} ${file}: ${what}`);
+    console.log(`${name.padEnd(28)} ${file}: ${what}`);
   process.exit(0);
+}
+if (opts.check) {
+  const stale = staleVariants();
+  for (const line of stale) console.error(`source-variants: ${line}`);
+  console.log(
+    `${Object.keys(VARIANTS).length - new Set(stale.map((l) => l.split(':')[0])).size} of ${Object.keys(VARIANTS).length} variants match the source`,
+  );
+  process.exit(stale.length === 0 ? 0 : 1);
 }
 const names = opts.only ? opts.only.split(',') : Object.keys(VARIANTS);
 for (const name of names) if (!(name in VARIANTS)) fail(`unknown variant '${name}' (see --list)`);
