@@ -28,8 +28,16 @@ import {
 import { tasklet_from_ptr } from '../kernel/tasklet-table.ts';
 import { trace } from '../kernel/trace.ts';
 import { might_sleep, sleep_until_clear } from '../kernel/wait.ts';
-import { atomic_read, READ_ONCE, test_and_clear_bit, test_and_set_bit, WRITE_ONCE } from '../shm/door.ts';
-import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_SCHED, WaitKind } from '../shm/layout.ts';
+import {
+  atomic_read,
+  READ_ONCE,
+  set_bit,
+  test_and_clear_bit,
+  test_and_set_bit,
+  test_bit,
+  WRITE_ONCE,
+} from '../shm/door.ts';
+import { T_COUNT, T_NEXT, T_STATE, TASKLET_STATE_RUN, TASKLET_STATE_SCHED, WaitKind } from '../shm/layout.ts';
 import { shm } from '../shm/memory.ts';
 
 export interface Mutant {
@@ -101,6 +109,26 @@ export const MUTANTS: Record<string, Mutant> = {
           } else {
             requeue(t, queue);
           }
+        });
+    },
+  },
+  'racy-trylock': {
+    description:
+      "tasklet_action's trylock tests RUN, then sets it: a tasklet_trylock on another CPU in between also wins",
+    breaks: [1],
+    install() {
+      taskletOps.action_common = (queue) =>
+        forEachSpliced(queue, (t) => {
+          if (!test_bit(TASKLET_STATE_RUN, t.addr + T_STATE)) {
+            set_bit(TASKLET_STATE_RUN, t.addr + T_STATE);
+            if (atomic_read(t.addr + T_COUNT) === 0) {
+              if (tasklet_clear_sched(t)) run_tasklet(t);
+              tasklet_unlock(t);
+              return;
+            }
+            tasklet_unlock(t);
+          }
+          requeue(t, queue);
         });
     },
   },

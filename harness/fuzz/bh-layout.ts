@@ -79,8 +79,10 @@ export const B = {
   KnownCancels: F + 12,
   KnownState: F + 13,
   KnownExpires: F + 14,
+  /** Work: disable_work(_sync) and enable_work calls in progress, until Held says what they did. */
+  DisableIn: F + 15,
 } as const;
-export const BH_RECORD = RECORD_WORDS + 15;
+export const BH_RECORD = RECORD_WORDS + 16;
 
 export const wrec = (w: number): number => H_RECORDS + w * BH_RECORD;
 export const xrec = (x: number): number => H_RECORDS + (NR_WORKS + x) * BH_RECORD;

@@ -24,6 +24,7 @@ import { offlineCount } from '../oracles/cpu-context.ts';
 import { violation } from '../oracles/guarantees.ts';
 import { R } from '../stress/bh-shadow.ts';
 import {
+  alone,
   begin_call,
   bh,
   bump,
@@ -42,7 +43,25 @@ import { fail, logInterval, tick } from './state.ts';
 const held = new Map<number, boolean[]>();
 export const resetHeldWorks = (): void => held.clear();
 
-/** queue_work (target -1) or queue_work_on. W4: a disabled item must refuse. */
+/**
+ * Nothing but this call in flight on the item, nobody holds it disabled, and every queueing that
+ * returned true has started its run or been cancelled: it is not pending (a work item is never
+ * PENDING while it runs), so this queueing must succeed.
+ */
+function notPending(r: number): boolean {
+  return (
+    load(r, R.ArmIn) === 1 &&
+    load(r, B.CancelIn) === 0 &&
+    load(r, B.DisableIn) === 0 &&
+    load(r, B.Held) === 0 &&
+    load(r, R.Arms) === load(r, R.Runs) + load(r, R.Covered)
+  );
+}
+
+/**
+ * queue_work (target -1) or queue_work_on. W4: a disabled item must refuse. W5: one that was
+ * not pending, with nothing racing the call, must accept (a refusal loses the queueing).
+ */
 export function queueWork(w: number, target: number): boolean {
   const r = wrec(w);
   const cpu = smp_processor_id();
@@ -54,9 +73,19 @@ export function queueWork(w: number, target: number): boolean {
   const start = begin_call(r);
   const disabled = load(r, B.Held) > 0;
   const enables = load(r, B.EnableSeq);
+  const idle = notPending(r);
   Atomics.store(bh, r + R.LastCpu, base + 1);
   Atomics.store(bh, r + R.LastOffline, offline);
   const ok = target >= 0 ? queue_work_on(target, wqOf(w), work(w)) : queue_work(wqOf(w), work(w));
+  if (!ok && idle && notPending(r) && alone(r, start) && load(r, B.EnableSeq) === enables)
+    fail(
+      violation(
+        'work-runs',
+        -1,
+        [cpu],
+        `${workName(w)}: ${target >= 0 ? 'queue_work_on' : 'queue_work'} returned false on CPU${cpu} though it was not pending (every queueing had run or been cancelled, nothing else in flight): the queueing is lost`,
+      ),
+    );
   if (ok) bump(r, R.Arms);
   bump(r, R.ArmIn, -1);
   if (ok && disabled && load(r, B.Held) > 0 && load(r, B.EnableSeq) === enables)
@@ -86,21 +115,26 @@ function cancelWork(w: number, kind: CancelKind): void {
   const call = (): void => {
     if (cancels[kind](work(w))) bump(r, R.Covered);
   };
+  const disabling = kind !== 'cancel_work_sync';
+  if (disabling) bump(r, B.DisableIn);
   fail(cancel_call(r, sync, call, 'work-cancel-sync', `${workName(w)}: ${kind}`));
-  if (kind !== 'cancel_work_sync') {
+  if (disabling) {
     bump(r, B.Held);
     if (sync) bump(r, R.Disabled);
     held.set(w, [...(held.get(w) ?? []), sync]);
+    bump(r, B.DisableIn, -1);
   }
 }
 
 function enableWork(w: number): void {
   const r = wrec(w);
   const sync = held.get(w)?.pop() === true;
+  bump(r, B.DisableIn);
   bump(r, B.EnableSeq);
   if (sync) bump(r, R.Disabled, -1);
   bump(r, B.Held, -1);
   enable_work(work(w));
+  bump(r, B.DisableIn, -1);
 }
 
 /** W3: flush_work returns only once the run a queueing asked for (not yet started) has ended. */

@@ -12,6 +12,8 @@ import {
   F_SCHED_SEQ,
   F_SCHED_WHILE_RUNNING,
   F_TRACE_ENTRIES,
+  F_TRYLOCKS,
+  INSIDE_TRYLOCK,
   insideCpu,
   insideWhat,
   tw,
@@ -39,10 +41,24 @@ export function on_schedule_return(
 }
 
 /** After a waiting disable (tasklet_disable, nosync + unlock_wait, in_atomic) returned. Check 9. */
-export function on_disable_return(sh: Int32Array, i: number, cpu: number): Violation | null {
+export function on_disable_return(
+  sh: Int32Array,
+  i: number,
+  cpu: number,
+  trylocksBefore = -1,
+): Violation | null {
   const inside = Atomics.load(sh, tw(i, F_INSIDE));
   Atomics.add(sh, tw(i, F_DISABLED), 1);
   if (inside === 0) return null;
+  // The disable waits for a RUN holder that was there when it began: a tasklet_trylock may win
+  // once its wait has seen RUN clear. With `trylocksBefore` (F_TRYLOCKS before the call) a
+  // holder is judged only if no trylock has won since.
+  if (
+    (inside & INSIDE_TRYLOCK) !== 0 &&
+    trylocksBefore >= 0 &&
+    Atomics.load(sh, tw(i, F_TRYLOCKS)) !== trylocksBefore
+  )
+    return null;
   return violation(
     'disable-waits',
     i,

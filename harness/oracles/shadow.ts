@@ -63,7 +63,8 @@ export const F_COUNT_HIGH = 34; // disables started minus enables returned: the 
 export const F_COUNT_LOW = 35; // disables returned minus enables started: the least it may be
 export const F_COUNT_STEPS = 36; // changes of those two so far (a reader sees whether they moved)
 export const F_SLOW_US = 37; // the next run busy-waits this many µs (a kill pair keeps its callback running)
-export const TASKLET_WORDS = F_SLOW_US + 1;
+export const F_TRYLOCKS = 38; // tasklet_trylock calls that won, counted before their holder shows in F_INSIDE
+export const TASKLET_WORDS = F_TRYLOCKS + 1;
 
 /** Shadow words for a harness with `tasklets` records. */
 export const shadowWords = (tasklets: number): number => SHADOW_HEADER_WORDS + tasklets * TASKLET_WORDS;

@@ -75,6 +75,7 @@ import {
   F_SCHED_SEQ,
   F_SLOW_US,
   F_SPIN,
+  F_TRYLOCKS,
   INSIDE_TRYLOCK,
   insideCpu,
   insideWhat,
@@ -117,7 +118,7 @@ import {
 
 export const STRESS_IRQ = FIRST_DEVICE_IRQ;
 export const EPISODE_IRQ = FIRST_DEVICE_IRQ + 1;
-/** Schedules the tasklet a racing kill is killing (raceMailbox). */
+/** Schedules the tasklet a racing kill or a contended trylock is after (raceMailbox). */
 export const RACE_IRQ = FIRST_DEVICE_IRQ + 2;
 /** Disables (nosync) and enables a tasklet from interrupt context (disableMailbox). */
 export const DISABLE_IRQ = FIRST_DEVICE_IRQ + 3;
@@ -131,6 +132,8 @@ const SPIN_DELAY_US = 700;
 const EPISODE_WAIT_MS = 500;
 /** Machine time a kill pair waits for its partner's task to take the request before it kills alone. */
 const PARTNER_WAIT_MS = 2;
+/** Tries a contended trylock makes (trylockOp). */
+const CONTENDED_TRYLOCKS = 32;
 /** A kill pair's callback busy-waits this long, so that both kills meet it running. */
 const KILL_PAIR_RUN_US = 200;
 const BUDGET = 4;
@@ -390,6 +393,7 @@ function* disableOp(cpu: number): TaskBody {
   if (!tryControl(i, cpu)) return;
   const t = tl(i);
   const flavour = rng.below(3);
+  const trylocks = Atomics.load(sh, tw(i, F_TRYLOCKS));
   if (flavour === 0) {
     covered('disable', Slot.Process, () => counted_disable(sh, i, () => tasklet_disable(t)));
   } else if (flavour === 1) {
@@ -401,7 +405,7 @@ function* disableOp(cpu: number): TaskBody {
       counted_disable(sh, i, () => tasklet_disable_in_atomic(t)),
     );
   }
-  fail(on_disable_return(sh, i, cpu));
+  fail(on_disable_return(sh, i, cpu, trylocks));
   if (flavour === 2) local_bh_enable();
   record_event(sh, i, EventKind.Disable, cpu);
   count(cpu, OpCounter.Disables);
@@ -465,13 +469,7 @@ function racingKillOp(cpu: number): void {
   const i = pickShared();
   if (!tryControl(i, cpu)) return;
   const t = tl(i);
-  let partners = 0;
-  for (let other = 0; other < nr_cpu_ids() && partners < 2; other++) {
-    if (other === cpu || !cpu_online(other) || Atomics.compareExchange(raceMailbox, other, 0, i + 1) !== 0)
-      continue;
-    raise_irq(other, RACE_IRQ);
-    partners++;
-  }
+  raisePartners(i, cpu);
   if (rng.chance(50)) schedule_tracked(i, cpu, true);
   covered('racing_kill', Slot.Process, () => tasklet_kill(t));
   const seq = Atomics.load(sh, tw(i, F_SCHED_SEQ));
@@ -550,6 +548,17 @@ function serveKillRequest(cpu: number): void {
   Atomics.store(killMailbox, cpu, 0);
 }
 
+/** Asks up to two other CPUs' interrupts to schedule `i` twice each (race_irq). */
+function raisePartners(i: number, cpu: number): void {
+  let partners = 0;
+  for (let other = 0; other < nr_cpu_ids() && partners < 2; other++) {
+    if (other === cpu || !cpu_online(other) || Atomics.compareExchange(raceMailbox, other, 0, i + 1) !== 0)
+      continue;
+    raise_irq(other, RACE_IRQ);
+    partners++;
+  }
+}
+
 /** Several CPUs (interrupts) and this one disable and enable one tasklet at the same time. */
 function multiDisableOp(cpu: number): void {
   const i = pickShared();
@@ -570,33 +579,45 @@ function multiDisableOp(cpu: number): void {
 
 /**
  * The RUN bit as a lock from process context: while this CPU holds it, the callback must not
- * start anywhere (check 1, judged by the shadow's inside word, not by the bit).
+ * start anywhere (check 1, judged by the shadow's inside word, not by the bit). Half the time
+ * it is contended: interrupts on other CPUs schedule a shared tasklet while this CPU tries to
+ * take its lock again and again, so that this trylock meets tasklet_action's on another CPU.
  */
 function trylockOp(cpu: number): void {
-  const i = pickSchedulable(cpu);
+  const contended = rng.chance(50);
+  const i = contended ? pickShared() : pickSchedulable(cpu);
+  if (contended) raisePartners(i, cpu);
   Atomics.add(sh, tw(i, F_IN_FLIGHT), 1);
   if (Atomics.load(sh, tw(i, F_EXCLUSIVE)) === 0) {
     const t = tl(i);
     covered('trylock', Slot.Process, () => {
-      if (!tasklet_trylock(t)) return;
-      const mine = cpu + 1 + INSIDE_TRYLOCK;
-      const other = Atomics.compareExchange(sh, tw(i, F_INSIDE), 0, mine);
-      if (other !== 0) {
-        fail(
-          violation(
-            'mutual-exclusion',
-            i,
-            [insideCpu(other), cpu],
-            `tasklet_trylock succeeded on CPU${cpu} while ${insideWhat(other)}`,
-          ),
-        );
+      for (let tries = contended ? CONTENDED_TRYLOCKS : 1; tries > 0; tries--) {
+        if (tasklet_trylock(t)) holdRunLock(t, i, cpu);
+        else cpu_relax();
       }
-      udelay(rng.below(8));
-      if (other === 0) Atomics.compareExchange(sh, tw(i, F_INSIDE), mine, 0);
-      tasklet_unlock(t);
     });
   }
   Atomics.sub(sh, tw(i, F_IN_FLIGHT), 1);
+}
+
+/** Inside a tasklet_trylock that succeeded: nobody may be in the callback until the unlock. */
+function holdRunLock(t: TaskletStruct, i: number, cpu: number): void {
+  Atomics.add(sh, tw(i, F_TRYLOCKS), 1);
+  const mine = cpu + 1 + INSIDE_TRYLOCK;
+  const other = Atomics.compareExchange(sh, tw(i, F_INSIDE), 0, mine);
+  if (other !== 0) {
+    fail(
+      violation(
+        'mutual-exclusion',
+        i,
+        [insideCpu(other), cpu],
+        `tasklet_trylock succeeded on CPU${cpu} while ${insideWhat(other)}`,
+      ),
+    );
+  }
+  udelay(rng.below(8));
+  if (other === 0) Atomics.compareExchange(sh, tw(i, F_INSIDE), mine, 0);
+  tasklet_unlock(t);
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
- * Stress's kill pair: two tasklet_kill calls of one tasklet at once, from process context on two
- * CPUs. The second to find SCHED taken sleeps until the first one's tasklet_clear_sched wakes
- * it. A kill that clears SCHED without wake_up_var (kill-no-wake) leaves that one asleep for
- * good, and no other stress op makes a kill wait on another kill.
+ * Two stress ops that line up races independent ops seldom meet. The kill pair: two
+ * tasklet_kill calls of one tasklet at once, from process context on two CPUs; the second to
+ * find SCHED taken sleeps until the first one's tasklet_clear_sched wakes it, so a kill that
+ * clears SCHED without wake_up_var (kill-no-wake) leaves it asleep for good. The contended
+ * trylock: tasklet_trylock again and again on a tasklet that other CPUs' interrupts schedule, so
+ * that it meets tasklet_action's trylock on another CPU (racy-trylock: both win).
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MIX, type Mix, OPS } from '../harness/stress/mix.ts';
@@ -12,8 +14,9 @@ const only = (weights: Partial<Mix>): Mix => ({
   ...(Object.fromEntries(OPS.map((op) => [op, 0])) as Mix),
   ...weights,
 });
-/** Kill pairs among schedules from the task and from interrupts. */
+/** Kill pairs, or trylocks, among schedules from the task and from interrupts. */
 const KILL_PAIRS = only({ sched: 10, irq: 10, killpair: 20 });
+const TRYLOCKS = only({ sched: 10, irq: 10, trylock: 20 });
 
 const stress = (mix: Mix, inject?: string) =>
   runStress({
@@ -48,5 +51,21 @@ describe('stress: kill pairs', () => {
 
   it('the default mix has kill pairs', () => {
     expect(DEFAULT_MIX.killpair).toBeGreaterThan(0);
+  });
+});
+
+describe('stress: contended trylocks', () => {
+  it('correct code: the RUN bit keeps the callback out', async () => {
+    const result = await stress(TRYLOCKS);
+    expect(result.faults).toEqual([]);
+    expect(result.violations).toEqual([]);
+    expect(result.coverage!.pairs['run|trylock']).toBeGreaterThan(0);
+  });
+
+  it('racy-trylock: a callback starts while the task holds RUN by tasklet_trylock (G1)', async () => {
+    const result = await stress(TRYLOCKS, 'racy-trylock');
+    expect(result.status).toBe('violation');
+    expect(result.violations[0]).toMatchObject({ oracle: 'mutual-exclusion', guarantee: 1 });
+    expect(result.violations[0].message).toMatch(/tasklet_trylock/);
   });
 });
