@@ -4,7 +4,7 @@ import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { guaranteeLabel } from '../harness/oracles/guarantees.ts';
 import { median, runSelftest, type SelftestRow } from '../harness/selftest.ts';
-import { STRESS_MUTANT_NAMES } from '../harness/stress-mutants.ts';
+import { SELFTEST_MUTANT_NAMES } from '../harness/stress-mutants.ts';
 import { MAX_CPUS } from '../kernel/index.ts';
 import { choice, duration, integer } from './args.ts';
 import { EXIT_OK, EXIT_VIOLATION } from './errors.ts';
@@ -40,7 +40,7 @@ export function registerSelftest(program: Command): void {
     )
     .addOption(
       new Option('--only <mutant>', 'run just this mutant (and the clean run)').argParser(
-        choice('--only', STRESS_MUTANT_NAMES),
+        choice('--only', SELFTEST_MUTANT_NAMES),
       ),
     )
     .option('--json <file>', 'write the table as JSON')

@@ -61,9 +61,14 @@ function queue_prepend(cpuBase: number, queue: Queue, t: Tasklet): void {
   if (first === 0) WRITE_ONCE(head + 1, t.addr + T_NEXT);
 }
 
-/** The correct handling of one spliced entry, with the requeue made by `back`. */
-function runOrRequeue(t: Tasklet, queue: Queue, back: (t: Tasklet, queue: Queue) => void): void {
-  if (tasklet_trylock(t)) {
+/** The correct handling of one spliced entry, with the requeue made by `back` and the RUN lock by `trylock`. */
+function runOrRequeue(
+  t: Tasklet,
+  queue: Queue,
+  back: (t: Tasklet, queue: Queue) => void,
+  trylock: (t: Tasklet) => boolean = tasklet_trylock,
+): void {
+  if (trylock(t)) {
     if (atomic_read(t.addr + T_COUNT) === 0) {
       if (tasklet_clear_sched(t)) run_tasklet(t);
       tasklet_unlock(t);
@@ -117,19 +122,13 @@ export const MUTANTS: Record<string, Mutant> = {
       "tasklet_action's trylock tests RUN, then sets it: a tasklet_trylock on another CPU in between also wins",
     breaks: [1],
     install() {
+      const racyTrylock = (t: Tasklet): boolean => {
+        if (test_bit(TASKLET_STATE_RUN, t.addr + T_STATE)) return false;
+        set_bit(TASKLET_STATE_RUN, t.addr + T_STATE);
+        return true;
+      };
       taskletOps.action_common = (queue) =>
-        forEachSpliced(queue, (t) => {
-          if (!test_bit(TASKLET_STATE_RUN, t.addr + T_STATE)) {
-            set_bit(TASKLET_STATE_RUN, t.addr + T_STATE);
-            if (atomic_read(t.addr + T_COUNT) === 0) {
-              if (tasklet_clear_sched(t)) run_tasklet(t);
-              tasklet_unlock(t);
-              return;
-            }
-            tasklet_unlock(t);
-          }
-          requeue(t, queue);
-        });
+        forEachSpliced(queue, (t) => runOrRequeue(t, queue, requeue, racyTrylock));
     },
   },
   'clear-sched-after-run': {

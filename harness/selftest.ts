@@ -6,7 +6,7 @@
 import { MUTANTS } from './mutants.ts';
 import { DEFAULT_MIX, taskletOnly } from './stress/mix.ts';
 import { runStress, type StressStatus } from './stress/run.ts';
-import { STRESS_MUTANT_NAMES, STRESS_MUTANTS } from './stress-mutants.ts';
+import { SELFTEST_MUTANT_NAMES, STRESS_MUTANTS } from './stress-mutants.ts';
 
 export interface SelftestOptions {
   cpus: number;
@@ -63,7 +63,7 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRow
     detail: first?.message ?? clean.faults[0] ?? `${clean.epochs} drain checks passed`,
   });
   options.onRow?.(rows[0]);
-  for (const mutant of options.mutants ?? STRESS_MUTANT_NAMES) {
+  for (const mutant of options.mutants ?? SELFTEST_MUTANT_NAMES) {
     const { breaks, needsHotplug } = STRESS_MUTANTS[mutant];
     // What is left on an unplugged CPU shows only if CPUs go down: those mutants run with hotplug.
     const hotplugMs = needsHotplug ? MUTANT_HOTPLUG_MS : 0;

@@ -192,7 +192,7 @@ function pool_lock(cpu: number): number {
   return word_lock_irqsave(layout().cpu(cpu) + C_BH_LOCK);
 }
 
-function pool_unlock(cpu: number, flags: number): void {
+export function pool_unlock(cpu: number, flags: number): void {
   word_unlock_irqrestore(layout().cpu(cpu) + C_BH_LOCK, flags);
 }
 
@@ -332,13 +332,23 @@ function run_pool(hi: boolean): void {
  * run once more, here, after this run), and flushers are woken once it returns.
  */
 function process_one_work(pool: number, w: WorkStruct, flags: number): number {
-  const cpu = pool >> 1;
+  claim_work(pool, w);
+  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
+  pool_unlock(pool >> 1, flags);
+  call_work_fn(w);
+  return finish_work(pool, w);
+}
+
+/** The work becomes the pool's current work (the pool is locked). */
+export function claim_work(pool: number, w: WorkStruct): void {
   WRITE_ONCE(poolCurrent(pool), w.ptr);
   // The run is counted before PENDING goes: a flush_work that finds PENDING clear then counts
   // this run as started, and waits for it (counted after, a flush in between waited for none).
   atomic_inc(w.addr + WK_STARTED);
-  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);
-  pool_unlock(cpu, flags);
+}
+
+/** Calls the work's function with the pool unlocked; a throw is an oops. */
+export function call_work_fn(w: WorkStruct): void {
   const funcId = plain_read(w.addr + WK_FUNC);
   kasan_unloaded_text(funcId, 'process_one_work', () => `work ${w.name}`); // work its module left queued
   const fn = callback_by_id(funcId) as WorkFunc | undefined;
@@ -350,7 +360,11 @@ function process_one_work(pool: number, w: WorkStruct, flags: number): number {
     oops(error, 'softirq (BH work)', `work ${w.name}`);
   }
   trace.workqueue_execute_end?.(w.id);
-  const again = pool_lock(cpu);
+}
+
+/** After the function: the pool locked again, no current work, the run finished, waiters woken. */
+export function finish_work(pool: number, w: WorkStruct): number {
+  const again = pool_lock(pool >> 1);
   WRITE_ONCE(poolCurrent(pool), 0);
   atomic_inc(w.addr + WK_FINISHED);
   workOps.wake_waiters(w);

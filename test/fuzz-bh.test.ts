@@ -23,6 +23,7 @@ describe('fuzz: timer and BH work ops', () => {
   const cases: [string, number, number][] = [
     ['work-flush-early', 203, 4],
     ['work-queue-while-disabled', 204, 6],
+    ['work-pending-late', 205, 34],
     ['timer-early', 102, 2],
     ['timer-pending-lost', 106, 2],
   ];

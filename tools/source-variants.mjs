@@ -216,8 +216,8 @@ const VARIANTS = {
     'process_one_work clears PENDING after the function, not before (a queue_work meanwhile is lost)',
     [
       [
-        '  atomic_inc(w.addr + WK_STARTED);\n  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n',
-        '  atomic_inc(w.addr + WK_STARTED);\n',
+        '  claim_work(pool, w);\n  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n',
+        '  claim_work(pool, w);\n',
       ],
       [
         '  atomic_inc(w.addr + WK_FINISHED);\n',
@@ -230,12 +230,12 @@ const VARIANTS = {
     "process_one_work clears the pool's current work before the function, not after it",
     [
       [
-        '  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n  pool_unlock(cpu, flags);',
-        '  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n  WRITE_ONCE(poolCurrent(pool), 0);\n  pool_unlock(cpu, flags);',
+        '  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n  pool_unlock(pool >> 1, flags);',
+        '  test_and_clear_bit(WORK_STRUCT_PENDING, w.addr + WK_STATE);\n  WRITE_ONCE(poolCurrent(pool), 0);\n  pool_unlock(pool >> 1, flags);',
       ],
       [
-        '  const again = pool_lock(cpu);\n  WRITE_ONCE(poolCurrent(pool), 0);',
-        '  const again = pool_lock(cpu);',
+        '  const again = pool_lock(pool >> 1);\n  WRITE_ONCE(poolCurrent(pool), 0);',
+        '  const again = pool_lock(pool >> 1);',
       ],
     ],
   ],
